@@ -1,0 +1,37 @@
+# sipalg: top-level build.
+#
+#   make            sipalg.ko (here) and the CLI (cli/sipalg)
+#   make check      everything: deps, build, unit tests, sanitizers, fuzz
+#                   smoke, and the VM tests (as root on Debian 12)
+#   make demo       a NATed SIP call through the router VM, before/after
+#   make bench      benchmarks (figures only, no assertions)
+#
+# KDIR selects the kernel build tree (default: the newest one installed).
+
+KDIR ?= $(lastword $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V))
+
+.PHONY: all module cli check demo bench clean
+
+all: module cli
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel headers in /lib/modules/*/build: run scripts/deps.sh or set KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+cli:
+	$(MAKE) -C cli
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+bench: bench-core
+
+clean: core-clean
+	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
+	$(MAKE) -C cli clean
+	rm -rf build
+
+-include mk/core.mk
