@@ -1,0 +1,76 @@
+#!/bin/bash
+# Run one shell command inside a throw-away QEMU VM that boots Debian's
+# packaged kernel with the host's root file system mounted read-only (and a
+# tmpfs overlay on top), no network device, and a writable share for the
+# result. Prints the command's output as it runs and exits with its status.
+#
+# usage: vm-run.sh [-t SECONDS] [-m MiB] [-w] 'shell command'
+#   -t  give up after SECONDS (default 600) and say the VM timed out
+#   -m  guest memory in MiB (default 2048)
+#   -w  tolerate kernel WARNs (by default a WARN panics the VM and fails)
+#
+# The command runs as root in the guest with the caller's working directory.
+# The guest's /tmp is its own; files meant for the host go under
+# $SIPALG_VM_SHARE (exported to the command), which is kept on the host.
+# The VM console is saved as build/vm/console.log.
+set -euo pipefail
+
+timeout_s=600
+memory=2048
+panic_on_warn=1
+while getopts "t:m:w" opt; do
+	case $opt in
+	t) timeout_s=$OPTARG ;;
+	m) memory=$OPTARG ;;
+	w) panic_on_warn=0 ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || { echo "usage: vm-run.sh [-t SECONDS] [-m MiB] [-w] 'command'" >&2; exit 2; }
+
+scripts=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$scripts")
+vmdir="$top/build/vm"
+mkdir -p "$vmdir"
+
+release=$("$scripts/vm-kernel.sh")
+initramfs="$vmdir/initramfs-$release.cpio.gz"
+if [ ! -f "$initramfs" ] || [ "$scripts/vm-initramfs.sh" -nt "$initramfs" ] ||
+	[ "$scripts/vm-stage1-init" -nt "$initramfs" ]; then
+	"$scripts/vm-initramfs.sh" "$release" "$initramfs"
+fi
+
+share=$(mktemp -d "$vmdir/run.XXXXXX")
+trap 'rm -rf "$share"' EXIT
+pwd >"$share/cwd"
+printf 'export SIPALG_VM_SHARE=%q\n%s\n' "$share" "$1" >"$share/command"
+
+console="$vmdir/console.log"
+cmdline="console=ttyS0 quiet oops=panic panic=-1 panic_on_warn=$panic_on_warn"
+cmdline="$cmdline softlockup_panic=1 sipalg.stage2=$scripts/vm-stage2-init"
+cmdline="$cmdline sipalg.share=$share"
+
+status=0
+timeout --foreground -k 5 "$timeout_s" \
+	qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$memory" \
+	-nic none -no-reboot -display none -monitor none -serial stdio \
+	-kernel "/boot/vmlinuz-$release" -initrd "$initramfs" -append "$cmdline" \
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$share,mount_tag=hostshare,security_model=none,multidevs=remap" \
+	</dev/null 2>&1 | tr -d '\r' | tee "$console" || status=$?
+
+if [ -f "$share/rc" ]; then
+	exit "$(cat "$share/rc")"
+fi
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+	echo "vm-run: the VM timed out after ${timeout_s}s; console saved in $console" >&2
+	exit 124
+fi
+if grep -qE 'Kernel panic|Oops|BUG:|WARNING:|soft lockup' "$console"; then
+	echo "vm-run: the VM kernel crashed; console saved in $console:" >&2
+	grep -m 5 -E 'Kernel panic|Oops|BUG:|WARNING:|soft lockup' "$console" >&2
+	exit 125
+fi
+echo "vm-run: the VM stopped without running the command (qemu status $status); console saved in $console" >&2
+exit 125
