@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+"""A tiny scriptable SIP user agent for the VM tests (Python stdlib only).
+
+  sipua.py send  --bind IP:PORT --to IP:PORT [--tcp] [--save FILE]
+                 [--reply-save FILE] [--set K=V ...] TEMPLATE
+      Fill TEMPLATE's {placeholders}, fix Content-Length, send it, save the
+      exact bytes sent, wait for one reply and save it.
+
+  sipua.py serve --bind IP:PORT [--tcp] --count N --save-dir DIR
+                 [--answer-sdp TEMPLATE] [--set K=V ...]
+      Receive N messages; save each one exactly as received; answer
+      requests with 200 OK (with an SDP answer to INVITE when given).
+
+  sipua.py rtp-send --bind IP:PORT --to IP:PORT [--count N]
+  sipua.py rtp-recv --bind IP:PORT [--count N] [--timeout S]
+      Send or count RTP-sized datagrams (pinhole tests). rtp-recv prints
+      "received N from IP:PORT".
+
+Addresses are IPv4 or [IPv6]:port. Every run is bounded in time.
+"""
+import argparse
+import os
+import re
+import socket
+import sys
+import time
+
+CRLF = "\r\n"
+
+
+def split_hostport(text):
+    if text.startswith("["):
+        host, _, port = text[1:].partition("]:")
+        return host, int(port)
+    host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def fill(template_path, values):
+    with open(template_path, encoding="utf-8") as f:
+        text = f.read()
+    text = text.format(**values)
+    text = text.replace("\r\n", "\n").replace("\n", CRLF)
+    head, sep, body = text.partition(CRLF + CRLF)
+    if not sep:
+        return (head.rstrip(CRLF) + CRLF + CRLF).encode()
+    head = re.sub(r"(?im)^(Content-Length|l)\s*:.*$",
+                  lambda m: f"{m.group(1)}: {len(body.encode())}", head)
+    return (head + CRLF + CRLF + body).encode()
+
+
+def values_from(pairs):
+    values = {}
+    for pair in pairs or []:
+        key, _, value = pair.partition("=")
+        values[key] = value
+    return values
+
+
+def open_socket(bind, tcp):
+    host, port = split_hostport(bind)
+    kind = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
+    sock = socket.socket(family_of(host), kind)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def read_tcp_message(conn, pending):
+    """Read one Content-Length framed SIP message from a TCP stream."""
+    while True:
+        end = pending.find(b"\r\n\r\n")
+        if end >= 0:
+            head = pending[:end].decode(errors="replace")
+            m = re.search(r"(?im)^(?:content-length|l)\s*:\s*(\d+)", head)
+            total = end + 4 + (int(m.group(1)) if m else 0)
+            if len(pending) >= total:
+                return pending[:total], pending[total:]
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None, pending
+        pending += chunk
+
+
+def header(msg, name, compact=None):
+    names = [name.lower()] + ([compact] if compact else [])
+    for line in msg.split("\r\n")[1:]:
+        if not line:
+            break
+        key, _, value = line.partition(":")
+        if key.strip().lower() in names:
+            yield key.strip(), value.strip()
+
+
+def make_reply(request, answer_sdp, values):
+    text = request.decode(errors="replace")
+    method = text.split(" ", 1)[0]
+    lines = ["SIP/2.0 200 OK"]
+    for name, compact in (("via", "v"), ("from", "f"), ("to", "t"),
+                          ("call-id", "i"), ("cseq", None)):
+        for key, value in header(text, name, compact):
+            if name == "to" and ";tag=" not in value:
+                value += ";tag=srv1"
+            lines.append(f"{key}: {value}")
+    lines.append(f"Contact: <sip:server@{values.get('server', '203.0.113.10')}>")
+    body = ""
+    if method == "INVITE" and answer_sdp:
+        with open(answer_sdp, encoding="utf-8") as f:
+            body = f.read().format(**values).replace("\r\n", "\n").replace("\n", CRLF)
+        lines.append("Content-Type: application/sdp")
+    lines.append(f"Content-Length: {len(body.encode())}")
+    return (CRLF.join(lines) + CRLF + CRLF + body).encode()
+
+
+def cmd_send(args):
+    message = fill(args.template, values_from(args.set))
+    sock = open_socket(args.bind, args.tcp)
+    sock.settimeout(args.timeout)
+    host, port = split_hostport(args.to)
+    if args.save:
+        with open(args.save, "wb") as f:
+            f.write(message)
+    if args.tcp:
+        sock.connect((host, port))
+        sock.sendall(message)
+        reply, _ = read_tcp_message(sock, b"")
+    else:
+        sock.sendto(message, (host, port))
+        try:
+            reply, _ = sock.recvfrom(65536)
+        except socket.timeout:
+            reply = None
+    if reply is None:
+        print("sipua: no reply", file=sys.stderr)
+        return 1
+    if args.reply_save:
+        with open(args.reply_save, "wb") as f:
+            f.write(reply)
+    print(reply.split(b"\r\n", 1)[0].decode(errors="replace"))
+    return 0
+
+
+def cmd_serve(args):
+    values = values_from(args.set)
+    os.makedirs(args.save_dir, exist_ok=True)
+    sock = open_socket(args.bind, args.tcp)
+    sock.settimeout(args.timeout)
+    conn, pending = None, b""
+    if args.tcp:
+        sock.listen(4)
+    print("ready", flush=True)
+    for index in range(args.count):
+        try:
+            if args.tcp:
+                if conn is None:
+                    conn, peer = sock.accept()
+                    conn.settimeout(args.timeout)
+                message, pending = read_tcp_message(conn, pending)
+                if message is None:
+                    break
+            else:
+                message, peer = sock.recvfrom(65536)
+        except socket.timeout:
+            print(f"sipua: timed out after {index} messages", file=sys.stderr)
+            return 1
+        with open(os.path.join(args.save_dir, f"{index:03d}.sip"), "wb") as f:
+            f.write(message)
+        with open(os.path.join(args.save_dir, f"{index:03d}.peer"), "w") as f:
+            f.write(f"{peer[0]}:{peer[1]}\n")
+        if not message.startswith(b"SIP/2.0") and message.strip():
+            reply = make_reply(message, args.answer_sdp, values)
+            with open(os.path.join(args.save_dir, f"{index:03d}-reply.sip"), "wb") as f:
+                f.write(reply)
+            if args.tcp:
+                conn.sendall(reply)
+            else:
+                sock.sendto(reply, peer)
+    return 0
+
+
+def cmd_rtp_send(args):
+    sock = open_socket(args.bind, False)
+    host, port = split_hostport(args.to)
+    payload = b"\x80\x00" + bytes(170)
+    for _ in range(args.count):
+        sock.sendto(payload, (host, port))
+        time.sleep(0.01)
+    return 0
+
+
+def cmd_rtp_recv(args):
+    sock = open_socket(args.bind, False)
+    sock.settimeout(args.timeout)
+    print("ready", flush=True)
+    received, peer = 0, None
+    deadline = time.monotonic() + args.timeout
+    while received < args.count and time.monotonic() < deadline:
+        try:
+            _, peer = sock.recvfrom(2048)
+            received += 1
+        except socket.timeout:
+            break
+    where = f"{peer[0]}:{peer[1]}" if peer else "nobody"
+    print(f"received {received} from {where}")
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("send")
+    p.add_argument("--bind", required=True)
+    p.add_argument("--to", required=True)
+    p.add_argument("--tcp", action="store_true")
+    p.add_argument("--save")
+    p.add_argument("--reply-save")
+    p.add_argument("--set", action="append")
+    p.add_argument("--timeout", type=float, default=5)
+    p.add_argument("template")
+    p.set_defaults(func=cmd_send)
+    p = sub.add_parser("serve")
+    p.add_argument("--bind", required=True)
+    p.add_argument("--tcp", action="store_true")
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--save-dir", required=True)
+    p.add_argument("--answer-sdp")
+    p.add_argument("--set", action="append")
+    p.add_argument("--timeout", type=float, default=20)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("rtp-send")
+    p.add_argument("--bind", required=True)
+    p.add_argument("--to", required=True)
+    p.add_argument("--count", type=int, default=20)
+    p.set_defaults(func=cmd_rtp_send)
+    p = sub.add_parser("rtp-recv")
+    p.add_argument("--bind", required=True)
+    p.add_argument("--count", type=int, default=20)
+    p.add_argument("--timeout", type=float, default=3)
+    p.set_defaults(func=cmd_rtp_recv)
+    args = parser.parse_args()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
