@@ -10,7 +10,7 @@
 
 KDIR ?= $(lastword $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V))
 
-.PHONY: all module cli check demo bench clean
+.PHONY: all module cli check demo bench lint clean
 
 all: module cli
 
@@ -20,6 +20,9 @@ module:
 
 cli:
 	$(MAKE) -C cli
+
+lint:
+	scripts/lint.sh
 
 check:
 	scripts/check.sh

@@ -11,7 +11,6 @@
 #include <linux/module.h>
 #include <linux/kernel.h>
 
-
 static int __init sipalg_init(void)
 {
 	pr_info("loaded\n");

@@ -63,6 +63,7 @@ if ! make --no-print-directory all; then
 	exit 1
 fi
 
+single_step lint lint
 catch2_step unit unit
 catch2_step unit-asan unit-asan
 single_step core-freestanding core-freestanding

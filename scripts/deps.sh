@@ -9,7 +9,7 @@ packages="
 	qemu-system-x86 busybox-static cpio
 	nftables conntrack iproute2 tcpdump python3
 	libnl-3-dev libnl-genl-3-dev libcli11-dev catch2 pkg-config
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev clang-format linux-source
 "
 
 missing=""

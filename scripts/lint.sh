@@ -1,0 +1,29 @@
+#!/bin/bash
+# Style checks: checkpatch on the kernel C (kmod/, include/sipalg/uapi.h)
+# and clang-format on the C++ (core, CLI, tests, benchmarks). checkpatch
+# comes from Debian's linux-source tarball, unpacked once under build/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tool=build/checkpatch
+if [ ! -x "$tool/scripts/checkpatch.pl" ]; then
+	tarball=$(ls /usr/src/linux-source-*.tar.xz | sort -V | tail -n 1)
+	mkdir -p "$tool"
+	tar -xJf "$tarball" -C "$tool" --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+fi
+
+status=0
+kernel_c=$(git ls-files 'kmod/*.c' 'kmod/*.h' include/sipalg/uapi.h include/sipalg/core.h)
+if ! "$tool/scripts/checkpatch.pl" --no-tree --quiet --strict --show-types \
+	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f $kernel_c; then
+	status=1
+fi
+
+cxx=$(git ls-files '*.cpp' '*.hpp' | grep -v '^tests/corpus/')
+if [ -n "$cxx" ] && ! clang-format --dry-run --Werror $cxx; then
+	echo "lint: run clang-format -i on the files above" >&2
+	status=1
+fi
+[ $status -eq 0 ] && echo "lint: checkpatch and clang-format clean"
+exit $status
