@@ -8,9 +8,11 @@
 #
 # KDIR selects the kernel build tree (default: the newest one installed).
 
+BENCH_ROUNDS ?= 5
+BENCH_SECONDS ?= 3
 KDIR ?= $(lastword $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V))
 
-.PHONY: all module cli check demo bench lint clean
+.PHONY: all module cli check demo bench bench-vm lint clean
 
 all: module cli
 
@@ -30,11 +32,20 @@ check:
 demo:
 	scripts/demo.sh
 
-bench: bench-core
+bench: bench-core bench-vm
+
+# The VM benchmark's traffic tools, run inside the VM.
+BENCH_TOOLS := build/bench/udpflood build/bench/udpsink
+build/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench-vm: module $(BENCH_TOOLS)
+	scripts/vm-run.sh -t 1800 'tests/vm/bench.sh $(BENCH_ROUNDS) $(BENCH_SECONDS)'
 
 clean: core-clean
 	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	$(MAKE) -C cli clean
 	rm -rf build
 
--include mk/core.mk
+include mk/core.mk

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// IP address text: strict parsing (IPv4 dotted quad, RFC 4291 IPv6) and
+// canonical printing (IPv4 dotted, IPv6 per RFC 5952).
+#include <sipalg/core/internal.hpp>
+
+namespace sipalg::core {
+
+// Strict: exactly four decimal parts 0..255 without leading zeros, so that
+// "010.1.1.1" (octal to some parsers) is a hostname to us, never an address.
+bool parse_ipv4(const u8 *s, u32 n, u8 out[4]) {
+    if (n < 7 || n > 15)
+        return false;
+    u32 i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (i >= n || s[i] != '.')
+                return false;
+            i++;
+        }
+        if (i >= n)
+            return false;
+        u32 v = (u32)s[i] - '0';
+        if (v > 9)
+            return false;
+        i++;
+        // Up to two more digits, and no leading zero before them.
+        for (int k = 0; k < 2 && i < n; k++) {
+            u32 d = (u32)s[i] - '0';
+            if (d > 9)
+                break;
+            if (v == 0 || (v = v * 10 + d) > 255)
+                return false;
+            i++;
+        }
+        out[part] = (u8)v;
+    }
+    return i == n;
+}
+
+bool parse_ipv6(const u8 *s, u32 n, u8 out[16]) {
+    u16 g[8];
+    int ng = 0, gap = -1; // gap: group index where "::" stands
+    u32 i = 0;
+    if (n < 2)
+        return false;
+    if (s[0] == ':') {
+        if (s[1] != ':')
+            return false;
+        gap = 0;
+        i = 2;
+    }
+    while (i < n) {
+        u32 start = i, v = 0;
+        while (i < n && is_hex(s[i]) && i - start < 5) {
+            v = (v << 4) | hex_val(s[i]);
+            i++;
+        }
+        if (i < n && s[i] == '.') {
+            // Embedded IPv4 in the last 32 bits.
+            if (ng > 6 || !parse_ipv4(s + start, n - start, out))
+                return false;
+            g[ng++] = (u16)((out[0] << 8) | out[1]);
+            g[ng++] = (u16)((out[2] << 8) | out[3]);
+            i = n;
+            break;
+        }
+        if (i == start || i - start > 4 || ng == 8)
+            return false;
+        g[ng++] = (u16)v;
+        if (i == n)
+            break;
+        if (s[i] != ':')
+            return false;
+        i++;
+        if (i < n && s[i] == ':') {
+            if (gap >= 0)
+                return false;
+            gap = ng;
+            i++;
+        } else if (i == n) {
+            return false; // a single trailing ':'
+        }
+    }
+    if (gap < 0 ? ng != 8 : ng > 7)
+        return false;
+    int fill = 8 - ng, o = 0;
+    for (int k = 0; k < ng; k++) {
+        if (k == gap)
+            for (int z = 0; z < fill; z++, o++)
+                out[2 * o] = out[2 * o + 1] = 0;
+        out[2 * o] = (u8)(g[k] >> 8);
+        out[2 * o + 1] = (u8)g[k];
+        o++;
+    }
+    while (o < 8) { // "::" at the end (or everything is "::")
+        out[2 * o] = out[2 * o + 1] = 0;
+        o++;
+    }
+    return true;
+}
+
+bool addr_equal(const sipalg_addr &a, const sipalg_addr &b) {
+    if (a.family != b.family || a.family == 0)
+        return false;
+    // Fixed-size loads instead of a memcmp call; IPv4 compares only a[0..3]
+    // (callers may leave the rest of the array uninitialised).
+    if (a.family == 4) {
+        unsigned int x, y;
+        __builtin_memcpy(&x, a.a, 4);
+        __builtin_memcpy(&y, b.a, 4);
+        return x == y;
+    }
+    unsigned long long x[2], y[2];
+    __builtin_memcpy(x, a.a, 16);
+    __builtin_memcpy(y, b.a, 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+u32 format_port(u16 port, u8 *out) {
+    u8 tmp[5];
+    u32 n = 0;
+    do {
+        tmp[n++] = (u8)('0' + port % 10);
+        port /= 10;
+    } while (port);
+    for (u32 i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static u32 format_dec8(u8 v, u8 *out) {
+    u32 n = 0;
+    if (v >= 100) {
+        out[n++] = (u8)('0' + v / 100);
+        v %= 100;
+        out[n++] = (u8)('0' + v / 10);
+    } else if (v >= 10) {
+        out[n++] = (u8)('0' + v / 10);
+    }
+    out[n++] = (u8)('0' + v % 10);
+    return n;
+}
+
+static u32 format_ipv4(const u8 *a, u8 *out) {
+    u32 n = format_dec8(a[0], out);
+    for (int i = 1; i < 4; i++) {
+        out[n++] = '.';
+        n += format_dec8(a[i], out + n);
+    }
+    return n;
+}
+
+static u32 format_ipv6(const u8 *a, u8 *out) {
+    u16 g[8];
+    for (int i = 0; i < 8; i++)
+        g[i] = (u16)((a[2 * i] << 8) | a[2 * i + 1]);
+    // RFC 5952 4.2: compress the longest run (>= 2) of zero groups, the
+    // first one on a tie.
+    int best = -1, best_len = 0;
+    for (int i = 0; i < 8;) {
+        if (g[i] != 0) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && g[j] == 0)
+            j++;
+        if (j - i > best_len && j - i >= 2) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j;
+    }
+    // RFC 5952 5: IPv4-mapped addresses use the mixed notation.
+    bool mapped = best == 0 && best_len == 5 && g[5] == 0xffff;
+    u32 n = 0;
+    for (int i = 0; i < 8; i++) {
+        if (i == best) {
+            out[n++] = ':';
+            if (i == 0)
+                out[n++] = ':';
+            i += best_len - 1;
+            continue;
+        }
+        if (mapped && i == 6) {
+            n += format_ipv4(a + 12, out + n);
+            break;
+        }
+        static constexpr char hex[] = "0123456789abcdef";
+        bool started = false;
+        for (int sh = 12; sh >= 0; sh -= 4) {
+            u32 d = (g[i] >> sh) & 0xf;
+            if (d || started || sh == 0) {
+                out[n++] = (u8)hex[d];
+                started = true;
+            }
+        }
+        if (i != 7)
+            out[n++] = ':';
+    }
+    return n;
+}
+
+} // namespace sipalg::core
+
+using namespace sipalg::core;
+
+extern "C" int sipalg_addr_parse(const unsigned char *s, unsigned int len, sipalg_addr *out) {
+    if (!s || !out)
+        return 0;
+    sipalg_addr a;
+    __builtin_memset(&a, 0, sizeof(a));
+    if (parse_ipv4(s, len, a.a))
+        a.family = 4;
+    else if (parse_ipv6(s, len, a.a))
+        a.family = 6;
+    else
+        return 0;
+    *out = a;
+    return 1;
+}
+
+extern "C" unsigned int sipalg_addr_format(const sipalg_addr *a, unsigned char *out,
+                                           unsigned int cap) {
+    u8 tmp[48];
+    u32 n;
+    if (!a || !out)
+        return 0;
+    if (a->family == 4)
+        n = format_ipv4(a->a, tmp);
+    else if (a->family == 6)
+        n = format_ipv6(a->a, tmp);
+    else
+        return 0;
+    if (n > cap)
+        return 0;
+    __builtin_memcpy(out, tmp, n);
+    return n;
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// TCP framing: where does the first SIP message in a byte stream end?
+// RFC 3261 18.3: the header block ends at the first empty line, and the body
+// is exactly Content-Length bytes.
+#include <sipalg/core/internal.hpp>
+
+using namespace sipalg::core;
+
+namespace {
+
+// A "Content-Length:" / "l:" header line [i, le)? Then parse its value.
+// Returns 0 = not CL, 1 = CL parsed into *v, -1 = malformed CL.
+int content_length_line(const u8 *b, u32 i, u32 le, u32 *v) {
+    u32 ne = skip_token(b, i, le);
+    if (!SIPALG_IEQ(b + i, ne - i, "content-length") && !SIPALG_IEQ(b + i, ne - i, "l"))
+        return 0;
+    u32 c = ne;
+    while (c < le && is_sp(b[c]))
+        c++;
+    if (c >= le || b[c] != ':')
+        return 0;
+    c++;
+    while (c < le && is_sp(b[c]))
+        c++;
+    u32 e = parse_u32(b, c, le, v);
+    if (e == c || *v > SIPALG_MAX_MSG_LEN)
+        return -1;
+    while (e < le && is_ws(b[e]))
+        e++;
+    return e == le ? 1 : -1;
+}
+
+} // namespace
+
+extern "C" int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned int *msg_len,
+                            int *reason) {
+    int dummy;
+    if (!reason)
+        reason = &dummy;
+    *reason = SIPALG_OK;
+    if (!buf || !msg_len) {
+        *reason = SIPALG_R_BAD_ARG;
+        return SIPALG_FRAME_INVALID;
+    }
+    *msg_len = 0;
+    if (len == 0)
+        return SIPALG_FRAME_NEED_MORE;
+    if (buf[0] == '\r' || buf[0] == '\n') {
+        // Keep-alive CRLFs between (or instead of) messages.
+        u32 k = 0;
+        while (k < len && k < 4 && (buf[k] == '\r' || buf[k] == '\n'))
+            k++;
+        if (k == len && buf[k - 1] == '\r')
+            return SIPALG_FRAME_NEED_MORE;
+        *msg_len = k;
+        return SIPALG_FRAME_COMPLETE;
+    }
+    u32 lim = len < SIPALG_MAX_MSG_LEN ? len : SIPALG_MAX_MSG_LEN;
+    u32 i = 0, cl = 0, hdr_end = 0;
+    bool have_cl = false;
+    for (;;) {
+        u32 nl = find_lf(buf, i, lim);
+        if (nl >= lim) {
+            if (lim == SIPALG_MAX_MSG_LEN) {
+                *reason = SIPALG_R_TOO_LONG;
+                return SIPALG_FRAME_INVALID;
+            }
+            return SIPALG_FRAME_NEED_MORE;
+        }
+        u32 le = (nl > i && buf[nl - 1] == '\r') ? nl - 1 : nl;
+        if (le == i) {
+            if (i == 0) {
+                *reason = SIPALG_R_BAD_START_LINE;
+                return SIPALG_FRAME_INVALID;
+            }
+            hdr_end = nl + 1;
+            break;
+        }
+        if (i > 0) {
+            u32 v;
+            int r = content_length_line(buf, i, le, &v);
+            if (r < 0 || (r > 0 && have_cl)) {
+                *reason = r < 0 ? SIPALG_R_BAD_CONTENT_LENGTH : SIPALG_R_DUP_HEADER;
+                return SIPALG_FRAME_INVALID;
+            }
+            if (r > 0) {
+                have_cl = true;
+                cl = v;
+            }
+        }
+        i = nl + 1;
+    }
+    unsigned long total = (unsigned long)hdr_end + cl;
+    if (total > SIPALG_MAX_MSG_LEN) {
+        *reason = SIPALG_R_TOO_LONG;
+        return SIPALG_FRAME_INVALID;
+    }
+    if (total > len)
+        return SIPALG_FRAME_NEED_MORE;
+    *msg_len = (u32)total;
+    return SIPALG_FRAME_COMPLETE;
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Rewrite planner: turns the parsed address occurrences of a message and the
+// translation in force into a sorted list of non-overlapping edits, plus the
+// Content-Length fix when the body length changes.
+#include <sipalg/core/internal.hpp>
+
+namespace sipalg::core {
+namespace {
+
+struct Builder {
+    const u8 *b;
+    sipalg_plan *p;
+};
+
+// Replacement text is built in small stack buffers: the longest piece is
+// "[" IPv6 "]:" port = 1 + 45 + 2 + 5 bytes.
+constexpr u32 kPiece = 56;
+
+int add_edit(Builder &bd, u32 off, u32 len, const u8 *text, u32 tlen) {
+    if (tlen == len && same_bytes(bd.b + off, (const char *)text, len))
+        return SIPALG_OK; // nothing changes: no edit
+    sipalg_plan *p = bd.p;
+    if (p->n_edits >= SIPALG_MAX_EDITS)
+        return SIPALG_R_TOO_MANY_EDITS;
+    if (tlen > SIPALG_MAX_TEXT - p->text_used)
+        return SIPALG_R_TEXT_FULL;
+    sipalg_edit &e = p->edits[p->n_edits++];
+    e.off = off;
+    e.len = len;
+    e.text_off = (u16)p->text_used;
+    e.text_len = (u16)tlen;
+    __builtin_memcpy(p->text + p->text_used, text, tlen);
+    p->text_used += tlen;
+    return SIPALG_OK;
+}
+
+bool unspecified(const sipalg_addr &a) {
+    u32 n = a.family == 4 ? 4 : 16;
+    for (u32 i = 0; i < n; i++)
+        if (a.a[i])
+            return false;
+    return true;
+}
+
+// First active mapping whose "from" side is this address (and port, when
+// use_port and the mapping has ports). Hold addresses never match.
+const sipalg_map *match(const sipalg_xlat *x, const sipalg_addr &a, bool use_port, u16 port) {
+    if (a.family == 0 || unspecified(a))
+        return nullptr;
+    for (const sipalg_map &m : x->map) {
+        if (!(m.flags & SIPALG_MAP_ACTIVE) || !addr_equal(m.from, a))
+            continue;
+        if (use_port && (m.flags & SIPALG_MAP_PORT) && m.from_port != port)
+            continue;
+        return &m;
+    }
+    return nullptr;
+}
+
+u32 put_addr(const sipalg_addr &a, bool brackets, u8 *out) {
+    u32 n = 0;
+    if (brackets)
+        out[n++] = '[';
+    n += sipalg_addr_format(&a, out + n, 46);
+    if (brackets)
+        out[n++] = ']';
+    return n;
+}
+
+// Request-URI, Via sent-by, Contact, From, To: host and port.
+int plan_uri_ref(Builder &bd, const sipalg_xlat *x, const sipalg_ref &r) {
+    const sipalg_map *m = match(x, r.addr, true, r.port);
+    if (!m)
+        return SIPALG_OK;
+    u8 text[kPiece];
+    u32 n = put_addr(m->to, m->to.family == 6, text);
+    u32 len = r.host_len;
+    if ((m->flags & SIPALG_MAP_PORT) && m->to_port != r.port) {
+        u16 dflt = (r.flags & SIPALG_REFF_SIPS) ? 5061 : 5060;
+        if (r.flags & SIPALG_REFF_PORT)
+            len = r.port_off + r.port_len - r.host_off; // host ":" port as one edit
+        if ((r.flags & SIPALG_REFF_PORT) || m->to_port != dflt) {
+            text[n++] = ':';
+            n += format_port(m->to_port, text + n);
+        }
+    }
+    return add_edit(bd, r.host_off, len, text, n);
+}
+
+// received=, maddr=, SDP o=/c=/a=rtcp address: address only.
+int plan_addr_ref(Builder &bd, const sipalg_xlat *x, const sipalg_ref &r) {
+    const sipalg_map *m = match(x, r.addr, false, 0);
+    if (!m)
+        return SIPALG_OK;
+    u8 text[kPiece];
+    bool brackets;
+    if (r.kind == SIPALG_REF_VIA_MADDR)
+        brackets = m->to.family == 6; // maddr is a URI host
+    else if (r.kind == SIPALG_REF_VIA_RECEIVED)
+        brackets = m->to.family == 6 && (r.flags & SIPALG_REFF_BRACKETS); // keep the style
+    else
+        brackets = false; // SDP
+    u32 n = put_addr(m->to, brackets, text);
+    int rc = add_edit(bd, r.host_off, r.host_len, text, n);
+    if (rc == SIPALG_OK && r.atype_off && m->to.family != r.addr.family)
+        rc = add_edit(bd, r.atype_off, 3, (const u8 *)(m->to.family == 6 ? "IP6" : "IP4"), 3);
+    return rc;
+}
+
+int plan_port(Builder &bd, u32 off, u32 len, u16 port) {
+    u8 text[5];
+    return add_edit(bd, off, len, text, format_port(port, text));
+}
+
+void sort_edits(sipalg_plan *p) {
+    for (u32 i = 1; i < p->n_edits; i++) {
+        sipalg_edit e = p->edits[i];
+        u32 j = i;
+        while (j > 0 && p->edits[j - 1].off > e.off) {
+            p->edits[j] = p->edits[j - 1];
+            j--;
+        }
+        p->edits[j] = e;
+    }
+}
+
+int plan_all(Builder &bd, const sipalg_msg *msg, const sipalg_xlat *x,
+             const sipalg_media_override *ov, u32 n_ov) {
+    sipalg_plan *p = bd.p;
+    int rc = SIPALG_OK;
+    for (u32 i = 0; i < msg->n_refs && rc == SIPALG_OK; i++) {
+        const sipalg_ref &r = msg->refs[i];
+        switch (r.kind) {
+        case SIPALG_REF_RURI:
+        case SIPALG_REF_VIA_SENTBY:
+        case SIPALG_REF_CONTACT:
+        case SIPALG_REF_FROM:
+        case SIPALG_REF_TO:
+            rc = plan_uri_ref(bd, x, r);
+            break;
+        case SIPALG_REF_VIA_RPORT: {
+            const sipalg_map *m = match(x, r.addr, true, r.port);
+            if (m && (m->flags & SIPALG_MAP_PORT))
+                rc = plan_port(bd, r.port_off, r.port_len, m->to_port);
+            break;
+        }
+        default:
+            rc = plan_addr_ref(bd, x, r);
+            break;
+        }
+    }
+    // Media ports: only the shim's choices, only for streams whose address
+    // is being translated, never a rejected (port 0) stream.
+    if (ov) {
+        u32 n = n_ov < msg->n_media ? n_ov : msg->n_media;
+        for (u32 k = 0; k < n && rc == SIPALG_OK; k++) {
+            const sipalg_media &md = msg->media[k];
+            if (!match(x, md.addr, false, 0) || md.port == 0)
+                continue;
+            if (ov[k].rtp_port)
+                rc = plan_port(bd, md.port_off, md.port_len, ov[k].rtp_port);
+            if (rc == SIPALG_OK && ov[k].rtcp_port && (md.flags & SIPALG_MEDIAF_RTCP) &&
+                md.rtcp_port)
+                rc = plan_port(bd, md.rtcp_off, md.rtcp_len, ov[k].rtcp_port);
+        }
+    }
+    if (rc != SIPALG_OK)
+        return rc;
+    sort_edits(p);
+
+    long delta = 0, body_delta = 0;
+    for (u32 i = 0; i < p->n_edits; i++) {
+        const sipalg_edit &e = p->edits[i];
+        long d = (long)e.text_len - (long)e.len;
+        delta += d;
+        if (e.off >= msg->body_off)
+            body_delta += d;
+        if (e.len == 0 || e.off + e.len > msg->len ||
+            (i + 1 < p->n_edits && e.off + e.len > p->edits[i + 1].off))
+            return SIPALG_R_INTERNAL;
+        if (e.off < msg->body_off && e.off + e.len > msg->body_off)
+            return SIPALG_R_INTERNAL;
+    }
+    if (body_delta != 0 && (msg->flags & SIPALG_MSGF_CL)) {
+        long cl = (long)msg->body_len + body_delta;
+        if (cl < 0 || cl > (long)SIPALG_MAX_MSG_LEN)
+            return SIPALG_R_TOO_LONG;
+        u8 text[5];
+        u32 n = format_port((u16)cl, text);
+        u32 before = p->n_edits;
+        rc = add_edit(bd, msg->cl_off, msg->cl_len, text, n);
+        if (rc != SIPALG_OK)
+            return rc;
+        if (p->n_edits != before) {
+            delta += (long)n - (long)msg->cl_len;
+            sort_edits(p);
+        }
+        p->flags |= SIPALG_PLANF_CL_FIXED;
+        p->new_cl = (u32)cl;
+    }
+    long nl = (long)msg->len + delta;
+    if (nl > (long)SIPALG_MAX_MSG_LEN)
+        return SIPALG_R_TOO_LONG;
+    p->new_len = (u32)nl;
+    return SIPALG_OK;
+}
+
+bool valid_map(const sipalg_map &m) {
+    if (!(m.flags & SIPALG_MAP_ACTIVE))
+        return true;
+    return (m.from.family == 4 || m.from.family == 6) && (m.to.family == 4 || m.to.family == 6);
+}
+
+} // namespace
+} // namespace sipalg::core
+
+using namespace sipalg::core;
+
+extern "C" int sipalg_make_plan(const unsigned char *buf, const sipalg_msg *msg,
+                                const sipalg_xlat *xlat, const sipalg_media_override *ov,
+                                unsigned int n_ov, sipalg_plan *plan) {
+    if (!plan)
+        return SIPALG_R_BAD_ARG;
+    plan->n_edits = 0;
+    plan->text_used = 0;
+    plan->flags = 0;
+    plan->new_cl = 0;
+    plan->old_len = plan->new_len = msg ? msg->len : 0;
+    if (!buf || !msg || !xlat || !valid_map(xlat->map[0]) || !valid_map(xlat->map[1]))
+        return SIPALG_R_BAD_ARG;
+    if (msg->kind == SIPALG_KIND_KEEPALIVE)
+        return SIPALG_OK;
+    if (msg->kind != SIPALG_KIND_REQUEST && msg->kind != SIPALG_KIND_RESPONSE)
+        return SIPALG_R_BAD_ARG;
+    Builder bd{buf, plan};
+    int rc = plan_all(bd, msg, xlat, ov, n_ov);
+    if (rc != SIPALG_OK) {
+        plan->n_edits = 0;
+        plan->text_used = 0;
+        plan->flags = 0;
+        plan->new_cl = 0;
+        plan->new_len = msg->len;
+    }
+    return rc;
+}

@@ -1,0 +1,765 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// SIP message parser: start line, header fields (folded lines, compact forms,
+// comma-separated values), and the address occurrences that may need
+// rewriting. One pass over the headers; the SDP body is handed to
+// sdp_parse.cpp. No recursion, no allocation, every loop advances through the
+// buffer, so the work is O(len).
+#include <sipalg/core/internal.hpp>
+
+namespace sipalg::core {
+namespace {
+
+struct MethodName {
+    const char *name;
+    u8 len;
+    u8 id;
+};
+
+constexpr MethodName kMethods[] = {
+    {"INVITE", 6, SIPALG_M_INVITE},     {"ACK", 3, SIPALG_M_ACK},
+    {"BYE", 3, SIPALG_M_BYE},           {"CANCEL", 6, SIPALG_M_CANCEL},
+    {"REGISTER", 8, SIPALG_M_REGISTER}, {"OPTIONS", 7, SIPALG_M_OPTIONS},
+    {"PRACK", 5, SIPALG_M_PRACK},       {"SUBSCRIBE", 9, SIPALG_M_SUBSCRIBE},
+    {"NOTIFY", 6, SIPALG_M_NOTIFY},     {"PUBLISH", 7, SIPALG_M_PUBLISH},
+    {"INFO", 4, SIPALG_M_INFO},         {"REFER", 5, SIPALG_M_REFER},
+    {"MESSAGE", 7, SIPALG_M_MESSAGE},   {"UPDATE", 6, SIPALG_M_UPDATE},
+};
+
+// Method names are case-sensitive (RFC 3261 7.1).
+u8 method_id(const u8 *p, u32 n) {
+    for (const MethodName &m : kMethods)
+        if (m.len == n && same_bytes(p, m.name, n))
+            return m.id;
+    return SIPALG_M_OTHER;
+}
+
+// Headers the parser cares about.
+enum Hdr : u8 {
+    H_OTHER,
+    H_VIA,
+    H_FROM,
+    H_TO,
+    H_CALL_ID,
+    H_CSEQ,
+    H_CONTACT,
+    H_CONTENT_LENGTH,
+    H_CONTENT_TYPE,
+    H_EXPIRES,
+};
+
+Hdr header_id(const u8 *p, u32 n) {
+    if (n == 1) {
+        switch (lower(p[0])) {
+        case 'v':
+            return H_VIA;
+        case 'f':
+            return H_FROM;
+        case 't':
+            return H_TO;
+        case 'i':
+            return H_CALL_ID;
+        case 'm':
+            return H_CONTACT;
+        case 'l':
+            return H_CONTENT_LENGTH;
+        case 'c':
+            return H_CONTENT_TYPE;
+        default:
+            return H_OTHER;
+        }
+    }
+    switch (lower(p[0])) {
+    case 'v':
+        return SIPALG_IEQ(p, n, "via") ? H_VIA : H_OTHER;
+    case 'f':
+        return SIPALG_IEQ(p, n, "from") ? H_FROM : H_OTHER;
+    case 't':
+        return SIPALG_IEQ(p, n, "to") ? H_TO : H_OTHER;
+    case 'e':
+        return SIPALG_IEQ(p, n, "expires") ? H_EXPIRES : H_OTHER;
+    case 'c':
+        if (SIPALG_IEQ(p, n, "call-id"))
+            return H_CALL_ID;
+        if (SIPALG_IEQ(p, n, "cseq"))
+            return H_CSEQ;
+        if (SIPALG_IEQ(p, n, "contact"))
+            return H_CONTACT;
+        if (SIPALG_IEQ(p, n, "content-length"))
+            return H_CONTENT_LENGTH;
+        if (SIPALG_IEQ(p, n, "content-type"))
+            return H_CONTENT_TYPE;
+        return H_OTHER;
+    default:
+        return H_OTHER;
+    }
+}
+
+// Parse state that does not belong in the public struct.
+struct State {
+    const u8 *b;
+    sipalg_msg *m;
+    u16 vias, froms, tos, call_ids, cseqs, cls, ctypes, expires;
+    bool ctype_sdp;
+};
+
+// Classify host text [hs, he) (brackets included for IPv6 references) and,
+// when it is an IP literal, record a ref. *idx = ref index or -1.
+int host_ref(State &st, u8 kind, u32 hs, u32 he, int *idx) {
+    const u8 *b = st.b;
+    sipalg_addr a;
+    __builtin_memset(&a, 0, sizeof(a));
+    u8 flags = 0;
+    *idx = -1;
+    if (he - hs >= 2 && b[hs] == '[' && b[he - 1] == ']') {
+        if (!parse_ipv6(b + hs + 1, he - hs - 2, a.a))
+            return SIPALG_R_BAD_HEADER;
+        a.family = 6;
+        flags = SIPALG_REFF_BRACKETS;
+    } else if (parse_ipv4(b + hs, he - hs, a.a)) {
+        a.family = 4;
+    } else if (parse_ipv6(b + hs, he - hs, a.a)) {
+        a.family = 6; // received= may hold a bare IPv6 address
+    } else {
+        return SIPALG_OK; // a hostname: never rewritten
+    }
+    int r = add_ref(st.m, kind);
+    if (r < 0)
+        return SIPALG_R_TOO_MANY_ADDRS;
+    sipalg_ref &ref = st.m->refs[r];
+    ref.flags = flags;
+    ref.host_off = hs;
+    ref.host_len = he - hs;
+    ref.addr = a;
+    *idx = r;
+    return SIPALG_OK;
+}
+
+// End of host text starting at h: "[...]" or up to a delimiter.
+// Returns end + 1 on an unterminated '['.
+u32 host_end(const u8 *b, u32 h, u32 end) {
+    if (h < end && b[h] == '[') {
+        u32 j = h + 1;
+        while (j < end && b[j] != ']' && b[j] != ',' && !is_ws(b[j]))
+            j++;
+        return (j < end && b[j] == ']') ? j + 1 : end + 1;
+    }
+    while (h < end && !in_class(b[h], C_HOST_STOP))
+        h++;
+    return h;
+}
+
+// Parse a URI [us, ue). sip:/sips: hosts that are IP literals become refs of
+// the given kind; other schemes are accepted and ignored. *idx = ref or -1.
+int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
+    const u8 *b = st.b;
+    *idx = -1;
+    u32 i = us;
+    while (i < ue &&
+           (is_alpha(b[i]) || is_digit(b[i]) || b[i] == '+' || b[i] == '-' || b[i] == '.'))
+        i++;
+    if (i == us || i >= ue || b[i] != ':' || !is_alpha(b[us]))
+        return SIPALG_R_BAD_HEADER;
+    bool sips = SIPALG_IEQ(b + us, i - us, "sips");
+    if (!sips && !SIPALG_IEQ(b + us, i - us, "sip"))
+        return SIPALG_OK;
+    u32 rest = i + 1, h = rest;
+    // userinfo never holds an unescaped '@', nor do URI params or headers.
+    u32 at = find_byte(b, rest, ue, '@');
+    if (at < ue)
+        h = at + 1;
+    u32 he = host_end(b, h, ue);
+    if (he > ue || he == h)
+        return SIPALG_R_BAD_HEADER;
+    u32 ps = 0, pe = 0;
+    bool has_port = false;
+    u16 port = sips ? 5061 : 5060;
+    if (he < ue && b[he] == ':') {
+        ps = pe = he + 1;
+        while (pe < ue && is_digit(b[pe]))
+            pe++;
+        if (!parse_port(b, ps, pe, &port))
+            return SIPALG_R_BAD_HEADER;
+        has_port = true;
+    } else {
+        pe = he;
+    }
+    if (pe < ue && b[pe] != ';' && b[pe] != '?')
+        return SIPALG_R_BAD_HEADER;
+    int rc = host_ref(st, kind, h, he, idx);
+    if (rc != SIPALG_OK || *idx < 0)
+        return rc;
+    sipalg_ref &ref = st.m->refs[*idx];
+    ref.port = port;
+    if (sips)
+        ref.flags |= SIPALG_REFF_SIPS;
+    if (has_port) {
+        ref.flags |= SIPALG_REFF_PORT;
+        ref.port_off = ps;
+        ref.port_len = pe - ps;
+    }
+    return SIPALG_OK;
+}
+
+// A generic parameter value starting at i: quoted string, or a run up to
+// ';', ',' or white space. Returns its end, or end + 1 if a quote is open.
+u32 param_value_end(const u8 *b, u32 i, u32 end) {
+    if (i < end && b[i] == '"')
+        return skip_quoted(b, i, end);
+    while (i < end && !in_class(b[i], C_PARAM_STOP))
+        i++;
+    return i;
+}
+
+struct Param {
+    u32 ns, ne; // name
+    u32 vs, ve; // value (vs == ve: none)
+};
+
+// Parse ";name[=value]" at i (b[i] == ';'). Returns the index after it, or
+// end + 1 on malformed input.
+u32 parse_param(const u8 *b, u32 i, u32 end, Param *p) {
+    i = skip_ws(b, i + 1, end);
+    p->ns = i;
+    i = skip_token(b, i, end);
+    p->ne = i;
+    if (p->ne == p->ns)
+        return end + 1;
+    i = skip_ws(b, i, end);
+    p->vs = p->ve = i;
+    if (i < end && b[i] == '=') {
+        i = skip_ws(b, i + 1, end);
+        p->vs = i;
+        i = param_value_end(b, i, end);
+        if (i > end || i == p->vs)
+            return end + 1;
+        p->ve = i;
+    }
+    return i;
+}
+
+// One Via header value list.
+int parse_via(State &st, u32 i, u32 end) {
+    const u8 *b = st.b;
+    for (;;) {
+        // sent-protocol: name / version / transport, LWS allowed around '/'.
+        u32 ts = 0, te = 0;
+        i = skip_ws(b, i, end);
+        for (int k = 0; k < 3; k++) {
+            if (k) {
+                i = skip_ws(b, i, end);
+                if (i >= end || b[i] != '/')
+                    return SIPALG_R_BAD_HEADER;
+                i = skip_ws(b, i + 1, end);
+            }
+            ts = i;
+            i = skip_token(b, i, end);
+            te = i;
+            if (te == ts)
+                return SIPALG_R_BAD_HEADER;
+        }
+        bool tls = SIPALG_IEQ(b + ts, te - ts, "tls");
+        // LWS must separate the transport from the sent-by: without it a
+        // rewritten host could merge into the transport token.
+        i = skip_ws(b, i, end);
+        if (i == te)
+            return SIPALG_R_BAD_HEADER;
+        // sent-by
+        u32 hs = i, he = host_end(b, i, end);
+        if (he > end || he == hs)
+            return SIPALG_R_BAD_HEADER;
+        i = he;
+        u16 port = tls ? 5061 : 5060;
+        u32 ps = 0, pe = 0;
+        bool has_port = false;
+        if (i < end && b[i] == ':') {
+            ps = pe = i + 1;
+            while (pe < end && is_digit(b[pe]))
+                pe++;
+            if (!parse_port(b, ps, pe, &port))
+                return SIPALG_R_BAD_HEADER;
+            has_port = true;
+            i = pe;
+        }
+        int sent_by = -1;
+        int rc = host_ref(st, SIPALG_REF_VIA_SENTBY, hs, he, &sent_by);
+        if (rc != SIPALG_OK)
+            return rc;
+        if (sent_by >= 0) {
+            sipalg_ref &ref = st.m->refs[sent_by];
+            ref.port = port;
+            if (tls)
+                ref.flags |= SIPALG_REFF_SIPS;
+            if (has_port) {
+                ref.flags |= SIPALG_REFF_PORT;
+                ref.port_off = ps;
+                ref.port_len = pe - ps;
+            }
+        }
+        // via-params
+        int received = -1;
+        u32 rport_s = 0, rport_e = 0;
+        u16 rport = 0;
+        for (;;) {
+            i = skip_ws(b, i, end);
+            if (i >= end || b[i] != ';')
+                break;
+            Param p;
+            i = parse_param(b, i, end, &p);
+            if (i > end)
+                return SIPALG_R_BAD_HEADER;
+            const u8 *n = b + p.ns;
+            u32 nl = p.ne - p.ns;
+            if (p.vs == p.ve)
+                continue;
+            int idx;
+            if (SIPALG_IEQ(n, nl, "received")) {
+                rc = host_ref(st, SIPALG_REF_VIA_RECEIVED, p.vs, p.ve, &idx);
+                if (rc != SIPALG_OK)
+                    return rc;
+                if (idx >= 0)
+                    received = idx;
+            } else if (SIPALG_IEQ(n, nl, "maddr")) {
+                rc = host_ref(st, SIPALG_REF_VIA_MADDR, p.vs, p.ve, &idx);
+                if (rc != SIPALG_OK)
+                    return rc;
+            } else if (SIPALG_IEQ(n, nl, "rport")) {
+                if (parse_port(b, p.vs, p.ve, &rport)) {
+                    rport_s = p.vs;
+                    rport_e = p.ve;
+                }
+            }
+        }
+        // rport=N pairs with the address the server saw: received= if there,
+        // else the sent-by.
+        int eff = received >= 0 ? received : sent_by;
+        if (rport_e > rport_s && eff >= 0) {
+            sipalg_addr a = st.m->refs[eff].addr;
+            int r = add_ref(st.m, SIPALG_REF_VIA_RPORT);
+            if (r < 0)
+                return SIPALG_R_TOO_MANY_ADDRS;
+            sipalg_ref &ref = st.m->refs[r];
+            ref.flags = SIPALG_REFF_PORT;
+            ref.port = rport;
+            ref.port_off = rport_s;
+            ref.port_len = rport_e - rport_s;
+            ref.host_off = rport_s;
+            ref.addr = a;
+        }
+        st.vias++;
+        if (i >= end)
+            return SIPALG_OK;
+        if (b[i] != ',')
+            return SIPALG_R_BAD_HEADER;
+        i++;
+    }
+}
+
+// One name-addr / addr-spec value (From, To, one Contact value).
+struct AddrValue {
+    bool star;
+    u32 us, ue; // URI
+    bool has_expires;
+    u32 expires;
+};
+
+// Parses the value starting at i; returns the index of the ',' that ends it
+// or end, or end + 1 on malformed input.
+u32 parse_addr_value(const u8 *b, u32 i, u32 end, bool allow_star, AddrValue *v) {
+    v->star = false;
+    v->has_expires = false;
+    v->expires = 0;
+    i = skip_ws(b, i, end);
+    if (i >= end)
+        return end + 1;
+    if (allow_star && b[i] == '*') {
+        u32 j = skip_ws(b, i + 1, end);
+        if (j >= end || b[j] == ',') {
+            v->star = true;
+            v->us = i;
+            v->ue = i + 1;
+            return j;
+        }
+    }
+    u32 j = i;
+    if (b[i] == '"') {
+        j = skip_quoted(b, i, end);
+        if (j > end)
+            return end + 1;
+        j = skip_ws(b, j, end);
+        if (j >= end || b[j] != '<')
+            return end + 1;
+    } else {
+        // Display name made of tokens, or an addr-spec: look for '<'.
+        while (j < end && !in_class(b[j], C_NAME_STOP))
+            j++;
+        if (j < end && b[j] == '"')
+            return end + 1;
+    }
+    u32 k;
+    if (j < end && b[j] == '<') {
+        v->us = j + 1;
+        k = find_byte(b, j + 1, end, '>');
+        if (k >= end)
+            return end + 1;
+        v->ue = k;
+        k++;
+    } else {
+        // addr-spec: the URI cannot hold ';', ',' or white space (RFC 3261
+        // 20: such URIs must be enclosed in <>), so params follow.
+        v->us = i;
+        k = i;
+        while (k < end && b[k] != ';' && b[k] != ',' && !is_ws(b[k])) {
+            if (b[k] == '?')
+                return end + 1; // URI headers require <>
+            k++;
+        }
+        v->ue = k;
+    }
+    if (v->ue == v->us)
+        return end + 1;
+    for (;;) {
+        k = skip_ws(b, k, end);
+        if (k >= end || b[k] != ';')
+            break;
+        Param p;
+        k = parse_param(b, k, end, &p);
+        if (k > end)
+            return end + 1;
+        if (p.ve > p.vs && SIPALG_IEQ(b + p.ns, p.ne - p.ns, "expires")) {
+            u32 val;
+            if (parse_u32(b, p.vs, p.ve, &val) == p.ve) {
+                v->has_expires = true;
+                v->expires = val;
+            }
+        }
+    }
+    if (k < end && b[k] != ',')
+        return end + 1;
+    return k;
+}
+
+int parse_contact(State &st, u32 i, u32 end) {
+    sipalg_msg *m = st.m;
+    for (;;) {
+        AddrValue v;
+        i = parse_addr_value(st.b, i, end, true, &v);
+        if (i > end)
+            return SIPALG_R_BAD_HEADER;
+        if (m->n_contacts >= SIPALG_MAX_CONTACTS)
+            return SIPALG_R_TOO_MANY_CONTACTS;
+        sipalg_contact &c = m->contacts[m->n_contacts++];
+        c.flags = 0;
+        c.ref = -1;
+        c.expires = v.expires;
+        c.uri.off = v.us;
+        c.uri.len = v.ue - v.us;
+        if (v.has_expires)
+            c.flags |= SIPALG_CONTACT_EXPIRES;
+        if (v.star) {
+            c.flags |= SIPALG_CONTACT_STAR;
+        } else {
+            int idx;
+            int rc = parse_uri(st, SIPALG_REF_CONTACT, v.us, v.ue, &idx);
+            if (rc != SIPALG_OK)
+                return rc;
+            c.ref = (signed short)idx;
+        }
+        if (i >= end)
+            return SIPALG_OK;
+        i++; // ','
+    }
+}
+
+int parse_from_to(State &st, u8 kind, u32 i, u32 end) {
+    AddrValue v;
+    i = parse_addr_value(st.b, i, end, false, &v);
+    if (i != end)
+        return SIPALG_R_BAD_HEADER;
+    int idx;
+    return parse_uri(st, kind, v.us, v.ue, &idx);
+}
+
+int parse_cseq(State &st, u32 i, u32 end) {
+    const u8 *b = st.b;
+    sipalg_msg *m = st.m;
+    u32 n;
+    u32 j = parse_u32(b, i, end, &n);
+    if (j == i || j - i > 10 || n > 0x7fffffffu)
+        return SIPALG_R_BAD_CSEQ;
+    u32 k = skip_ws(b, j, end);
+    if (k == j)
+        return SIPALG_R_BAD_CSEQ;
+    u32 me = skip_token(b, k, end);
+    if (me == k || me != end)
+        return SIPALG_R_BAD_CSEQ;
+    m->cseq = n;
+    m->cseq_method_text.off = k;
+    m->cseq_method_text.len = me - k;
+    m->cseq_method = method_id(b + k, me - k);
+    return SIPALG_OK;
+}
+
+int parse_header(State &st, Hdr h, u32 vs, u32 ve) {
+    const u8 *b = st.b;
+    sipalg_msg *m = st.m;
+    switch (h) {
+    case H_VIA:
+        return parse_via(st, vs, ve);
+    case H_CONTACT:
+        return parse_contact(st, vs, ve);
+    case H_FROM:
+        if (st.froms++)
+            return SIPALG_R_DUP_HEADER;
+        return parse_from_to(st, SIPALG_REF_FROM, vs, ve);
+    case H_TO:
+        if (st.tos++)
+            return SIPALG_R_DUP_HEADER;
+        return parse_from_to(st, SIPALG_REF_TO, vs, ve);
+    case H_CALL_ID:
+        if (st.call_ids++)
+            return SIPALG_R_DUP_HEADER;
+        if (ve == vs)
+            return SIPALG_R_BAD_HEADER;
+        m->call_id.off = vs;
+        m->call_id.len = ve - vs;
+        return SIPALG_OK;
+    case H_CSEQ:
+        if (st.cseqs++)
+            return SIPALG_R_DUP_HEADER;
+        return parse_cseq(st, vs, ve);
+    case H_CONTENT_LENGTH: {
+        if (st.cls++)
+            return SIPALG_R_DUP_HEADER;
+        u32 v;
+        if (ve == vs || parse_u32(b, vs, ve, &v) != ve || v > SIPALG_MAX_MSG_LEN)
+            return SIPALG_R_BAD_CONTENT_LENGTH;
+        m->flags |= SIPALG_MSGF_CL;
+        m->cl_value = v;
+        m->cl_off = vs;
+        m->cl_len = ve - vs;
+        return SIPALG_OK;
+    }
+    case H_CONTENT_TYPE: {
+        if (st.ctypes++)
+            return SIPALG_R_DUP_HEADER;
+        constexpr u32 n = lit_len("application/sdp");
+        st.ctype_sdp = ve - vs >= n && SIPALG_IEQ(b + vs, n, "application/sdp") &&
+                       (ve - vs == n || b[vs + n] == ';' || is_ws(b[vs + n]));
+        return SIPALG_OK;
+    }
+    case H_EXPIRES: {
+        if (st.expires++)
+            return SIPALG_R_DUP_HEADER;
+        u32 v;
+        // Non-numeric (RFC 2543 dates) is tolerated and simply not reported.
+        if (ve > vs && parse_u32(b, vs, ve, &v) == ve) {
+            m->flags |= SIPALG_MSGF_EXPIRES;
+            m->expires = v;
+        }
+        return SIPALG_OK;
+    }
+    default:
+        return SIPALG_OK;
+    }
+}
+
+// "SIP/2.0" check for the version field [s, e).
+int check_version(const u8 *b, u32 s, u32 e) {
+    if (e - s < 4 || !SIPALG_IEQ(b + s, 4, "sip/"))
+        return SIPALG_R_NOT_SIP;
+    if (e - s == 7 && __builtin_memcmp(b + s + 4, "2.0", 3) == 0)
+        return SIPALG_OK;
+    return SIPALG_R_BAD_VERSION;
+}
+
+int parse_start_line(State &st, u32 le) {
+    const u8 *b = st.b;
+    sipalg_msg *m = st.m;
+    if (le >= 4 && SIPALG_IEQ(b, 4, "sip/")) {
+        u32 sp = 0;
+        while (sp < le && b[sp] != ' ')
+            sp++;
+        int rc = check_version(b, 0, sp);
+        if (rc != SIPALG_OK)
+            return rc;
+        u32 cs = sp + 1, ce = cs;
+        while (ce < le && is_digit(b[ce]))
+            ce++;
+        if (ce - cs != 3 || (ce < le && b[ce] != ' '))
+            return SIPALG_R_BAD_START_LINE;
+        u32 code = (b[cs] - '0') * 100 + (b[cs + 1] - '0') * 10 + (b[cs + 2] - '0');
+        if (code < 100 || code > 699)
+            return SIPALG_R_BAD_START_LINE;
+        m->kind = SIPALG_KIND_RESPONSE;
+        m->status = (u16)code;
+        m->reason_text.off = ce < le ? ce + 1 : le;
+        m->reason_text.len = le - m->reason_text.off;
+        return SIPALG_OK;
+    }
+    u32 me = skip_token(b, 0, le);
+    if (me == 0 || me >= le || b[me] != ' ')
+        return SIPALG_R_NOT_SIP;
+    // The version is the last field; everything between the first and the
+    // last SP is the Request-URI, so stray spaces show up inside it.
+    u32 vs = le;
+    while (vs > me + 1 && b[vs - 1] != ' ')
+        vs--;
+    if (vs == me + 1)
+        return SIPALG_R_NOT_SIP;
+    if (vs == le)
+        return SIPALG_R_BAD_START_LINE; // trailing SP
+    int rc = check_version(b, vs, le);
+    if (rc != SIPALG_OK)
+        return rc;
+    u32 us = me + 1, ue = vs - 1;
+    if (ue == us)
+        return SIPALG_R_BAD_START_LINE;
+    // No LWS, no <> and no headers ('?' after the userinfo) in a Request-URI.
+    // One pass: a '?' is fine only inside the userinfo, i.e. before an '@'.
+    bool seen_at = false, question = false;
+    for (u32 k = us; k < ue; k++) {
+        u8 c = b[k];
+        if (c == '<' || c == '>' || is_ws(c))
+            return SIPALG_R_BAD_START_LINE;
+        if (c == '@' && !seen_at) {
+            seen_at = true;
+            question = false;
+        } else if (c == '?') {
+            question = true;
+        }
+    }
+    if (question)
+        return SIPALG_R_BAD_START_LINE;
+    m->kind = SIPALG_KIND_REQUEST;
+    m->method_text.off = 0;
+    m->method_text.len = me;
+    m->method = method_id(b, me);
+    m->ruri.off = us;
+    m->ruri.len = ue - us;
+    int idx;
+    rc = parse_uri(st, SIPALG_REF_RURI, us, ue, &idx);
+    return rc == SIPALG_R_BAD_HEADER ? SIPALG_R_BAD_START_LINE : rc;
+}
+
+} // namespace
+} // namespace sipalg::core
+
+using namespace sipalg::core;
+
+extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int transport,
+                            sipalg_msg *msg) {
+    if (!msg)
+        return SIPALG_R_BAD_ARG;
+    // Only the scalar part is cleared: the arrays are valid up to their counts.
+    __builtin_memset(msg, 0, __builtin_offsetof(sipalg_msg, refs));
+    msg->sdp_o_ref = msg->sdp_c_ref = -1;
+    msg->len = len;
+    msg->body_off = len;
+    if (!buf || (transport != SIPALG_UDP && transport != SIPALG_TCP))
+        return SIPALG_R_BAD_ARG;
+    msg->transport = (u8)transport;
+    if (len == 0)
+        return SIPALG_R_TRUNCATED;
+    if (len > SIPALG_MAX_MSG_LEN)
+        return SIPALG_R_TOO_LONG;
+
+    // RFC 5626 keep-alives: "\r\n\r\n" ping, "\r\n" pong (bare LFs tolerated).
+    if (len <= 4) {
+        u32 k = 0;
+        while (k < len && (buf[k] == '\r' || buf[k] == '\n'))
+            k++;
+        if (k == len) {
+            msg->kind = SIPALG_KIND_KEEPALIVE;
+            return SIPALG_OK;
+        }
+    }
+    if (!is_token(buf[0]))
+        return SIPALG_R_NOT_SIP;
+
+    State st;
+    __builtin_memset(&st, 0, sizeof(st));
+    st.b = buf;
+    st.m = msg;
+
+    u32 eol = find_lf(buf, 0, len);
+    if (eol >= len)
+        return SIPALG_R_TRUNCATED;
+    u32 le = (eol > 0 && buf[eol - 1] == '\r') ? eol - 1 : eol;
+    int rc = parse_start_line(st, le);
+    if (rc != SIPALG_OK)
+        return rc;
+
+    u32 i = eol + 1;
+    u32 body;
+    for (;;) {
+        if (i >= len)
+            return SIPALG_R_TRUNCATED;
+        if (buf[i] == '\n') {
+            body = i + 1;
+            break;
+        }
+        if (buf[i] == '\r') {
+            if (i + 1 >= len)
+                return SIPALG_R_TRUNCATED;
+            if (buf[i + 1] == '\n') {
+                body = i + 2;
+                break;
+            }
+            return SIPALG_R_BAD_HEADER;
+        }
+        if (is_sp(buf[i]))
+            return SIPALG_R_BAD_HEADER; // continuation with nothing to continue
+        if (++msg->n_headers > SIPALG_MAX_HEADERS)
+            return SIPALG_R_TOO_MANY_HEADERS;
+        // The logical header ends at the first LF not followed by SP/HT.
+        u32 nl = find_lf(buf, i, len);
+        while (nl < len && nl + 1 < len && is_sp(buf[nl + 1]))
+            nl = find_lf(buf, nl + 1, len);
+        if (nl >= len)
+            return SIPALG_R_TRUNCATED;
+        u32 hend = (nl > i && buf[nl - 1] == '\r') ? nl - 1 : nl;
+        u32 ne = skip_token(buf, i, hend);
+        u32 c = ne;
+        while (c < hend && is_sp(buf[c]))
+            c++;
+        if (ne == i || c >= hend || buf[c] != ':')
+            return SIPALG_R_BAD_HEADER;
+        Hdr h = header_id(buf + i, ne - i);
+        if (h != H_OTHER) {
+            u32 vs = skip_ws(buf, c + 1, hend);
+            u32 ve = hend;
+            while (ve > vs && is_ws(buf[ve - 1]))
+                ve--;
+            rc = parse_header(st, h, vs, ve);
+            if (rc != SIPALG_OK)
+                return rc;
+        }
+        i = nl + 1;
+    }
+
+    if (!st.vias || !st.froms || !st.tos || !st.call_ids || !st.cseqs)
+        return SIPALG_R_MISSING_HEADER;
+    if (msg->kind == SIPALG_KIND_REQUEST &&
+        (msg->cseq_method_text.len != msg->method_text.len ||
+         __builtin_memcmp(buf + msg->cseq_method_text.off, buf, msg->method_text.len) != 0))
+        return SIPALG_R_BAD_CSEQ;
+
+    msg->body_off = body;
+    msg->body_len = len - body;
+    // Strict on both transports: a TCP message is framed by its own
+    // Content-Length, and a UDP datagram that disagrees with its declared
+    // length is damaged or crafted; either way it is not rewritten.
+    if ((msg->flags & SIPALG_MSGF_CL) && msg->cl_value != msg->body_len)
+        return SIPALG_R_BAD_CONTENT_LENGTH;
+    if (msg->body_len == 0)
+        return SIPALG_OK;
+    bool sdp = st.ctype_sdp ||
+               (!st.ctypes && msg->body_len >= 2 && buf[body] == 'v' && buf[body + 1] == '=');
+    if (!sdp) {
+        msg->flags |= SIPALG_MSGF_BODY_SKIP;
+        return SIPALG_OK;
+    }
+    msg->flags |= SIPALG_MSGF_SDP;
+    return parse_sdp(buf, body, msg->body_len, msg);
+}

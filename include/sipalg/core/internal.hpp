@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Interfaces between the core's translation units (not part of the C ABI).
+#pragma once
+
+#include <sipalg/core/scan.hpp>
+
+namespace sipalg::core {
+
+// Append a ref to msg->refs. Returns its index, or -1 when the cap is hit.
+inline int add_ref(sipalg_msg *msg, u8 kind) {
+    if (msg->n_refs >= SIPALG_MAX_REFS)
+        return -1;
+    sipalg_ref *r = &msg->refs[msg->n_refs];
+    __builtin_memset(r, 0, sizeof(*r));
+    r->kind = kind;
+    return msg->n_refs++;
+}
+
+// Parse the SDP body buf[off, off+len) into msg (sdp fields, media, refs).
+int parse_sdp(const u8 *buf, u32 off, u32 len, sipalg_msg *msg);
+
+// Address text helpers (address.cpp).
+bool parse_ipv4(const u8 *s, u32 n, u8 out[4]);
+bool parse_ipv6(const u8 *s, u32 n, u8 out[16]);
+bool addr_equal(const sipalg_addr &a, const sipalg_addr &b);
+// Writes a port in decimal; returns the number of bytes (1..5).
+u32 format_port(u16 port, u8 *out);
+
+} // namespace sipalg::core

@@ -1,0 +1,180 @@
+// libFuzzer target: frame + parse + plan + apply, with the core's invariants
+// checked on every input.
+//
+// Each input is parsed as a UDP datagram and, after framing, as a TCP
+// message, then planned under six translations that use the addresses the
+// seed corpus is full of, so that mutated messages keep matching them.
+#include <sipalg/core.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace {
+
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);     \
+            std::abort();                                                                          \
+        }                                                                                          \
+    } while (0)
+
+sipalg_addr A(const char *s) {
+    sipalg_addr a{};
+    FUZZ_CHECK(sipalg_addr_parse(reinterpret_cast<const unsigned char *>(s), std::strlen(s), &a));
+    return a;
+}
+
+sipalg_map M(const char *from, int fp, const char *to, int tp) {
+    sipalg_map m{};
+    m.flags = SIPALG_MAP_ACTIVE | (fp >= 0 ? SIPALG_MAP_PORT : 0);
+    m.from = A(from);
+    m.to = A(to);
+    m.from_port = fp >= 0 ? fp : 0;
+    m.to_port = tp >= 0 ? tp : 0;
+    return m;
+}
+
+struct Scratch {
+    sipalg_msg msg, msg2;
+    sipalg_plan plan;
+    unsigned char out[SIPALG_MAX_MSG_LEN + SIPALG_MAX_TEXT];
+};
+
+sipalg_xlat pick_xlat(unsigned sel) {
+    sipalg_xlat x{};
+    switch (sel % 6) {
+    case 0:
+        x.map[0] = M("192.168.0.31", 5010, "212.19.6.166", 5010);
+        break;
+    case 1:
+        x.map[0] = M("10.0.0.1", -1, "203.0.113.250", -1);
+        x.map[1] = M("203.0.113.1", 5060, "192.168.0.31", 5010);
+        break;
+    case 2:
+        x.map[0] = M("192.168.0.31", 5060, "2001:db8:ffff::2", 5062);
+        break;
+    case 3:
+        x.map[0] = M("2001:db8::1", -1, "192.0.2.1", -1);
+        break;
+    case 4:
+        x.map[0] = M("10.1.1.2", 5060, "203.0.113.250", 65535);
+        x.map[1] = M("192.0.2.1", -1, "10.1.1.2", -1);
+        break;
+    default:
+        x.map[0] = M("127.0.0.1", 5060, "1.2.3.4", 5060);
+        break;
+    }
+    return x;
+}
+
+void check_plan(const unsigned char *buf, unsigned len, const sipalg_msg &m, const sipalg_plan &p) {
+    FUZZ_CHECK(p.n_edits <= SIPALG_MAX_EDITS);
+    FUZZ_CHECK(p.text_used <= SIPALG_MAX_TEXT);
+    unsigned prev_end = 0;
+    long delta = 0;
+    for (unsigned i = 0; i < p.n_edits; i++) {
+        const sipalg_edit &e = p.edits[i];
+        FUZZ_CHECK(e.off >= prev_end);
+        FUZZ_CHECK(e.len > 0);
+        FUZZ_CHECK(e.off + e.len <= len);
+        FUZZ_CHECK(e.text_off + e.text_len <= p.text_used);
+        // Nothing in the Call-ID header value is touched.
+        FUZZ_CHECK(m.call_id.len == 0 || e.off + e.len <= m.call_id.off ||
+                   e.off >= m.call_id.off + m.call_id.len);
+        // Replacement text never holds a line break.
+        for (unsigned k = 0; k < e.text_len; k++)
+            FUZZ_CHECK(p.text[e.text_off + k] != '\r' && p.text[e.text_off + k] != '\n');
+        for (unsigned k = 0; k < e.len; k++)
+            FUZZ_CHECK(buf[e.off + k] != '\r' && buf[e.off + k] != '\n');
+        prev_end = e.off + e.len;
+        delta += (long)e.text_len - e.len;
+    }
+    FUZZ_CHECK((long)p.new_len == (long)len + delta);
+}
+
+// Plan, check, apply, reparse and check again, under one translation.
+void plan_and_check(Scratch *s, const unsigned char *buf, unsigned len, int transport,
+                    const sipalg_xlat &x, unsigned ov_sel) {
+    const sipalg_msg &m = s->msg;
+    sipalg_media_override ov[SIPALG_MAX_MEDIA];
+    for (unsigned k = 0; k < SIPALG_MAX_MEDIA; k++)
+        ov[k] = {(unsigned short)((ov_sel & 1) ? 40000 + 2 * k : 0),
+                 (unsigned short)((ov_sel & 2) ? 40001 + 2 * k : 0)};
+    int rc = sipalg_make_plan(buf, &m, &x, ov, SIPALG_MAX_MEDIA, &s->plan);
+    FUZZ_CHECK(rc >= 0 && rc < SIPALG_R_COUNT && rc != SIPALG_R_INTERNAL);
+    if (rc != SIPALG_OK) {
+        FUZZ_CHECK(s->plan.n_edits == 0);
+        return;
+    }
+    check_plan(buf, len, m, s->plan);
+    long n = sipalg_apply(buf, len, &s->plan, s->out, sizeof(s->out));
+    FUZZ_CHECK(n == (long)s->plan.new_len);
+
+    // The output must still be a message we understand, with an exact
+    // Content-Length when the plan fixed it, and the same Call-ID bytes.
+    int rc2 = sipalg_parse(s->out, (unsigned)n, transport, &s->msg2);
+    if (rc2 == SIPALG_R_TOO_LONG)
+        return;
+    if (rc2 != SIPALG_OK)
+        std::fprintf(stderr, "reparse: %s\n", sipalg_reason_name(rc2));
+    FUZZ_CHECK(rc2 == SIPALG_OK);
+    const sipalg_msg &m2 = s->msg2;
+    if (s->plan.flags & SIPALG_PLANF_CL_FIXED) {
+        FUZZ_CHECK(m2.cl_value == m2.body_len);
+        FUZZ_CHECK(m2.cl_value == s->plan.new_cl);
+    }
+    FUZZ_CHECK(m2.call_id.len == m.call_id.len);
+    FUZZ_CHECK(std::memcmp(s->out + m2.call_id.off, buf + m.call_id.off, m.call_id.len) == 0);
+    FUZZ_CHECK(m2.n_media == m.n_media);
+    FUZZ_CHECK(m2.n_contacts == m.n_contacts);
+    FUZZ_CHECK(m2.kind == m.kind && m2.cseq == m.cseq);
+}
+
+void parse_and_check(Scratch *s, const unsigned char *buf, unsigned len, int transport) {
+    int rc = sipalg_parse(buf, len, transport, &s->msg);
+    FUZZ_CHECK(rc >= 0 && rc < SIPALG_R_COUNT);
+    FUZZ_CHECK(std::strcmp(sipalg_reason_name(rc), "unknown") != 0);
+    if (rc != SIPALG_OK)
+        return;
+    const sipalg_msg &m = s->msg;
+    FUZZ_CHECK(m.n_refs <= SIPALG_MAX_REFS && m.n_media <= SIPALG_MAX_MEDIA &&
+               m.n_contacts <= SIPALG_MAX_CONTACTS);
+    FUZZ_CHECK(m.kind == SIPALG_KIND_KEEPALIVE || m.body_off + m.body_len == len);
+    for (unsigned i = 0; i < m.n_refs; i++) {
+        const sipalg_ref &r = m.refs[i];
+        FUZZ_CHECK(r.addr.family == 4 || r.addr.family == 6);
+        FUZZ_CHECK(r.host_off + r.host_len <= len);
+        FUZZ_CHECK(!(r.flags & SIPALG_REFF_PORT) || r.port_off + r.port_len <= len);
+    }
+    // Every translation the corpus addresses can meet, with and without
+    // media overrides.
+    for (unsigned sel = 0; sel < 6; sel++)
+        plan_and_check(s, buf, len, transport, pick_xlat(sel), sel);
+}
+
+} // namespace
+
+// The whole input is the message: the seed corpus is real SIP.
+extern "C" int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
+    static Scratch *s = new Scratch;
+    if (size > SIPALG_MAX_MSG_LEN + 1)
+        return 0;
+    unsigned len = (unsigned)size;
+    parse_and_check(s, data, len, SIPALG_UDP);
+
+    // TCP: frame first, then parse the framed message.
+    unsigned mlen = 0;
+    int reason = 0;
+    int fr = sipalg_frame(data, len, &mlen, &reason);
+    if (fr == SIPALG_FRAME_COMPLETE) {
+        FUZZ_CHECK(mlen > 0 && mlen <= len);
+        parse_and_check(s, data, mlen, SIPALG_TCP);
+    } else {
+        FUZZ_CHECK(fr == SIPALG_FRAME_NEED_MORE || fr == SIPALG_FRAME_INVALID);
+        FUZZ_CHECK(fr != SIPALG_FRAME_INVALID || reason != SIPALG_OK);
+    }
+    return 0;
+}

@@ -1,0 +1,78 @@
+// Address text: strict parsing and canonical printing.
+#include "core_test_util.hpp"
+
+using namespace coretest;
+
+static bool parses(const char *s) {
+    sipalg_addr a{};
+    return sipalg_addr_parse(reinterpret_cast<const unsigned char *>(s), std::strlen(s), &a);
+}
+
+static std::string canon(const char *s) {
+    return fmt(addr(s));
+}
+
+TEST_CASE("IPv4 dotted quad is strict", "[address]") {
+    CHECK(canon("192.168.0.31") == "192.168.0.31");
+    CHECK(canon("0.0.0.0") == "0.0.0.0");
+    CHECK(canon("255.255.255.255") == "255.255.255.255");
+    auto a = addr("203.0.113.1");
+    CHECK(a.family == 4);
+    CHECK(a.a[0] == 203);
+    CHECK(a.a[3] == 1);
+    for (const char *bad : {"256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", "1..2.3",
+                            "1.2.3.4.", ".1.2.3.4", "1.2.3.a", "", "1.2.3.4 ", "1234.1.1.1"})
+        CHECK_FALSE(parses(bad));
+}
+
+TEST_CASE("IPv6 text per RFC 4291, printing per RFC 5952", "[address]") {
+    CHECK(canon("2001:db8::1") == "2001:db8::1");
+    CHECK(canon("2001:0DB8:0000:0000:0000:0000:0000:0001") == "2001:db8::1");
+    CHECK(canon("::") == "::");
+    CHECK(canon("::1") == "::1");
+    CHECK(canon("1::") == "1::");
+    CHECK(canon("2001:db8:0:0:1:0:0:1") == "2001:db8::1:0:0:1");    // first of equal runs
+    CHECK(canon("2001:db8:0:1:1:1:1:1") == "2001:db8:0:1:1:1:1:1"); // no "::" for one group
+    CHECK(canon("2001:db8:0:0:0:1:0:0") == "2001:db8::1:0:0");
+    CHECK(canon("0:0:1:0:0:0:0:1") == "0:0:1::1"); // longest run wins
+    CHECK(canon("::ffff:192.0.2.1") == "::ffff:192.0.2.1");
+    CHECK(canon("::ffff:c000:0201") == "::ffff:192.0.2.1");
+    CHECK(canon("64:ff9b::192.0.2.33") == "64:ff9b::c000:221");
+    CHECK(canon("1:2:3:4:5:6:7:8") == "1:2:3:4:5:6:7:8");
+    CHECK(canon("1:2:3:4:5:6:7::") == "1:2:3:4:5:6:7:0");
+    CHECK(canon("::2:3:4:5:6:7:8") == "0:2:3:4:5:6:7:8");
+    CHECK(canon("fe80::1:2:3:4") == "fe80::1:2:3:4");
+    auto a = addr("2001:db8::1");
+    CHECK(a.family == 6);
+    CHECK(a.a[0] == 0x20);
+    CHECK(a.a[15] == 1);
+    for (const char *bad :
+         {":", ":::", "1:::2", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "12345::1", "::g",
+          "1:2:3:4:5:6:7:8::", "::1.2.3", "1:2:3:4:5:6:7:1.2.3.4", "[::1]", "::1%eth0", "1:", ":1",
+          "2001:db8::1:"})
+        CHECK_FALSE(parses(bad));
+}
+
+TEST_CASE("formatting needs room and a family", "[address]") {
+    auto a = addr("2001:db8:1234:5678:9abc:def0:1234:5678");
+    unsigned char buf[64];
+    CHECK(sipalg_addr_format(&a, buf, 10) == 0);
+    CHECK(sipalg_addr_format(&a, buf, sizeof buf) == 38);
+    sipalg_addr none{};
+    CHECK(sipalg_addr_format(&none, buf, sizeof buf) == 0);
+}
+
+TEST_CASE("reason names are stable", "[reason]") {
+    CHECK(std::string(sipalg_reason_name(SIPALG_OK)) == "ok");
+    CHECK(std::string(sipalg_reason_name(SIPALG_R_BAD_CONTENT_LENGTH)) == "bad_content_length");
+    CHECK(std::string(sipalg_reason_name(SIPALG_R_INTERNAL)) == "internal");
+    CHECK(std::string(sipalg_reason_name(-1)) == "unknown");
+    CHECK(std::string(sipalg_reason_name(SIPALG_R_COUNT)) == "unknown");
+    for (int r = 0; r < SIPALG_R_COUNT; r++)
+        CHECK(std::string(sipalg_reason_name(r)) != "unknown");
+}
+
+TEST_CASE("self-test passes and version is set", "[selftest]") {
+    CHECK(sipalg_core_selftest() == 0);
+    CHECK(std::string(sipalg_core_version()) == SIPALG_CORE_VERSION);
+}

@@ -1,0 +1,96 @@
+// TCP framing by Content-Length.
+#include "core_messages.hpp"
+
+using namespace coretest;
+
+static int frame(const std::string &s, unsigned *len, int *reason = nullptr) {
+    int r;
+    return sipalg_frame(u(s), (unsigned)s.size(), len, reason ? reason : &r);
+}
+
+TEST_CASE("TCP stream: several messages, partial ones, keep-alives", "[frame]") {
+    std::string inv = fanvil_invite(kFanvilInviteSdp);
+    std::string stream = kFanvilRegister + "\r\n\r\n" + inv + "\r\n" + inv.substr(0, 300);
+    unsigned len = 0, off = 0;
+    REQUIRE(frame(stream, &len) == SIPALG_FRAME_COMPLETE);
+    CHECK(len == kFanvilRegister.size());
+    off += len;
+    REQUIRE(frame(stream.substr(off), &len) == SIPALG_FRAME_COMPLETE);
+    CHECK(len == 4);
+    off += len;
+    REQUIRE(frame(stream.substr(off), &len) == SIPALG_FRAME_COMPLETE);
+    CHECK(len == inv.size());
+    // The framed message parses as TCP.
+    auto p = parse(stream.substr(off, len), SIPALG_TCP);
+    CHECK(p.rc == SIPALG_OK);
+    CHECK(p.msg->transport == SIPALG_TCP);
+    off += len;
+    REQUIRE(frame(stream.substr(off), &len) == SIPALG_FRAME_COMPLETE);
+    CHECK(len == 2);
+    off += len;
+    CHECK(frame(stream.substr(off), &len) == SIPALG_FRAME_NEED_MORE);
+    // Headers complete but the body is not.
+    CHECK(frame(inv.substr(0, inv.size() - 1), &len) == SIPALG_FRAME_NEED_MORE);
+    CHECK(frame("", &len) == SIPALG_FRAME_NEED_MORE);
+    CHECK(frame("\r", &len) == SIPALG_FRAME_NEED_MORE);
+}
+
+TEST_CASE("TCP framing: compact l:, missing and bad Content-Length", "[frame]") {
+    unsigned len = 0;
+    int reason = 0;
+    std::string compact = "MESSAGE sip:a@b SIP/2.0\r\nl: 3\r\n\r\nabcXYZ";
+    REQUIRE(frame(compact, &len) == SIPALG_FRAME_COMPLETE);
+    CHECK(len == compact.size() - 3);
+    std::string none = "OPTIONS sip:a@b SIP/2.0\nCSeq: 1 OPTIONS\n\nNEXT";
+    REQUIRE(frame(none, &len) == SIPALG_FRAME_COMPLETE);
+    CHECK(len == none.size() - 4);
+    CHECK(frame("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n", &len, &reason) ==
+          SIPALG_FRAME_INVALID);
+    CHECK(reason == SIPALG_R_BAD_CONTENT_LENGTH);
+    CHECK(frame("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 1\r\nl: 1\r\n\r\nab", &len, &reason) ==
+          SIPALG_FRAME_INVALID);
+    CHECK(reason == SIPALG_R_DUP_HEADER);
+    CHECK(frame("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 99999\r\n\r\n", &len, &reason) ==
+          SIPALG_FRAME_INVALID);
+    CHECK(reason == SIPALG_R_BAD_CONTENT_LENGTH);
+    std::string huge = "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 65000\r\n";
+    huge += "X: " + std::string(1000, 'x') + "\r\n\r\n";
+    CHECK(frame(huge, &len, &reason) == SIPALG_FRAME_INVALID);
+    CHECK(reason == SIPALG_R_TOO_LONG);
+    std::string endless(SIPALG_MAX_MSG_LEN + 10, 'a');
+    CHECK(frame(endless, &len, &reason) == SIPALG_FRAME_INVALID);
+    CHECK(reason == SIPALG_R_TOO_LONG);
+}
+
+TEST_CASE("TCP: the whole valid corpus as one stream frames back exactly", "[frame][corpus]") {
+    std::string stream;
+    std::vector<size_t> lens;
+    for (const auto &f : corpus("valid")) {
+        stream += f.bytes;
+        lens.push_back(f.bytes.size());
+    }
+    size_t off = 0, k = 0;
+    while (off < stream.size()) {
+        unsigned len = 0;
+        int reason = -1;
+        std::string rest = stream.substr(off);
+        REQUIRE(sipalg_frame(u(rest), (unsigned)rest.size(), &len, &reason) ==
+                SIPALG_FRAME_COMPLETE);
+        // A lone "\r\n" pong followed by "\r\n\r\n" frames as up to 4 bytes:
+        // keep-alive runs may merge, messages never do.
+        if (rest[0] == '\r') {
+            off += len;
+            while (k < lens.size() && lens[k] <= 4 && len >= lens[k]) {
+                len -= (unsigned)lens[k];
+                k++;
+            }
+            continue;
+        }
+        REQUIRE(k < lens.size());
+        CHECK(len == lens[k]);
+        CHECK(parse(rest.substr(0, len), SIPALG_TCP).rc == SIPALG_OK);
+        off += len;
+        k++;
+    }
+    CHECK(k == lens.size());
+}
