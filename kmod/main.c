@@ -5,20 +5,71 @@
  * Module entry points. Every kernel API call lives in kmod/; the SIP and
  * SDP parsing and the rewrite planning are done by the freestanding C++
  * core (core/, include/sipalg/core.h).
+ *
+ * Order matters, both ways: the per-netns state must exist before anything
+ * can reach it (the helper runs for any packet of a helped conntrack), the
+ * netlink family before the helper that sends events on it, the helpers
+ * before the hooks that attach them. Unloading undoes it in reverse: once
+ * the hooks are gone no new conntrack gets the helper, unregistering the
+ * helpers detaches them from every conntrack (and waits for packets still
+ * inside them), and only then go the family and the state.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/kernel.h>
+#include <net/genetlink.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+
+#include "sipalg.h"
 
 static int __init sipalg_init(void)
 {
-	pr_info("loaded\n");
+	int err;
+
+	err = sipalg_core_selftest();
+	if (err) {
+		pr_err("C++ core self-test failed at step %d\n", err);
+		return -EINVAL;
+	}
+	err = sipalg_rewrite_init();
+	if (err)
+		return err;
+	err = sipalg_pernet_init();
+	if (err)
+		goto exit_rewrite;
+	err = sipalg_genl_init();
+	if (err)
+		goto exit_pernet;
+	err = sipalg_helpers_register();
+	if (err) {
+		pr_err("cannot register the conntrack helpers (%d)\n", err);
+		goto exit_genl;
+	}
+	err = sipalg_hooks_init();
+	if (err)
+		goto unregister_helpers;
+	pr_info("loaded, core %s\n", sipalg_core_version());
 	return 0;
+
+unregister_helpers:
+	sipalg_helpers_unregister();
+exit_genl:
+	sipalg_genl_exit();
+exit_pernet:
+	sipalg_pernet_exit();
+exit_rewrite:
+	sipalg_rewrite_exit();
+	return err;
 }
 
 static void __exit sipalg_exit(void)
 {
+	sipalg_hooks_exit();
+	sipalg_helpers_unregister();
+	sipalg_genl_exit();
+	sipalg_pernet_exit();
+	sipalg_rewrite_exit();
 	pr_info("unloaded\n");
 }
 
@@ -27,3 +78,6 @@ module_exit(sipalg_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("SIP application layer gateway for netfilter conntrack");
+MODULE_ALIAS_NFCT_HELPER("sipalg");
+MODULE_ALIAS_NF_NAT_HELPER("sipalg");
+MODULE_ALIAS_GENL_FAMILY(SIPALG_GENL_NAME);

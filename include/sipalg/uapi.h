@@ -1,12 +1,127 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
  * sipalg's generic netlink interface, shared by the module and the CLI.
- * Valid C and C++; the only header it needs is <linux/types.h>.
+ * Valid C and C++; it needs only <linux/types.h> for the attribute types.
+ *
+ * Family SIPALG_GENL_NAME, version SIPALG_GENL_VERSION. Everything is per
+ * network namespace (the caller's). Reading needs no privilege; changing
+ * needs CAP_NET_ADMIN in the namespace's user namespace.
+ *
+ * SIPALG_CMD_GET_CONFIG   request: no attributes.
+ *                         reply:   PORTS, SIP_TIMEOUT, DIRECT_MEDIA, DISABLED,
+ *                                  MAX_PORTS, TIMEOUT_MIN, TIMEOUT_MAX.
+ * SIPALG_CMD_SET_CONFIG   request: any subset of PORTS, SIP_TIMEOUT,
+ *                                  DIRECT_MEDIA, DISABLED. The new config is
+ *                                  validated whole before anything changes; a
+ *                                  rejection names the attribute in extack.
+ *                         reply:   none (ack).
+ * SIPALG_CMD_GET_STATS    request: no attributes.
+ *                         reply:   STATS: a nest of STAT nests, each with
+ *                                  STAT_NAME (string, stable) and STAT_VALUE.
+ * SIPALG_CMD_RESET_STATS  request: no attributes; all counters to zero.
+ * SIPALG_CMD_GET_CONNS    dump: one message per conntrack entry that sipalg
+ *                         helps, see SIPALG_A_CONN_*.
+ * SIPALG_CMD_EVENT        multicast on group SIPALG_GENL_MCGRP: EVENT_TYPE
+ *                         and, as they apply, CONN_* attributes.
  */
 #ifndef SIPALG_UAPI_H
 #define SIPALG_UAPI_H
 
+#include <linux/types.h>
+
 #define SIPALG_GENL_NAME "sipalg"
 #define SIPALG_GENL_VERSION 1
+#define SIPALG_GENL_MCGRP "events"
+
+/* Limits of the configuration, also reported by GET_CONFIG. */
+#define SIPALG_MAX_PORTS 8
+#define SIPALG_TIMEOUT_MIN 10     /* seconds */
+#define SIPALG_TIMEOUT_MAX 86400  /* seconds */
+
+enum sipalg_cmd {
+	SIPALG_CMD_UNSPEC,
+	SIPALG_CMD_GET_CONFIG,
+	SIPALG_CMD_SET_CONFIG,
+	SIPALG_CMD_GET_STATS,
+	SIPALG_CMD_RESET_STATS,
+	SIPALG_CMD_GET_CONNS,
+	SIPALG_CMD_EVENT,
+	__SIPALG_CMD_MAX,
+};
+
+#define SIPALG_CMD_MAX (__SIPALG_CMD_MAX - 1)
+
+enum sipalg_attr {
+	SIPALG_A_UNSPEC,
+	SIPALG_A_PORTS,		/* binary: 1..8 distinct __u16, host order, 1..65535 */
+	SIPALG_A_SIP_TIMEOUT,	/* u32: seconds, TIMEOUT_MIN..TIMEOUT_MAX */
+	SIPALG_A_DIRECT_MEDIA,	/* u8: 0 or 1 */
+	SIPALG_A_DISABLED,	/* u8: 0 or 1 */
+	SIPALG_A_MAX_PORTS,	/* u32, read only */
+	SIPALG_A_TIMEOUT_MIN,	/* u32, read only */
+	SIPALG_A_TIMEOUT_MAX,	/* u32, read only */
+	SIPALG_A_STATS,		/* nest of SIPALG_A_STAT */
+	SIPALG_A_STAT,		/* nest: STAT_NAME, STAT_VALUE */
+	SIPALG_A_STAT_NAME,	/* string */
+	SIPALG_A_STAT_VALUE,	/* u64 */
+	SIPALG_A_CONN,		/* nest of SIPALG_A_CONN_* (dump and events) */
+	SIPALG_A_EVENT_TYPE,	/* u8: enum sipalg_event */
+	SIPALG_A_PAD,
+	SIPALG_A_EVENT_REASON,	/* string: why a message passed unmodified */
+	SIPALG_A_EVENT_CALL_ID,	/* string: the Call-ID (at most 128 bytes) */
+	__SIPALG_A_MAX,
+};
+
+#define SIPALG_A_MAX (__SIPALG_A_MAX - 1)
+
+/* One conntrack entry and what sipalg knows of it. */
+enum sipalg_conn_attr {
+	SIPALG_A_CONN_UNSPEC,
+	SIPALG_A_CONN_FAMILY,	/* u8: AF_INET or AF_INET6 */
+	SIPALG_A_CONN_PROTO,	/* u8: IPPROTO_UDP or IPPROTO_TCP */
+	SIPALG_A_CONN_ORIG,	/* nest of SIPALG_A_TUPLE_*: as the sender sent */
+	SIPALG_A_CONN_REPLY,	/* nest of SIPALG_A_TUPLE_*: as the reply comes */
+	SIPALG_A_CONN_TIMEOUT,	/* u32: seconds left */
+	SIPALG_A_CONN_NAT,	/* u8: 1 if translated */
+	SIPALG_A_CONN_PINHOLE,	/* nest of SIPALG_A_PINHOLE_*, repeated */
+	__SIPALG_A_CONN_MAX,
+};
+
+#define SIPALG_A_CONN_MAX (__SIPALG_A_CONN_MAX - 1)
+
+enum sipalg_tuple_attr {
+	SIPALG_A_TUPLE_UNSPEC,
+	SIPALG_A_TUPLE_SRC,	/* binary: 4 or 16 bytes, network order */
+	SIPALG_A_TUPLE_DST,	/* binary: 4 or 16 bytes, network order */
+	SIPALG_A_TUPLE_SPORT,	/* u16, host order */
+	SIPALG_A_TUPLE_DPORT,	/* u16, host order */
+	__SIPALG_A_TUPLE_MAX,
+};
+
+#define SIPALG_A_TUPLE_MAX (__SIPALG_A_TUPLE_MAX - 1)
+
+/* A pinhole (conntrack expectation) opened by sipalg. */
+enum sipalg_pinhole_attr {
+	SIPALG_A_PINHOLE_UNSPEC,
+	SIPALG_A_PINHOLE_CLASS,	/* u8: enum sipalg_pinhole_class */
+	SIPALG_A_PINHOLE_TUPLE,	/* nest of SIPALG_A_TUPLE_*; SRC absent = any */
+	SIPALG_A_PINHOLE_TIMEOUT, /* u32: seconds left */
+	__SIPALG_A_PINHOLE_MAX,
+};
+
+#define SIPALG_A_PINHOLE_MAX (__SIPALG_A_PINHOLE_MAX - 1)
+
+enum sipalg_pinhole_class {
+	SIPALG_PINHOLE_SIGNALLING,
+	SIPALG_PINHOLE_MEDIA,
+};
+
+enum sipalg_event {
+	SIPALG_EVENT_UNSPEC,
+	SIPALG_EVENT_REGISTER,		/* a REGISTER passed */
+	SIPALG_EVENT_CALL_SETUP,	/* INVITE with SDP: media pinholes opened */
+	SIPALG_EVENT_CALL_END,		/* BYE, CANCEL or failure: pinholes closed */
+	SIPALG_EVENT_MALFORMED,		/* a message passed unmodified, not understood */
+};
 
 #endif /* SIPALG_UAPI_H */

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The conntrack helper "sipalg", for UDP and TCP over IPv4 and IPv6. It can
+ * be attached automatically (attach.c) or by the firewall: nftables
+ * ct helper objects of type "sipalg", iptables -j CT --helper sipalg.
+ */
+#include <linux/module.h>
+#include <linux/netfilter.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+
+#include "sipalg.h"
+
+#define SIPALG_HELPER_NAME "sipalg"
+
+/*
+ * Expectation classes: signalling pinholes (incoming calls to a registered
+ * contact) and media pinholes (RTP and RTCP of each SDP stream, for offer
+ * and answer). The limits bound what one SIP connection may open.
+ */
+static const struct nf_conntrack_expect_policy
+sipalg_expect_policy[SIPALG_EXPECT_CLASS_MAX + 1] = {
+	[SIPALG_EXPECT_SIGNALLING] = {
+		.name = "signalling",
+		.max_expected = 8,
+		.timeout = 3 * 60,
+	},
+	[SIPALG_EXPECT_MEDIA] = {
+		.name = "media",
+		.max_expected = SIPALG_MEDIA_EXPECT_MAX,
+		.timeout = 3 * 60,
+	},
+};
+
+/*
+ * Called for every packet of a helped connection, after NAT, before the
+ * conntrack is confirmed.
+ */
+static int sipalg_help(struct sk_buff *skb, unsigned int protoff,
+		       struct nf_conn *ct, enum ip_conntrack_info ctinfo)
+{
+	struct sipalg_net *sn = sipalg_pernet(nf_ct_net(ct));
+	const struct sipalg_config *cfg = rcu_dereference(sn->config);
+
+	if (cfg->disabled)
+		return NF_ACCEPT;
+	sipalg_count(sn, SIPALG_CTR_PACKETS);
+
+	/*
+	 * Phones keep their registration alive with re-REGISTERs and
+	 * keep-alives far apart; the default UDP timeout would let the NAT
+	 * mapping expire in between and incoming calls would get lost.
+	 */
+	if (nf_ct_protonum(ct) == IPPROTO_UDP) {
+		nf_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
+		sipalg_count(sn, SIPALG_CTR_TIMEOUT_REFRESHED);
+	}
+	sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
+	return NF_ACCEPT;
+}
+
+/* One helper per (layer 3, layer 4) pair, all with the same name. */
+static struct nf_conntrack_helper sipalg_helpers[4] __read_mostly;
+
+/* nftables and tc look for the NAT half of a helper by module name. */
+static struct nf_conntrack_nat_helper sipalg_nat_helper =
+	NF_CT_NAT_HELPER_INIT(SIPALG_HELPER_NAME);
+
+bool sipalg_is_our_helper(const struct nf_conntrack_helper *helper)
+{
+	return helper >= &sipalg_helpers[0] &&
+	       helper < &sipalg_helpers[ARRAY_SIZE(sipalg_helpers)];
+}
+
+struct nf_conntrack_helper *sipalg_helper_for(u16 l3num, u8 protonum)
+{
+	unsigned int i = (l3num == NFPROTO_IPV6 ? 2 : 0) +
+			 (protonum == IPPROTO_TCP ? 1 : 0);
+
+	return &sipalg_helpers[i];
+}
+
+int sipalg_helpers_register(void)
+{
+	static const u16 l3nums[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
+	static const u8 protonums[] = { IPPROTO_UDP, IPPROTO_TCP };
+	unsigned int l3, l4;
+	int err;
+
+	for (l3 = 0; l3 < ARRAY_SIZE(l3nums); l3++) {
+		for (l4 = 0; l4 < ARRAY_SIZE(protonums); l4++) {
+			struct nf_conntrack_helper *h =
+				sipalg_helper_for(l3nums[l3], protonums[l4]);
+
+			/*
+			 * Port 0: never auto-assigned by a port, and no clash
+			 * with nf_conntrack_sip's helpers on port 5060.
+			 */
+			nf_ct_helper_init(h, l3nums[l3], protonums[l4],
+					  SIPALG_HELPER_NAME, 0, 0, 0,
+					  sipalg_expect_policy,
+					  SIPALG_EXPECT_CLASS_MAX, sipalg_help,
+					  NULL, THIS_MODULE);
+		}
+	}
+	err = nf_conntrack_helpers_register(sipalg_helpers,
+					    ARRAY_SIZE(sipalg_helpers));
+	if (err)
+		return err;
+	nf_nat_helper_register(&sipalg_nat_helper);
+	return 0;
+}
+
+void sipalg_helpers_unregister(void)
+{
+	nf_nat_helper_unregister(&sipalg_nat_helper);
+	nf_conntrack_helpers_unregister(sipalg_helpers,
+					ARRAY_SIZE(sipalg_helpers));
+}

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Media pinholes: conntrack expectations for the RTP and RTCP of every SDP
+ * media stream, so that media can come back through a NAT or a stateful
+ * firewall.
+ *
+ * A pinhole only ever leads to the endpoint that sent the SDP: a stream is
+ * opened only when its address is the packet's own (pre-NAT) source
+ * address, and the pinhole goes to that address. SDP from the WAN side can
+ * therefore never open a path to a LAN host. Behind NAT the pinhole is on
+ * the sender's public address, and the expected connection is translated
+ * back to the private address and port the SDP named; when that public port
+ * is taken by another pinhole, another one is chosen and the SDP is
+ * rewritten to it.
+ */
+#include <linux/netfilter.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_nat.h>
+
+#include <sipalg/core.h>
+
+#include "sipalg.h"
+
+/* How many public port pairs to try when the SDP's own is taken. */
+#define SIPALG_PORT_TRIES 64
+
+/* Translate an expected media connection to where the SDP said. */
+static void sipalg_media_expected(struct nf_conn *ct,
+				  struct nf_conntrack_expect *exp)
+{
+	struct nf_nat_range2 range = {
+		.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED,
+		.min_addr = exp->saved_addr,
+		.max_addr = exp->saved_addr,
+		.min_proto = exp->saved_proto,
+		.max_proto = exp->saved_proto,
+	};
+
+	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+}
+
+static bool sipalg_addr_is(const struct sipalg_addr *a,
+			   const union nf_inet_addr *u, u16 l3num)
+{
+	if (l3num == NFPROTO_IPV4)
+		return a->family == 4 && !memcmp(a->a, &u->ip, 4);
+	return a->family == 6 && !memcmp(a->a, u->ip6, 16);
+}
+
+/*
+ * One pinhole: UDP from src (NULL: any address) to public:pub_port,
+ * translated to private:port when they differ. 0 or -errno.
+ */
+static int sipalg_expect(struct nf_conn *ct, const union nf_inet_addr *src,
+			 const union nf_inet_addr *public, u16 pub_port,
+			 const union nf_inet_addr *private, u16 port)
+{
+	struct nf_conntrack_expect *exp;
+	__be16 dport = htons(pub_port);
+	int err;
+
+	exp = nf_ct_expect_alloc(ct);
+	if (!exp)
+		return -ENOMEM;
+	nf_ct_expect_init(exp, SIPALG_EXPECT_MEDIA, nf_ct_l3num(ct), src,
+			  public, IPPROTO_UDP, NULL, &dport);
+	if (pub_port != port || !nf_inet_addr_cmp(public, private)) {
+		exp->saved_addr = *private;
+		exp->saved_proto.udp.port = htons(port);
+		exp->expectfn = sipalg_media_expected;
+	}
+	err = nf_ct_expect_related(exp, 0);
+	nf_ct_expect_put(exp);
+	return err;
+}
+
+/*
+ * Is there already a pinhole of ct on public:pub_port leading to
+ * private:port, open to src? Retransmitted and repeated SDP then costs a
+ * look at the connection's few pinholes instead of replacing them.
+ */
+static bool sipalg_expect_exists(struct nf_conn *ct,
+				 const union nf_inet_addr *src,
+				 const union nf_inet_addr *public, u16 pub_port,
+				 const union nf_inet_addr *private, u16 port)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	bool found = false;
+
+	if (!help)
+		return false;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		bool any_src = !exp->mask.src.u3.all[0] &&
+			       !exp->mask.src.u3.all[3];
+		bool translated = exp->expectfn == sipalg_media_expected;
+		const union nf_inet_addr *to;
+		__be16 to_port;
+
+		if (exp->class != SIPALG_EXPECT_MEDIA ||
+		    ntohs(exp->tuple.dst.u.udp.port) != pub_port ||
+		    !nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
+		    any_src != !src ||
+		    (src && !nf_inet_addr_cmp(&exp->tuple.src.u3, src)))
+			continue;
+		/* Where the pinhole leads: translated, or its own tuple. */
+		to = translated ? &exp->saved_addr : &exp->tuple.dst.u3;
+		to_port = translated ? exp->saved_proto.udp.port :
+				       exp->tuple.dst.u.udp.port;
+		if (nf_inet_addr_cmp(to, private) && ntohs(to_port) == port) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return found;
+}
+
+/*
+ * RTP and RTCP pinholes for one stream on public ports (rtp, rtp + gap).
+ * Either both are opened or neither is. Returns 1 if they were open
+ * already, 0 if opened now, or -errno.
+ */
+static int sipalg_expect_pair(struct nf_conn *ct,
+			      const union nf_inet_addr *src,
+			      const union nf_inet_addr *public,
+			      const union nf_inet_addr *private,
+			      u16 pub_rtp, u16 rtp, u16 rtcp)
+{
+	u16 pub_rtcp = pub_rtp + (rtcp - rtp);
+	int err;
+
+	if (sipalg_expect_exists(ct, src, public, pub_rtp, private, rtp) &&
+	    sipalg_expect_exists(ct, src, public, pub_rtcp, private, rtcp))
+		return 1;
+	err = sipalg_expect(ct, src, public, pub_rtp, private, rtp);
+	if (err)
+		return err;
+	err = sipalg_expect(ct, src, public, pub_rtcp, private, rtcp);
+	if (err)
+		sipalg_media_close_one(ct, public, pub_rtp);
+	return err;
+}
+
+void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+		       const struct sipalg_msg *msg,
+		       const struct sipalg_config *cfg,
+		       struct sipalg_media_override *ov, struct sipalg_net *sn)
+{
+	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
+	const struct nf_conntrack_tuple *sent = &ct->tuplehash[dir].tuple;
+	const struct nf_conntrack_tuple *reply = &ct->tuplehash[!dir].tuple;
+	/* The sender as seen from the other side: its public address. */
+	const union nf_inet_addr *public = &reply->dst.u3;
+	const union nf_inet_addr *private = &sent->src.u3;
+	/* Without direct media, only the signalling peer may send media. */
+	const union nf_inet_addr *src = cfg->direct_media ? NULL : &reply->src.u3;
+	bool nat = !nf_inet_addr_cmp(public, private);
+	u16 l3num = nf_ct_l3num(ct);
+	unsigned int i, try;
+
+	for (i = 0; i < msg->n_media; i++) {
+		const struct sipalg_media *m = &msg->media[i];
+		u16 rtcp, gap, pub;
+		int err = -EBUSY;
+
+		ov[i].rtp_port = 0;
+		ov[i].rtcp_port = 0;
+		if (!m->port || m->proto == SIPALG_PROTO_TCP)
+			continue;	/* rejected stream, or not UDP media */
+		if (!sipalg_addr_is(&m->addr, private, l3num)) {
+			/* Hold (0.0.0.0), or an address not the sender's. */
+			sipalg_count(sn, SIPALG_CTR_MEDIA_NOT_SENDER);
+			continue;
+		}
+		rtcp = (m->flags & SIPALG_MEDIAF_RTCP) ? m->rtcp_port :
+							 m->port + 1;
+		if (rtcp == m->port || rtcp == 0) {
+			sipalg_count(sn, SIPALG_CTR_EXPECT_FAILED);
+			continue;
+		}
+		gap = rtcp - m->port;	/* kept between the public ports too */
+
+		/*
+		 * The SDP's own port first, so that nothing needs rewriting;
+		 * then further pairs when NAT lets us choose.
+		 */
+		pub = m->port;
+		for (try = 0; try < (nat ? SIPALG_PORT_TRIES : 1); try++) {
+			err = sipalg_expect_pair(ct, src, public, private,
+						 pub, m->port, rtcp);
+			if (err != -EBUSY && err != -EALREADY)
+				break;
+			err = -EBUSY;
+			pub += 2;
+			if (pub < 1024 || (u16)(pub + gap) < 1024)
+				pub = 1024 + (pub & 1);
+		}
+		if (err < 0) {
+			sipalg_count(sn, SIPALG_CTR_EXPECT_FAILED);
+			continue;
+		}
+		if (err == 0)
+			sipalg_count_add(sn, SIPALG_CTR_EXPECT_CREATED, 2);
+		if (pub != m->port) {
+			ov[i].rtp_port = pub;
+			if (m->flags & SIPALG_MEDIAF_RTCP)
+				ov[i].rtcp_port = pub + gap;
+		}
+	}
+}
+
+/* Remove media pinholes of ct: all of them, or the one on public:port. */
+static unsigned int sipalg_media_remove(struct nf_conn *ct,
+					const union nf_inet_addr *public,
+					u16 port)
+{
+	struct nf_conntrack_expect *found[SIPALG_MEDIA_EXPECT_MAX];
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	unsigned int n = 0, i;
+
+	if (!help)
+		return 0;
+	/* Collect under the lock, remove after (removal takes it again). */
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (exp->class != SIPALG_EXPECT_MEDIA)
+			continue;
+		if (public && (!nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
+			       ntohs(exp->tuple.dst.u.udp.port) != port))
+			continue;
+		if (n == ARRAY_SIZE(found))
+			break;
+		refcount_inc(&exp->use);
+		found[n++] = exp;
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+
+	for (i = 0; i < n; i++) {
+		nf_ct_unexpect_related(found[i]);
+		nf_ct_expect_put(found[i]);
+	}
+	return n;
+}
+
+void sipalg_media_close_one(struct nf_conn *ct,
+			    const union nf_inet_addr *public, u16 port)
+{
+	sipalg_media_remove(ct, public, port);
+}
+
+void sipalg_media_close(struct nf_conn *ct, struct sipalg_net *sn)
+{
+	sipalg_count_add(sn, SIPALG_CTR_EXPECT_REMOVED,
+			 sipalg_media_remove(ct, NULL, 0));
+}

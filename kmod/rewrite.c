@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The packet path: hand the SIP payload of a helped packet to the C++ core
+ * and apply its edit plan to the skb in place, in one pass, with one
+ * checksum update and (TCP) one sequence adjustment per packet.
+ *
+ * Whatever the core does not fully understand passes unmodified and is
+ * counted by reason; nothing here ever drops a packet.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/percpu.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
+#include <net/checksum.h>
+#include <net/ip6_checksum.h>
+
+#include <sipalg/core.h>
+
+#include "sipalg.h"
+
+/*
+ * The core's parse result and plan are a few KiB: too big for the stack,
+ * so each CPU has its own, used with bottom halves disabled.
+ */
+struct sipalg_scratch {
+	struct sipalg_msg msg;
+	struct sipalg_plan plan;
+	struct sipalg_xlat xlat;
+	struct sipalg_media_override ov[SIPALG_MAX_MEDIA];
+};
+
+static struct sipalg_scratch __percpu *sipalg_scratch;
+
+int sipalg_rewrite_init(void)
+{
+	sipalg_scratch = alloc_percpu(struct sipalg_scratch);
+	return sipalg_scratch ? 0 : -ENOMEM;
+}
+
+void sipalg_rewrite_exit(void)
+{
+	free_percpu(sipalg_scratch);
+}
+
+/* Offset of the SIP payload from skb->data (the network header). */
+static bool sipalg_payload_offset(const struct sk_buff *skb,
+				  unsigned int protoff, u8 protonum,
+				  unsigned int *dataoff)
+{
+	struct tcphdr _th;
+	const struct tcphdr *th;
+
+	if (protonum == IPPROTO_UDP) {
+		*dataoff = protoff + sizeof(struct udphdr);
+	} else {
+		th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
+		if (!th)
+			return false;
+		*dataoff = protoff + th->doff * 4;
+	}
+	return *dataoff < skb->len;
+}
+
+/*
+ * Make room for a message that grows by delta bytes at the end of the
+ * linear skb. May move skb->data; the caller re-derives its pointers.
+ */
+static bool sipalg_skb_grow(struct sk_buff *skb, unsigned int delta)
+{
+	if (skb->len + delta > 65535)
+		return false;
+	if (skb_tailroom(skb) < delta &&
+	    pskb_expand_head(skb, 0, delta - skb_tailroom(skb), GFP_ATOMIC))
+		return false;
+	__skb_put(skb, delta);
+	return true;
+}
+
+/*
+ * Apply the plan to the message at skb->data + off (old_len bytes, which
+ * run to the end of the skb or are followed by further messages).
+ */
+static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int off,
+			       const struct sipalg_plan *plan)
+{
+	unsigned int old_len = plan->old_len, new_len = plan->new_len;
+	unsigned int tail_off = off + old_len;
+	unsigned int tail_len = skb->len - tail_off;
+	unsigned int room = max(old_len, new_len);
+
+	if (new_len > old_len) {
+		if (!sipalg_skb_grow(skb, new_len - old_len))
+			return -SIPALG_PASS_TOO_BIG;
+		/* Bytes after this message (TCP) move out of the way first. */
+		memmove(skb->data + off + new_len, skb->data + tail_off,
+			tail_len);
+	}
+	if (sipalg_apply_in_place(skb->data + off, room, old_len, plan) < 0)
+		return -SIPALG_R_INTERNAL;
+	if (new_len < old_len) {
+		memmove(skb->data + off + new_len, skb->data + tail_off,
+			tail_len);
+		__skb_trim(skb, skb->len - (old_len - new_len));
+	}
+	return 0;
+}
+
+/*
+ * The L4 checksum after the payload changed. A checksum the device or the
+ * stack will complete (CHECKSUM_PARTIAL) only needs the length in its
+ * pseudo-header sum updated; otherwise the packet is turned into one, so the
+ * payload is summed once on output (or by the NIC), not here.
+ */
+static void sipalg_l4_csum(struct sk_buff *skb, unsigned int protoff,
+			   u16 l3num, u8 protonum, __sum16 *check,
+			   unsigned int l4_len, unsigned int old_l4_len)
+{
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		inet_proto_csum_replace2(check, skb, htons(old_l4_len),
+					 htons(l4_len), true);
+		return;
+	}
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_headroom(skb) + protoff;
+	skb->csum_offset = (unsigned char *)check - (skb->data + protoff);
+	if (l3num == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		*check = ~csum_tcpudp_magic(iph->saddr, iph->daddr, l4_len,
+					    protonum, 0);
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		*check = ~csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr, l4_len,
+					  protonum, 0);
+	}
+}
+
+/* After the payload changed: IP and L4 lengths, checksums, TCP sequence. */
+static void sipalg_fix_headers(struct sk_buff *skb, unsigned int protoff,
+			       struct nf_conn *ct,
+			       enum ip_conntrack_info ctinfo,
+			       unsigned int old_l4_len, __be32 seq, int delta)
+{
+	unsigned int l4_len = skb->len - protoff;
+	u16 l3num = nf_ct_l3num(ct);
+
+	if (l3num == NFPROTO_IPV4) {
+		ip_hdr(skb)->tot_len = htons(skb->len);
+		ip_send_check(ip_hdr(skb));
+	} else {
+		ipv6_hdr(skb)->payload_len =
+			htons(skb->len - sizeof(struct ipv6hdr));
+	}
+
+	if (nf_ct_protonum(ct) == IPPROTO_UDP) {
+		struct udphdr *uh = (struct udphdr *)(skb->data + protoff);
+
+		uh->len = htons(l4_len);
+		/* IPv4 UDP without a checksum stays without one. */
+		if (!uh->check && skb->ip_summed != CHECKSUM_PARTIAL)
+			return;
+		sipalg_l4_csum(skb, protoff, l3num, IPPROTO_UDP, &uh->check,
+			       l4_len, old_l4_len);
+	} else {
+		struct tcphdr *th = (struct tcphdr *)(skb->data + protoff);
+
+		sipalg_l4_csum(skb, protoff, l3num, IPPROTO_TCP, &th->check,
+			       l4_len, old_l4_len);
+		if (delta)
+			nf_ct_seqadj_set(ct, ctinfo, seq, delta);
+	}
+}
+
+/*
+ * What a message means for the media pinholes: a call ending (BYE, CANCEL,
+ * a final failure to an INVITE) closes them; SDP opens them for its sender.
+ * Returns how many media port overrides the plan gets. Also tells a
+ * listening monitor what happened.
+ */
+static unsigned int sipalg_track(struct nf_conn *ct,
+				 enum ip_conntrack_info ctinfo,
+				 const unsigned char *buf,
+				 const struct sipalg_msg *msg,
+				 const struct sipalg_config *cfg,
+				 struct sipalg_media_override *ov,
+				 struct sipalg_net *sn)
+{
+	const unsigned char *call_id = buf + msg->call_id.off;
+	struct net *net = nf_ct_net(ct);
+	bool request = msg->kind == SIPALG_KIND_REQUEST;
+	bool call_ends;
+
+	if (request && msg->method == SIPALG_M_REGISTER)
+		sipalg_event(net, SIPALG_EVENT_REGISTER, ct, NULL, call_id,
+			     msg->call_id.len);
+	if (request)
+		call_ends = msg->method == SIPALG_M_BYE ||
+			    msg->method == SIPALG_M_CANCEL;
+	else
+		call_ends = msg->status >= 300 &&
+			    msg->cseq_method == SIPALG_M_INVITE;
+	if (call_ends) {
+		sipalg_media_close(ct, sn);
+		sipalg_event(net, SIPALG_EVENT_CALL_END, ct, NULL, call_id,
+			     msg->call_id.len);
+		return 0;
+	}
+	if (!(msg->flags & SIPALG_MSGF_SDP))
+		return 0;
+	sipalg_media_open(ct, ctinfo, msg, cfg, ov, sn);
+	if (msg->cseq_method == SIPALG_M_INVITE)
+		sipalg_event(net, SIPALG_EVENT_CALL_SETUP, ct, NULL, call_id,
+			     msg->call_id.len);
+	return msg->n_media;
+}
+
+/* A message that passes unmodified: count it, tell a monitor. */
+static void sipalg_pass(struct nf_conn *ct, struct sipalg_net *sn,
+			int reason)
+{
+	sipalg_count_pass(sn, reason);
+	sipalg_event(nf_ct_net(ct), SIPALG_EVENT_MALFORMED, ct,
+		     sipalg_pass_reason_name(reason), NULL, 0);
+}
+
+void sipalg_process(struct sk_buff *skb, unsigned int protoff,
+		    struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+		    const struct sipalg_config *cfg, struct sipalg_net *sn)
+{
+	u8 protonum = nf_ct_protonum(ct);
+	int transport = protonum == IPPROTO_TCP ? SIPALG_TCP : SIPALG_UDP;
+	unsigned int dataoff, off, old_l4_len, n_ov, edits = 0;
+	struct sipalg_scratch *s;
+	bool nat, changed = false;
+	__be32 seq = 0;
+	int delta = 0;
+
+	if (!sipalg_payload_offset(skb, protoff, protonum, &dataoff))
+		return;
+
+	/*
+	 * Work on a linear payload; under NAT also a writable one (this is
+	 * where a cloned or paged skb gets its private linear copy, once).
+	 */
+	local_bh_disable();
+	s = this_cpu_ptr(sipalg_scratch);
+	nat = (ct->status & IPS_NAT_MASK) &&
+	      sipalg_xlat_for(&s->xlat, ct, CTINFO2DIR(ctinfo));
+	if (nat ? skb_ensure_writable(skb, skb->len) :
+		  !pskb_may_pull(skb, skb->len)) {
+		sipalg_pass(ct, sn, SIPALG_PASS_NOMEM);
+		goto out;
+	}
+	if (protonum == IPPROTO_TCP)
+		seq = ((struct tcphdr *)(skb->data + protoff))->seq;
+	old_l4_len = skb->len - protoff;
+
+	for (off = dataoff; off < skb->len;) {
+		const unsigned char *msg = skb->data + off;
+		unsigned int avail = skb->len - off, msg_len = avail;
+		int reason, err;
+
+		if (transport == SIPALG_TCP) {
+			switch (sipalg_frame(msg, avail, &msg_len, &reason)) {
+			case SIPALG_FRAME_COMPLETE:
+				break;
+			case SIPALG_FRAME_NEED_MORE:
+				sipalg_pass(ct, sn, SIPALG_PASS_TCP_SPLIT);
+				goto done;
+			default:
+				/* No boundary to resume from: the rest passes. */
+				sipalg_pass(ct, sn, reason);
+				goto done;
+			}
+		}
+
+		reason = sipalg_parse(msg, msg_len, transport, &s->msg);
+		if (reason != SIPALG_OK) {
+			sipalg_pass(ct, sn, reason);
+			off += msg_len;
+			continue;
+		}
+		if (s->msg.kind == SIPALG_KIND_KEEPALIVE) {
+			off += msg_len;
+			continue;
+		}
+		sipalg_count(sn, SIPALG_CTR_MESSAGES);
+		n_ov = sipalg_track(ct, ctinfo, msg, &s->msg, cfg, s->ov, sn);
+
+		if (!nat) {
+			off += msg_len;
+			continue;
+		}
+		reason = sipalg_make_plan(msg, &s->msg, &s->xlat, s->ov, n_ov,
+					  &s->plan);
+		if (reason != SIPALG_OK) {
+			sipalg_pass(ct, sn, reason);
+			off += msg_len;
+			continue;
+		}
+		if (!s->plan.n_edits) {
+			sipalg_count(sn, SIPALG_CTR_UNCHANGED);
+			off += msg_len;
+			continue;
+		}
+		/* Only seqadj keeps a TCP stream whole when lengths change. */
+		if (transport == SIPALG_TCP && !nfct_seqadj(ct) &&
+		    s->plan.new_len != s->plan.old_len) {
+			sipalg_pass(ct, sn, SIPALG_PASS_NO_SEQADJ);
+			off += msg_len;
+			continue;
+		}
+		err = sipalg_apply_to_skb(skb, off, &s->plan);
+		if (err) {
+			sipalg_pass(ct, sn, -err);
+			off += msg_len;
+			continue;
+		}
+		sipalg_count(sn, SIPALG_CTR_REWRITTEN);
+		edits += s->plan.n_edits;
+		delta += (int)s->plan.new_len - (int)s->plan.old_len;
+		changed = true;
+		off += s->plan.new_len;
+	}
+done:
+	if (changed) {
+		sipalg_fix_headers(skb, protoff, ct, ctinfo, old_l4_len, seq,
+				   delta);
+		sipalg_count_add(sn, SIPALG_CTR_EDITS, edits);
+		if (delta > 0)
+			sipalg_count_add(sn, SIPALG_CTR_BYTES_GROWN, delta);
+		else if (delta < 0)
+			sipalg_count_add(sn, SIPALG_CTR_BYTES_SHRUNK, -delta);
+	}
+out:
+	local_bh_enable();
+}

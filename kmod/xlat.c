@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The address translation in force for one packet, from its conntrack.
+ *
+ * tuplehash[dir] is the packet as its sender addressed it (before NAT);
+ * tuplehash[!dir] is the reply tuple, whose destination is where the sender
+ * appears after source NAT and whose source is where the packet really goes
+ * after destination NAT. So inside the SIP message, the sender's own address
+ * becomes reply.dst and the address it wrote for its peer becomes reply.src.
+ */
+#include <net/netfilter/nf_conntrack.h>
+
+#include <sipalg/core.h>
+
+#include "sipalg.h"
+
+static void sipalg_addr_from(struct sipalg_addr *out,
+			     const union nf_inet_addr *in, u16 l3num)
+{
+	memset(out, 0, sizeof(*out));
+	if (l3num == NFPROTO_IPV4) {
+		out->family = 4;
+		memcpy(out->a, &in->ip, 4);
+	} else {
+		out->family = 6;
+		memcpy(out->a, in->ip6, 16);
+	}
+}
+
+/*
+ * "from becomes to". When NAT keeps the port, every occurrence of the
+ * address is rewritten, whatever port it carries (a phone sending from an
+ * ephemeral TCP port still names its listening port in Via and Contact).
+ * When NAT changes the port, only address:port occurrences of exactly that
+ * port are rewritten, with the new port.
+ */
+static void sipalg_map_set(struct sipalg_map *map, u16 l3num,
+			   const union nf_inet_addr *from, __be16 from_port,
+			   const union nf_inet_addr *to, __be16 to_port)
+{
+	memset(map, 0, sizeof(*map));
+	if (nf_inet_addr_cmp(from, to) && from_port == to_port)
+		return;
+	sipalg_addr_from(&map->from, from, l3num);
+	sipalg_addr_from(&map->to, to, l3num);
+	map->from_port = ntohs(from_port);
+	map->to_port = ntohs(to_port);
+	map->flags = SIPALG_MAP_ACTIVE;
+	if (from_port != to_port)
+		map->flags |= SIPALG_MAP_PORT;
+}
+
+/*
+ * When one side's NAT changed the port and the other side needs no
+ * mapping, the free slot carries the address-only form of the first, for
+ * occurrences of the address with other ports (the core tries the slots
+ * in order, so the exact address:port match wins).
+ */
+static void sipalg_map_address_only(struct sipalg_xlat *xlat)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct sipalg_map *exact = &xlat->map[i];
+		struct sipalg_map *spare = &xlat->map[!i];
+
+		if ((exact->flags & SIPALG_MAP_PORT) &&
+		    !(spare->flags & SIPALG_MAP_ACTIVE) &&
+		    memcmp(&exact->from, &exact->to, sizeof(exact->to))) {
+			*spare = *exact;
+			spare->flags = SIPALG_MAP_ACTIVE;
+			return;
+		}
+	}
+}
+
+/* Returns false when NAT changes nothing for this packet. */
+bool sipalg_xlat_for(struct sipalg_xlat *xlat, const struct nf_conn *ct,
+		     enum ip_conntrack_dir dir)
+{
+	const struct nf_conntrack_tuple *sent = &ct->tuplehash[dir].tuple;
+	const struct nf_conntrack_tuple *reply = &ct->tuplehash[!dir].tuple;
+	u16 l3num = nf_ct_l3num(ct);
+
+	sipalg_map_set(&xlat->map[0], l3num, &sent->src.u3, sent->src.u.all,
+		       &reply->dst.u3, reply->dst.u.all);
+	sipalg_map_set(&xlat->map[1], l3num, &sent->dst.u3, sent->dst.u.all,
+		       &reply->src.u3, reply->src.u.all);
+	sipalg_map_address_only(xlat);
+	return (xlat->map[0].flags | xlat->map[1].flags) & SIPALG_MAP_ACTIVE;
+}
