@@ -2,12 +2,12 @@
 # Shared helpers for the VM tests: the lan -> rtr -> wan topology, helper
 # selection and small assertions. Sourced by every tests/vm/t-*.sh script.
 #
-#   lan  phone 192.168.0.10/24, 2001:db8:1::10/64
+#   lan  phones 192.168.0.10/24 and .11, a PBX .20, 2001:db8:1::10/64
 #    |   (veth lan0 <-> rtr-lan)
 #   rtr  192.168.0.1/24 + 2001:db8:1::1/64  |  203.0.113.1/24 + 2001:db8:2::1/64
 #    |   IPv4 masquerade to 203.0.113.1; IPv6 routed, no NAT;
 #    |   forward policy drop except lan->wan and ct established,related
-#   wan  server 203.0.113.10/24, 2001:db8:2::10/64
+#   wan  server 203.0.113.10/24, another host 203.0.113.20, 2001:db8:2::10/64
 #        (veth wan0 <-> rtr-wan)
 #
 # Only private and TEST-NET addresses are used, and the VM has no NIC.
@@ -17,10 +17,13 @@ TOP=$(cd "$VM_DIR/../.." && pwd)
 SIPUA="/usr/bin/python3 $VM_DIR/sipua.py"
 
 PHONE=192.168.0.10
+PHONE2=192.168.0.11
+PBX=192.168.0.20
 PHONE6=2001:db8:1::10
 ROUTER_LAN=192.168.0.1
 ROUTER_WAN=203.0.113.1
 SERVER=203.0.113.10
+PEER=203.0.113.20
 SERVER6=2001:db8:2::10
 
 WORK=$(mktemp -d /tmp/sipalg-test.XXXXXX)
@@ -51,12 +54,15 @@ topology_up() {
 	done
 
 	ip -n lan addr add $PHONE/24 dev lan0
+	ip -n lan addr add $PHONE2/24 dev lan0
+	ip -n lan addr add $PBX/24 dev lan0
 	ip -n lan addr add $PHONE6/64 dev lan0 nodad
 	ip -n lan link set lan0 up
 	ip -n lan route add default via $ROUTER_LAN
 	ip -n lan -6 route add default via 2001:db8:1::1
 
 	ip -n wan addr add $SERVER/24 dev wan0
+	ip -n wan addr add $PEER/24 dev wan0
 	ip -n wan addr add $SERVER6/64 dev wan0 nodad
 	ip -n wan link set wan0 up
 	# The server has no route to the LAN: replies can only get there
@@ -113,17 +119,83 @@ use_kernel_helper() {
 	NFT
 }
 
-# Start a background server in the wan namespace and wait until it listens.
-serve_in_wan() {
-	local log=$1
-	shift
-	in_wan $SIPUA serve "$@" >"$log" 2>&1 &
+# Start a background SIP server in a namespace and wait until it listens.
+serve_in() {
+	local ns=$1 log=$2
+	shift 2
+	ip netns exec "$ns" $SIPUA serve "$@" >"$log" 2>&1 &
+	wait_ready "$log"
+}
+
+# Wait until a background sipua (serve, rtp-recv) has bound its socket.
+wait_ready() {
 	local i
-	for i in $(seq 50); do
-		grep -q ready "$log" 2>/dev/null && return 0
+	for i in $(seq 100); do
+		grep -q ready "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	fail "server did not start: $(cat "$log")"
+	fail "$(basename "$1"): the receiver did not start: $(cat "$1")"
+}
+serve_in_wan() { serve_in wan "$@"; }
+
+CALL_VALUES=(--set server=$SERVER --set phone=$PHONE --set sip_port=5060
+	--set rtp_port=40000 --set server_rtp_port=50000)
+
+# The basic scenario: the phone sends REGISTER, then INVITE with SDP, to
+# the server, which answers 200 OK (with SDP to the INVITE). Saved in DIR:
+# lan-*.sip as the phone sent them and got the replies, wan/NNN.sip as the
+# server received them and wan/NNN-reply.sip as it answered.
+register_and_invite() {
+	local dir=$1
+	mkdir -p "$dir"
+	serve_in_wan "$dir/server.log" --bind $SERVER:5060 --count 2 --save-dir "$dir/wan" \
+		--answer-sdp "$VM_DIR/msgs/answer.sdp" "${CALL_VALUES[@]}"
+	in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 --save "$dir/lan-register.sip" \
+		--reply-save "$dir/lan-register-reply.sip" "${CALL_VALUES[@]}" \
+		"$VM_DIR/msgs/register.sip" >/dev/null || fail "REGISTER got no reply"
+	in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 --save "$dir/lan-invite.sip" \
+		--reply-save "$dir/lan-invite-reply.sip" "${CALL_VALUES[@]}" \
+		"$VM_DIR/msgs/invite.sip" >/dev/null || fail "INVITE got no reply"
+	wait
+}
+
+# Can the server reach the phone's RTP port (40000) through the router?
+# rtp_from_wan LOG [LAN_IP:PORT WAN_IP:PORT ROUTER_PORT]
+rtp_from_wan() {
+	local log=$1 to=${2:-$PHONE:40000} from=${3:-$SERVER:50000} port=${4:-40000}
+	rtp_through lan "$log" "$to" wan "$from" "$ROUTER_WAN:$port"
+}
+
+# rtp_through RECV_NS LOG RECV_IP:PORT SEND_NS SEND_IP:PORT DEST_IP:PORT
+# Sends 20 datagrams; the receiver counts what arrives until the sender is
+# done (plus a grace period), so a slow start never looks like a drop.
+rtp_through() {
+	local rns=$1 log=$2 to=$3 sns=$4 from=$5 dest=$6 pid
+	ip netns exec "$rns" $SIPUA rtp-recv --bind "$to" --count 20 >"$log" &
+	pid=$!
+	wait_ready "$log"
+	ip netns exec "$sns" $SIPUA rtp-send --bind "$from" --to "$dest" --count 20
+	sleep 0.5
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	cat "$log"
+}
+
+# The router's expectations (pinholes), one per line.
+expectations() {
+	in_rtr conntrack -L expect -f ipv4 2>/dev/null
+	in_rtr conntrack -L expect -f ipv6 2>/dev/null
+}
+
+# Does a SIP message's Content-Length equal the length of its body?
+content_length_exact() {
+	/usr/bin/python3 - "$1" <<-'PY'
+	import re, sys
+	data = open(sys.argv[1], "rb").read()
+	head, _, body = data.partition(b"\r\n\r\n")
+	m = re.search(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)", head)
+	sys.exit(0 if m and int(m.group(1)) == len(body) else 1)
+	PY
 }
 
 # Assert that FILE contains (or with !, does not contain) a fixed string.
@@ -147,6 +219,10 @@ cleanup() {
 	jobs -p | xargs -r kill 2>/dev/null
 	wait 2>/dev/null
 	topology_down
+	# Leave the VM as the next test expects it: no SIP helper loaded.
+	if grep -q '^sipalg ' /proc/modules; then
+		rmmod sipalg || status=1
+	fi
 	rm -rf "$WORK"
 	exit $status
 }

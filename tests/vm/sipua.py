@@ -21,6 +21,7 @@ Addresses are IPv4 or [IPv6]:port. Every run is bounded in time.
 import argparse
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -43,7 +44,7 @@ def family_of(host):
 def fill(template_path, values):
     with open(template_path, encoding="utf-8") as f:
         text = f.read()
-    text = text.format(**values)
+    text = text.format(**{"transport": "UDP", **values})
     text = text.replace("\r\n", "\n").replace("\n", CRLF)
     head, sep, body = text.partition(CRLF + CRLF)
     if not sep:
@@ -117,7 +118,11 @@ def make_reply(request, answer_sdp, values):
 
 
 def cmd_send(args):
-    message = fill(args.template, values_from(args.set))
+    # Several templates: sent back to back (over TCP, in one segment).
+    parts = [fill(t, values_from(args.set)) for t in args.template]
+    message = b"".join(parts)
+    if args.split_after:
+        args.split = len(b"".join(parts[:args.split_after]))
     sock = open_socket(args.bind, args.tcp)
     sock.settimeout(args.timeout)
     host, port = split_hostport(args.to)
@@ -125,9 +130,18 @@ def cmd_send(args):
         with open(args.save, "wb") as f:
             f.write(message)
     if args.tcp:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.connect((host, port))
-        sock.sendall(message)
-        reply, _ = read_tcp_message(sock, b"")
+        if args.split:
+            # Two segments, the second after a pause.
+            sock.sendall(message[:args.split])
+            time.sleep(0.3)
+            sock.sendall(message[args.split:])
+        else:
+            sock.sendall(message)
+        pending = b""
+        for _ in range(len(args.template)):
+            reply, pending = read_tcp_message(sock, pending)
     else:
         sock.sendto(message, (host, port))
         try:
@@ -182,6 +196,34 @@ def cmd_serve(args):
     return 0
 
 
+def cmd_fill(args):
+    """Print a filled template, exactly as send would send it."""
+    sys.stdout.buffer.write(fill(args.template, values_from(args.set)))
+    return 0
+
+
+def cmd_flood(args):
+    """Send a filled template over and over, from rotating source ports."""
+    message = fill(args.template, values_from(args.set))
+    host, port = split_hostport(args.bind)
+    to_host, to_port = split_hostport(args.to)
+    socks = []
+    for i in range(args.flows):
+        sock = socket.socket(family_of(host), socket.SOCK_DGRAM)
+        sock.bind((host, port if args.flows == 1 else 0))
+        socks.append(sock)
+    deadline = time.monotonic() + args.seconds
+    sent = 0
+    while sent < args.count and time.monotonic() < deadline:
+        try:
+            socks[sent % len(socks)].sendto(message, (to_host, to_port))
+        except OSError:
+            pass  # e.g. the router namespace just went away
+        sent += 1
+    print(f"sent {sent}")
+    return 0
+
+
 def cmd_rtp_send(args):
     sock = open_socket(args.bind, False)
     host, port = split_hostport(args.to)
@@ -193,19 +235,27 @@ def cmd_rtp_send(args):
 
 
 def cmd_rtp_recv(args):
+    """Count datagrams until COUNT arrived, SIGTERM, or TIMEOUT seconds."""
     sock = open_socket(args.bind, False)
-    sock.settimeout(args.timeout)
+    sock.settimeout(0.2)
+    state = {"received": 0, "peer": None, "stop": False}
+
+    def stop(_signum, _frame):
+        state["stop"] = True
+
+    signal.signal(signal.SIGTERM, stop)
     print("ready", flush=True)
-    received, peer = 0, None
     deadline = time.monotonic() + args.timeout
-    while received < args.count and time.monotonic() < deadline:
+    while (state["received"] < args.count and not state["stop"]
+           and time.monotonic() < deadline):
         try:
-            _, peer = sock.recvfrom(2048)
-            received += 1
-        except socket.timeout:
-            break
+            _, state["peer"] = sock.recvfrom(2048)
+            state["received"] += 1
+        except (socket.timeout, InterruptedError):
+            pass
+    peer = state["peer"]
     where = f"{peer[0]}:{peer[1]}" if peer else "nobody"
-    print(f"received {received} from {where}")
+    print(f"received {state['received']} from {where}", flush=True)
     return 0
 
 
@@ -221,7 +271,11 @@ def main():
     p.add_argument("--reply-save")
     p.add_argument("--set", action="append")
     p.add_argument("--timeout", type=float, default=5)
-    p.add_argument("template")
+    p.add_argument("--split", type=int, default=0,
+                   help="TCP: send the first SPLIT bytes in a segment of their own")
+    p.add_argument("--split-after", type=int, default=0,
+                   help="TCP: the first segment holds this many whole messages")
+    p.add_argument("template", nargs="+")
     p.set_defaults(func=cmd_send)
     p = sub.add_parser("serve")
     p.add_argument("--bind", required=True)
@@ -232,6 +286,19 @@ def main():
     p.add_argument("--set", action="append")
     p.add_argument("--timeout", type=float, default=20)
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("fill")
+    p.add_argument("--set", action="append")
+    p.add_argument("template")
+    p.set_defaults(func=cmd_fill)
+    p = sub.add_parser("flood")
+    p.add_argument("--bind", required=True)
+    p.add_argument("--to", required=True)
+    p.add_argument("--count", type=int, default=100000)
+    p.add_argument("--seconds", type=float, default=10)
+    p.add_argument("--flows", type=int, default=1)
+    p.add_argument("--set", action="append")
+    p.add_argument("template")
+    p.set_defaults(func=cmd_flood)
     p = sub.add_parser("rtp-send")
     p.add_argument("--bind", required=True)
     p.add_argument("--to", required=True)
@@ -240,7 +307,7 @@ def main():
     p = sub.add_parser("rtp-recv")
     p.add_argument("--bind", required=True)
     p.add_argument("--count", type=int, default=20)
-    p.add_argument("--timeout", type=float, default=3)
+    p.add_argument("--timeout", type=float, default=30)
     p.set_defaults(func=cmd_rtp_recv)
     args = parser.parse_args()
     return args.func(args)

@@ -6,37 +6,10 @@
 # this test is known to be able to fail.
 . "$(dirname "$0")/lib.sh"
 
-values=(--set server=$SERVER --set phone=$PHONE --set sip_port=5060
-	--set rtp_port=40000 --set server_rtp_port=50000)
-
-# Send REGISTER then INVITE from the phone; the server saves what arrives.
-call() {
-	local dir=$1
-	mkdir -p "$dir"
-	serve_in_wan "$dir/server.log" --bind $SERVER:5060 --count 2 \
-		--save-dir "$dir/wan" --answer-sdp "$VM_DIR/msgs/answer.sdp" "${values[@]}"
-	in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 \
-		--save "$dir/lan-register.sip" "${values[@]}" "$VM_DIR/msgs/register.sip" >/dev/null ||
-		fail "REGISTER got no reply"
-	in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 \
-		--save "$dir/lan-invite.sip" --reply-save "$dir/lan-invite-reply.sip" \
-		"${values[@]}" "$VM_DIR/msgs/invite.sip" >/dev/null || fail "INVITE got no reply"
-	wait
-}
-
-# Can the server reach the phone's RTP port through the router now?
-rtp_from_wan() {
-	local log=$1
-	in_lan $SIPUA rtp-recv --bind $PHONE:40000 --count 20 --timeout 3 >"$log" &
-	sleep 0.5
-	in_wan $SIPUA rtp-send --bind $SERVER:50000 --to $ROUTER_WAN:40000 --count 20
-	wait
-	cat "$log"
-}
 
 say "without a helper"
 topology_up
-call "$WORK/none"
+register_and_invite "$WORK/none"
 expect_in "$WORK/none/wan/001.sip" "c=IN IP4 $PHONE" "no helper: SDP still names the private address"
 rtp_from_wan "$WORK/none/rtp.log" >/dev/null
 expect_in "$WORK/none/rtp.log" "received 0 " "no helper: RTP from the WAN is dropped"
@@ -44,7 +17,7 @@ expect_in "$WORK/none/rtp.log" "received 0 " "no helper: RTP from the WAN is dro
 say "with nf_conntrack_sip + nf_nat_sip"
 topology_up
 use_kernel_helper
-call "$WORK/kernel"
+register_and_invite "$WORK/kernel"
 reg="$WORK/kernel/wan/000.sip"
 inv="$WORK/kernel/wan/001.sip"
 expect_in "$reg" "Via: SIP/2.0/UDP $ROUTER_WAN:5060;branch=z9hG4bK1076223587290572529" "REGISTER Via rewritten"
