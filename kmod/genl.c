@@ -310,6 +310,9 @@ static int sipalg_put_pinholes(struct sk_buff *msg, struct nf_conn *ct)
 		s32 left = (s32)(exp->timeout - nfct_time_stamp);
 		struct nlattr *nest;
 
+		/* Removed or timed out, but not collected yet. */
+		if (nf_ct_exp_is_expired(exp))
+			continue;
 		nest = nla_nest_start(msg, SIPALG_A_CONN_PINHOLE);
 		if (!nest ||
 		    nla_put_u8(msg, SIPALG_A_PINHOLE_CLASS,
@@ -331,6 +334,14 @@ static int sipalg_put_pinholes(struct sk_buff *msg, struct nf_conn *ct)
 	return err;
 }
 
+/* Seconds left; an unconfirmed conntrack (first packet) holds it relative. */
+static u32 sipalg_ct_seconds_left(const struct nf_conn *ct)
+{
+	if (!nf_ct_is_confirmed(ct))
+		return READ_ONCE(ct->timeout) / HZ;
+	return nf_ct_expires(ct) / HZ;
+}
+
 static int sipalg_put_conn(struct sk_buff *msg, struct nf_conn *ct)
 {
 	struct nlattr *nest = nla_nest_start(msg, SIPALG_A_CONN);
@@ -343,7 +354,7 @@ static int sipalg_put_conn(struct sk_buff *msg, struct nf_conn *ct)
 				&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple) ||
 	    sipalg_put_ct_tuple(msg, SIPALG_A_CONN_REPLY,
 				&ct->tuplehash[IP_CT_DIR_REPLY].tuple) ||
-	    nla_put_u32(msg, SIPALG_A_CONN_TIMEOUT, nf_ct_expires(ct) / HZ) ||
+	    nla_put_u32(msg, SIPALG_A_CONN_TIMEOUT, sipalg_ct_seconds_left(ct)) ||
 	    nla_put_u8(msg, SIPALG_A_CONN_NAT, !!(ct->status & IPS_NAT_MASK)) ||
 	    sipalg_put_pinholes(msg, ct))
 		return -EMSGSIZE;

@@ -12,6 +12,10 @@
  * back to the private address and port the SDP named; when that public port
  * is taken by another pinhole, another one is chosen and the SDP is
  * rewritten to it.
+ *
+ * A removed or timed-out expectation may stay on its master's list, marked
+ * dead, until the conntrack core collects it: every walk of that list here
+ * skips those (nf_ct_exp_is_expired).
  */
 #include <linux/netfilter.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -102,6 +106,7 @@ static bool sipalg_expect_exists(struct nf_conn *ct,
 		__be16 to_port;
 
 		if (exp->class != SIPALG_EXPECT_MEDIA ||
+		    nf_ct_exp_is_expired(exp) ||
 		    ntohs(exp->tuple.dst.u.udp.port) != pub_port ||
 		    !nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
 		    any_src != !src ||
@@ -229,7 +234,8 @@ static unsigned int sipalg_media_remove(struct nf_conn *ct,
 	/* Collect under the lock, remove after (removal takes it again). */
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (exp->class != SIPALG_EXPECT_MEDIA)
+		if (exp->class != SIPALG_EXPECT_MEDIA ||
+		    nf_ct_exp_is_expired(exp))
 			continue;
 		if (public && (!nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
 			       ntohs(exp->tuple.dst.u.udp.port) != port))
