@@ -12,7 +12,7 @@ BENCH_ROUNDS ?= 5
 BENCH_SECONDS ?= 3
 KDIR ?= $(lastword $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V))
 
-.PHONY: all module cli check demo bench bench-vm lint clean
+.PHONY: all module cli cli-unit cli-unit-asan check demo bench bench-vm lint clean
 
 all: module cli
 
@@ -22,6 +22,12 @@ module:
 
 cli:
 	$(MAKE) -C cli
+
+cli-unit:
+	$(MAKE) --no-print-directory -C cli test
+
+cli-unit-asan:
+	$(MAKE) --no-print-directory -C cli test-asan
 
 lint:
 	scripts/lint.sh

@@ -1,18 +1,243 @@
 // sipalg: configure and inspect the sipalg SIP ALG, RouterOS style.
 //
-// The commands (set, print, connections, stats, monitor) arrive with the
-// module's generic netlink interface; for now the tool only names itself.
+//   sipalg set ports=5060,5061 sip-direct-media=yes sip-timeout=1h
+//   sipalg print | stats [--reset] | connections | monitor   [-j]
+//
+// Commands may be abbreviated as long as they stay unambiguous. Every
+// error is one line on stderr and exit status 1.
+#include "arguments.hpp"
+#include "message.hpp"
+#include "netlink_client.hpp"
+#include "output.hpp"
+
+#include <sipalg/uapi.h>
+
 #include <CLI/CLI.hpp>
 
-#include <string>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+namespace sipalg {
 
 namespace {
+
 constexpr const char *version = "0.1";
+
+const std::vector<std::string> commands = {"set", "print", "stats", "connections", "monitor"};
+
+void print_json(const Json &json) {
+    std::cout << json.dump() << '\n';
 }
 
-int main(int argc, char **argv) {
-    CLI::App app{"sipalg: configure and inspect the sipalg SIP ALG"};
+Config read_config(NetlinkClient &client) {
+    std::optional<Config> config;
+    client.request(SIPALG_CMD_GET_CONFIG,
+                   [&](const nlmsghdr *header) { config = decode_config(header); });
+    if (!config)
+        throw NetlinkError("the kernel sent no configuration");
+    return *config;
+}
+
+void run_set(const std::vector<std::string> &words, bool no_client_check) {
+    // Parse before connecting: a typo is reported even without the module.
+    ConfigChange change =
+        parse_set_words(words, no_client_check ? LimitCheck::skip : LimitCheck::enforce);
+    NetlinkClient client;
+    client.request(
+        SIPALG_CMD_SET_CONFIG, [&](nl_msg *msg) { return put_config_change(msg, change); },
+        [](const nlmsghdr *) {});
+}
+
+void run_print(bool json) {
+    NetlinkClient client;
+    Config config = read_config(client);
+    if (json)
+        print_json(config_json(config));
+    else
+        std::cout << format_config(config);
+}
+
+void run_stats(bool json, bool reset) {
+    NetlinkClient client;
+    if (reset) {
+        client.request(SIPALG_CMD_RESET_STATS, [](const nlmsghdr *) {});
+        return;
+    }
+    std::vector<Stat> stats;
+    client.request(SIPALG_CMD_GET_STATS,
+                   [&](const nlmsghdr *header) { stats = decode_stats(header); });
+    if (json)
+        print_json(stats_json(stats));
+    else
+        std::cout << format_stats(stats);
+}
+
+void run_connections(bool json) {
+    NetlinkClient client;
+    std::vector<Connection> connections;
+    client.request(
+        SIPALG_CMD_GET_CONNS, nullptr,
+        [&](const nlmsghdr *header) { connections.push_back(decode_connection_message(header)); },
+        true);
+    if (json)
+        print_json(connections_json(connections));
+    else
+        std::cout << format_connections(connections);
+}
+
+// Prints events until SIGINT or SIGTERM, which end it with status 0. The
+// signals are taken through a signalfd because libnl retries reads that a
+// signal interrupts.
+void run_monitor(bool json) {
+    NetlinkClient client;
+    client.subscribe_events();
+
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    // A shell starts background jobs with SIGINT ignored; blocked signals
+    // still reach the signalfd, but say plainly that we want them.
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+    if (signal_fd < 0)
+        throw NetlinkError(std::string("signalfd: ") + std::strerror(errno));
+
+    auto show = [&](const nlmsghdr *header) {
+        Event event = decode_event(header);
+        if (json)
+            std::cout << event_json(event).dump() << std::endl;
+        else
+            std::cout << format_event(event) << std::endl;
+    };
+    while (true) {
+        pollfd fds[2] = {{client.fd(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            throw NetlinkError(std::string("poll: ") + std::strerror(errno));
+        }
+        if (fds[1].revents)
+            break;
+        if (fds[0].revents && !client.receive_events(show))
+            std::cerr << "sipalg: events were lost (receive buffer full)" << std::endl;
+    }
+    close(signal_fd);
+}
+
+// One line on stderr for whatever went wrong in `command`; returns the
+// exit status.
+int report(std::string_view command, bool changes) {
+    std::string message;
+    try {
+        throw;
+    } catch (const KernelError &error) {
+        if (changes && (error.error_number == EPERM || error.error_number == EACCES))
+            message = std::string(command) + " needs CAP_NET_ADMIN";
+        else if (!error.extack.empty())
+            message = "the kernel refused " + std::string(command) + ": " + error.extack;
+        else
+            message = std::string(command) + ": " + std::strerror(error.error_number);
+    } catch (const std::exception &error) {
+        message = error.what();
+    }
+    std::cerr << "sipalg: " << message << '\n';
+    return 1;
+}
+
+int run(int argc, char **argv) {
+    CLI::App app{"sipalg: configure and inspect the sipalg SIP ALG of this network namespace.\n"
+                 "Commands may be abbreviated (sipalg pr = sipalg print)."};
     app.set_version_flag("-V,--version", std::string("sipalg ") + version);
-    CLI11_PARSE(app, argc, argv);
+    app.name("sipalg");
+
+    std::vector<std::string> set_words;
+    auto *set = app.add_subcommand("set", "change the configuration (needs CAP_NET_ADMIN)");
+    set->add_option("KEY=VALUE", set_words,
+                    "ports=PORT[,PORT...] (1 to 8 in 1..65535), sip-direct-media=yes|no, "
+                    "sip-timeout=DURATION (10s..1d: 3600, 90s, 30m, 1h30m, 1d), "
+                    "disabled=yes|no")
+        ->type_name("");
+    bool no_client_check = false;
+    // Hidden: for testing the kernel's validation and its extack messages.
+    set->add_flag("--no-client-check", no_client_check,
+                  "send values outside the limits, for the kernel to judge")
+        ->group("");
+    set->footer("Example: sipalg set ports=5060,5061 sip-direct-media=yes sip-timeout=1h");
+
+    bool json = false;
+    auto *print = app.add_subcommand("print", "show the configuration");
+    print->add_flag("-j,--json", json, "print JSON");
+
+    bool reset = false;
+    auto *stats = app.add_subcommand("stats", "show the counters, or reset them");
+    stats->add_flag("-j,--json", json, "print JSON");
+    stats->add_flag("--reset", reset, "set every counter to zero (needs CAP_NET_ADMIN)");
+
+    auto *connections = app.add_subcommand(
+        "connections", "list the SIP connections the helper tracks and their pinholes");
+    connections->add_flag("-j,--json", json, "print JSON (an array)");
+
+    auto *monitor = app.add_subcommand("monitor", "print SIP events as they happen, until Ctrl-C");
+    monitor->add_flag("-j,--json", json, "print one JSON object per line");
+
+    std::vector<std::string> args(argv, argv + argc);
+    std::string command;
+    try {
+        args = expand_command(args, commands);
+        std::vector<char *> pointers;
+        for (auto &arg : args)
+            pointers.push_back(arg.data());
+        app.parse(static_cast<int>(pointers.size()), pointers.data());
+    } catch (const CLI::ParseError &error) {
+        if (error.get_exit_code() == 0)
+            return app.exit(error); // --help, --version
+        std::string where = app.get_subcommands().empty()
+                                ? "sipalg"
+                                : "sipalg " + app.get_subcommands().front()->get_name();
+        std::cerr << "sipalg: " << error.what() << " (see " << where << " --help)\n";
+        return 1;
+    } catch (const UsageError &error) {
+        std::cerr << "sipalg: " << error.what() << '\n';
+        return 1;
+    }
+
+    try {
+        if (set->parsed()) {
+            command = "set";
+            run_set(set_words, no_client_check);
+        } else if (print->parsed()) {
+            command = "print";
+            run_print(json);
+        } else if (stats->parsed()) {
+            command = reset ? "stats --reset" : "stats";
+            run_stats(json, reset);
+        } else if (connections->parsed()) {
+            command = "connections";
+            run_connections(json);
+        } else if (monitor->parsed()) {
+            command = "monitor";
+            run_monitor(json);
+        } else {
+            std::cout << app.help();
+        }
+    } catch (...) {
+        return report(command, command == "set" || command == "stats --reset");
+    }
     return 0;
+}
+
+} // namespace
+
+} // namespace sipalg
+
+int main(int argc, char **argv) {
+    return sipalg::run(argc, argv);
 }

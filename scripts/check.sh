@@ -66,6 +66,8 @@ fi
 single_step lint lint
 catch2_step unit unit
 catch2_step unit-asan unit-asan
+catch2_step cli-unit cli-unit
+catch2_step cli-unit-asan cli-unit-asan
 single_step core-freestanding core-freestanding
 single_step fuzz-smoke fuzz-smoke
 

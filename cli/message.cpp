@@ -1,0 +1,264 @@
+#include "message.hpp"
+
+#include <sipalg/uapi.h>
+
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+
+#include <linux/netlink.h>
+
+#include <cstring>
+#include <string>
+#include <sys/socket.h>
+
+namespace sipalg {
+
+namespace {
+
+// Attribute tables are indexed by type; slot 0 is unused.
+template <int max> struct Attributes {
+    nlattr *table[max + 1] = {};
+    nlattr *operator[](int type) const { return table[type]; }
+};
+
+template <int max> Attributes<max> parse_message(const nlmsghdr *header) {
+    Attributes<max> attrs;
+    // libnl's parser does not modify the message; its prototype is just
+    // not const.
+    auto *mutable_header = const_cast<nlmsghdr *>(header);
+    if (genlmsg_parse(mutable_header, 0, attrs.table, max, nullptr) < 0)
+        throw DecodeError("malformed message from the kernel");
+    return attrs;
+}
+
+template <int max> Attributes<max> parse_nested(const nlattr *nest) {
+    Attributes<max> attrs;
+    if (nla_parse_nested(attrs.table, max, const_cast<nlattr *>(nest), nullptr) < 0)
+        throw DecodeError("malformed nested attribute from the kernel");
+    return attrs;
+}
+
+const nlattr *require(const nlattr *attr, const char *name, int min_length) {
+    if (!attr)
+        throw DecodeError(std::string("the kernel's reply lacks ") + name);
+    if (nla_len(attr) < min_length)
+        throw DecodeError(std::string("the kernel's ") + name + " is too short");
+    return attr;
+}
+
+std::string get_string(const nlattr *attr) {
+    if (!attr || nla_len(attr) < 1)
+        return "";
+    // The kernel NUL-terminates strings; do not trust it to.
+    const char *text = static_cast<const char *>(nla_data(attr));
+    return std::string(text, strnlen(text, nla_len(attr)));
+}
+
+std::uint8_t get_u8(const nlattr *attr, const char *name) {
+    return *static_cast<const std::uint8_t *>(nla_data(require(attr, name, 1)));
+}
+std::uint16_t get_u16(const nlattr *attr, const char *name) {
+    std::uint16_t value;
+    std::memcpy(&value, nla_data(require(attr, name, 2)), 2);
+    return value;
+}
+std::uint32_t get_u32(const nlattr *attr, const char *name) {
+    std::uint32_t value;
+    std::memcpy(&value, nla_data(require(attr, name, 4)), 4);
+    return value;
+}
+std::uint64_t get_u64(const nlattr *attr, const char *name) {
+    std::uint64_t value;
+    std::memcpy(&value, nla_data(require(attr, name, 8)), 8);
+    return value;
+}
+
+std::vector<std::uint8_t> get_address(const nlattr *attr, int family) {
+    std::size_t want = family == AF_INET6 ? 16 : 4;
+    if (static_cast<std::size_t>(nla_len(attr)) != want)
+        throw DecodeError("the kernel sent an address of the wrong length");
+    auto *bytes = static_cast<const std::uint8_t *>(nla_data(attr));
+    return {bytes, bytes + want};
+}
+
+Tuple decode_tuple(const nlattr *nest, int family) {
+    auto attrs = parse_nested<SIPALG_A_TUPLE_MAX>(nest);
+    Tuple tuple;
+    tuple.family = family;
+    // Pinholes leave out what they accept from anywhere.
+    if (attrs[SIPALG_A_TUPLE_SRC])
+        tuple.src = get_address(attrs[SIPALG_A_TUPLE_SRC], family);
+    if (attrs[SIPALG_A_TUPLE_DST])
+        tuple.dst = get_address(attrs[SIPALG_A_TUPLE_DST], family);
+    if (attrs[SIPALG_A_TUPLE_SPORT])
+        tuple.sport = get_u16(attrs[SIPALG_A_TUPLE_SPORT], "TUPLE_SPORT");
+    if (attrs[SIPALG_A_TUPLE_DPORT])
+        tuple.dport = get_u16(attrs[SIPALG_A_TUPLE_DPORT], "TUPLE_DPORT");
+    return tuple;
+}
+
+Pinhole decode_pinhole(const nlattr *nest, int family) {
+    auto attrs = parse_nested<SIPALG_A_PINHOLE_MAX>(nest);
+    Pinhole pinhole;
+    switch (get_u8(attrs[SIPALG_A_PINHOLE_CLASS], "PINHOLE_CLASS")) {
+    case SIPALG_PINHOLE_SIGNALLING:
+        pinhole.pinhole_class = PinholeClass::signalling;
+        break;
+    case SIPALG_PINHOLE_MEDIA:
+        pinhole.pinhole_class = PinholeClass::media;
+        break;
+    default:
+        pinhole.pinhole_class = PinholeClass::unknown;
+    }
+    pinhole.tuple =
+        decode_tuple(require(attrs[SIPALG_A_PINHOLE_TUPLE], "PINHOLE_TUPLE", 0), family);
+    if (attrs[SIPALG_A_PINHOLE_TIMEOUT])
+        pinhole.timeout = get_u32(attrs[SIPALG_A_PINHOLE_TIMEOUT], "PINHOLE_TIMEOUT");
+    return pinhole;
+}
+
+Connection decode_connection(const nlattr *nest) {
+    auto attrs = parse_nested<SIPALG_A_CONN_MAX>(nest);
+    Connection conn;
+    conn.family = get_u8(attrs[SIPALG_A_CONN_FAMILY], "CONN_FAMILY");
+    if (conn.family != AF_INET && conn.family != AF_INET6)
+        throw DecodeError("the kernel sent an unknown address family " +
+                          std::to_string(conn.family));
+    conn.proto = get_u8(attrs[SIPALG_A_CONN_PROTO], "CONN_PROTO");
+    conn.original = decode_tuple(require(attrs[SIPALG_A_CONN_ORIG], "CONN_ORIG", 0), conn.family);
+    if (attrs[SIPALG_A_CONN_REPLY])
+        conn.reply = decode_tuple(attrs[SIPALG_A_CONN_REPLY], conn.family);
+    else
+        conn.reply.family = conn.family;
+    if (attrs[SIPALG_A_CONN_TIMEOUT])
+        conn.timeout = get_u32(attrs[SIPALG_A_CONN_TIMEOUT], "CONN_TIMEOUT");
+    if (attrs[SIPALG_A_CONN_NAT])
+        conn.nat = get_u8(attrs[SIPALG_A_CONN_NAT], "CONN_NAT") != 0;
+    // PINHOLE repeats, which a table keeps only the last of: walk them all.
+    const nlattr *pos;
+    int remaining;
+    nla_for_each_nested(pos, const_cast<nlattr *>(nest), remaining) {
+        if (nla_type(pos) == SIPALG_A_CONN_PINHOLE)
+            conn.pinholes.push_back(decode_pinhole(pos, conn.family));
+    }
+    return conn;
+}
+
+} // namespace
+
+bool put_config_change(nl_msg *msg, const ConfigChange &change) {
+    if (change.ports) {
+        std::vector<std::uint16_t> ports = *change.ports; // host order, per uapi.h
+        if (nla_put(msg, SIPALG_A_PORTS, static_cast<int>(ports.size() * sizeof(ports[0])),
+                    ports.data()) < 0)
+            return false;
+    }
+    if (change.sip_timeout && nla_put_u32(msg, SIPALG_A_SIP_TIMEOUT, *change.sip_timeout) < 0)
+        return false;
+    if (change.direct_media && nla_put_u8(msg, SIPALG_A_DIRECT_MEDIA, *change.direct_media) < 0)
+        return false;
+    if (change.disabled && nla_put_u8(msg, SIPALG_A_DISABLED, *change.disabled) < 0)
+        return false;
+    return true;
+}
+
+Config decode_config(const nlmsghdr *header) {
+    auto attrs = parse_message<SIPALG_A_MAX>(header);
+    Config config;
+    const nlattr *ports = require(attrs[SIPALG_A_PORTS], "PORTS", 0);
+    if (nla_len(ports) % 2 != 0)
+        throw DecodeError("the kernel's PORTS has an odd length");
+    config.ports.resize(nla_len(ports) / 2);
+    std::memcpy(config.ports.data(), nla_data(ports), config.ports.size() * 2);
+    config.sip_timeout = get_u32(attrs[SIPALG_A_SIP_TIMEOUT], "SIP_TIMEOUT");
+    config.direct_media = get_u8(attrs[SIPALG_A_DIRECT_MEDIA], "DIRECT_MEDIA") != 0;
+    config.disabled = get_u8(attrs[SIPALG_A_DISABLED], "DISABLED") != 0;
+    // The limits are informative; an older module may leave them out.
+    config.max_ports = attrs[SIPALG_A_MAX_PORTS] ? get_u32(attrs[SIPALG_A_MAX_PORTS], "MAX_PORTS")
+                                                 : SIPALG_MAX_PORTS;
+    config.timeout_min = attrs[SIPALG_A_TIMEOUT_MIN]
+                             ? get_u32(attrs[SIPALG_A_TIMEOUT_MIN], "TIMEOUT_MIN")
+                             : SIPALG_TIMEOUT_MIN;
+    config.timeout_max = attrs[SIPALG_A_TIMEOUT_MAX]
+                             ? get_u32(attrs[SIPALG_A_TIMEOUT_MAX], "TIMEOUT_MAX")
+                             : SIPALG_TIMEOUT_MAX;
+    return config;
+}
+
+std::vector<Stat> decode_stats(const nlmsghdr *header) {
+    auto attrs = parse_message<SIPALG_A_MAX>(header);
+    const nlattr *stats = require(attrs[SIPALG_A_STATS], "STATS", 0);
+    std::vector<Stat> result;
+    const nlattr *pos;
+    int remaining;
+    nla_for_each_nested(pos, const_cast<nlattr *>(stats), remaining) {
+        if (nla_type(pos) != SIPALG_A_STAT)
+            continue;
+        auto stat = parse_nested<SIPALG_A_MAX>(pos);
+        std::string name = get_string(require(stat[SIPALG_A_STAT_NAME], "STAT_NAME", 1));
+        result.push_back({name, get_u64(stat[SIPALG_A_STAT_VALUE], "STAT_VALUE")});
+    }
+    return result;
+}
+
+Connection decode_connection_message(const nlmsghdr *header) {
+    auto attrs = parse_message<SIPALG_A_MAX>(header);
+    return decode_connection(require(attrs[SIPALG_A_CONN], "CONN", 0));
+}
+
+Event decode_event(const nlmsghdr *header) {
+    auto attrs = parse_message<SIPALG_A_MAX>(header);
+    Event event;
+    switch (get_u8(attrs[SIPALG_A_EVENT_TYPE], "EVENT_TYPE")) {
+    case SIPALG_EVENT_REGISTER:
+        event.type = EventType::register_passed;
+        break;
+    case SIPALG_EVENT_CALL_SETUP:
+        event.type = EventType::call_setup;
+        break;
+    case SIPALG_EVENT_CALL_END:
+        event.type = EventType::call_end;
+        break;
+    case SIPALG_EVENT_MALFORMED:
+        event.type = EventType::malformed;
+        break;
+    default:
+        event.type = EventType::unknown;
+    }
+    if (attrs[SIPALG_A_CONN])
+        event.connection = decode_connection(attrs[SIPALG_A_CONN]);
+    event.call_id = get_string(attrs[SIPALG_A_EVENT_CALL_ID]);
+    event.reason = get_string(attrs[SIPALG_A_EVENT_REASON]);
+    return event;
+}
+
+} // namespace sipalg
+
+namespace sipalg {
+
+std::string extack_message(const nlmsghdr *error_message) {
+    if (!(error_message->nlmsg_flags & NLM_F_ACK_TLVS))
+        return "";
+    const auto *error = static_cast<const nlmsgerr *>(NLMSG_DATA(error_message));
+    // The TLVs follow the echoed request, or only its header when capped.
+    std::size_t offset = NLMSG_HDRLEN + sizeof(nlmsgerr);
+    if (!(error_message->nlmsg_flags & NLM_F_CAPPED))
+        offset += error->msg.nlmsg_len - NLMSG_HDRLEN;
+    offset = NLMSG_ALIGN(offset);
+    if (offset >= error_message->nlmsg_len)
+        return "";
+    nlattr *attrs[NLMSGERR_ATTR_MAX + 1] = {};
+    auto *first = reinterpret_cast<nlattr *>(
+        reinterpret_cast<char *>(const_cast<nlmsghdr *>(error_message)) + offset);
+    if (nla_parse(attrs, NLMSGERR_ATTR_MAX, first,
+                  static_cast<int>(error_message->nlmsg_len - offset), nullptr) < 0)
+        return "";
+    const nlattr *text = attrs[NLMSGERR_ATTR_MSG];
+    if (!text || nla_len(text) < 1)
+        return "";
+    const char *chars = static_cast<const char *>(nla_data(text));
+    return std::string(chars, strnlen(chars, nla_len(text)));
+}
+
+} // namespace sipalg

@@ -1,0 +1,77 @@
+// The data the CLI shows and changes, independent of netlink and of output
+// format, so that parsing, encoding and formatting can be tested apart.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sipalg {
+
+// The module's configuration as GET_CONFIG reports it.
+struct Config {
+    std::vector<std::uint16_t> ports;
+    std::uint32_t sip_timeout = 0; // seconds
+    bool direct_media = false;
+    bool disabled = false;
+    // Limits the kernel enforces (read only).
+    std::uint32_t max_ports = 0;
+    std::uint32_t timeout_min = 0;
+    std::uint32_t timeout_max = 0;
+};
+
+// What a `set` command changes: only the keys given are sent.
+struct ConfigChange {
+    std::optional<std::vector<std::uint16_t>> ports;
+    std::optional<std::uint32_t> sip_timeout;
+    std::optional<bool> direct_media;
+    std::optional<bool> disabled;
+
+    bool empty() const { return !ports && !sip_timeout && !direct_media && !disabled; }
+};
+
+struct Stat {
+    std::string name;
+    std::uint64_t value = 0;
+};
+
+// One direction of a connection, or a pinhole's expected flow. An absent
+// address or a zero port means "any" (pinholes only).
+struct Tuple {
+    int family = 0;           // AF_INET or AF_INET6
+    std::vector<uint8_t> src; // 4 or 16 bytes, network order; empty = any
+    std::vector<uint8_t> dst;
+    std::uint16_t sport = 0;
+    std::uint16_t dport = 0;
+};
+
+enum class PinholeClass { signalling, media, unknown };
+
+struct Pinhole {
+    PinholeClass pinhole_class = PinholeClass::unknown;
+    Tuple tuple;
+    std::uint32_t timeout = 0; // seconds left
+};
+
+// A conntrack entry sipalg helps.
+struct Connection {
+    int family = 0;
+    int proto = 0; // IPPROTO_UDP or IPPROTO_TCP
+    Tuple original;
+    Tuple reply;
+    std::uint32_t timeout = 0; // seconds left
+    bool nat = false;
+    std::vector<Pinhole> pinholes;
+};
+
+enum class EventType { unspec, register_passed, call_setup, call_end, malformed, unknown };
+
+struct Event {
+    EventType type = EventType::unspec;
+    std::optional<Connection> connection;
+    std::string call_id; // empty if the kernel sent none
+    std::string reason;  // why a message passed unmodified; may be empty
+};
+
+} // namespace sipalg

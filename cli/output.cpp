@@ -1,0 +1,219 @@
+#include "output.hpp"
+
+#include "values.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+namespace sipalg {
+
+namespace {
+
+std::string address_text(int family, const std::vector<std::uint8_t> &address) {
+    char text[INET6_ADDRSTRLEN] = "?";
+    std::size_t want = family == AF_INET6 ? 16 : 4;
+    if (address.size() == want)
+        inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, address.data(), text, sizeof(text));
+    return text;
+}
+
+Json address_json(int family, const std::vector<std::uint8_t> &address) {
+    if (address.empty())
+        return nullptr;
+    return address_text(family, address);
+}
+
+Json tuple_json(const Tuple &tuple) {
+    return Json{{"src", address_json(tuple.family, tuple.src)},
+                {"dst", address_json(tuple.family, tuple.dst)},
+                {"sport", tuple.sport},
+                {"dport", tuple.dport}};
+}
+
+// Lines of cells, padded so that columns line up; the last cell of a line
+// is not padded, so no line ends in blanks.
+std::string format_table(const std::vector<std::vector<std::string>> &rows) {
+    std::vector<std::size_t> widths;
+    for (const auto &row : rows)
+        for (std::size_t i = 0; i + 1 < row.size(); ++i) {
+            if (widths.size() <= i)
+                widths.resize(i + 1);
+            widths[i] = std::max(widths[i], row[i].size());
+        }
+    std::string text;
+    for (const auto &row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size())
+                line += std::string(widths[i] - row[i].size() + 2, ' ');
+        }
+        while (!line.empty() && line.back() == ' ')
+            line.pop_back();
+        text += line + '\n';
+    }
+    return text;
+}
+
+} // namespace
+
+std::string format_block(const std::vector<std::pair<std::string, std::string>> &lines) {
+    std::size_t width = 0;
+    for (const auto &[name, value] : lines)
+        width = std::max(width, name.size());
+    std::string text;
+    for (const auto &[name, value] : lines)
+        text += std::string(width - name.size(), ' ') + name + ": " + value + '\n';
+    return text;
+}
+
+std::string format_endpoint(int family, const std::vector<std::uint8_t> &address,
+                            std::uint16_t port) {
+    std::string host = address.empty() ? "*" : address_text(family, address);
+    if (family == AF_INET6 && !address.empty())
+        host = "[" + host + "]";
+    return host + ":" + (port ? std::to_string(port) : "*");
+}
+
+std::string format_tuple(const Tuple &tuple) {
+    return format_endpoint(tuple.family, tuple.src, tuple.sport) + " -> " +
+           format_endpoint(tuple.family, tuple.dst, tuple.dport);
+}
+
+std::string protocol_name(int proto) {
+    switch (proto) {
+    case IPPROTO_UDP:
+        return "udp";
+    case IPPROTO_TCP:
+        return "tcp";
+    default:
+        return std::to_string(proto);
+    }
+}
+
+std::string pinhole_class_name(PinholeClass pinhole_class) {
+    switch (pinhole_class) {
+    case PinholeClass::signalling:
+        return "signalling";
+    case PinholeClass::media:
+        return "media";
+    default:
+        return "unknown";
+    }
+}
+
+std::string event_name(EventType type) {
+    switch (type) {
+    case EventType::register_passed:
+        return "register";
+    case EventType::call_setup:
+        return "call-setup";
+    case EventType::call_end:
+        return "call-end";
+    case EventType::malformed:
+        return "malformed";
+    default:
+        return "unknown";
+    }
+}
+
+std::string format_config(const Config &config) {
+    return format_block({{"ports", format_ports(config.ports)},
+                         {"sip-direct-media", format_bool(config.direct_media)},
+                         {"sip-timeout", format_duration(config.sip_timeout)},
+                         {"disabled", format_bool(config.disabled)}});
+}
+
+Json config_json(const Config &config) {
+    return Json{{"ports", config.ports},
+                {"sip_direct_media", config.direct_media},
+                {"sip_timeout", config.sip_timeout},
+                {"disabled", config.disabled},
+                {"limits",
+                 {{"max_ports", config.max_ports},
+                  {"timeout_min", config.timeout_min},
+                  {"timeout_max", config.timeout_max}}}};
+}
+
+std::string format_stats(const std::vector<Stat> &stats) {
+    std::vector<std::pair<std::string, std::string>> lines;
+    for (const auto &stat : stats)
+        lines.emplace_back(stat.name, std::to_string(stat.value));
+    return format_block(lines);
+}
+
+Json stats_json(const std::vector<Stat> &stats) {
+    Json json = Json::object();
+    for (const auto &stat : stats)
+        json[stat.name] = stat.value;
+    return json;
+}
+
+std::string format_connections(const std::vector<Connection> &connections) {
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"PROTO", "ORIGINAL", "REPLY", "TIMEOUT"});
+    for (const auto &conn : connections) {
+        rows.push_back({protocol_name(conn.proto), format_tuple(conn.original),
+                        format_tuple(conn.reply), format_duration(conn.timeout)});
+        // Pinholes sit in the ORIGINAL column: they are flows the router
+        // will let in, written the same way.
+        for (const auto &pinhole : conn.pinholes)
+            rows.push_back(
+                {"", pinhole_class_name(pinhole.pinhole_class) + " " + format_tuple(pinhole.tuple),
+                 "", format_duration(pinhole.timeout)});
+    }
+    return format_table(rows);
+}
+
+Json connection_json(const Connection &conn) {
+    Json pinholes = Json::array();
+    for (const auto &pinhole : conn.pinholes)
+        pinholes.push_back({{"class", pinhole_class_name(pinhole.pinhole_class)},
+                            {"tuple", tuple_json(pinhole.tuple)},
+                            {"timeout", pinhole.timeout}});
+    return Json{{"family", conn.family == AF_INET6 ? "ipv6" : "ipv4"},
+                {"proto", protocol_name(conn.proto)},
+                {"original", tuple_json(conn.original)},
+                {"reply", tuple_json(conn.reply)},
+                {"nat", conn.nat},
+                {"timeout", conn.timeout},
+                {"pinholes", pinholes}};
+}
+
+Json connections_json(const std::vector<Connection> &connections) {
+    Json json = Json::array();
+    for (const auto &conn : connections)
+        json.push_back(connection_json(conn));
+    return json;
+}
+
+std::string format_event(const Event &event) {
+    std::string line = event_name(event.type);
+    // Words a grep can pick out: call-id=... reason=...
+    if (!event.call_id.empty())
+        line += " call-id=" + event.call_id;
+    if (!event.reason.empty())
+        line += " reason=" + event.reason;
+    if (!event.connection)
+        return line;
+    const Connection &conn = *event.connection;
+    line += " " + protocol_name(conn.proto) + " " + format_tuple(conn.original);
+    if (conn.nat)
+        line += " reply " + format_tuple(conn.reply);
+    for (const auto &pinhole : conn.pinholes)
+        line += " [" + pinhole_class_name(pinhole.pinhole_class) + " " +
+                format_tuple(pinhole.tuple) + " " + format_duration(pinhole.timeout) + "]";
+    return line;
+}
+
+Json event_json(const Event &event) {
+    Json json{{"event", event_name(event.type)}};
+    json["call_id"] = event.call_id.empty() ? Json(nullptr) : Json(event.call_id);
+    json["reason"] = event.reason.empty() ? Json(nullptr) : Json(event.reason);
+    json["connection"] = event.connection ? connection_json(*event.connection) : Json(nullptr);
+    return json;
+}
+
+} // namespace sipalg

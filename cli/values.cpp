@@ -1,0 +1,128 @@
+#include "values.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace sipalg {
+
+namespace {
+
+// Reads the decimal digits at the front of text; nullopt if there are none
+// or the number does not fit 64 bits.
+std::optional<std::uint64_t> take_number(std::string_view &text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+    if (digits == 0)
+        return std::nullopt;
+    std::uint64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + digits, value);
+    if (error != std::errc{} || end != text.data() + digits)
+        return std::nullopt;
+    text.remove_prefix(digits);
+    return value;
+}
+
+struct Unit {
+    char letter;
+    std::uint64_t seconds;
+};
+constexpr Unit units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+
+} // namespace
+
+std::optional<std::uint32_t> parse_duration(std::string_view text) {
+    if (text.empty())
+        return std::nullopt;
+    std::uint64_t total = 0;
+    std::size_t next_unit = 0; // units must come in descending order
+    bool plain = true;
+    while (!text.empty()) {
+        auto number = take_number(text);
+        if (!number)
+            return std::nullopt;
+        if (text.empty()) {
+            // A bare number is seconds, but only alone: "1h30" is a typo
+            // for 1h30m as likely as for 1h30s, so refuse it.
+            if (!plain)
+                return std::nullopt;
+            total = *number;
+            break;
+        }
+        plain = false;
+        std::size_t unit = next_unit;
+        while (unit < std::size(units) && units[unit].letter != text.front())
+            ++unit;
+        if (unit == std::size(units))
+            return std::nullopt;
+        if (*number > UINT32_MAX)
+            return std::nullopt;
+        total += *number * units[unit].seconds;
+        if (total > UINT32_MAX)
+            return std::nullopt;
+        text.remove_prefix(1);
+        next_unit = unit + 1;
+    }
+    if (total > UINT32_MAX)
+        return std::nullopt;
+    return static_cast<std::uint32_t>(total);
+}
+
+std::string format_duration(std::uint32_t seconds) {
+    if (seconds == 0)
+        return "0s";
+    std::string text;
+    std::uint64_t left = seconds;
+    for (const Unit &unit : units) {
+        if (left >= unit.seconds) {
+            text += std::to_string(left / unit.seconds);
+            text += unit.letter;
+            left %= unit.seconds;
+        }
+    }
+    return text;
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+    if (text == "yes" || text == "true")
+        return true;
+    if (text == "no" || text == "false")
+        return false;
+    return std::nullopt;
+}
+
+std::optional<std::vector<std::uint32_t>> parse_port_numbers(std::string_view text) {
+    std::vector<std::uint32_t> ports;
+    while (true) {
+        auto number = take_number(text);
+        if (!number || *number > UINT32_MAX)
+            return std::nullopt;
+        ports.push_back(static_cast<std::uint32_t>(*number));
+        if (text.empty())
+            return ports;
+        if (text.front() != ',')
+            return std::nullopt;
+        text.remove_prefix(1);
+    }
+}
+
+bool ports_valid(const std::vector<std::uint32_t> &ports, std::size_t max_ports) {
+    if (ports.empty() || ports.size() > max_ports)
+        return false;
+    if (std::any_of(ports.begin(), ports.end(), [](auto p) { return p < 1 || p > 65535; }))
+        return false;
+    return std::set<std::uint32_t>(ports.begin(), ports.end()).size() == ports.size();
+}
+
+std::string format_ports(const std::vector<std::uint16_t> &ports) {
+    std::string text;
+    for (auto port : ports) {
+        if (!text.empty())
+            text += ',';
+        text += std::to_string(port);
+    }
+    return text;
+}
+
+} // namespace sipalg

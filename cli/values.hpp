@@ -1,0 +1,40 @@
+// Parsing and formatting of configuration values: durations, booleans and
+// port lists. Pure functions: no I/O, no netlink; they return nullopt on
+// text they do not accept and leave the wording of errors to the caller.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipalg {
+
+// "3600", "90s", "30m", "1h", "1h30m", "1d", "1d2h3m4s": plain seconds, or
+// one or more <number><unit> with units d, h, m, s in that order, each at
+// most once. Results above UINT32_MAX are refused.
+std::optional<std::uint32_t> parse_duration(std::string_view text);
+
+// The shortest form parse_duration reads back: 3600 -> "1h", 5400 ->
+// "1h30m", 45 -> "45s", 0 -> "0s".
+std::string format_duration(std::uint32_t seconds);
+
+// "yes"/"true" and "no"/"false" (RouterOS says yes/no; true/false are
+// accepted because scripts write them). Nothing else, no numbers, to keep
+// "set disabled=0" from meaning something surprising.
+std::optional<bool> parse_bool(std::string_view text);
+inline const char *format_bool(bool value) {
+    return value ? "yes" : "no";
+}
+
+// "5060,5061": decimal ports separated by commas, without checking count,
+// range or duplicates (see ports_valid). Empty items are refused.
+std::optional<std::vector<std::uint32_t>> parse_port_numbers(std::string_view text);
+
+// The kernel's rule: 1..max_ports distinct values in 1..65535.
+bool ports_valid(const std::vector<std::uint32_t> &ports, std::size_t max_ports);
+
+std::string format_ports(const std::vector<std::uint16_t> &ports);
+
+} // namespace sipalg

@@ -1,0 +1,151 @@
+// Command and key abbreviations, and `set` words with every error message.
+#include "arguments.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sipalg;
+
+namespace {
+
+const std::vector<std::string> commands = {"set", "print", "stats", "connections", "monitor"};
+
+// The message parse_set_words throws for `words`, or "" if it accepts them.
+std::string set_error(const std::vector<std::string> &words) {
+    try {
+        parse_set_words(words);
+    } catch (const UsageError &error) {
+        return error.what();
+    }
+    return "";
+}
+
+std::string command_error(const std::string &word) {
+    try {
+        resolve_abbreviation(word, commands, "command");
+    } catch (const UsageError &error) {
+        return error.what();
+    }
+    return "";
+}
+
+const std::string allowed = "allowed keys: ports, sip-direct-media, sip-timeout, disabled";
+const std::string want_ports = "want 1 to 8 distinct values in 1..65535, separated by commas";
+const std::string want_timeout = "want a duration from 10s to 1d, e.g. 3600, 90s, 30m, 1h30m";
+
+} // namespace
+
+TEST_CASE("commands: full names and unambiguous abbreviations", "[cli][arguments]") {
+    CHECK(resolve_abbreviation("print", commands, "command") == "print");
+    CHECK(resolve_abbreviation("pr", commands, "command") == "print");
+    CHECK(resolve_abbreviation("p", commands, "command") == "print");
+    CHECK(resolve_abbreviation("se", commands, "command") == "set");
+    CHECK(resolve_abbreviation("st", commands, "command") == "stats");
+    CHECK(resolve_abbreviation("c", commands, "command") == "connections");
+    CHECK(resolve_abbreviation("mon", commands, "command") == "monitor");
+    // An exact name wins over being the prefix of a longer one.
+    CHECK(resolve_abbreviation("ab", {"ab", "abc"}, "command") == "ab");
+}
+
+TEST_CASE("commands: ambiguous and unknown", "[cli][arguments]") {
+    CHECK(command_error("s") == "command 's' is ambiguous: set, stats");
+    CHECK(command_error("foo") ==
+          "unknown command 'foo'; commands: set, print, stats, connections, monitor");
+    CHECK(command_error("printx") ==
+          "unknown command 'printx'; commands: set, print, stats, connections, monitor");
+    CHECK(command_error("") ==
+          "unknown command ''; commands: set, print, stats, connections, monitor");
+}
+
+TEST_CASE("commands: expanded in argv, options before it left alone", "[cli][arguments]") {
+    using Args = std::vector<std::string>;
+    CHECK(expand_command(Args{"sipalg", "pr", "-j"}, commands) == Args{"sipalg", "print", "-j"});
+    CHECK(expand_command(Args{"sipalg", "-V"}, commands) == Args{"sipalg", "-V"});
+    CHECK(expand_command(Args{"sipalg", "--help", "c"}, commands) ==
+          Args{"sipalg", "--help", "connections"});
+    // Only the command is expanded, never the words after it.
+    CHECK(expand_command(Args{"sipalg", "se", "p=5060"}, commands) ==
+          Args{"sipalg", "set", "p=5060"});
+    CHECK(expand_command(Args{"sipalg"}, commands) == Args{"sipalg"});
+    CHECK_THROWS_AS(expand_command(Args{"sipalg", "s"}, commands), UsageError);
+}
+
+TEST_CASE("set: every key, full and abbreviated", "[cli][arguments]") {
+    ConfigChange change = parse_set_words(
+        {"ports=5060,5061", "sip-direct-media=yes", "sip-timeout=1h", "disabled=no"});
+    CHECK(change.ports == std::vector<std::uint16_t>{5060, 5061});
+    CHECK(change.direct_media == true);
+    CHECK(change.sip_timeout == 3600u);
+    CHECK(change.disabled == false);
+
+    change = parse_set_words({"disabled=yes"});
+    CHECK(change.disabled == true);
+    CHECK_FALSE(change.ports);
+    CHECK_FALSE(change.sip_timeout);
+    CHECK_FALSE(change.direct_media);
+    CHECK_FALSE(change.empty());
+
+    change = parse_set_words({"p=5070", "sip-d=no", "sip-t=90s", "d=true"});
+    CHECK(change.ports == std::vector<std::uint16_t>{5070});
+    CHECK(change.direct_media == false);
+    CHECK(change.sip_timeout == 90u);
+    CHECK(change.disabled == true);
+}
+
+TEST_CASE("set: limits are the kernel's", "[cli][arguments]") {
+    CHECK(parse_set_words({"sip-timeout=10"}).sip_timeout == 10u);
+    CHECK(parse_set_words({"sip-timeout=1d"}).sip_timeout == 86400u);
+    CHECK(parse_set_words({"ports=1,2,3,4,5,6,7,8"}).ports->size() == 8);
+    CHECK(parse_set_words({"ports=65535"}).ports == std::vector<std::uint16_t>{65535});
+}
+
+TEST_CASE("set: word and key errors", "[cli][arguments]") {
+    CHECK(set_error({}) == "set needs at least one key=value; " + allowed);
+    CHECK(set_error({"ports"}) == "'ports' is not key=value; " + allowed);
+    CHECK(set_error({"bogus=1"}) == "unknown key 'bogus'; " + allowed);
+    CHECK(set_error({"=5060"}) == "unknown key ''; " + allowed);
+    CHECK(set_error({"sip=1"}) == "key 'sip' is ambiguous: sip-direct-media, sip-timeout");
+    CHECK(set_error({"ports=5060", "ports=5061"}) == "key 'ports' given twice");
+    CHECK(set_error({"ports=5060", "p=5061"}) == "key 'ports' given twice");
+}
+
+TEST_CASE("set: value errors name the value and what is allowed", "[cli][arguments]") {
+    for (const char *ports : {"", "0", "65536", "5060,5060", "1,2,3,4,5,6,7,8,9", "sip", "5060,"}) {
+        INFO(ports);
+        CHECK(set_error({std::string("ports=") + ports}) ==
+              "bad value '" + std::string(ports) + "' for ports: " + want_ports);
+    }
+    for (const char *timeout : {"", "5", "9s", "1d1s", "86401", "2d", "1x", "forever"}) {
+        INFO(timeout);
+        CHECK(set_error({std::string("sip-timeout=") + timeout}) ==
+              "bad value '" + std::string(timeout) + "' for sip-timeout: " + want_timeout);
+    }
+    CHECK(set_error({"sip-direct-media=maybe"}) ==
+          "bad value 'maybe' for sip-direct-media: want yes or no");
+    CHECK(set_error({"disabled=1"}) == "bad value '1' for disabled: want yes or no");
+    CHECK(set_error({"disabled="}) == "bad value '' for disabled: want yes or no");
+    // The first bad word is reported, whatever follows.
+    CHECK(set_error({"ports=5060", "disabled=2", "bogus=1"}) ==
+          "bad value '2' for disabled: want yes or no");
+}
+
+TEST_CASE("set: --no-client-check leaves the limits to the kernel", "[cli][arguments]") {
+    ConfigChange change =
+        parse_set_words({"ports=0,5060,5060", "sip-timeout=5", "disabled=no"}, LimitCheck::skip);
+    CHECK(change.ports == std::vector<std::uint16_t>{0, 5060, 5060});
+    CHECK(change.sip_timeout == 5u);
+    CHECK(parse_set_words({"ports=1,2,3,4,5,6,7,8,9"}, LimitCheck::skip).ports->size() == 9);
+    CHECK(parse_set_words({"sip-timeout=2d"}, LimitCheck::skip).sip_timeout == 172800u);
+    // What cannot be encoded is still refused, with the usual message.
+    CHECK_THROWS_WITH(parse_set_words({"ports=65536"}, LimitCheck::skip),
+                      "bad value '65536' for ports: " + want_ports);
+    CHECK_THROWS_WITH(parse_set_words({"ports="}, LimitCheck::skip),
+                      "bad value '' for ports: " + want_ports);
+    CHECK_THROWS_WITH(parse_set_words({"sip-timeout=1x"}, LimitCheck::skip),
+                      "bad value '1x' for sip-timeout: " + want_timeout);
+    CHECK_THROWS_WITH(parse_set_words({"disabled=2"}, LimitCheck::skip),
+                      "bad value '2' for disabled: want yes or no");
+}
+
+TEST_CASE("set: the value may contain '='", "[cli][arguments]") {
+    CHECK(set_error({"disabled=yes=no"}) == "bad value 'yes=no' for disabled: want yes or no");
+}
