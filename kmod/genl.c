@@ -179,6 +179,7 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_EXPECT_REMOVED] = "pinholes_closed",
 	[SIPALG_CTR_EXPECT_FAILED] = "pinholes_failed",
 	[SIPALG_CTR_MEDIA_NOT_SENDER] = "media_not_sender",
+	[SIPALG_CTR_REGISTRATIONS] = "registration_pinholes",
 };
 
 static const char *const sipalg_shim_reason_names[] = {

@@ -12,17 +12,13 @@
  * back to the private address and port the SDP named; when that public port
  * is taken by another pinhole, another one is chosen and the SDP is
  * rewritten to it.
- *
- * A removed or timed-out expectation may stay on its master's list, marked
- * dead, until the conntrack core collects it: every walk of that list here
- * skips those (nf_ct_exp_is_expired).
  */
 #include <linux/netfilter.h>
+#include <linux/random.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
-#include <net/netfilter/nf_nat.h>
 
 #include <sipalg/core.h>
 
@@ -30,29 +26,6 @@
 
 /* How many public port pairs to try when the SDP's own is taken. */
 #define SIPALG_PORT_TRIES 64
-
-/* Translate an expected media connection to where the SDP said. */
-static void sipalg_media_expected(struct nf_conn *ct,
-				  struct nf_conntrack_expect *exp)
-{
-	struct nf_nat_range2 range = {
-		.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED,
-		.min_addr = exp->saved_addr,
-		.max_addr = exp->saved_addr,
-		.min_proto = exp->saved_proto,
-		.max_proto = exp->saved_proto,
-	};
-
-	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
-}
-
-static bool sipalg_addr_is(const struct sipalg_addr *a,
-			   const union nf_inet_addr *u, u16 l3num)
-{
-	if (l3num == NFPROTO_IPV4)
-		return a->family == 4 && !memcmp(a->a, &u->ip, 4);
-	return a->family == 6 && !memcmp(a->a, u->ip6, 16);
-}
 
 /*
  * One pinhole: UDP from src (NULL: any address) to public:pub_port,
@@ -74,7 +47,7 @@ static int sipalg_expect(struct nf_conn *ct, const union nf_inet_addr *src,
 	if (pub_port != port || !nf_inet_addr_cmp(public, private)) {
 		exp->saved_addr = *private;
 		exp->saved_proto.udp.port = htons(port);
-		exp->expectfn = sipalg_media_expected;
+		exp->expectfn = sipalg_expected_to_saved;
 	}
 	err = nf_ct_expect_related(exp, 0);
 	nf_ct_expect_put(exp);
@@ -101,7 +74,7 @@ static bool sipalg_expect_exists(struct nf_conn *ct,
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
 		bool any_src = !exp->mask.src.u3.all[0] &&
 			       !exp->mask.src.u3.all[3];
-		bool translated = exp->expectfn == sipalg_media_expected;
+		bool translated = exp->expectfn == sipalg_expected_to_saved;
 		const union nf_inet_addr *to;
 		__be16 to_port;
 
@@ -118,6 +91,34 @@ static bool sipalg_expect_exists(struct nf_conn *ct,
 				       exp->tuple.dst.u.udp.port;
 		if (nf_inet_addr_cmp(to, private) && ntohs(to_port) == port) {
 			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return found;
+}
+
+/*
+ * The public port of ct's live pinhole leading to private:port, or 0: a
+ * retransmitted or repeated SDP must get the same public port as before.
+ */
+static u16 sipalg_media_known_port(struct nf_conn *ct,
+				   const union nf_inet_addr *private, u16 port)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	u16 found = 0;
+
+	if (!help)
+		return 0;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (exp->class == SIPALG_EXPECT_MEDIA &&
+		    !nf_ct_exp_is_expired(exp) &&
+		    exp->expectfn == sipalg_expected_to_saved &&
+		    nf_inet_addr_cmp(&exp->saved_addr, private) &&
+		    ntohs(exp->saved_proto.udp.port) == port) {
+			found = ntohs(exp->tuple.dst.u.udp.port);
 			break;
 		}
 	}
@@ -147,7 +148,7 @@ static int sipalg_expect_pair(struct nf_conn *ct,
 		return err;
 	err = sipalg_expect(ct, src, public, pub_rtcp, private, rtcp);
 	if (err)
-		sipalg_media_close_one(ct, public, pub_rtp);
+		sipalg_expect_remove(ct, SIPALG_EXPECT_MEDIA, public, pub_rtp);
 	return err;
 }
 
@@ -177,7 +178,7 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 		ov[i].rtcp_port = 0;
 		if (!m->port || m->proto == SIPALG_PROTO_TCP)
 			continue;	/* rejected stream, or not UDP media */
-		if (!sipalg_addr_is(&m->addr, private, l3num)) {
+		if (!sipalg_addr_equals(&m->addr, private, l3num)) {
 			/* Hold (0.0.0.0), or an address not the sender's. */
 			sipalg_count(sn, SIPALG_CTR_MEDIA_NOT_SENDER);
 			continue;
@@ -191,17 +192,29 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 		gap = rtcp - m->port;	/* kept between the public ports too */
 
 		/*
-		 * The SDP's own port first, so that nothing needs rewriting;
-		 * then further pairs when NAT lets us choose.
+		 * The port this stream already has, else the SDP's own, so
+		 * that nothing needs rewriting; then other pairs when NAT
+		 * lets us choose.
 		 */
-		pub = m->port;
+		pub = nat ? sipalg_media_known_port(ct, private, m->port) : 0;
+		if (!pub)
+			pub = m->port;
 		for (try = 0; try < (nat ? SIPALG_PORT_TRIES : 1); try++) {
 			err = sipalg_expect_pair(ct, src, public, private,
 						 pub, m->port, rtcp);
 			if (err != -EBUSY && err != -EALREADY)
 				break;
 			err = -EBUSY;
-			pub += 2;
+			/*
+			 * Taken: go on from a random pair (keeping the port's
+			 * parity), so that many phones offering the same
+			 * port do not all walk the same crowded range.
+			 */
+			if (try == 0)
+				pub = 1024 + 2 * get_random_u32_below(32000) +
+				      (m->port & 1);
+			else
+				pub += 2;
 			if (pub < 1024 || (u16)(pub + gap) < 1024)
 				pub = 1024 + (pub & 1);
 		}
@@ -219,49 +232,8 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 	}
 }
 
-/* Remove media pinholes of ct: all of them, or the one on public:port. */
-static unsigned int sipalg_media_remove(struct nf_conn *ct,
-					const union nf_inet_addr *public,
-					u16 port)
-{
-	struct nf_conntrack_expect *found[SIPALG_MEDIA_EXPECT_MAX];
-	struct nf_conn_help *help = nfct_help(ct);
-	struct nf_conntrack_expect *exp;
-	unsigned int n = 0, i;
-
-	if (!help)
-		return 0;
-	/* Collect under the lock, remove after (removal takes it again). */
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (exp->class != SIPALG_EXPECT_MEDIA ||
-		    nf_ct_exp_is_expired(exp))
-			continue;
-		if (public && (!nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
-			       ntohs(exp->tuple.dst.u.udp.port) != port))
-			continue;
-		if (n == ARRAY_SIZE(found))
-			break;
-		refcount_inc(&exp->use);
-		found[n++] = exp;
-	}
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-
-	for (i = 0; i < n; i++) {
-		nf_ct_unexpect_related(found[i]);
-		nf_ct_expect_put(found[i]);
-	}
-	return n;
-}
-
-void sipalg_media_close_one(struct nf_conn *ct,
-			    const union nf_inet_addr *public, u16 port)
-{
-	sipalg_media_remove(ct, public, port);
-}
-
 void sipalg_media_close(struct nf_conn *ct, struct sipalg_net *sn)
 {
 	sipalg_count_add(sn, SIPALG_CTR_EXPECT_REMOVED,
-			 sipalg_media_remove(ct, NULL, 0));
+			 sipalg_expect_remove(ct, SIPALG_EXPECT_MEDIA, NULL, 0));
 }

@@ -196,9 +196,11 @@ static unsigned int sipalg_track(struct nf_conn *ct,
 	bool request = msg->kind == SIPALG_KIND_REQUEST;
 	bool call_ends;
 
-	if (request && msg->method == SIPALG_M_REGISTER)
+	if (request && msg->method == SIPALG_M_REGISTER) {
+		sipalg_register_track(ct, ctinfo, msg, sn);
 		sipalg_event(net, SIPALG_EVENT_REGISTER, ct, NULL, call_id,
 			     msg->call_id.len);
+	}
 	if (request)
 		call_ends = msg->method == SIPALG_M_BYE ||
 			    msg->method == SIPALG_M_CANCEL;

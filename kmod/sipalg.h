@@ -9,6 +9,7 @@
 #include <linux/rcupdate.h>
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_expect.h>
 
 #include <sipalg/core.h>
 #include <sipalg/uapi.h>
@@ -43,6 +44,7 @@ enum sipalg_counter {
 	SIPALG_CTR_EXPECT_REMOVED,	/* ... closed by BYE, CANCEL or failure */
 	SIPALG_CTR_EXPECT_FAILED,	/* ... that could not be opened */
 	SIPALG_CTR_MEDIA_NOT_SENDER,	/* SDP streams naming another address */
+	SIPALG_CTR_REGISTRATIONS,	/* registration pinholes opened/renewed */
 	SIPALG_CTR_MAX
 };
 
@@ -122,14 +124,24 @@ enum sipalg_expect_class {
 
 #define SIPALG_MEDIA_EXPECT_MAX (4 * SIPALG_MAX_MEDIA)
 
+/* expect.c */
+void sipalg_expected_to_saved(struct nf_conn *ct,
+			      struct nf_conntrack_expect *exp);
+bool sipalg_addr_equals(const struct sipalg_addr *a,
+			const union nf_inet_addr *u, u16 l3num);
+unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
+				  const union nf_inet_addr *public, u16 port);
+
 /* media.c */
 void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 		       const struct sipalg_msg *msg,
 		       const struct sipalg_config *cfg,
 		       struct sipalg_media_override *ov, struct sipalg_net *sn);
 void sipalg_media_close(struct nf_conn *ct, struct sipalg_net *sn);
-void sipalg_media_close_one(struct nf_conn *ct,
-			    const union nf_inet_addr *public, u16 port);
+
+/* register.c */
+void sipalg_register_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			   const struct sipalg_msg *msg, struct sipalg_net *sn);
 
 /* genl.c */
 int sipalg_genl_init(void);

@@ -18,9 +18,14 @@ show() { # show TITLE BEFORE-LABEL AFTER-LABEL BEFORE-FILE AFTER-FILE
 		tail -n +3 || true
 }
 
+sipalg() { in_rtr "$TOP/cli/sipalg" "$@"; }
+
 echo "sipalg demo: lan $PHONE -> rtr (NAT to $ROUTER_WAN, forward policy drop) -> wan $SERVER"
 topology_up
 insmod "$ko" && dmesg | grep 'sipalg:' | tail -n 1
+echo
+echo "rtr# sipalg print"
+sipalg print
 register_and_invite "$WORK"
 
 show "REGISTER  phone -> server" "sent on the LAN" "received on the WAN" \
@@ -32,8 +37,11 @@ show "INVITE with SDP  phone -> server" "sent on the LAN" "received on the WAN" 
 show "200 OK with SDP  server -> phone" "sent on the WAN" "received on the LAN" \
 	"$WORK/wan/001-reply.sip" "$WORK/lan-invite-reply.sip"
 echo
-echo "media pinholes on the router (conntrack -L expect):"
-expectations | sed 's/^/  /'
+echo "rtr# sipalg connections      (the call's signalling and its media pinholes)"
+sipalg connections
 echo
 echo "RTP from the server to the phone's public media port $ROUTER_WAN:40000:"
 rtp_from_wan "$WORK/rtp.log" | grep -v ready | sed 's/^/  phone: /'
+echo
+echo "rtr# sipalg stats            (non-zero counters)"
+sipalg stats | awk '$2 != 0'

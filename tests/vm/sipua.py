@@ -44,7 +44,7 @@ def family_of(host):
 def fill(template_path, values):
     with open(template_path, encoding="utf-8") as f:
         text = f.read()
-    text = text.format(**{"transport": "UDP", **values})
+    text = text.format(**{"transport": "UDP", "expires": "3600", **values})
     text = text.replace("\r\n", "\n").replace("\n", CRLF)
     head, sep, body = text.partition(CRLF + CRLF)
     if not sep:
@@ -185,7 +185,7 @@ def cmd_serve(args):
             f.write(message)
         with open(os.path.join(args.save_dir, f"{index:03d}.peer"), "w") as f:
             f.write(f"{peer[0]}:{peer[1]}\n")
-        if not message.startswith(b"SIP/2.0") and message.strip():
+        if not args.no_reply and not message.startswith(b"SIP/2.0") and message.strip():
             reply = make_reply(message, args.answer_sdp, values)
             with open(os.path.join(args.save_dir, f"{index:03d}-reply.sip"), "wb") as f:
                 f.write(reply)
@@ -193,6 +193,18 @@ def cmd_serve(args):
                 conn.sendall(reply)
             else:
                 sock.sendto(reply, peer)
+    return 0
+
+
+def cmd_raw(args):
+    """Send each file's bytes, untouched, as one datagram; no reply."""
+    sock = open_socket(args.bind, False)
+    host, port = split_hostport(args.to)
+    for path in args.files:
+        with open(path, "rb") as f:
+            sock.sendto(f.read(), (host, port))
+        time.sleep(0.02)
+    print(f"sent {len(args.files)}")
     return 0
 
 
@@ -285,7 +297,13 @@ def main():
     p.add_argument("--answer-sdp")
     p.add_argument("--set", action="append")
     p.add_argument("--timeout", type=float, default=20)
+    p.add_argument("--no-reply", action="store_true", help="only save what arrives")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("raw")
+    p.add_argument("--bind", required=True)
+    p.add_argument("--to", required=True)
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_raw)
     p = sub.add_parser("fill")
     p.add_argument("--set", action="append")
     p.add_argument("template")

@@ -47,6 +47,10 @@ rtcp=$(sed -n 's/^a=rtcp:\([0-9]*\) .*/\1/p' "$WORK/b/wan/000.sip" | tr -d '\r')
 [ "$rtcp" = $((port + 1)) ] || fail "phone 2's a=rtcp is $rtcp, want $((port + 1))"
 content_length_exact "$WORK/b/wan/000.sip" || fail "phone 2's Content-Length is wrong"
 say "ok: a second phone offering 40000 gets public port $port (RTCP $rtcp) in its SDP"
+invite $PHONE2 40000 40001 "$WORK/b2"
+again=$(sed -n 's/^m=audio \([0-9]*\) .*/\1/p' "$WORK/b2/wan/000.sip" | tr -d '\r')
+[ "$again" = "$port" ] || fail "phone 2's retransmitted INVITE got public port $again, first $port"
+say "ok: phone 2's retransmitted INVITE keeps public port $port"
 rtp_from_wan "$WORK/b/rtp.log" "$PHONE2:40000" "$SERVER:50002" "$port" >/dev/null
 expect_in "$WORK/b/rtp.log" "received 20 from $SERVER:50002" "RTP to public port $port reaches phone 2 at 40000"
 
