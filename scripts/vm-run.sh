@@ -51,6 +51,8 @@ cmdline="console=ttyS0 quiet oops=panic panic=-1 panic_on_warn=$panic_on_warn"
 cmdline="$cmdline softlockup_panic=1 sipalg.stage2=$scripts/vm-stage2-init"
 cmdline="$cmdline sipalg.share=$share"
 
+# sed -u: the console reaches the caller line by line as the VM prints it,
+# also when the caller's output is a pipe or a file (CI).
 status=0
 timeout --foreground -k 5 "$timeout_s" \
 	qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$memory" \
@@ -58,7 +60,7 @@ timeout --foreground -k 5 "$timeout_s" \
 	-kernel "/boot/vmlinuz-$release" -initrd "$initramfs" -append "$cmdline" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$share,mount_tag=hostshare,security_model=none,multidevs=remap" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$console" || status=$?
+	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$console" || status=$?
 
 if [ -f "$share/rc" ]; then
 	exit "$(cat "$share/rc")"

@@ -97,17 +97,24 @@ def header(msg, name, compact=None):
             yield key.strip(), value.strip()
 
 
-def make_reply(request, answer_sdp, values):
+def make_reply(request, answer_sdp, values, challenge=False):
     text = request.decode(errors="replace")
     method = text.split(" ", 1)[0]
-    lines = ["SIP/2.0 200 OK"]
+    # A registrar asking for digest credentials first (RFC 3261 22.4).
+    unauthorized = (challenge and method == "REGISTER"
+                    and not list(header(text, "authorization")))
+    lines = ["SIP/2.0 401 Unauthorized" if unauthorized else "SIP/2.0 200 OK"]
     for name, compact in (("via", "v"), ("from", "f"), ("to", "t"),
                           ("call-id", "i"), ("cseq", None)):
         for key, value in header(text, name, compact):
             if name == "to" and ";tag=" not in value:
                 value += ";tag=srv1"
             lines.append(f"{key}: {value}")
-    lines.append(f"Contact: <sip:server@{values.get('server', '203.0.113.10')}>")
+    if unauthorized:
+        lines.append('WWW-Authenticate: Digest realm="sipalg.test", '
+                     'nonce="5f1e8a2b9c", algorithm=MD5, qop="auth"')
+    else:
+        lines.append(f"Contact: <sip:server@{values.get('server', '203.0.113.10')}>")
     body = ""
     if method == "INVITE" and answer_sdp:
         with open(answer_sdp, encoding="utf-8") as f:
@@ -186,7 +193,7 @@ def cmd_serve(args):
         with open(os.path.join(args.save_dir, f"{index:03d}.peer"), "w") as f:
             f.write(f"{peer[0]}:{peer[1]}\n")
         if not args.no_reply and not message.startswith(b"SIP/2.0") and message.strip():
-            reply = make_reply(message, args.answer_sdp, values)
+            reply = make_reply(message, args.answer_sdp, values, args.challenge)
             with open(os.path.join(args.save_dir, f"{index:03d}-reply.sip"), "wb") as f:
                 f.write(reply)
             if args.tcp:
@@ -298,6 +305,8 @@ def main():
     p.add_argument("--set", action="append")
     p.add_argument("--timeout", type=float, default=20)
     p.add_argument("--no-reply", action="store_true", help="only save what arrives")
+    p.add_argument("--challenge", action="store_true",
+                   help="answer a REGISTER without credentials with 401")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("raw")
     p.add_argument("--bind", required=True)

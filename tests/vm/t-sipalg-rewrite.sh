@@ -4,7 +4,10 @@
 # the router's public address in Via, Contact and SDP o=/c=, Content-Length
 # exact, Call-ID untouched; the server's answers arrive at the phone with
 # its private address back in Via. Each message is also checked against
-# what the kernel's own helper produced from the same input.
+# what the kernel's own helper produced from the same input. Then a
+# registration with a digest challenge: the 401 reaches the phone, the
+# REGISTER with credentials is rewritten but its Authorization header (which
+# carries the phone's address:port in opaque=) is left byte for byte alone.
 . "$(dirname "$0")/lib.sh"
 
 ko="$TOP/sipalg.ko"
@@ -39,3 +42,21 @@ for m in 000.sip 001.sip; do
 $(diff <(tr -d '\r' <"$WORK/kernel/wan/$m") <(tr -d '\r' <"$WORK/sipalg/wan/$m") | sed 's/^/    | /')"
 done
 say "ok: REGISTER and INVITE byte-identical to the kernel helper's rewrite"
+
+# REGISTER, 401 with a digest challenge, REGISTER with credentials, 200 OK.
+topology_up
+serve_in_wan "$WORK/auth.log" --bind $SERVER:5060 --count 2 --challenge --save-dir "$WORK/auth" \
+	"${CALL_VALUES[@]}"
+in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 --reply-save "$WORK/auth-401.sip" \
+	"${CALL_VALUES[@]}" "$VM_DIR/msgs/register.sip" >/dev/null || fail "REGISTER got no reply"
+in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 --save "$WORK/auth-lan.sip" \
+	--reply-save "$WORK/auth-200.sip" "${CALL_VALUES[@]}" "$VM_DIR/msgs/register-auth.sip" \
+	>/dev/null || fail "REGISTER with credentials got no reply"
+wait
+expect_in "$WORK/auth-401.sip" "SIP/2.0 401 Unauthorized" "the challenge reaches the phone"
+expect_in "$WORK/auth-401.sip" "Via: SIP/2.0/UDP $PHONE:5060" "the 401's Via restored"
+expect_in "$WORK/auth/001.sip" "Contact: <sip:011@$ROUTER_WAN:5060>" "REGISTER with credentials rewritten"
+grep '^Authorization:' "$WORK/auth-lan.sip" >"$WORK/auth-sent.txt"
+expect_in "$WORK/auth-sent.txt" "opaque=\"$PHONE:5060\"" "the phone's Authorization names its private address:port"
+expect_in "$WORK/auth/001.sip" "$(tr -d '\r' <"$WORK/auth-sent.txt")" "Authorization header untouched"
+expect_in "$WORK/auth-200.sip" "SIP/2.0 200 OK" "the registration succeeds"
