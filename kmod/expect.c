@@ -34,6 +34,60 @@ void sipalg_expected_to_saved(struct nf_conn *ct,
 	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
 }
 
+/*
+ * This kernel keeps an expectation's end of life as a time stamp, set from
+ * the class's policy when it is inserted; a registration pinhole lives for
+ * the registration instead.
+ */
+static void sipalg_expect_set_lifetime(struct nf_conntrack_expect *exp,
+				       u32 seconds)
+{
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	WRITE_ONCE(exp->timeout, nfct_time_stamp + seconds * HZ);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+}
+
+/*
+ * Open one pinhole of ct: protocol p->proto from p->src (NULL: any address,
+ * any port) to public:pub_port, translated to private:port when they
+ * differ. A signalling pinhole stays after use and gives the connections
+ * it admits the sipalg helper. 0 or -errno (-EBUSY: taken).
+ */
+int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p)
+{
+	struct nf_conntrack_expect *exp;
+	__be16 dport = htons(p->pub_port);
+	int err;
+
+	exp = nf_ct_expect_alloc(ct);
+	if (!exp)
+		return -ENOMEM;
+	nf_ct_expect_init(exp, p->class, nf_ct_l3num(ct), p->src, p->public,
+			  p->proto, NULL, &dport);
+	if (p->class == SIPALG_EXPECT_SIGNALLING) {
+		exp->flags = NF_CT_EXPECT_PERMANENT;
+		rcu_assign_pointer(exp->assign_helper,
+				   sipalg_helper_for(nf_ct_l3num(ct), p->proto));
+	}
+	if (p->pub_port != p->port ||
+	    !nf_inet_addr_cmp(p->public, p->private)) {
+		exp->saved_addr = *p->private;
+		exp->saved_proto.all = htons(p->port);
+		exp->expectfn = sipalg_expected_to_saved;
+	}
+	err = nf_ct_expect_related(exp, 0);
+	if (!err && p->seconds)
+		sipalg_expect_set_lifetime(exp, p->seconds);
+	nf_ct_expect_put(exp);
+	return err;
+}
+
+/* Does a pinhole admit any source address? */
+bool sipalg_expect_any_src(const struct nf_conntrack_expect *exp)
+{
+	return !exp->mask.src.u3.all[0] && !exp->mask.src.u3.all[3];
+}
+
 bool sipalg_addr_equals(const struct sipalg_addr *a,
 			const union nf_inet_addr *u, u16 l3num)
 {

@@ -306,8 +306,7 @@ static int sipalg_put_pinholes(struct sk_buff *msg, struct nf_conn *ct)
 		return 0;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		bool any_src = !exp->mask.src.u3.all[0] &&
-			       !exp->mask.src.u3.all[3];
+		bool any_src = sipalg_expect_any_src(exp);
 		s32 left = (s32)(exp->timeout - nfct_time_stamp);
 		struct nlattr *nest;
 

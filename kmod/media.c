@@ -28,33 +28,6 @@
 #define SIPALG_PORT_TRIES 64
 
 /*
- * One pinhole: UDP from src (NULL: any address) to public:pub_port,
- * translated to private:port when they differ. 0 or -errno.
- */
-static int sipalg_expect(struct nf_conn *ct, const union nf_inet_addr *src,
-			 const union nf_inet_addr *public, u16 pub_port,
-			 const union nf_inet_addr *private, u16 port)
-{
-	struct nf_conntrack_expect *exp;
-	__be16 dport = htons(pub_port);
-	int err;
-
-	exp = nf_ct_expect_alloc(ct);
-	if (!exp)
-		return -ENOMEM;
-	nf_ct_expect_init(exp, SIPALG_EXPECT_MEDIA, nf_ct_l3num(ct), src,
-			  public, IPPROTO_UDP, NULL, &dport);
-	if (pub_port != port || !nf_inet_addr_cmp(public, private)) {
-		exp->saved_addr = *private;
-		exp->saved_proto.udp.port = htons(port);
-		exp->expectfn = sipalg_expected_to_saved;
-	}
-	err = nf_ct_expect_related(exp, 0);
-	nf_ct_expect_put(exp);
-	return err;
-}
-
-/*
  * Is there already a pinhole of ct on public:pub_port leading to
  * private:port, open to src? Retransmitted and repeated SDP then costs a
  * look at the connection's few pinholes instead of replacing them.
@@ -72,8 +45,7 @@ static bool sipalg_expect_exists(struct nf_conn *ct,
 		return false;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		bool any_src = !exp->mask.src.u3.all[0] &&
-			       !exp->mask.src.u3.all[3];
+		bool any_src = sipalg_expect_any_src(exp);
 		bool translated = exp->expectfn == sipalg_expected_to_saved;
 		const union nf_inet_addr *to;
 		__be16 to_port;
@@ -137,16 +109,27 @@ static int sipalg_expect_pair(struct nf_conn *ct,
 			      const union nf_inet_addr *private,
 			      u16 pub_rtp, u16 rtp, u16 rtcp)
 {
+	struct sipalg_pinhole p = {
+		.class = SIPALG_EXPECT_MEDIA,
+		.proto = IPPROTO_UDP,
+		.src = src,
+		.public = public,
+		.pub_port = pub_rtp,
+		.private = private,
+		.port = rtp,
+	};
 	u16 pub_rtcp = pub_rtp + (rtcp - rtp);
 	int err;
 
 	if (sipalg_expect_exists(ct, src, public, pub_rtp, private, rtp) &&
 	    sipalg_expect_exists(ct, src, public, pub_rtcp, private, rtcp))
 		return 1;
-	err = sipalg_expect(ct, src, public, pub_rtp, private, rtp);
+	err = sipalg_expect_open(ct, &p);
 	if (err)
 		return err;
-	err = sipalg_expect(ct, src, public, pub_rtcp, private, rtcp);
+	p.pub_port = pub_rtcp;
+	p.port = rtcp;
+	err = sipalg_expect_open(ct, &p);
 	if (err)
 		sipalg_expect_remove(ct, SIPALG_EXPECT_MEDIA, public, pub_rtp);
 	return err;

@@ -12,7 +12,6 @@
  */
 #include <linux/netfilter.h>
 #include <net/netfilter/nf_conntrack.h>
-#include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 
@@ -32,51 +31,6 @@ static u32 sipalg_contact_expires(const struct sipalg_msg *msg,
 	return SIPALG_DEFAULT_EXPIRES;
 }
 
-/*
- * This kernel keeps an expectation's end of life as a time stamp, set from
- * the class's policy when it is inserted; a registration pinhole lives for
- * the registration instead.
- */
-static void sipalg_expect_set_lifetime(struct nf_conntrack_expect *exp,
-				       u32 seconds)
-{
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	WRITE_ONCE(exp->timeout, nfct_time_stamp + seconds * HZ);
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-}
-
-static int sipalg_register_open(struct nf_conn *ct,
-				const union nf_inet_addr *registrar,
-				const union nf_inet_addr *public, u16 pub_port,
-				const union nf_inet_addr *private, u16 port,
-				u32 seconds)
-{
-	struct nf_conntrack_expect *exp;
-	__be16 dport = htons(pub_port);
-	int err;
-
-	exp = nf_ct_expect_alloc(ct);
-	if (!exp)
-		return -ENOMEM;
-	nf_ct_expect_init(exp, SIPALG_EXPECT_SIGNALLING, nf_ct_l3num(ct),
-			  registrar, public, nf_ct_protonum(ct), NULL, &dport);
-	/* Stays after use: every incoming call of the registration. */
-	exp->flags = NF_CT_EXPECT_PERMANENT;
-	rcu_assign_pointer(exp->assign_helper,
-			   sipalg_helper_for(nf_ct_l3num(ct),
-					     nf_ct_protonum(ct)));
-	if (pub_port != port || !nf_inet_addr_cmp(public, private)) {
-		exp->saved_addr = *private;
-		exp->saved_proto.all = htons(port);
-		exp->expectfn = sipalg_expected_to_saved;
-	}
-	err = nf_ct_expect_related(exp, 0);
-	if (!err)
-		sipalg_expect_set_lifetime(exp, seconds);
-	nf_ct_expect_put(exp);
-	return err;
-}
-
 void sipalg_register_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 			   const struct sipalg_msg *msg, struct sipalg_net *sn)
 {
@@ -85,14 +39,19 @@ void sipalg_register_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 	const struct nf_conntrack_tuple *reply = &ct->tuplehash[!dir].tuple;
 	const union nf_inet_addr *private = &sent->src.u3;
 	const union nf_inet_addr *public = &reply->dst.u3;
-	const union nf_inet_addr *registrar = &reply->src.u3;
+	struct sipalg_pinhole p = {
+		.class = SIPALG_EXPECT_SIGNALLING,
+		.proto = nf_ct_protonum(ct),
+		.src = &reply->src.u3,		/* the registrar */
+		.public = public,
+		.private = private,
+	};
 	u16 l3num = nf_ct_l3num(ct);
 	unsigned int i;
 
 	for (i = 0; i < msg->n_contacts; i++) {
 		const struct sipalg_contact *c = &msg->contacts[i];
 		const struct sipalg_ref *ref;
-		u16 pub_port;
 		u32 expires;
 		int err;
 
@@ -112,17 +71,17 @@ void sipalg_register_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 		 * The contact as the registrar knows it: where NAT moved the
 		 * connection's own port, the rewritten Contact says so too.
 		 */
-		pub_port = ref->port;
+		p.port = ref->port;
+		p.pub_port = ref->port;
 		if (ref->port == ntohs(sent->src.u.all))
-			pub_port = ntohs(reply->dst.u.all);
+			p.pub_port = ntohs(reply->dst.u.all);
 		expires = sipalg_contact_expires(msg, c);
 		sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING, public,
-				     pub_port);
+				     p.pub_port);
 		if (!expires)
 			continue;
-		expires = min_t(u32, expires, SIPALG_TIMEOUT_MAX);
-		err = sipalg_register_open(ct, registrar, public, pub_port,
-					   private, ref->port, expires);
+		p.seconds = min_t(u32, expires, SIPALG_TIMEOUT_MAX);
+		err = sipalg_expect_open(ct, &p);
 		sipalg_count(sn, err ? SIPALG_CTR_EXPECT_FAILED :
 				       SIPALG_CTR_REGISTRATIONS);
 	}

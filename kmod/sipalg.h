@@ -125,6 +125,21 @@ enum sipalg_expect_class {
 #define SIPALG_MEDIA_EXPECT_MAX (4 * SIPALG_MAX_MEDIA)
 
 /* expect.c */
+
+/* A pinhole to open: see sipalg_expect_open(). */
+struct sipalg_pinhole {
+	unsigned int class;		/* SIPALG_EXPECT_* */
+	u8 proto;			/* IPPROTO_UDP or IPPROTO_TCP */
+	const union nf_inet_addr *src;	/* who may use it; NULL: anyone */
+	const union nf_inet_addr *public;	/* where it is */
+	u16 pub_port;
+	const union nf_inet_addr *private;	/* where it leads */
+	u16 port;
+	u32 seconds;			/* lifetime; 0: the class's policy */
+};
+
+int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p);
+bool sipalg_expect_any_src(const struct nf_conntrack_expect *exp);
 void sipalg_expected_to_saved(struct nf_conn *ct,
 			      struct nf_conntrack_expect *exp);
 bool sipalg_addr_equals(const struct sipalg_addr *a,
