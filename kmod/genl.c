@@ -316,7 +316,7 @@ static int sipalg_put_pinholes(struct sk_buff *msg, struct nf_conn *ct)
 		nest = nla_nest_start(msg, SIPALG_A_CONN_PINHOLE);
 		if (!nest ||
 		    nla_put_u8(msg, SIPALG_A_PINHOLE_CLASS,
-			       exp->class == SIPALG_EXPECT_MEDIA ?
+			       exp->class >= SIPALG_EXPECT_MEDIA ?
 			       SIPALG_PINHOLE_MEDIA : SIPALG_PINHOLE_SIGNALLING) ||
 		    sipalg_put_tuple(msg, SIPALG_A_PINHOLE_TUPLE,
 				     exp->tuple.src.l3num,

@@ -16,9 +16,16 @@
 
 /*
  * Expectation classes: signalling pinholes (incoming calls to a registered
- * contact) and media pinholes (RTP and RTCP of each SDP stream, for offer
- * and answer). The limits bound what one SIP connection may open.
+ * contact), then one media class per call slot (calls.c) for the RTP and
+ * RTCP of each SDP stream, offer and answer. The limits bound what one SIP
+ * connection may open.
  */
+#define SIPALG_MEDIA_POLICY {				\
+	.name = "media",				\
+	.max_expected = SIPALG_MEDIA_EXPECT_MAX,	\
+	.timeout = 3 * 60,				\
+}
+
 static const struct nf_conntrack_expect_policy
 sipalg_expect_policy[SIPALG_EXPECT_CLASS_MAX + 1] = {
 	[SIPALG_EXPECT_SIGNALLING] = {
@@ -26,11 +33,7 @@ sipalg_expect_policy[SIPALG_EXPECT_CLASS_MAX + 1] = {
 		.max_expected = 8,
 		.timeout = 3 * 60,
 	},
-	[SIPALG_EXPECT_MEDIA] = {
-		.name = "media",
-		.max_expected = SIPALG_MEDIA_EXPECT_MAX,
-		.timeout = 3 * 60,
-	},
+	[SIPALG_EXPECT_MEDIA ... SIPALG_EXPECT_CLASS_MAX] = SIPALG_MEDIA_POLICY,
 };
 
 /*

@@ -32,7 +32,7 @@
  * private:port, open to src? Retransmitted and repeated SDP then costs a
  * look at the connection's few pinholes instead of replacing them.
  */
-static bool sipalg_expect_exists(struct nf_conn *ct,
+static bool sipalg_expect_exists(struct nf_conn *ct, unsigned int class,
 				 const union nf_inet_addr *src,
 				 const union nf_inet_addr *public, u16 pub_port,
 				 const union nf_inet_addr *private, u16 port)
@@ -50,8 +50,7 @@ static bool sipalg_expect_exists(struct nf_conn *ct,
 		const union nf_inet_addr *to;
 		__be16 to_port;
 
-		if (exp->class != SIPALG_EXPECT_MEDIA ||
-		    nf_ct_exp_is_expired(exp) ||
+		if (exp->class != class || nf_ct_exp_is_expired(exp) ||
 		    ntohs(exp->tuple.dst.u.udp.port) != pub_port ||
 		    !nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
 		    any_src != !src ||
@@ -74,7 +73,7 @@ static bool sipalg_expect_exists(struct nf_conn *ct,
  * The public port of ct's live pinhole leading to private:port, or 0: a
  * retransmitted or repeated SDP must get the same public port as before.
  */
-static u16 sipalg_media_known_port(struct nf_conn *ct,
+static u16 sipalg_media_known_port(struct nf_conn *ct, unsigned int class,
 				   const union nf_inet_addr *private, u16 port)
 {
 	struct nf_conn_help *help = nfct_help(ct);
@@ -85,8 +84,7 @@ static u16 sipalg_media_known_port(struct nf_conn *ct,
 		return 0;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (exp->class == SIPALG_EXPECT_MEDIA &&
-		    !nf_ct_exp_is_expired(exp) &&
+		if (exp->class == class && !nf_ct_exp_is_expired(exp) &&
 		    exp->expectfn == sipalg_expected_to_saved &&
 		    nf_inet_addr_cmp(&exp->saved_addr, private) &&
 		    ntohs(exp->saved_proto.udp.port) == port) {
@@ -103,14 +101,14 @@ static u16 sipalg_media_known_port(struct nf_conn *ct,
  * Either both are opened or neither is. Returns 1 if they were open
  * already, 0 if opened now, or -errno.
  */
-static int sipalg_expect_pair(struct nf_conn *ct,
+static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 			      const union nf_inet_addr *src,
 			      const union nf_inet_addr *public,
 			      const union nf_inet_addr *private,
 			      u16 pub_rtp, u16 rtp, u16 rtcp)
 {
 	struct sipalg_pinhole p = {
-		.class = SIPALG_EXPECT_MEDIA,
+		.class = class,
 		.proto = IPPROTO_UDP,
 		.src = src,
 		.public = public,
@@ -121,8 +119,10 @@ static int sipalg_expect_pair(struct nf_conn *ct,
 	u16 pub_rtcp = pub_rtp + (rtcp - rtp);
 	int err;
 
-	if (sipalg_expect_exists(ct, src, public, pub_rtp, private, rtp) &&
-	    sipalg_expect_exists(ct, src, public, pub_rtcp, private, rtcp))
+	if (sipalg_expect_exists(ct, class, src, public, pub_rtp, private,
+				 rtp) &&
+	    sipalg_expect_exists(ct, class, src, public, pub_rtcp, private,
+				 rtcp))
 		return 1;
 	err = sipalg_expect_open(ct, &p);
 	if (err)
@@ -131,15 +131,17 @@ static int sipalg_expect_pair(struct nf_conn *ct,
 	p.port = rtcp;
 	err = sipalg_expect_open(ct, &p);
 	if (err)
-		sipalg_expect_remove(ct, SIPALG_EXPECT_MEDIA, public, pub_rtp);
+		sipalg_expect_remove(ct, class, public, pub_rtp);
 	return err;
 }
 
 void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-		       const struct sipalg_msg *msg,
+		       const unsigned char *buf, const struct sipalg_msg *msg,
 		       const struct sipalg_config *cfg,
 		       struct sipalg_media_override *ov, struct sipalg_net *sn)
 {
+	unsigned int class = sipalg_call_class(ct, buf + msg->call_id.off,
+					       msg->call_id.len, true);
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	const struct nf_conntrack_tuple *sent = &ct->tuplehash[dir].tuple;
 	const struct nf_conntrack_tuple *reply = &ct->tuplehash[!dir].tuple;
@@ -179,12 +181,13 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 		 * that nothing needs rewriting; then other pairs when NAT
 		 * lets us choose.
 		 */
-		pub = nat ? sipalg_media_known_port(ct, private, m->port) : 0;
+		pub = nat ? sipalg_media_known_port(ct, class, private,
+						    m->port) : 0;
 		if (!pub)
 			pub = m->port;
 		for (try = 0; try < (nat ? SIPALG_PORT_TRIES : 1); try++) {
-			err = sipalg_expect_pair(ct, src, public, private,
-						 pub, m->port, rtcp);
+			err = sipalg_expect_pair(ct, class, src, public,
+						 private, pub, m->port, rtcp);
 			if (err != -EBUSY && err != -EALREADY)
 				break;
 			err = -EBUSY;
@@ -215,8 +218,16 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 	}
 }
 
-void sipalg_media_close(struct nf_conn *ct, struct sipalg_net *sn)
+/* The call of msg ended: close its media pinholes, and only its own. */
+void sipalg_media_close(struct nf_conn *ct, const unsigned char *buf,
+			const struct sipalg_msg *msg, struct sipalg_net *sn)
 {
+	unsigned int class = sipalg_call_class(ct, buf + msg->call_id.off,
+					       msg->call_id.len, false);
+
+	if (!class)
+		return;		/* no pinholes of this call */
 	sipalg_count_add(sn, SIPALG_CTR_EXPECT_REMOVED,
-			 sipalg_expect_remove(ct, SIPALG_EXPECT_MEDIA, NULL, 0));
+			 sipalg_expect_remove(ct, class, NULL, 0));
+	sipalg_call_forget(ct, class);
 }

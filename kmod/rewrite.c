@@ -208,14 +208,14 @@ static unsigned int sipalg_track(struct nf_conn *ct,
 		call_ends = msg->status >= 300 &&
 			    msg->cseq_method == SIPALG_M_INVITE;
 	if (call_ends) {
-		sipalg_media_close(ct, sn);
+		sipalg_media_close(ct, buf, msg, sn);
 		sipalg_event(net, SIPALG_EVENT_CALL_END, ct, NULL, call_id,
 			     msg->call_id.len);
 		return 0;
 	}
 	if (!(msg->flags & SIPALG_MSGF_SDP))
 		return 0;
-	sipalg_media_open(ct, ctinfo, msg, cfg, ov, sn);
+	sipalg_media_open(ct, ctinfo, buf, msg, cfg, ov, sn);
 	if (msg->cseq_method == SIPALG_M_INVITE)
 		sipalg_event(net, SIPALG_EVENT_CALL_SETUP, ct, NULL, call_id,
 			     msg->call_id.len);

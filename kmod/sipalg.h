@@ -10,6 +10,7 @@
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
 
 #include <sipalg/core.h>
 #include <sipalg/uapi.h>
@@ -118,9 +119,11 @@ void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 /* helper.c: expectation classes and their limits. */
 enum sipalg_expect_class {
 	SIPALG_EXPECT_SIGNALLING,
-	SIPALG_EXPECT_MEDIA,
-	SIPALG_EXPECT_CLASS_MAX = SIPALG_EXPECT_MEDIA,
+	SIPALG_EXPECT_MEDIA,	/* the first of the media classes, one per call */
+	SIPALG_EXPECT_CLASS_MAX = NF_CT_MAX_EXPECT_CLASSES - 1,
 };
+
+#define SIPALG_CALL_SLOTS (SIPALG_EXPECT_CLASS_MAX - SIPALG_EXPECT_MEDIA + 1)
 
 #define SIPALG_MEDIA_EXPECT_MAX (4 * SIPALG_MAX_MEDIA)
 
@@ -147,12 +150,18 @@ bool sipalg_addr_equals(const struct sipalg_addr *a,
 unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
 				  const union nf_inet_addr *public, u16 port);
 
+/* calls.c */
+unsigned int sipalg_call_class(struct nf_conn *ct, const unsigned char *call_id,
+			       unsigned int len, bool create);
+void sipalg_call_forget(struct nf_conn *ct, unsigned int class);
+
 /* media.c */
 void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-		       const struct sipalg_msg *msg,
+		       const unsigned char *buf, const struct sipalg_msg *msg,
 		       const struct sipalg_config *cfg,
 		       struct sipalg_media_override *ov, struct sipalg_net *sn);
-void sipalg_media_close(struct nf_conn *ct, struct sipalg_net *sn);
+void sipalg_media_close(struct nf_conn *ct, const unsigned char *buf,
+			const struct sipalg_msg *msg, struct sipalg_net *sn);
 
 /* register.c */
 void sipalg_register_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,

@@ -4,7 +4,9 @@
 # lead only to the phone that sent the SDP; a second phone offering the same
 # port gets another public port, written into its SDP; a=rtcp with an
 # address is rewritten (the kernel helper leaves it); BYE closes what is
-# left; sip_direct_media=0 only lets the signalling peer send media.
+# left; sip_direct_media=0 only lets the signalling peer send media; two
+# calls on one phone's signalling flow: a BYE closes its own call's
+# pinholes, not the other call's.
 . "$(dirname "$0")/lib.sh"
 
 ko="$TOP/sipalg.ko"
@@ -57,7 +59,7 @@ expect_in "$WORK/b/rtp.log" "received 20 from $SERVER:50002" "RTP to public port
 # BYE from phone 1: its unused RTCP pinhole closes.
 serve_in_wan "$WORK/bye.log" --bind $SERVER:5060 --count 1 --save-dir "$WORK/bye" "${CALL_VALUES[@]}"
 in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 "${CALL_VALUES[@]}" \
-	"$VM_DIR/msgs/bye.sip" >/dev/null || fail "BYE got no reply"
+	"$VM_DIR/msgs/bye-rtcp.sip" >/dev/null || fail "BYE got no reply"
 wait
 expectations >"$WORK/after-bye.txt"
 expect_not_in "$WORK/after-bye.txt" "dport=40001 mask" "phone 1's RTCP pinhole closed by BYE"
@@ -89,3 +91,22 @@ insmod "$ko" sip_direct_media=1 || fail "insmod sip_direct_media=1 failed"
 invite $PHONE 40000 40001 "$WORK/d"
 rtp_from_wan "$WORK/d/peer.log" "$PHONE:40000" "$PEER:50000" 40000 >/dev/null
 expect_in "$WORK/d/peer.log" "received 20 from $PEER:50000" "direct media on: RTP from another WAN host passes"
+
+# Two calls on the phone's one signalling flow; BYE ends the first only.
+topology_up
+serve_in_wan "$WORK/two.log" --bind $SERVER:5060 --count 3 --save-dir "$WORK/two" \
+	--answer-sdp "$VM_DIR/msgs/answer.sdp" "${CALL_VALUES[@]}"
+in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 "${CALL_VALUES[@]}" \
+	"$VM_DIR/msgs/invite.sip" >/dev/null || fail "call 1 got no reply"
+in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 --set server=$SERVER --set phone=$PHONE \
+	--set sip_port=5060 --set rtp_port=40100 --set rtcp_port=40101 --set video_port=0 \
+	"$VM_DIR/msgs/invite-rtcp.sip" >/dev/null || fail "call 2 got no reply"
+in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 "${CALL_VALUES[@]}" \
+	"$VM_DIR/msgs/bye.sip" >/dev/null || fail "BYE of call 1 got no reply"
+wait
+expectations >"$WORK/two-expect.txt"
+expect_not_in "$WORK/two-expect.txt" "dst=$ROUTER_WAN sport=0 dport=40000 " "BYE closed call 1's RTP pinhole"
+expect_not_in "$WORK/two-expect.txt" "dst=$ROUTER_WAN sport=0 dport=40001 " "BYE closed call 1's RTCP pinhole"
+expect_in "$WORK/two-expect.txt" "dst=$ROUTER_WAN sport=0 dport=40100 " "call 2's RTP pinhole stays"
+rtp_from_wan "$WORK/two-rtp.log" "$PHONE:40100" "$SERVER:50000" 40100 >/dev/null
+expect_in "$WORK/two-rtp.log" "received 20 from $SERVER:50000" "call 2's media still gets in"
