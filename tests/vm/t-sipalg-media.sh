@@ -24,6 +24,13 @@ invite() {
 	wait
 }
 
+# The kernel's helper on the same INVITE, for comparison (reported).
+topology_up
+use_kernel_helper
+invite $PHONE 40000 40001 "$WORK/kernel"
+say "kernel helper: $(grep '^a=rtcp' "$WORK/kernel/wan/000.sip" | tr -d '\r')"
+in_rtr nft delete table inet kernel_sip
+
 topology_up
 insmod "$ko" || fail "insmod failed"
 
