@@ -36,16 +36,6 @@ struct sipalg_net *sipalg_pernet(const struct net *net)
 	return net_generic(net, sipalg_net_id);
 }
 
-u64 sipalg_counter_sum(struct sipalg_net *sn, enum sipalg_counter c)
-{
-	u64 sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(sn->counters, cpu)->value[c];
-	return sum;
-}
-
 int sipalg_config_validate(const struct sipalg_config *cfg)
 {
 	unsigned int i, j;

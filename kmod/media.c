@@ -28,45 +28,61 @@
 #define SIPALG_PORT_TRIES 64
 
 /*
- * Is there already a pinhole of ct on public:pub_port leading to
- * private:port, open to src? Retransmitted and repeated SDP then costs a
- * look at the connection's few pinholes instead of replacing them.
+ * Is exp a live pinhole of the class on public:pub_port, open to src
+ * (NULL: anyone), leading to private:port?
  */
-static bool sipalg_expect_exists(struct nf_conn *ct, unsigned int class,
-				 const union nf_inet_addr *src,
-				 const union nf_inet_addr *public, u16 pub_port,
-				 const union nf_inet_addr *private, u16 port)
+static bool sipalg_expect_is(const struct nf_conntrack_expect *exp,
+			     unsigned int class, const union nf_inet_addr *src,
+			     const union nf_inet_addr *public, u16 pub_port,
+			     const union nf_inet_addr *private, u16 port)
+{
+	bool translated = exp->expectfn == sipalg_expected_to_saved;
+	const union nf_inet_addr *to;
+	__be16 to_port;
+
+	if (exp->class != class || nf_ct_exp_is_expired(exp) ||
+	    ntohs(exp->tuple.dst.u.udp.port) != pub_port ||
+	    !nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
+	    sipalg_expect_any_src(exp) != !src ||
+	    (src && !nf_inet_addr_cmp(&exp->tuple.src.u3, src)))
+		return false;
+	/* Where the pinhole leads: translated, or its own tuple. */
+	to = translated ? &exp->saved_addr : &exp->tuple.dst.u3;
+	to_port = translated ? exp->saved_proto.udp.port :
+			       exp->tuple.dst.u.udp.port;
+	return nf_inet_addr_cmp(to, private) && ntohs(to_port) == port;
+}
+
+/*
+ * Are the stream's RTP and RTCP pinholes there already? Retransmitted and
+ * repeated SDP then costs one look at the connection's few pinholes
+ * instead of replacing them.
+ */
+static bool sipalg_pair_exists(struct nf_conn *ct, unsigned int class,
+			       const union nf_inet_addr *src,
+			       const union nf_inet_addr *public,
+			       const union nf_inet_addr *private,
+			       u16 pub_rtp, u16 rtp, u16 pub_rtcp, u16 rtcp)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
-	bool found = false;
+	bool have_rtp = false, have_rtcp = false;
 
 	if (!help)
 		return false;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		bool any_src = sipalg_expect_any_src(exp);
-		bool translated = exp->expectfn == sipalg_expected_to_saved;
-		const union nf_inet_addr *to;
-		__be16 to_port;
-
-		if (exp->class != class || nf_ct_exp_is_expired(exp) ||
-		    ntohs(exp->tuple.dst.u.udp.port) != pub_port ||
-		    !nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
-		    any_src != !src ||
-		    (src && !nf_inet_addr_cmp(&exp->tuple.src.u3, src)))
-			continue;
-		/* Where the pinhole leads: translated, or its own tuple. */
-		to = translated ? &exp->saved_addr : &exp->tuple.dst.u3;
-		to_port = translated ? exp->saved_proto.udp.port :
-				       exp->tuple.dst.u.udp.port;
-		if (nf_inet_addr_cmp(to, private) && ntohs(to_port) == port) {
-			found = true;
+		have_rtp = have_rtp ||
+			   sipalg_expect_is(exp, class, src, public, pub_rtp,
+					    private, rtp);
+		have_rtcp = have_rtcp ||
+			    sipalg_expect_is(exp, class, src, public, pub_rtcp,
+					     private, rtcp);
+		if (have_rtp && have_rtcp)
 			break;
-		}
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
-	return found;
+	return have_rtp && have_rtcp;
 }
 
 /*
@@ -119,10 +135,8 @@ static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 	u16 pub_rtcp = pub_rtp + (rtcp - rtp);
 	int err;
 
-	if (sipalg_expect_exists(ct, class, src, public, pub_rtp, private,
-				 rtp) &&
-	    sipalg_expect_exists(ct, class, src, public, pub_rtcp, private,
-				 rtcp))
+	if (sipalg_pair_exists(ct, class, src, public, private, pub_rtp, rtp,
+			       pub_rtcp, rtcp))
 		return 1;
 	err = sipalg_expect_open(ct, &p);
 	if (err)

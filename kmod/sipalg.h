@@ -90,8 +90,6 @@ static inline void sipalg_count_pass(struct sipalg_net *sn, int reason)
 		this_cpu_inc(sn->counters->passed[reason]);
 }
 
-u64 sipalg_counter_sum(struct sipalg_net *sn, enum sipalg_counter c);
-
 /* config.c */
 extern struct mutex sipalg_config_mutex;
 int sipalg_config_validate(const struct sipalg_config *cfg);
