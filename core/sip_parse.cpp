@@ -476,6 +476,10 @@ int parse_from_to(State &st, u8 kind, u32 i, u32 end) {
     i = parse_addr_value(st.b, i, end, false, &v);
     if (i != end)
         return SIPALG_R_BAD_HEADER;
+    if (kind == SIPALG_REF_TO) {
+        st.m->to_uri.off = v.us;
+        st.m->to_uri.len = v.ue - v.us;
+    }
     int idx;
     return parse_uri(st, kind, v.us, v.ue, &idx);
 }

@@ -78,7 +78,7 @@
  * way back; and an IPv6 received= written in brackets that is translated to
  * IPv4 and back comes back without brackets (RFC 3261 grammar).
  *
- * Memory: sizeof(struct sipalg_msg) is 2988 bytes and sizeof(struct
+ * Memory: sizeof(struct sipalg_msg) is 2996 bytes and sizeof(struct
  * sipalg_plan) 1816 bytes on x86-64 (checked by the unit tests); keep them in
  * per-CPU scratch, not on the stack. No core function uses more than ~450
  * bytes of stack along any call chain (largest frame 208 bytes).
@@ -304,6 +304,7 @@ struct sipalg_msg {
     struct sipalg_span ruri;
     struct sipalg_span reason_text;
     struct sipalg_span call_id; /* the Call-ID value */
+    struct sipalg_span to_uri;  /* the To URI, without <> (a REGISTER's address of record) */
     struct sipalg_span cseq_method_text;
     unsigned short n_headers;
     unsigned char n_refs;

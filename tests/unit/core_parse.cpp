@@ -13,6 +13,7 @@ TEST_CASE("Fanvil REGISTER: start line, CSeq, Call-ID, Expires, Contact", "[pars
     CHECK(m.cseq == 1);
     CHECK(m.cseq_method == SIPALG_M_REGISTER);
     CHECK(span(kFanvilRegister, m.call_id) == "20063242339186-62012442819438@192.168.0.31");
+    CHECK(span(kFanvilRegister, m.to_uri) == "sip:011@avantelecom.avantele.com:5060");
     CHECK((m.flags & SIPALG_MSGF_EXPIRES));
     CHECK(m.expires == 3600);
     CHECK((m.flags & SIPALG_MSGF_CL));
@@ -112,6 +113,7 @@ TEST_CASE("compact forms, header-name case, space before colon, folding", "[pars
     const sipalg_msg &m = *p.msg;
     CHECK(m.cseq == 7);
     CHECK(span(in, m.call_id) == "abc@10.0.0.1");
+    CHECK(span(in, m.to_uri) == "sip:bob@10.0.0.2"); // compact form, no <>
     REQUIRE(m.n_contacts == 2);
     CHECK(m.contacts[0].expires == 60);
     CHECK(m.contacts[1].expires == 30);
@@ -236,7 +238,7 @@ TEST_CASE("pass-unmodified reasons", "[parse]") {
 }
 
 // The shim allocates these in per-CPU scratch; core.h documents the sizes.
-static_assert(sizeof(sipalg_msg) == 2988, "update core.h and tell the shim");
+static_assert(sizeof(sipalg_msg) == 2996, "update core.h and tell the shim");
 static_assert(sizeof(sipalg_plan) == 1816, "update core.h and tell the shim");
 static_assert(sizeof(sipalg_xlat) == 96);
 static_assert(sizeof(sipalg_media_override) == 4);
