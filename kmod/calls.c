@@ -17,11 +17,6 @@
 
 #include "sipalg.h"
 
-struct sipalg_calls {
-	u32 call[SIPALG_CALL_SLOTS];	/* Call-ID hash, 0: free */
-	u32 active[SIPALG_CALL_SLOTS];	/* jiffies of the last SDP */
-};
-
 static u32 sipalg_call_hash(const unsigned char *call_id, unsigned int len)
 {
 	return jhash(call_id, len, 0) | 1;	/* never 0, the free mark */
@@ -34,11 +29,11 @@ static u32 sipalg_call_hash(const unsigned char *call_id, unsigned int len)
 unsigned int sipalg_call_class(struct nf_conn *ct, const unsigned char *call_id,
 			       unsigned int len, bool create)
 {
-	struct sipalg_calls *calls = nfct_help_data(ct);
+	struct sipalg_help_data *calls = nfct_help_data(ct);
 	u32 hash = sipalg_call_hash(call_id, len);
 	unsigned int i, slot = SIPALG_CALL_SLOTS, oldest = 0;
 
-	BUILD_BUG_ON(sizeof(struct sipalg_calls) >
+	BUILD_BUG_ON(sizeof(struct sipalg_help_data) >
 		     sizeof_field(struct nf_conn_help, data));
 	if (!calls)
 		return 0;
@@ -70,7 +65,7 @@ unsigned int sipalg_call_class(struct nf_conn *ct, const unsigned char *call_id,
 /* The call ended: its class is free again. */
 void sipalg_call_forget(struct nf_conn *ct, unsigned int class)
 {
-	struct sipalg_calls *calls = nfct_help_data(ct);
+	struct sipalg_help_data *calls = nfct_help_data(ct);
 
 	if (!calls || class < SIPALG_EXPECT_MEDIA)
 		return;

@@ -78,6 +78,8 @@ int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p)
 	err = nf_ct_expect_related(exp, 0);
 	if (!err && p->seconds)
 		sipalg_expect_set_lifetime(exp, p->seconds);
+	if (!err)
+		sipalg_event_pinhole(ct, SIPALG_EVENT_PINHOLE_OPEN, exp);
 	nf_ct_expect_put(exp);
 	return err;
 }
@@ -127,6 +129,7 @@ unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
 
 	for (i = 0; i < n; i++) {
 		nf_ct_unexpect_related(found[i]);
+		sipalg_event_pinhole(ct, SIPALG_EVENT_PINHOLE_CLOSE, found[i]);
 		nf_ct_expect_put(found[i]);
 	}
 	return n;

@@ -180,6 +180,7 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_EXPECT_FAILED] = "pinholes_failed",
 	[SIPALG_CTR_MEDIA_NOT_SENDER] = "media_not_sender",
 	[SIPALG_CTR_REGISTRATIONS] = "registration_pinholes",
+	[SIPALG_CTR_SESSIONS_EVICTED] = "sessions_evicted",
 };
 
 static const char *const sipalg_shim_reason_names[] = {
@@ -240,6 +241,11 @@ static int sipalg_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	for (i = 0; i < SIPALG_CTR_MAX; i++)
 		if (sipalg_put_stat(msg, sipalg_counter_names[i], sum.value[i]))
 			goto nospace;
+	/* Gauges, not counters: what the sessions table holds now. */
+	if (sipalg_put_stat(msg, "sessions",
+			    sipalg_sessions_count(genl_info_net(info))) ||
+	    sipalg_put_stat(msg, "sessions_max", sipalg_sessions_max()))
+		goto nospace;
 	/* Reason 0 is SIPALG_OK: nothing passed for it. */
 	for (i = 1; i < SIPALG_PASS_MAX; i++) {
 		snprintf(name, sizeof(name), "passed_%s",
@@ -296,6 +302,27 @@ static int sipalg_put_ct_tuple(struct sk_buff *msg, int type,
 				&t->dst.u3, t->src.u.all, t->dst.u.all);
 }
 
+static int sipalg_put_pinhole(struct sk_buff *msg, int type,
+			      const struct nf_conntrack_expect *exp)
+{
+	bool any_src = sipalg_expect_any_src(exp);
+	s32 left = (s32)(exp->timeout - nfct_time_stamp);
+	struct nlattr *nest = nla_nest_start(msg, type);
+
+	if (!nest ||
+	    nla_put_u8(msg, SIPALG_A_PINHOLE_CLASS,
+		       exp->class >= SIPALG_EXPECT_MEDIA ?
+		       SIPALG_PINHOLE_MEDIA : SIPALG_PINHOLE_SIGNALLING) ||
+	    sipalg_put_tuple(msg, SIPALG_A_PINHOLE_TUPLE, exp->tuple.src.l3num,
+			     any_src ? NULL : &exp->tuple.src.u3,
+			     &exp->tuple.dst.u3, 0, exp->tuple.dst.u.all) ||
+	    nla_put_u32(msg, SIPALG_A_PINHOLE_TIMEOUT,
+			left > 0 ? left / HZ : 0))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
 static int sipalg_put_pinholes(struct sk_buff *msg, struct nf_conn *ct)
 {
 	struct nf_conn_help *help = nfct_help(ct);
@@ -306,29 +333,12 @@ static int sipalg_put_pinholes(struct sk_buff *msg, struct nf_conn *ct)
 		return 0;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		bool any_src = sipalg_expect_any_src(exp);
-		s32 left = (s32)(exp->timeout - nfct_time_stamp);
-		struct nlattr *nest;
-
 		/* Removed or timed out, but not collected yet. */
 		if (nf_ct_exp_is_expired(exp))
 			continue;
-		nest = nla_nest_start(msg, SIPALG_A_CONN_PINHOLE);
-		if (!nest ||
-		    nla_put_u8(msg, SIPALG_A_PINHOLE_CLASS,
-			       exp->class >= SIPALG_EXPECT_MEDIA ?
-			       SIPALG_PINHOLE_MEDIA : SIPALG_PINHOLE_SIGNALLING) ||
-		    sipalg_put_tuple(msg, SIPALG_A_PINHOLE_TUPLE,
-				     exp->tuple.src.l3num,
-				     any_src ? NULL : &exp->tuple.src.u3,
-				     &exp->tuple.dst.u3, 0,
-				     exp->tuple.dst.u.all) ||
-		    nla_put_u32(msg, SIPALG_A_PINHOLE_TIMEOUT,
-				left > 0 ? left / HZ : 0)) {
-			err = -EMSGSIZE;
+		err = sipalg_put_pinhole(msg, SIPALG_A_CONN_PINHOLE, exp);
+		if (err)
 			break;
-		}
-		nla_nest_end(msg, nest);
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	return err;
@@ -342,7 +352,9 @@ static u32 sipalg_ct_seconds_left(const struct nf_conn *ct)
 	return nf_ct_expires(ct) / HZ;
 }
 
-static int sipalg_put_conn(struct sk_buff *msg, struct nf_conn *ct)
+/* The registrations and calls go in dumps only: events stay small. */
+static int sipalg_put_conn(struct sk_buff *msg, struct nf_conn *ct,
+			   bool with_sessions)
 {
 	struct nlattr *nest = nla_nest_start(msg, SIPALG_A_CONN);
 
@@ -356,7 +368,8 @@ static int sipalg_put_conn(struct sk_buff *msg, struct nf_conn *ct)
 				&ct->tuplehash[IP_CT_DIR_REPLY].tuple) ||
 	    nla_put_u32(msg, SIPALG_A_CONN_TIMEOUT, sipalg_ct_seconds_left(ct)) ||
 	    nla_put_u8(msg, SIPALG_A_CONN_NAT, !!(ct->status & IPS_NAT_MASK)) ||
-	    sipalg_put_pinholes(msg, ct))
+	    sipalg_put_pinholes(msg, ct) ||
+	    (with_sessions && sipalg_sessions_put(msg, ct)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -424,7 +437,7 @@ static int sipalg_nl_conns_dump(struct sk_buff *skb,
 
 		if (!hdr)
 			break;
-		if (sipalg_put_conn(skb, snap->ct[snap->next])) {
+		if (sipalg_put_conn(skb, snap->ct[snap->next], true)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -439,9 +452,11 @@ static int sipalg_nl_conns_dump(struct sk_buff *skb,
  * Events cost nothing unless someone listens (sipalg monitor); only then is
  * a message allocated, atomically, in the packet path.
  */
-void sipalg_event(struct net *net, enum sipalg_event type,
-		  const struct nf_conn *ct, const char *reason,
-		  const unsigned char *call_id, unsigned int call_id_len)
+static void sipalg_event_send(struct net *net, enum sipalg_event type,
+			      const struct nf_conn *ct, const char *reason,
+			      const unsigned char *call_id,
+			      unsigned int call_id_len,
+			      const struct nf_conntrack_expect *exp)
 {
 	struct sk_buff *msg;
 	char id[129];
@@ -454,8 +469,9 @@ void sipalg_event(struct net *net, enum sipalg_event type,
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &sipalg_genl_family, 0, SIPALG_CMD_EVENT);
 	if (!hdr || nla_put_u8(msg, SIPALG_A_EVENT_TYPE, type) ||
-	    sipalg_put_conn(msg, (struct nf_conn *)ct) ||
-	    (reason && nla_put_string(msg, SIPALG_A_EVENT_REASON, reason)))
+	    sipalg_put_conn(msg, (struct nf_conn *)ct, false) ||
+	    (reason && nla_put_string(msg, SIPALG_A_EVENT_REASON, reason)) ||
+	    (exp && sipalg_put_pinhole(msg, SIPALG_A_EVENT_PINHOLE, exp)))
 		goto fail;
 	if (call_id_len) {
 		call_id_len = min_t(unsigned int, call_id_len, sizeof(id) - 1);
@@ -470,6 +486,20 @@ void sipalg_event(struct net *net, enum sipalg_event type,
 	return;
 fail:
 	nlmsg_free(msg);
+}
+
+void sipalg_event(struct net *net, enum sipalg_event type,
+		  const struct nf_conn *ct, const char *reason,
+		  const unsigned char *call_id, unsigned int call_id_len)
+{
+	sipalg_event_send(net, type, ct, reason, call_id, call_id_len, NULL);
+}
+
+/* Not under nf_conntrack_expect_lock: the event lists ct's pinholes. */
+void sipalg_event_pinhole(struct nf_conn *ct, enum sipalg_event type,
+			  const struct nf_conntrack_expect *exp)
+{
+	sipalg_event_send(nf_ct_net(ct), type, ct, NULL, NULL, 0, exp);
 }
 
 static const struct genl_ops sipalg_genl_ops[] = {

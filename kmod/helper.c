@@ -105,6 +105,7 @@ int sipalg_helpers_register(void)
 					  sipalg_expect_policy,
 					  SIPALG_EXPECT_CLASS_MAX, sipalg_help,
 					  NULL, THIS_MODULE);
+			h->destroy = sipalg_sessions_forget;
 		}
 	}
 	err = nf_conntrack_helpers_register(sipalg_helpers,

@@ -6,13 +6,14 @@
  * SDP parsing and the rewrite planning are done by the freestanding C++
  * core (core/, include/sipalg/core.h).
  *
- * Order matters, both ways: the per-netns state must exist before anything
- * can reach it (the helper runs for any packet of a helped conntrack), the
- * netlink family before the helper that sends events on it, the helpers
- * before the hooks that attach them. Unloading undoes it in reverse: once
- * the hooks are gone no new conntrack gets the helper, unregistering the
- * helpers detaches them from every conntrack (and waits for packets still
- * inside them), and only then go the family and the state.
+ * Order matters, both ways: the sessions table and the per-netns state
+ * must exist before anything can reach them (the helper runs for any
+ * packet of a helped conntrack), the netlink family before the helper that
+ * sends events on it, the helpers before the hooks that attach them.
+ * Unloading undoes it in reverse: once the hooks are gone no new conntrack
+ * gets the helper, unregistering the helpers detaches them from every
+ * conntrack (and waits for packets still inside them), and only then go
+ * the family, the state and the table.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,9 +36,12 @@ static int __init sipalg_init(void)
 	err = sipalg_rewrite_init();
 	if (err)
 		return err;
-	err = sipalg_pernet_init();
+	err = sipalg_sessions_init();
 	if (err)
 		goto exit_rewrite;
+	err = sipalg_pernet_init();
+	if (err)
+		goto exit_sessions;
 	err = sipalg_genl_init();
 	if (err)
 		goto exit_pernet;
@@ -58,6 +62,8 @@ exit_genl:
 	sipalg_genl_exit();
 exit_pernet:
 	sipalg_pernet_exit();
+exit_sessions:
+	sipalg_sessions_exit();
 exit_rewrite:
 	sipalg_rewrite_exit();
 	return err;
@@ -69,6 +75,7 @@ static void __exit sipalg_exit(void)
 	sipalg_helpers_unregister();
 	sipalg_genl_exit();
 	sipalg_pernet_exit();
+	sipalg_sessions_exit();
 	sipalg_rewrite_exit();
 	pr_info("unloaded\n");
 }

@@ -196,6 +196,7 @@ static unsigned int sipalg_track(struct nf_conn *ct,
 	bool request = msg->kind == SIPALG_KIND_REQUEST;
 	bool call_ends;
 
+	sipalg_sessions_track(ct, ctinfo, buf, msg, sn);
 	if (request && msg->method == SIPALG_M_REGISTER) {
 		sipalg_register_track(ct, ctinfo, msg, sn);
 		sipalg_event(net, SIPALG_EVENT_REGISTER, ct, NULL, call_id,

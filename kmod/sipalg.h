@@ -46,6 +46,7 @@ enum sipalg_counter {
 	SIPALG_CTR_EXPECT_FAILED,	/* ... that could not be opened */
 	SIPALG_CTR_MEDIA_NOT_SENDER,	/* SDP streams naming another address */
 	SIPALG_CTR_REGISTRATIONS,	/* registration pinholes opened/renewed */
+	SIPALG_CTR_SESSIONS_EVICTED,	/* sessions table full: oldest reused */
 	SIPALG_CTR_MAX
 };
 
@@ -125,6 +126,17 @@ enum sipalg_expect_class {
 
 #define SIPALG_MEDIA_EXPECT_MAX (4 * SIPALG_MAX_MEDIA)
 
+/*
+ * The helper's per-conntrack data (nf_conn_help.data, zeroed when the
+ * helper is attached): calls.c's media class per call, and the token by
+ * which sessions.c names the connection.
+ */
+struct sipalg_help_data {
+	u32 call[SIPALG_CALL_SLOTS];	/* Call-ID hash, 0: free */
+	u32 active[SIPALG_CALL_SLOTS];	/* jiffies of the last SDP */
+	u32 token;			/* sessions.c; 0: none yet */
+};
+
 /* expect.c */
 
 /* A pinhole to open: see sipalg_expect_open(). */
@@ -153,6 +165,18 @@ unsigned int sipalg_call_class(struct nf_conn *ct, const unsigned char *call_id,
 			       unsigned int len, bool create);
 void sipalg_call_forget(struct nf_conn *ct, unsigned int class);
 
+/* sessions.c */
+#define SIPALG_DUMP_SESSIONS 32	/* per connection and dump message */
+int sipalg_sessions_init(void);
+void sipalg_sessions_exit(void);
+unsigned int sipalg_sessions_max(void);
+unsigned int sipalg_sessions_count(const struct net *net);
+void sipalg_sessions_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			   const unsigned char *buf,
+			   const struct sipalg_msg *msg, struct sipalg_net *sn);
+void sipalg_sessions_forget(struct nf_conn *ct);
+int sipalg_sessions_put(struct sk_buff *msg, struct nf_conn *ct);
+
 /* media.c */
 void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 		       const unsigned char *buf, const struct sipalg_msg *msg,
@@ -171,6 +195,8 @@ void sipalg_genl_exit(void);
 void sipalg_event(struct net *net, enum sipalg_event type,
 		  const struct nf_conn *ct, const char *reason,
 		  const unsigned char *call_id, unsigned int call_id_len);
+void sipalg_event_pinhole(struct nf_conn *ct, enum sipalg_event type,
+			  const struct nf_conntrack_expect *exp);
 bool sipalg_is_our_helper(const struct nf_conntrack_helper *helper);
 const char *sipalg_pass_reason_name(int reason);
 

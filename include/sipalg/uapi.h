@@ -21,8 +21,9 @@
  * SIPALG_CMD_RESET_STATS  request: no attributes; all counters to zero.
  * SIPALG_CMD_GET_CONNS    dump: one message per conntrack entry that sipalg
  *                         helps, see SIPALG_A_CONN_*.
- * SIPALG_CMD_EVENT        multicast on group SIPALG_GENL_MCGRP: EVENT_TYPE
- *                         and, as they apply, CONN_* attributes.
+ * SIPALG_CMD_EVENT        multicast on group SIPALG_GENL_MCGRP: EVENT_TYPE,
+ *                         CONN (without its sessions) and, as they apply,
+ *                         EVENT_REASON, EVENT_CALL_ID, EVENT_PINHOLE.
  */
 #ifndef SIPALG_UAPI_H
 #define SIPALG_UAPI_H
@@ -69,6 +70,7 @@ enum sipalg_attr {
 	SIPALG_A_PAD,
 	SIPALG_A_EVENT_REASON,	/* string: why a message passed unmodified */
 	SIPALG_A_EVENT_CALL_ID,	/* string: the Call-ID (at most 128 bytes) */
+	SIPALG_A_EVENT_PINHOLE,	/* nest of SIPALG_A_PINHOLE_*: opened/closed */
 	__SIPALG_A_MAX,
 };
 
@@ -84,6 +86,8 @@ enum sipalg_conn_attr {
 	SIPALG_A_CONN_TIMEOUT,	/* u32: seconds left */
 	SIPALG_A_CONN_NAT,	/* u8: 1 if translated */
 	SIPALG_A_CONN_PINHOLE,	/* nest of SIPALG_A_PINHOLE_*, repeated */
+	SIPALG_A_CONN_SESSION,	/* nest of SIPALG_A_SESSION_*, repeated (dump) */
+	SIPALG_A_CONN_SESSIONS_OMITTED, /* u32: sessions beyond the dump's cap */
 	__SIPALG_A_CONN_MAX,
 };
 
@@ -111,6 +115,40 @@ enum sipalg_pinhole_attr {
 
 #define SIPALG_A_PINHOLE_MAX (__SIPALG_A_PINHOLE_MAX - 1)
 
+/*
+ * A registration or a call seen on the connection (SIP state, kept for
+ * display in a bounded table; see the max_sessions module parameter).
+ */
+enum sipalg_session_attr {
+	SIPALG_A_SESSION_UNSPEC,
+	SIPALG_A_SESSION_KIND,	/* u8: enum sipalg_session_kind */
+	SIPALG_A_SESSION_ID,	/* string: the AOR (To URI) or the Call-ID */
+	SIPALG_A_SESSION_STATE,	/* u8: enum sipalg_session_state */
+	SIPALG_A_SESSION_OUTGOING, /* u8: 1 if begun from the inside (the
+				    * translated side; without NAT, the side
+				    * that opened the connection)
+				    */
+	SIPALG_A_SESSION_AGE,	/* u32: seconds in this state */
+	SIPALG_A_SESSION_EXPIRES, /* u32: registrations: seconds left */
+	__SIPALG_A_SESSION_MAX,
+};
+
+#define SIPALG_A_SESSION_MAX (__SIPALG_A_SESSION_MAX - 1)
+
+enum sipalg_session_kind {
+	SIPALG_SESSION_REGISTRATION = 1,
+	SIPALG_SESSION_CALL,
+};
+
+enum sipalg_session_state {
+	SIPALG_STATE_REGISTERING = 1,	/* REGISTER sent, no 2xx yet */
+	SIPALG_STATE_REGISTERED,	/* 2xx seen; EXPIRES says how long */
+	SIPALG_STATE_CALLING,		/* INVITE sent */
+	SIPALG_STATE_RINGING,		/* 101..199 seen */
+	SIPALG_STATE_ESTABLISHED,	/* 2xx seen */
+	SIPALG_STATE_HELD,		/* the last SDP holds every stream */
+};
+
 enum sipalg_pinhole_class {
 	SIPALG_PINHOLE_SIGNALLING,
 	SIPALG_PINHOLE_MEDIA,
@@ -122,6 +160,8 @@ enum sipalg_event {
 	SIPALG_EVENT_CALL_SETUP,	/* INVITE with SDP: media pinholes opened */
 	SIPALG_EVENT_CALL_END,		/* BYE, CANCEL or failure: pinholes closed */
 	SIPALG_EVENT_MALFORMED,		/* a message passed unmodified, not understood */
+	SIPALG_EVENT_PINHOLE_OPEN,	/* EVENT_PINHOLE was opened */
+	SIPALG_EVENT_PINHOLE_CLOSE,	/* EVENT_PINHOLE was closed by a message */
 };
 
 #endif /* SIPALG_UAPI_H */
