@@ -118,6 +118,51 @@ Pinhole decode_pinhole(const nlattr *nest, int family) {
     return pinhole;
 }
 
+Session decode_session(const nlattr *nest) {
+    auto attrs = parse_nested<SIPALG_A_SESSION_MAX>(nest);
+    Session session;
+    switch (get_u8(attrs[SIPALG_A_SESSION_KIND], "SESSION_KIND")) {
+    case SIPALG_SESSION_REGISTRATION:
+        session.kind = SessionKind::registration;
+        break;
+    case SIPALG_SESSION_CALL:
+        session.kind = SessionKind::call;
+        break;
+    default:
+        session.kind = SessionKind::unknown;
+    }
+    session.id = get_string(require(attrs[SIPALG_A_SESSION_ID], "SESSION_ID", 1));
+    switch (get_u8(attrs[SIPALG_A_SESSION_STATE], "SESSION_STATE")) {
+    case SIPALG_STATE_REGISTERING:
+        session.state = SessionState::registering;
+        break;
+    case SIPALG_STATE_REGISTERED:
+        session.state = SessionState::registered;
+        break;
+    case SIPALG_STATE_CALLING:
+        session.state = SessionState::calling;
+        break;
+    case SIPALG_STATE_RINGING:
+        session.state = SessionState::ringing;
+        break;
+    case SIPALG_STATE_ESTABLISHED:
+        session.state = SessionState::established;
+        break;
+    case SIPALG_STATE_HELD:
+        session.state = SessionState::held;
+        break;
+    default:
+        session.state = SessionState::unknown;
+    }
+    if (attrs[SIPALG_A_SESSION_OUTGOING])
+        session.outgoing = get_u8(attrs[SIPALG_A_SESSION_OUTGOING], "SESSION_OUTGOING") != 0;
+    if (attrs[SIPALG_A_SESSION_AGE])
+        session.age = get_u32(attrs[SIPALG_A_SESSION_AGE], "SESSION_AGE");
+    if (attrs[SIPALG_A_SESSION_EXPIRES])
+        session.expires = get_u32(attrs[SIPALG_A_SESSION_EXPIRES], "SESSION_EXPIRES");
+    return session;
+}
+
 Connection decode_connection(const nlattr *nest) {
     auto attrs = parse_nested<SIPALG_A_CONN_MAX>(nest);
     Connection conn;
@@ -135,12 +180,18 @@ Connection decode_connection(const nlattr *nest) {
         conn.timeout = get_u32(attrs[SIPALG_A_CONN_TIMEOUT], "CONN_TIMEOUT");
     if (attrs[SIPALG_A_CONN_NAT])
         conn.nat = get_u8(attrs[SIPALG_A_CONN_NAT], "CONN_NAT") != 0;
-    // PINHOLE repeats, which a table keeps only the last of: walk them all.
+    if (attrs[SIPALG_A_CONN_SESSIONS_OMITTED])
+        conn.sessions_omitted =
+            get_u32(attrs[SIPALG_A_CONN_SESSIONS_OMITTED], "CONN_SESSIONS_OMITTED");
+    // PINHOLE and SESSION repeat, which a table keeps only the last of:
+    // walk them all.
     const nlattr *pos;
     int remaining;
     nla_for_each_nested(pos, const_cast<nlattr *>(nest), remaining) {
         if (nla_type(pos) == SIPALG_A_CONN_PINHOLE)
             conn.pinholes.push_back(decode_pinhole(pos, conn.family));
+        else if (nla_type(pos) == SIPALG_A_CONN_SESSION)
+            conn.sessions.push_back(decode_session(pos));
     }
     return conn;
 }
@@ -223,6 +274,12 @@ Event decode_event(const nlmsghdr *header) {
     case SIPALG_EVENT_MALFORMED:
         event.type = EventType::malformed;
         break;
+    case SIPALG_EVENT_PINHOLE_OPEN:
+        event.type = EventType::pinhole_open;
+        break;
+    case SIPALG_EVENT_PINHOLE_CLOSE:
+        event.type = EventType::pinhole_close;
+        break;
     default:
         event.type = EventType::unknown;
     }
@@ -230,6 +287,9 @@ Event decode_event(const nlmsghdr *header) {
         event.connection = decode_connection(attrs[SIPALG_A_CONN]);
     event.call_id = get_string(attrs[SIPALG_A_EVENT_CALL_ID]);
     event.reason = get_string(attrs[SIPALG_A_EVENT_REASON]);
+    if (attrs[SIPALG_A_EVENT_PINHOLE])
+        event.pinhole = decode_pinhole(attrs[SIPALG_A_EVENT_PINHOLE],
+                                       event.connection ? event.connection->family : AF_INET);
     return event;
 }
 

@@ -54,6 +54,20 @@ struct Pinhole {
     std::uint32_t timeout = 0; // seconds left
 };
 
+enum class SessionKind { registration, call, unknown };
+
+enum class SessionState { registering, registered, calling, ringing, established, held, unknown };
+
+// A registration or a call the helper saw on a connection.
+struct Session {
+    SessionKind kind = SessionKind::unknown;
+    std::string id; // the address of record (To URI) or the Call-ID
+    SessionState state = SessionState::unknown;
+    bool outgoing = false;                // begun from the inside (NATed) side
+    std::uint32_t age = 0;                // seconds in this state
+    std::optional<std::uint32_t> expires; // registrations: seconds left
+};
+
 // A conntrack entry sipalg helps.
 struct Connection {
     int family = 0;
@@ -63,15 +77,27 @@ struct Connection {
     std::uint32_t timeout = 0; // seconds left
     bool nat = false;
     std::vector<Pinhole> pinholes;
+    std::vector<Session> sessions;
+    std::uint32_t sessions_omitted = 0; // more than the kernel lists per connection
 };
 
-enum class EventType { unspec, register_passed, call_setup, call_end, malformed, unknown };
+enum class EventType {
+    unspec,
+    register_passed,
+    call_setup,
+    call_end,
+    malformed,
+    pinhole_open,
+    pinhole_close,
+    unknown
+};
 
 struct Event {
     EventType type = EventType::unspec;
     std::optional<Connection> connection;
-    std::string call_id; // empty if the kernel sent none
-    std::string reason;  // why a message passed unmodified; may be empty
+    std::string call_id;            // empty if the kernel sent none
+    std::string reason;             // why a message passed unmodified; may be empty
+    std::optional<Pinhole> pinhole; // the pinhole opened or closed
 };
 
 } // namespace sipalg

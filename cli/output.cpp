@@ -104,6 +104,36 @@ std::string pinhole_class_name(PinholeClass pinhole_class) {
     }
 }
 
+std::string session_kind_name(SessionKind kind) {
+    switch (kind) {
+    case SessionKind::registration:
+        return "registration";
+    case SessionKind::call:
+        return "call";
+    default:
+        return "unknown";
+    }
+}
+
+std::string session_state_name(SessionState state) {
+    switch (state) {
+    case SessionState::registering:
+        return "registering";
+    case SessionState::registered:
+        return "registered";
+    case SessionState::calling:
+        return "calling";
+    case SessionState::ringing:
+        return "ringing";
+    case SessionState::established:
+        return "established";
+    case SessionState::held:
+        return "held";
+    default:
+        return "unknown";
+    }
+}
+
 std::string event_name(EventType type) {
     switch (type) {
     case EventType::register_passed:
@@ -114,6 +144,10 @@ std::string event_name(EventType type) {
         return "call-end";
     case EventType::malformed:
         return "malformed";
+    case EventType::pinhole_open:
+        return "pinhole-open";
+    case EventType::pinhole_close:
+        return "pinhole-close";
     default:
         return "unknown";
     }
@@ -157,6 +191,21 @@ std::string format_connections(const std::vector<Connection> &connections) {
     for (const auto &conn : connections) {
         rows.push_back({protocol_name(conn.proto), format_tuple(conn.original),
                         format_tuple(conn.reply), format_duration(conn.timeout)});
+        // A registration or call: what, in ORIGINAL; its state (and for
+        // how long) in REPLY; a registration's time left in TIMEOUT.
+        for (const auto &session : conn.sessions) {
+            std::string what = session_kind_name(session.kind);
+            if (session.kind == SessionKind::call)
+                what += session.outgoing ? " out" : " in";
+            std::string state = session_state_name(session.state);
+            if (session.kind != SessionKind::registration)
+                state += " " + format_duration(session.age);
+            rows.push_back({"", what + " " + session.id, state,
+                            session.expires ? format_duration(*session.expires) : ""});
+        }
+        if (conn.sessions_omitted)
+            rows.push_back(
+                {"", "(" + std::to_string(conn.sessions_omitted) + " more not listed)", "", ""});
         // Pinholes sit in the ORIGINAL column: they are flows the router
         // will let in, written the same way.
         for (const auto &pinhole : conn.pinholes)
@@ -167,19 +216,37 @@ std::string format_connections(const std::vector<Connection> &connections) {
     return format_table(rows);
 }
 
+Json pinhole_json(const Pinhole &pinhole) {
+    return Json{{"class", pinhole_class_name(pinhole.pinhole_class)},
+                {"tuple", tuple_json(pinhole.tuple)},
+                {"timeout", pinhole.timeout}};
+}
+
+Json session_json(const Session &session) {
+    return Json{{"kind", session_kind_name(session.kind)},
+                {"id", session.id},
+                {"state", session_state_name(session.state)},
+                {"outgoing", session.outgoing},
+                {"age", session.age},
+                {"expires", session.expires ? Json(*session.expires) : Json(nullptr)}};
+}
+
 Json connection_json(const Connection &conn) {
     Json pinholes = Json::array();
     for (const auto &pinhole : conn.pinholes)
-        pinholes.push_back({{"class", pinhole_class_name(pinhole.pinhole_class)},
-                            {"tuple", tuple_json(pinhole.tuple)},
-                            {"timeout", pinhole.timeout}});
+        pinholes.push_back(pinhole_json(pinhole));
+    Json sessions = Json::array();
+    for (const auto &session : conn.sessions)
+        sessions.push_back(session_json(session));
     return Json{{"family", conn.family == AF_INET6 ? "ipv6" : "ipv4"},
                 {"proto", protocol_name(conn.proto)},
                 {"original", tuple_json(conn.original)},
                 {"reply", tuple_json(conn.reply)},
                 {"nat", conn.nat},
                 {"timeout", conn.timeout},
-                {"pinholes", pinholes}};
+                {"pinholes", pinholes},
+                {"sessions", sessions},
+                {"sessions_omitted", conn.sessions_omitted}};
 }
 
 Json connections_json(const std::vector<Connection> &connections) {
@@ -196,6 +263,9 @@ std::string format_event(const Event &event) {
         line += " call-id=" + event.call_id;
     if (!event.reason.empty())
         line += " reason=" + event.reason;
+    if (event.pinhole)
+        line += " " + pinhole_class_name(event.pinhole->pinhole_class) + " " +
+                format_tuple(event.pinhole->tuple) + " " + format_duration(event.pinhole->timeout);
     if (!event.connection)
         return line;
     const Connection &conn = *event.connection;
@@ -213,6 +283,7 @@ Json event_json(const Event &event) {
     json["call_id"] = event.call_id.empty() ? Json(nullptr) : Json(event.call_id);
     json["reason"] = event.reason.empty() ? Json(nullptr) : Json(event.reason);
     json["connection"] = event.connection ? connection_json(*event.connection) : Json(nullptr);
+    json["pinhole"] = event.pinhole ? pinhole_json(*event.pinhole) : Json(nullptr);
     return json;
 }
 

@@ -27,6 +27,8 @@ std::string format_endpoint(int family, const std::vector<std::uint8_t> &address
 std::string format_tuple(const Tuple &tuple);
 std::string protocol_name(int proto);
 std::string pinhole_class_name(PinholeClass pinhole_class);
+std::string session_kind_name(SessionKind kind);
+std::string session_state_name(SessionState state);
 std::string event_name(EventType type);
 
 std::string format_config(const Config &config);
@@ -35,9 +37,11 @@ Json config_json(const Config &config);
 std::string format_stats(const std::vector<Stat> &stats);
 Json stats_json(const std::vector<Stat> &stats);
 
-// A table with a header line, one line per connection and one indented
-// line per pinhole under it.
+// A table with a header line, one line per connection and indented lines
+// under it: its registrations and calls, then its pinholes.
 std::string format_connections(const std::vector<Connection> &connections);
+Json pinhole_json(const Pinhole &pinhole);
+Json session_json(const Session &session);
 Json connection_json(const Connection &connection);
 Json connections_json(const std::vector<Connection> &connections);
 

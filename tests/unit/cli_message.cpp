@@ -167,6 +167,57 @@ TEST_CASE("GET_CONNS dump message decoded with its pinholes", "[cli][message]") 
     CHECK(conn.pinholes[1].timeout == 179);
 }
 
+TEST_CASE("GET_CONNS: registrations and calls decoded", "[cli][message]") {
+    Message msg = genl_message(SIPALG_CMD_GET_CONNS);
+    nlattr *conn = nla_nest_start(msg.get(), SIPALG_A_CONN);
+    nla_put_u8(msg.get(), SIPALG_A_CONN_FAMILY, AF_INET);
+    nla_put_u8(msg.get(), SIPALG_A_CONN_PROTO, IPPROTO_UDP);
+    put_tuple(msg.get(), SIPALG_A_CONN_ORIG, phone, server, 5060, 5060);
+    nlattr *session = nla_nest_start(msg.get(), SIPALG_A_CONN_SESSION);
+    nla_put_u8(msg.get(), SIPALG_A_SESSION_KIND, SIPALG_SESSION_REGISTRATION);
+    nla_put_string(msg.get(), SIPALG_A_SESSION_ID, "sip:100@203.0.113.10");
+    nla_put_u8(msg.get(), SIPALG_A_SESSION_STATE, SIPALG_STATE_REGISTERED);
+    nla_put_u8(msg.get(), SIPALG_A_SESSION_OUTGOING, 1);
+    nla_put_u32(msg.get(), SIPALG_A_SESSION_AGE, 30);
+    nla_put_u32(msg.get(), SIPALG_A_SESSION_EXPIRES, 3570);
+    nla_nest_end(msg.get(), session);
+    session = nla_nest_start(msg.get(), SIPALG_A_CONN_SESSION);
+    nla_put_u8(msg.get(), SIPALG_A_SESSION_KIND, SIPALG_SESSION_CALL);
+    nla_put_string(msg.get(), SIPALG_A_SESSION_ID, "1589215404@192.168.0.10");
+    nla_put_u8(msg.get(), SIPALG_A_SESSION_STATE, SIPALG_STATE_HELD);
+    nla_put_u8(msg.get(), SIPALG_A_SESSION_OUTGOING, 0);
+    nla_put_u32(msg.get(), SIPALG_A_SESSION_AGE, 5);
+    nla_nest_end(msg.get(), session);
+    nla_put_u32(msg.get(), SIPALG_A_CONN_SESSIONS_OMITTED, 7);
+    nla_nest_end(msg.get(), conn);
+
+    Connection decoded = decode_connection_message(nlmsg_hdr(msg.get()));
+    REQUIRE(decoded.sessions.size() == 2);
+    CHECK(decoded.sessions[0].kind == SessionKind::registration);
+    CHECK(decoded.sessions[0].id == "sip:100@203.0.113.10");
+    CHECK(decoded.sessions[0].state == SessionState::registered);
+    CHECK(decoded.sessions[0].outgoing);
+    CHECK(decoded.sessions[0].age == 30);
+    CHECK(decoded.sessions[0].expires == 3570u);
+    CHECK(decoded.sessions[1].kind == SessionKind::call);
+    CHECK(decoded.sessions[1].state == SessionState::held);
+    CHECK_FALSE(decoded.sessions[1].outgoing);
+    CHECK_FALSE(decoded.sessions[1].expires);
+    CHECK(decoded.sessions_omitted == 7);
+
+    Message unnamed = genl_message(SIPALG_CMD_GET_CONNS);
+    conn = nla_nest_start(unnamed.get(), SIPALG_A_CONN);
+    nla_put_u8(unnamed.get(), SIPALG_A_CONN_FAMILY, AF_INET);
+    nla_put_u8(unnamed.get(), SIPALG_A_CONN_PROTO, IPPROTO_UDP);
+    put_tuple(unnamed.get(), SIPALG_A_CONN_ORIG, phone, server, 5060, 5060);
+    session = nla_nest_start(unnamed.get(), SIPALG_A_CONN_SESSION);
+    nla_put_u8(unnamed.get(), SIPALG_A_SESSION_KIND, SIPALG_SESSION_CALL);
+    nla_nest_end(unnamed.get(), session);
+    nla_nest_end(unnamed.get(), conn);
+    CHECK(decode_error([&] { decode_connection_message(nlmsg_hdr(unnamed.get())); }) ==
+          "the kernel's reply lacks SESSION_ID");
+}
+
 TEST_CASE("GET_CONNS: IPv6 and malformed entries", "[cli][message]") {
     std::vector<std::uint8_t> a(16, 0), b(16, 0);
     a[0] = b[0] = 0x20;
@@ -234,6 +285,26 @@ TEST_CASE("EVENT messages decoded", "[cli][message]") {
         CHECK(decoded.type == want);
         CHECK_FALSE(decoded.connection);
     }
+
+    Message opened = genl_message(SIPALG_CMD_EVENT);
+    nla_put_u8(opened.get(), SIPALG_A_EVENT_TYPE, SIPALG_EVENT_PINHOLE_OPEN);
+    put_call(opened.get());
+    nlattr *pinhole = nla_nest_start(opened.get(), SIPALG_A_EVENT_PINHOLE);
+    nla_put_u8(opened.get(), SIPALG_A_PINHOLE_CLASS, SIPALG_PINHOLE_SIGNALLING);
+    put_tuple(opened.get(), SIPALG_A_PINHOLE_TUPLE, server, router, 0, 5060);
+    nla_put_u32(opened.get(), SIPALG_A_PINHOLE_TIMEOUT, 3600);
+    nla_nest_end(opened.get(), pinhole);
+    Event decoded_open = decode_event(nlmsg_hdr(opened.get()));
+    CHECK(decoded_open.type == EventType::pinhole_open);
+    REQUIRE(decoded_open.pinhole);
+    CHECK(decoded_open.pinhole->pinhole_class == PinholeClass::signalling);
+    CHECK(decoded_open.pinhole->tuple.src == server);
+    CHECK(decoded_open.pinhole->tuple.dport == 5060);
+    CHECK(decoded_open.pinhole->timeout == 3600);
+
+    Message closed = genl_message(SIPALG_CMD_EVENT);
+    nla_put_u8(closed.get(), SIPALG_A_EVENT_TYPE, SIPALG_EVENT_PINHOLE_CLOSE);
+    CHECK(decode_event(nlmsg_hdr(closed.get())).type == EventType::pinhole_close);
 
     Message untyped = genl_message(SIPALG_CMD_EVENT);
     CHECK(decode_error([&] { decode_event(nlmsg_hdr(untyped.get())); }) ==

@@ -138,6 +138,44 @@ tcp    [2001:db8:1::10]:40312 -> [2001:db8:2::10]:5061  [2001:db8:2::10]:5061 ->
     CHECK(format_connections({}) == "PROTO  ORIGINAL  REPLY  TIMEOUT\n");
 }
 
+// The same call as the kernel lists it with what the phone does on it.
+Connection sample_call_with_sessions() {
+    Connection conn = sample_call();
+    conn.sessions.push_back({SessionKind::registration, "sip:100@203.0.113.10",
+                             SessionState::registered, true, 30, 3570});
+    conn.sessions.push_back({SessionKind::call, "1589215404@192.168.0.10",
+                             SessionState::established, true, 75, std::nullopt});
+    conn.sessions.push_back(
+        {SessionKind::call, "a84b@203.0.113.20", SessionState::ringing, false, 2, std::nullopt});
+    conn.sessions_omitted = 3;
+    return conn;
+}
+
+TEST_CASE("connections: registrations and calls above the pinholes", "[cli][output]") {
+    CHECK("\n" + format_connections({sample_call_with_sessions()}) == R"(
+PROTO  ORIGINAL                                   REPLY                                  TIMEOUT
+udp    192.168.0.10:5060 -> 203.0.113.10:5060     203.0.113.10:5060 -> 203.0.113.1:5060  59m58s
+       registration sip:100@203.0.113.10          registered                             59m30s
+       call out 1589215404@192.168.0.10           established 1m15s
+       call in a84b@203.0.113.20                  ringing 2s
+       (3 more not listed)
+       media *:* -> 203.0.113.1:40000                                                    2m59s
+       media 203.0.113.10:* -> 203.0.113.1:40001                                         2m59s
+)");
+    Json json = connection_json(sample_call_with_sessions());
+    CHECK(json["sessions"].dump() ==
+          R"([{"kind":"registration","id":"sip:100@203.0.113.10","state":"registered",)"
+          R"("outgoing":true,"age":30,"expires":3570},)"
+          R"({"kind":"call","id":"1589215404@192.168.0.10","state":"established",)"
+          R"("outgoing":true,"age":75,"expires":null},)"
+          R"({"kind":"call","id":"a84b@203.0.113.20","state":"ringing","outgoing":false,)"
+          R"("age":2,"expires":null}])");
+    CHECK(json["sessions_omitted"] == 3);
+    CHECK(session_state_name(SessionState::held) == "held");
+    CHECK(session_state_name(SessionState::unknown) == "unknown");
+    CHECK(session_kind_name(SessionKind::unknown) == "unknown");
+}
+
 TEST_CASE("connections: JSON", "[cli][output]") {
     CHECK(connections_json({sample_call()}).dump() ==
           R"([{"family":"ipv4","proto":"udp",)"
@@ -147,7 +185,7 @@ TEST_CASE("connections: JSON", "[cli][output]") {
           R"({"class":"media","tuple":{"src":null,"dst":"203.0.113.1","sport":0,"dport":40000},)"
           R"("timeout":179},)"
           R"({"class":"media","tuple":{"src":"203.0.113.10","dst":"203.0.113.1","sport":0,)"
-          R"("dport":40001},"timeout":179}]}])");
+          R"("dport":40001},"timeout":179}],"sessions":[],"sessions_omitted":0}])");
     CHECK(connections_json({}).dump() == "[]");
     Json ipv6 = connection_json(sample_ipv6_tcp());
     CHECK(ipv6["family"] == "ipv6");
@@ -171,12 +209,20 @@ TEST_CASE("monitor: one line per event", "[cli][output]") {
     CHECK(format_event(make_event(EventType::unknown, std::nullopt)) == "unknown");
 
     CHECK(event_json(make_event(EventType::call_end, std::nullopt)).dump() ==
-          R"({"event":"call-end","call_id":null,"reason":null,"connection":null})");
+          R"({"event":"call-end","call_id":null,"reason":null,"connection":null,"pinhole":null})");
 
     Event passed = make_event(EventType::malformed, std::nullopt, "a84b@192.168.0.10", "too_big");
     CHECK(format_event(passed) == "malformed call-id=a84b@192.168.0.10 reason=too_big");
     CHECK(event_json(passed).dump() == R"({"event":"malformed","call_id":"a84b@192.168.0.10",)"
-                                       R"("reason":"too_big","connection":null})");
+                                       R"("reason":"too_big","connection":null,"pinhole":null})");
+
+    Event opened = make_event(EventType::pinhole_open, sample_ipv6_tcp());
+    opened.pinhole = sample_call().pinholes[0];
+    CHECK(format_event(opened) ==
+          "pinhole-open media *:* -> 203.0.113.1:40000 2m59s tcp [2001:db8:1::10]:40312 -> "
+          "[2001:db8:2::10]:5061");
+    CHECK(event_json(opened)["pinhole"] == pinhole_json(sample_call().pinholes[0]));
+    CHECK(event_name(EventType::pinhole_close) == "pinhole-close");
     setup.call_id = "1589215404@192.168.0.10";
     CHECK(format_event(setup).starts_with(
         "call-setup call-id=1589215404@192.168.0.10 udp 192.168.0.10:5060 -> "));
