@@ -37,7 +37,7 @@ show "INVITE with SDP  phone -> server" "sent on the LAN" "received on the WAN" 
 show "200 OK with SDP  server -> phone" "sent on the WAN" "received on the LAN" \
 	"$WORK/wan/001-reply.sip" "$WORK/lan-invite-reply.sip"
 echo
-echo "rtr# sipalg connections      (the call's signalling and its media pinholes)"
+echo "rtr# sipalg connections      (the signalling connection, the registration and call on it, the pinholes)"
 sipalg connections
 echo
 echo "RTP from the server to the phone's public media port $ROUTER_WAN:40000:"

@@ -231,9 +231,14 @@ def cmd_flood(args):
         sock = socket.socket(family_of(host), socket.SOCK_DGRAM)
         sock.bind((host, port if args.flows == 1 else 0))
         socks.append(sock)
+    # --unique-call-id: every message its own call ("<n>-" before the
+    # Call-ID's value), as from many phones or a hostile one.
+    head, sep, tail = message.partition(b"\r\nCall-ID: ")
     deadline = time.monotonic() + args.seconds
     sent = 0
     while sent < args.count and time.monotonic() < deadline:
+        if args.unique_call_id and sep:
+            message = head + sep + str(sent).encode() + b"-" + tail
         try:
             socks[sent % len(socks)].sendto(message, (to_host, to_port))
         except OSError:
@@ -323,6 +328,7 @@ def main():
     p.add_argument("--count", type=int, default=100000)
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--flows", type=int, default=1)
+    p.add_argument("--unique-call-id", action="store_true")
     p.add_argument("--set", action="append")
     p.add_argument("template")
     p.set_defaults(func=cmd_flood)

@@ -2,8 +2,10 @@
 # The sipalg command line tool against the module: set/print round trip
 # (human and JSON), bad values refused client-side and by the kernel
 # (with its reason) leaving the config unchanged, stats after a call,
-# connections with a call's media pinholes and without them after BYE,
-# monitor printing a call's events and leaving on SIGINT with status 0,
+# connections with a call's media pinholes, its registration and call
+# state (held and resumed by re-INVITEs) and without the call after BYE,
+# monitor printing a call's events (pinholes opening and closing too) and
+# leaving on SIGINT with status 0,
 # read-only use without CAP_NET_ADMIN, one config per network namespace,
 # and `set ports=` moving the helper to new connections at runtime.
 . "$(dirname "$0")/lib.sh"
@@ -194,6 +196,35 @@ sipalg connections -j >"$WORK/conns1.json"
 json_check "$WORK/conns1.json" "any(c['original']['src'] == '$PHONE' and c['nat'] and any(p['class'] == 'media' and p['tuple']['dport'] == 40000 for p in c['pinholes']) for c in d)"
 say "ok: connections -j has the call and its media pinhole"
 
+# What the phone does on that connection: its registration and its call.
+grep -E "^ +registration sip:011@$SERVER +registered +[0-9]" "$WORK/conns1.txt" >/dev/null ||
+	fail "connections does not show the registration as registered with its time left"
+grep -E "^ +call out 1589215404@$PHONE +established " "$WORK/conns1.txt" >/dev/null ||
+	fail "connections does not show the call as an established outgoing call"
+json_check "$WORK/conns1.json" "any(s['kind'] == 'registration' and s['id'] == 'sip:011@$SERVER' and s['state'] == 'registered' and 3500 < s['expires'] <= 3600 for c in d for s in c['sessions'])"
+json_check "$WORK/conns1.json" "any(s['kind'] == 'call' and s['id'] == '1589215404@$PHONE' and s['state'] == 'established' and s['outgoing'] for c in d for s in c['sessions'])"
+say "ok: connections shows the registration (registered, expiry) and the call (established, outgoing)"
+
+# Hold and resume: re-INVITEs whose offer stops, then restarts, sending.
+reinvite() { # reinvite TEMPLATE
+	serve_in_wan "$WORK/reinvite.log" --bind $SERVER:5060 --count 1 --save-dir "$WORK/reinvite" \
+		--answer-sdp "$VM_DIR/msgs/answer.sdp" "${CALL_VALUES[@]}"
+	in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 "${CALL_VALUES[@]}" \
+		"$VM_DIR/msgs/$1" >/dev/null || fail "re-INVITE $1 got no reply"
+	wait
+}
+reinvite invite-hold.sip
+sipalg connections >"$WORK/conns-held.txt"
+grep -E "^ +call out 1589215404@$PHONE +held " "$WORK/conns-held.txt" >/dev/null ||
+	fail "a sendonly re-INVITE did not put the call on hold:
+$(sed 's/^/    | /' "$WORK/conns-held.txt")"
+reinvite invite.sip
+sipalg connections >"$WORK/conns-resumed.txt"
+grep -E "^ +call out 1589215404@$PHONE +established " "$WORK/conns-resumed.txt" >/dev/null ||
+	fail "a sendrecv re-INVITE did not resume the call:
+$(sed 's/^/    | /' "$WORK/conns-resumed.txt")"
+say "ok: a sendonly re-INVITE shows the call held, a sendrecv one established again"
+
 serve_in_wan "$WORK/bye.log" --bind $SERVER:5060 --count 1 --save-dir "$WORK/bye" "${CALL_VALUES[@]}"
 in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 "${CALL_VALUES[@]}" \
 	"$VM_DIR/msgs/bye.sip" >/dev/null || fail "BYE got no reply"
@@ -214,6 +245,10 @@ else
 	json_check "$WORK/conns2.json" "all(p['class'] != 'media' for c in d for p in c['pinholes'])"
 	say "ok: no media pinholes after BYE"
 fi
+expect_not_in "$WORK/conns2.txt" "call out" "the call is not listed after BYE"
+expect_in "$WORK/conns2.txt" "registration sip:011@$SERVER" "the registration stays after BYE"
+json_check "$WORK/conns2.json" "not any(s['kind'] == 'call' for c in d for s in c['sessions'])"
+say "ok: after BYE the call is gone, the registration stays"
 
 sleep 0.3
 stop_monitor mon
@@ -224,12 +259,20 @@ expect_in "$WORK/mon.out" "call-setup" "monitor shows the call setup"
 grep "call-setup" "$WORK/mon.out" | grep -qF -- "-> $ROUTER_WAN:40000" ||
 	fail "monitor's call-setup line lacks the RTP pinhole"
 expect_in "$WORK/mon.out" "call-end" "monitor shows the call end (BYE)"
+grep "^pinhole-open media " "$WORK/mon.out" | grep -qF -- "-> $ROUTER_WAN:40000" ||
+	fail "monitor shows no pinhole-open line for the RTP pinhole"
+grep "^pinhole-close media " "$WORK/mon.out" | grep -qF -- "-> $ROUTER_WAN:40000" ||
+	fail "monitor shows no pinhole-close line for the RTP pinhole after BYE"
+grep -q "^pinhole-open signalling " "$WORK/mon.out" ||
+	fail "monitor shows no pinhole-open line for the registration pinhole"
+say "ok: monitor shows the pinholes opening and closing"
 /usr/bin/python3 - "$WORK/monjson.out" <<-'PY' || fail "monitor -j output is not one JSON event per line:
 $(cat "$WORK/monjson.out")"
 	import json, sys
 	events = [json.loads(line) for line in open(sys.argv[1])]
 	kinds = [e["event"] for e in events]
-	assert {"register", "call-setup", "call-end"} <= set(kinds), kinds
+	assert {"register", "call-setup", "call-end", "pinhole-open", "pinhole-close"} <= set(kinds), kinds
+	assert all(e["pinhole"]["tuple"]["dst"] for e in events if e["event"].startswith("pinhole-"))
 	assert all(e["connection"] is None or "original" in e["connection"] for e in events)
 	PY
 say "ok: monitor -j prints one JSON object per event; both monitors exit 0 on SIGINT"

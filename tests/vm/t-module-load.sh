@@ -5,6 +5,8 @@
 
 ko="$TOP/sipalg.ko"
 [ -f "$ko" ] || fail "$ko is not built"
+# insmod does not load what the module needs; modprobe would.
+modprobe -a $(modinfo -F depends "$ko" | tr , ' ') || fail "cannot load the module's dependencies"
 dmesg -C
 insmod "$ko" || fail "insmod failed"
 grep -q '^sipalg ' /proc/modules || fail "sipalg not in /proc/modules"
