@@ -187,15 +187,19 @@ TEST_CASE("corpus: host:port mappings with a port change round-trip", "[corpus][
     CHECK(trips >= 15);
 }
 
-// Inputs the fuzzer once broke: whatever they parse as, rewriting them must
-// keep them parseable.
-TEST_CASE("corpus: fuzzer regressions", "[corpus][regress]") {
+// Inputs the fuzzer once broke (regress/) and the inputs of its long runs
+// that reach new code (fuzz/, a minimized libFuzzer corpus): whatever they
+// parse as, rewriting them must keep them parseable.
+TEST_CASE("corpus: fuzzer regressions and corpus", "[corpus][regress]") {
     const sipalg_xlat xs[] = {
         xlat(map("192.168.0.31", 5010, "212.19.6.166", 5010)),
         xlat(map("2001:db8::1", -1, "192.0.2.1", -1)),
         xlat(map("192.168.0.31", 5060, "2001:db8:ffff::2", 5062)),
     };
-    for (const auto &f : corpus("regress")) {
+    auto files = corpus("regress");
+    for (auto &f : corpus("fuzz"))
+        files.push_back(std::move(f));
+    for (const auto &f : files) {
         INFO(f.name);
         auto p = parse(f.bytes);
         if (p.rc != SIPALG_OK)
