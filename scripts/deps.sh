@@ -8,6 +8,7 @@ packages="
 	build-essential g++ make kmod
 	qemu-system-x86 busybox-static cpio
 	nftables conntrack iproute2 tcpdump python3
+	kamailio baresip-core
 	libnl-3-dev libnl-genl-3-dev libcli11-dev nlohmann-json3-dev catch2 pkg-config
 	libcap2-bin
 	clang libclang-rt-14-dev clang-format linux-source
