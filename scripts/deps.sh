@@ -32,6 +32,22 @@ fi
 
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# kamailio is for the VM tests only: it must not start (or be enabled to
+# start at boot) as a SIP server on this host. policy-rc.d saying 101
+# keeps the packages' services from starting while they install.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod +x "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+case "$missing" in
+*" kamailio"*)
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable kamailio.service >/dev/null 2>&1 || true
+	fi
+	;;
+esac
