@@ -14,8 +14,10 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/ip.h>
+#include <net/ip6_fib.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
+#include <net/route.h>
 #include <net/checksum.h>
 #include <net/ip6_checksum.h>
 
@@ -67,12 +69,38 @@ static bool sipalg_payload_offset(const struct sk_buff *skb,
 }
 
 /*
- * Make room for a message that grows by delta bytes at the end of the
- * linear skb. May move skb->data; the caller re-derives its pointers.
+ * How long the packet may become. Past the egress MTU, only an IPv4
+ * packet without DF (or a GSO one, or one the stack may fragment anyway)
+ * still gets through: anything else would be dropped after us, with an
+ * ICMP "fragmentation needed" to a sender whose packet did fit, and its
+ * retransmissions with it (a TCP stream would stall). Packets delivered
+ * to this host are not limited.
  */
-static bool sipalg_skb_grow(struct sk_buff *skb, unsigned int delta)
+static unsigned int sipalg_max_len(const struct sk_buff *skb, u16 l3num)
 {
-	if (skb->len + delta > 65535)
+	const struct dst_entry *dst = skb_dst(skb);
+
+	if (!dst || skb_is_gso(skb) || skb->ignore_df)
+		return 65535;
+	if (l3num == NFPROTO_IPV4) {
+		if (!(ip_hdr(skb)->frag_off & htons(IP_DF)) ||
+		    skb_rtable(skb)->rt_type == RTN_LOCAL)
+			return 65535;
+	} else if (((const struct rt6_info *)dst)->rt6i_flags & RTF_LOCAL) {
+		return 65535;
+	}
+	return clamp(dst_mtu(dst), skb->len, 65535U);
+}
+
+/*
+ * Make room for a message that grows by delta bytes at the end of the
+ * linear skb, if the packet may become that long (max_len). May move
+ * skb->data; the caller re-derives its pointers.
+ */
+static bool sipalg_skb_grow(struct sk_buff *skb, unsigned int delta,
+			    unsigned int max_len)
+{
+	if (skb->len + delta > max_len)
 		return false;
 	if (skb_tailroom(skb) < delta &&
 	    pskb_expand_head(skb, 0, delta - skb_tailroom(skb), GFP_ATOMIC))
@@ -86,7 +114,8 @@ static bool sipalg_skb_grow(struct sk_buff *skb, unsigned int delta)
  * run to the end of the skb or are followed by further messages).
  */
 static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int off,
-			       const struct sipalg_plan *plan)
+			       const struct sipalg_plan *plan,
+			       unsigned int max_len)
 {
 	unsigned int old_len = plan->old_len, new_len = plan->new_len;
 	unsigned int tail_off = off + old_len;
@@ -94,7 +123,7 @@ static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int off,
 	unsigned int room = max(old_len, new_len);
 
 	if (new_len > old_len) {
-		if (!sipalg_skb_grow(skb, new_len - old_len))
+		if (!sipalg_skb_grow(skb, new_len - old_len, max_len))
 			return -SIPALG_PASS_TOO_BIG;
 		/* Bytes after this message (TCP) move out of the way first. */
 		memmove(skb->data + off + new_len, skb->data + tail_off,
@@ -238,7 +267,7 @@ void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 {
 	u8 protonum = nf_ct_protonum(ct);
 	int transport = protonum == IPPROTO_TCP ? SIPALG_TCP : SIPALG_UDP;
-	unsigned int dataoff, off, old_l4_len, n_ov, edits = 0;
+	unsigned int dataoff, off, old_l4_len, n_ov, max_len, edits = 0;
 	struct sipalg_scratch *s;
 	bool nat, changed = false;
 	__be32 seq = 0;
@@ -263,6 +292,7 @@ void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	if (protonum == IPPROTO_TCP)
 		seq = ((struct tcphdr *)(skb->data + protoff))->seq;
 	old_l4_len = skb->len - protoff;
+	max_len = sipalg_max_len(skb, nf_ct_l3num(ct));
 
 	for (off = dataoff; off < skb->len;) {
 		const unsigned char *msg = skb->data + off;
@@ -319,7 +349,7 @@ void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			off += msg_len;
 			continue;
 		}
-		err = sipalg_apply_to_skb(skb, off, &s->plan);
+		err = sipalg_apply_to_skb(skb, off, &s->plan, max_len);
 		if (err) {
 			sipalg_pass(ct, sn, -err);
 			off += msg_len;

@@ -57,7 +57,7 @@ enum sipalg_counter {
 enum sipalg_pass_reason {
 	SIPALG_PASS_NOMEM = SIPALG_R_COUNT,	/* skb could not be made writable */
 	SIPALG_PASS_TCP_SPLIT,		/* TCP message continues in a later segment */
-	SIPALG_PASS_TOO_BIG,		/* rewrite would exceed 64 KiB */
+	SIPALG_PASS_TOO_BIG,		/* rewrite would exceed 64 KiB or the MTU */
 	SIPALG_PASS_NO_SEQADJ,		/* TCP length change, no seqadj extension */
 	SIPALG_PASS_MAX
 };

@@ -48,7 +48,9 @@ printf 'export SIPALG_VM_SHARE=%q\n%s\n' "$share" "$1" >"$share/command"
 
 console="$vmdir/console.log"
 cmdline="console=ttyS0 quiet oops=panic panic=-1 panic_on_warn=$panic_on_warn"
-cmdline="$cmdline softlockup_panic=1 sipalg.stage2=$scripts/vm-stage2-init"
+# slab_nomerge: nf_conntrack_expect keeps a slab cache of its own, so that
+# the tests can count expectation objects (leaks) in /proc/slabinfo.
+cmdline="$cmdline softlockup_panic=1 slab_nomerge sipalg.stage2=$scripts/vm-stage2-init"
 cmdline="$cmdline sipalg.share=$share"
 
 # sed -u: the console reaches the caller line by line as the VM prints it,

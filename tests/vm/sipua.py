@@ -234,6 +234,7 @@ def cmd_flood(args):
     # --unique-call-id: every message its own call ("<n>-" before the
     # Call-ID's value), as from many phones or a hostile one.
     head, sep, tail = message.partition(b"\r\nCall-ID: ")
+    print("ready", flush=True)
     deadline = time.monotonic() + args.seconds
     sent = 0
     while sent < args.count and time.monotonic() < deadline:
