@@ -21,8 +21,9 @@
 
 #define SIPALG_DEFAULT_EXPIRES 3600	/* RFC 3261 10.2.1.1 */
 
-static u32 sipalg_contact_expires(const struct sipalg_msg *msg,
-				  const struct sipalg_contact *c)
+/* How long a contact is registered for: its expires=, Expires, or 3600. */
+u32 sipalg_contact_expires(const struct sipalg_msg *msg,
+			   const struct sipalg_contact *c)
 {
 	if (c->flags & SIPALG_CONTACT_EXPIRES)
 		return c->expires;

@@ -38,7 +38,6 @@ MODULE_PARM_DESC(max_sessions,
 #define SIPALG_SESSIONS_MIN 64
 #define SIPALG_SESSIONS_MAX 65536
 #define SIPALG_SESSION_ID_MAX 96	/* bytes of Call-ID or AOR kept */
-#define SIPALG_DEFAULT_EXPIRES 3600	/* RFC 3261 10.2.1.1 */
 
 struct sipalg_session {
 	struct hlist_node by_key;
@@ -205,16 +204,6 @@ static void sipalg_session_set(struct sipalg_session *s, u8 state)
 
 /* ---- registrations ---- */
 
-static u32 sipalg_contact_seconds(const struct sipalg_msg *msg,
-				  const struct sipalg_contact *c)
-{
-	if (c->flags & SIPALG_CONTACT_EXPIRES)
-		return c->expires;
-	if (msg->flags & SIPALG_MSGF_EXPIRES)
-		return msg->expires;
-	return SIPALG_DEFAULT_EXPIRES;
-}
-
 /* How long a REGISTER asks for; false if it only fetches the bindings. */
 static bool sipalg_register_seconds(const struct sipalg_msg *msg, u32 *seconds)
 {
@@ -223,7 +212,7 @@ static bool sipalg_register_seconds(const struct sipalg_msg *msg, u32 *seconds)
 	if (msg->contacts[0].flags & SIPALG_CONTACT_STAR)
 		*seconds = 0;
 	else
-		*seconds = sipalg_contact_seconds(msg, &msg->contacts[0]);
+		*seconds = sipalg_contact_expires(msg, &msg->contacts[0]);
 	return true;
 }
 
@@ -245,7 +234,7 @@ static bool sipalg_granted_seconds(const struct nf_conn *ct,
 		if (c->ref >= 0 &&
 		    sipalg_addr_equals(&msg->refs[c->ref].addr, phone,
 				       nf_ct_l3num(ct))) {
-			*seconds = sipalg_contact_seconds(msg, c);
+			*seconds = sipalg_contact_expires(msg, c);
 			return true;
 		}
 	}
@@ -386,7 +375,7 @@ static void sipalg_track_call(struct sipalg_session *s,
 /*
  * A parsed message of ct: update its registration (REGISTER and the
  * answers to it) or its call (INVITE, BYE, CANCEL, answers to an INVITE).
- * Only a request creates an entry.
+ * Only an INVITE or a REGISTER creates an entry.
  */
 void sipalg_sessions_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 			   const unsigned char *buf,
@@ -394,6 +383,8 @@ void sipalg_sessions_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 {
 	bool request = msg->kind == SIPALG_KIND_REQUEST;
 	u8 method = request ? msg->method : msg->cseq_method;
+	bool creates = request && (method == SIPALG_M_INVITE ||
+				   method == SIPALG_M_REGISTER);
 	const struct sipalg_span *id;
 	struct sipalg_session *s;
 	bool evicted = false;
@@ -416,15 +407,14 @@ void sipalg_sessions_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 	default:
 		return;
 	}
-	conn = sipalg_conn_token(ct, request);
+	conn = sipalg_conn_token(ct, creates);
 	if (!conn || !id->len)
 		return;
 	key = jhash(buf + id->off, id->len, kind);
 
 	spin_lock_bh(&sessions_lock);
 	s = sipalg_session_find(conn, kind, key);
-	if (!s && request && (method == SIPALG_M_INVITE ||
-			      method == SIPALG_M_REGISTER))
+	if (!s && creates)
 		s = sipalg_session_new(conn, kind, key, buf + id->off, id->len,
 				       CTINFO2DIR(ctinfo),
 				       nf_ct_net(ct)->ns.inum, &evicted);

@@ -186,6 +186,8 @@ void sipalg_media_close(struct nf_conn *ct, const unsigned char *buf,
 			const struct sipalg_msg *msg, struct sipalg_net *sn);
 
 /* register.c */
+u32 sipalg_contact_expires(const struct sipalg_msg *msg,
+			   const struct sipalg_contact *c);
 void sipalg_register_track(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 			   const struct sipalg_msg *msg, struct sipalg_net *sn);
 

@@ -230,6 +230,15 @@ rtp_through() {
 	cat "$log"
 }
 
+# sipalg_stat NS NAME...: values of sipalg counters or gauges in namespace
+# NS (from `sipalg stats -j`), separated by spaces.
+sipalg_stat() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$TOP/cli/sipalg" stats -j | /usr/bin/python3 -c \
+		"import json, sys; d = json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"
+}
+
 # The router's expectations (pinholes), one per line.
 expectations() {
 	in_rtr conntrack -L expect -f ipv4 2>/dev/null

@@ -72,7 +72,7 @@ flood() {
 		"$WORK/$name.log"
 }
 
-stat() { in_rtr "$CLI" stats -j | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"; }
+stat() { sipalg_stat rtr "$@"; }
 
 topology_up
 expect_max=$(cat /proc/sys/net/netfilter/nf_conntrack_expect_max)

@@ -215,6 +215,19 @@ registered_contact() {
 		grep -aio -m1 "^Contact: *<sip:$1-[^@]*@[^;>]*" | sed 's/.*@//'
 }
 
+# call_out NAME: phone 1 calls the WAN UA, they talk, the phone hangs up;
+# captured as NAME.
+call_out() {
+	capture "$1"
+	ua phone dial "sip:200@$SERVER" >/dev/null
+	established phone
+	established peer
+	talk
+	ua phone hangup >/dev/null
+	idle peer
+	capture_stop
+}
+
 # --- Without sipalg: the same network and the same phones. ---
 ! grep -q '^sipalg ' /proc/modules || fail "sipalg is loaded"
 topology_up
@@ -230,14 +243,7 @@ contact=$(registered_contact 100 $PHONE)
 [ "${contact%:*}" = $PHONE ] || fail "no ALG: kamailio got contact '$contact'"
 say "ok: no ALG: the phone registers (digest auth), kamailio stores its private contact $contact"
 
-capture out-none
-ua phone dial "sip:200@$SERVER" >/dev/null
-established phone
-established peer
-talk
-ua phone hangup >/dev/null
-idle peer
-capture_stop
+call_out out-none
 media $PHONE
 [ "$down_got" -eq 0 ] && enough "$up_sent" "$up_got" || fail "no ALG: call out is not one-way: $counts"
 say "ok: no ALG: call out is one-way (the WAN UA sends to $PHONE, which it cannot reach): $counts"
@@ -285,14 +291,7 @@ listed reg "^ +registration sip:101@$SERVER +registered +[0-9]" "phone 2 registe
 say "ok: sipalg connections shows both phones registered"
 
 # Call out; the phone hangs up.
-capture out
-ua phone dial "sip:200@$SERVER" >/dev/null
-established phone
-established peer
-talk
-ua phone hangup >/dev/null
-idle peer
-capture_stop
+call_out out
 two_way "call out, phone hangs up" $PHONE
 
 # Incoming call; the phone holds and resumes; the WAN UA hangs up.

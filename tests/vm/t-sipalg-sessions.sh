@@ -11,9 +11,7 @@
 ko="$TOP/sipalg.ko"
 CLI="$TOP/cli/sipalg"
 sipalg() { in_rtr "$CLI" "$@"; }
-stat() { # stat NAME: one counter or gauge of the router's namespace
-	sipalg stats -j | /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
-}
+stat() { sipalg_stat rtr "$1"; } # one counter or gauge of the router's namespace
 
 topology_up
 
@@ -73,7 +71,7 @@ expect_not_in "$WORK/conns.txt" "call out 0-1589215404@$PHONE" "the oldest call 
 say "ok: connections lists 32 sessions of the connection and '(32 more not listed)'"
 
 # The count is the namespace's own.
-[ "$(in_lan "$CLI" stats -j | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"])')" = 0 ] ||
+[ "$(sipalg_stat lan sessions)" = 0 ] ||
 	fail "the lan namespace counts the router's sessions"
 say "ok: another namespace counts 0 sessions"
 
