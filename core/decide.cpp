@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// What a SIP message means: the one place where calls begin and end,
+// offers and answers open media pinholes, and registrations open theirs.
+// include/sipalg/decide.h states the rules; this file applies them.
+#include <sipalg/core/internal.hpp>
+#include <sipalg/decide.h>
+
+namespace sipalg::core {
+namespace {
+
+// dialogs->state: the call state in the low bits, and which side's offer
+// waits for an answer (RFC 3264: at most one at a time per dialog).
+constexpr u8 kStateMask = 0x0f;
+constexpr u8 kOfferInside = 0x10;
+constexpr u8 kOfferOutside = 0x20;
+constexpr u8 kOfferMask = kOfferInside | kOfferOutside;
+
+u8 call_state(u8 s) {
+    return s & kStateMask;
+}
+
+bool answered(u8 s) {
+    return call_state(s) == SIPALG_CALL_ESTABLISHED || call_state(s) == SIPALG_CALL_HELD;
+}
+
+bool null_addr(const sipalg_addr &a) {
+    u32 n = a.family == 4 ? 4 : a.family == 6 ? 16 : 0;
+    for (u32 i = 0; i < n; i++)
+        if (a.a[i])
+            return false;
+    return n != 0;
+}
+
+// RFC 3264 8.4 / RFC 6337 5.3: SDP in which no live stream both sends and
+// receives puts the call on hold.
+bool sdp_holds(const sipalg_msg *msg) {
+    u32 live = 0;
+    for (u32 i = 0; i < msg->n_media; i++) {
+        const sipalg_media &m = msg->media[i];
+        if (!m.port)
+            continue; // a rejected stream
+        live++;
+        if (m.dir == SIPALG_DIR_SENDRECV && !null_addr(m.addr))
+            return false;
+    }
+    return live > 0;
+}
+
+// The method of the transaction a message belongs to.
+u8 method_of(const sipalg_msg *msg) {
+    return msg->kind == SIPALG_KIND_REQUEST ? msg->method : msg->cseq_method;
+}
+
+// Can this message carry an offer or an answer (RFC 3261 13.2.1, RFC 3262,
+// RFC 3311)? Failure responses and 100 Trying cannot.
+bool carries_offer_answer(const sipalg_msg *msg) {
+    u8 m = method_of(msg);
+    if (msg->kind == SIPALG_KIND_REQUEST)
+        return m == SIPALG_M_INVITE || m == SIPALG_M_ACK || m == SIPALG_M_UPDATE ||
+               m == SIPALG_M_PRACK;
+    if (m != SIPALG_M_INVITE && m != SIPALG_M_UPDATE && m != SIPALG_M_PRACK)
+        return false;
+    return msg->status > 100 && msg->status < 300;
+}
+
+// Does a 481 to this method end the call? Requests outside the INVITE
+// dialog (or of another usage of it) do not speak for the call.
+bool dialog_request(u8 m) {
+    switch (m) {
+    case SIPALG_M_INVITE:
+    case SIPALG_M_BYE:
+    case SIPALG_M_UPDATE:
+    case SIPALG_M_PRACK:
+    case SIPALG_M_INFO:
+    case SIPALG_M_REFER:
+        return true;
+    default:
+        return false;
+    }
+}
+
+struct Slots {
+    sipalg_dialogs *d;
+    u32 now;
+
+    int find(u32 key) const {
+        for (u32 i = 0; i < SIPALG_CALL_SLOTS; i++)
+            if (d->key[i] == key)
+                return (int)i;
+        return -1;
+    }
+
+    // A free slot, else the least recently used one (*reused set).
+    int take(u32 key, bool *reused) {
+        int pick = -1;
+        for (u32 i = 0; i < SIPALG_CALL_SLOTS && pick < 0; i++)
+            if (!d->key[i])
+                pick = (int)i;
+        if (pick < 0) {
+            pick = 0;
+            for (u32 i = 1; i < SIPALG_CALL_SLOTS; i++)
+                if ((int)(d->used[i] - d->used[pick]) < 0)
+                    pick = (int)i;
+            *reused = true;
+        }
+        d->key[pick] = key;
+        d->state[pick] = SIPALG_CALL_NONE;
+        d->used[pick] = now;
+        return pick;
+    }
+
+    void free(int s) {
+        d->key[s] = 0;
+        d->state[s] = 0;
+        d->used[s] = 0;
+    }
+};
+
+void end_call(sipalg_decision *out, Slots &slots, int slot) {
+    out->event = SIPALG_MEANS_CALL_END;
+    out->session = SIPALG_SESS_CALL_END;
+    if (slot >= 0) {
+        out->actions |= SIPALG_DO_CLOSE_CALL;
+        out->slot = (signed char)slot;
+        slots.free(slot);
+    }
+}
+
+// The streams of SDP that lead to its sender.
+void pick_streams(const sipalg_msg *msg, const sipalg_view *v, sipalg_decision *out) {
+    for (u32 i = 0; i < msg->n_media; i++) {
+        const sipalg_media &m = msg->media[i];
+        if (!m.port || m.proto == SIPALG_PROTO_TCP)
+            continue; // rejected, or not UDP media
+        if (!addr_equal(m.addr, v->sender)) {
+            out->n_not_sender++; // on hold (0.0.0.0), or someone else's
+            continue;
+        }
+        u16 rtcp = (m.flags & SIPALG_MEDIAF_RTCP) ? m.rtcp_port : (u16)(m.port + 1);
+        if (rtcp == m.port || rtcp == 0) {
+            out->n_bad_rtcp++;
+            continue;
+        }
+        sipalg_stream_pinhole &p = out->streams[out->n_streams++];
+        p.media = (u8)i;
+        p.rtp_port = m.port;
+        p.rtcp_port = rtcp;
+    }
+}
+
+// Offer or answer, and what either does to the call's pinholes.
+void media(const sipalg_msg *msg, const sipalg_view *v, Slots &slots, int slot,
+           sipalg_decision *out) {
+    u8 &st = slots.d->state[slot];
+    u8 mine = v->from_inside ? kOfferInside : kOfferOutside;
+    u8 theirs = v->from_inside ? kOfferOutside : kOfferInside;
+    bool request = msg->kind == SIPALG_KIND_REQUEST;
+    u8 m = method_of(msg);
+    bool answer;
+
+    if (request && (m == SIPALG_M_INVITE || m == SIPALG_M_UPDATE))
+        answer = false; // a new transaction's SDP is always an offer
+    else if (request && m == SIPALG_M_ACK)
+        answer = true; // the answer to an offer in a 2xx
+    else
+        answer = (st & kOfferMask) == theirs;
+
+    // A reliable or unreliable 18x answer is preliminary: the offer stays
+    // open until the 2xx (or PRACK) completes it.
+    bool final_answer = answer && !(!request && msg->status < 200);
+    if (!answer)
+        st = (u8)((st & ~kOfferMask) | mine);
+    else if (final_answer)
+        st = (u8)(st & ~kOfferMask);
+
+    pick_streams(msg, v, out);
+    out->slot = (signed char)slot;
+    out->actions |= SIPALG_DO_OPEN_MEDIA;
+    if (answer)
+        out->actions |= SIPALG_DO_REPLACE_MEDIA;
+}
+
+void set_state(u8 &st, u8 state) {
+    st = (u8)((st & ~kStateMask) | state);
+}
+
+void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slots,
+          sipalg_decision *out) {
+    bool request = msg->kind == SIPALG_KIND_REQUEST;
+    u8 m = method_of(msg);
+    u16 status = msg->status;
+    if (!msg->call_id.len)
+        return;
+    u32 key = sipalg_call_key(buf + msg->call_id.off, msg->call_id.len);
+    int slot = slots.find(key);
+    u8 st = slot >= 0 ? slots.d->state[slot] : 0;
+    out->session_id = msg->call_id;
+
+    // Endings first: they open nothing.
+    if (request && m == SIPALG_M_BYE) {
+        end_call(out, slots, slot);
+        return;
+    }
+    if (request && m == SIPALG_M_CANCEL) {
+        if (!answered(st))
+            end_call(out, slots, slot);
+        return;
+    }
+    if (!request && status == 481 && dialog_request(m)) {
+        end_call(out, slots, slot);
+        return;
+    }
+    if (!request && status >= 300) {
+        if (m == SIPALG_M_INVITE && !answered(st)) {
+            end_call(out, slots, slot); // the initial INVITE failed
+            return;
+        }
+        // A failed re-INVITE or UPDATE: its offer is withdrawn, the call
+        // and its media stay as they were.
+        if (slot >= 0 && (m == SIPALG_M_INVITE || m == SIPALG_M_UPDATE))
+            slots.d->state[slot] &= (u8)~kOfferMask;
+        return;
+    }
+
+    bool sdp = (msg->flags & SIPALG_MSGF_SDP) && carries_offer_answer(msg);
+    bool begins = request && m == SIPALG_M_INVITE;
+    bool progresses = !request && m == SIPALG_M_INVITE && status > 100;
+    if (slot < 0) {
+        // A call is known from its INVITE; one whose slot was reused (or
+        // whose INVITE was missed) is taken up again by its answers and by
+        // SDP, so that its media still gets pinholes.
+        if (!begins && !progresses && !sdp)
+            return;
+        bool reused = false;
+        slot = slots.take(key, &reused);
+        if (reused)
+            out->actions |= SIPALG_DO_SLOT_REUSED;
+        st = 0;
+    }
+    slots.d->used[slot] = slots.now;
+    out->slot = (signed char)slot;
+    u8 &state = slots.d->state[slot];
+
+    if (request && m == SIPALG_M_INVITE) {
+        if (!call_state(st))
+            set_state(state, SIPALG_CALL_CALLING);
+        else if (answered(st) && sdp)
+            set_state(state, sdp_holds(msg) ? SIPALG_CALL_HELD : SIPALG_CALL_ESTABLISHED);
+        if (!sdp)
+            state &= (u8)~kOfferMask; // the offer will come in the answer
+        out->session_create = 1;
+    } else if (request && m == SIPALG_M_UPDATE && sdp && answered(st)) {
+        set_state(state, sdp_holds(msg) ? SIPALG_CALL_HELD : SIPALG_CALL_ESTABLISHED);
+    } else if (!request && m == SIPALG_M_INVITE) {
+        if (status > 100 && status < 200 &&
+            (!call_state(st) || call_state(st) == SIPALG_CALL_CALLING))
+            set_state(state, SIPALG_CALL_RINGING);
+        else if (status >= 200 && !answered(st))
+            set_state(state, sdp && sdp_holds(msg) ? SIPALG_CALL_HELD : SIPALG_CALL_ESTABLISHED);
+        out->session_create = progresses;
+    }
+    if (call_state(state)) {
+        out->session = SIPALG_SESS_CALL;
+        out->call_state = call_state(state);
+    }
+    if (sdp) {
+        media(msg, v, slots, slot, out);
+        if (m == SIPALG_M_INVITE)
+            out->event = SIPALG_MEANS_CALL_SETUP;
+    }
+}
+
+// A REGISTER binding is the registering endpoint's own when it names the
+// address the message is sent from (request) or to (response).
+void registration(const sipalg_msg *msg, const sipalg_view *v, sipalg_decision *out) {
+    bool request = msg->kind == SIPALG_KIND_REQUEST;
+    out->session_id = msg->to_uri;
+
+    if (request) {
+        out->event = SIPALG_MEANS_REGISTER;
+        if (!msg->n_contacts)
+            return; // a query of the bindings
+        bool star = msg->contacts[0].flags & SIPALG_CONTACT_STAR;
+        u32 asked = star ? 0 : sipalg_contact_expires(msg, &msg->contacts[0]);
+        out->session = asked ? SIPALG_SESS_REG_ASK : SIPALG_SESS_REG_END;
+        out->session_seconds = asked;
+        out->session_create = asked != 0;
+        if (star) {
+            out->regs[out->n_regs++].op = SIPALG_REG_REMOVE_ALL;
+            return;
+        }
+        for (u32 i = 0; i < msg->n_contacts && out->n_regs < SIPALG_MAX_REG_ACTIONS; i++) {
+            const sipalg_contact &c = msg->contacts[i];
+            if (c.ref < 0 || sipalg_contact_expires(msg, &c) != 0)
+                continue;
+            const sipalg_ref &r = msg->refs[c.ref];
+            if (!addr_equal(r.addr, v->sender))
+                continue;
+            sipalg_reg_action &a = out->regs[out->n_regs++];
+            a.op = SIPALG_REG_REMOVE;
+            a.port = r.port;
+            a.public_port = r.port == v->sender_port ? v->sender_public_port : r.port;
+        }
+        return;
+    }
+
+    u16 status = msg->status;
+    if (status < 200 || status == 401 || status == 407)
+        return; // still asking
+    if (status >= 300) {
+        out->session = SIPALG_SESS_REG_FAIL;
+        return;
+    }
+    u32 granted = 0;
+    bool ours = false;
+    for (u32 i = 0; i < msg->n_contacts; i++) {
+        const sipalg_contact &c = msg->contacts[i];
+        if (c.ref < 0)
+            continue;
+        const sipalg_ref &r = msg->refs[c.ref];
+        if (!addr_equal(r.addr, v->receiver))
+            continue;
+        u32 seconds = sipalg_contact_expires(msg, &c);
+        ours = true;
+        if (seconds > granted)
+            granted = seconds;
+        if (out->n_regs == SIPALG_MAX_REG_ACTIONS)
+            continue;
+        sipalg_reg_action &a = out->regs[out->n_regs++];
+        a.op = seconds ? SIPALG_REG_OPEN : SIPALG_REG_REMOVE;
+        a.public_port = r.port;
+        a.port = r.port == v->receiver_port ? v->receiver_real_port : r.port;
+        a.seconds = seconds;
+    }
+    if (!ours)
+        out->regs[out->n_regs++].op = SIPALG_REG_REMOVE_ALL;
+    out->session = granted ? SIPALG_SESS_REG_GRANT : SIPALG_SESS_REG_END;
+    out->session_seconds = granted;
+}
+
+} // namespace
+} // namespace sipalg::core
+
+using namespace sipalg::core;
+
+extern "C" unsigned int sipalg_call_key(const unsigned char *call_id, unsigned int len) {
+    u32 h = 2166136261u; // FNV-1a
+    for (u32 i = 0; i < len; i++) {
+        h ^= call_id[i];
+        h *= 16777619u;
+    }
+    return h ? h : 1;
+}
+
+extern "C" unsigned int sipalg_contact_expires(const sipalg_msg *msg, const sipalg_contact *c) {
+    if (c->flags & SIPALG_CONTACT_EXPIRES)
+        return c->expires;
+    if (msg->flags & SIPALG_MSGF_EXPIRES)
+        return msg->expires;
+    return SIPALG_DEFAULT_EXPIRES;
+}
+
+extern "C" int sipalg_decide(const unsigned char *buf, const sipalg_msg *msg,
+                             const sipalg_view *view, sipalg_dialogs *dialogs,
+                             sipalg_decision *out) {
+    if (!out)
+        return SIPALG_R_BAD_ARG;
+    __builtin_memset(out, 0, sizeof(*out));
+    out->slot = -1;
+    if (!buf || !msg || !view || !dialogs)
+        return SIPALG_R_BAD_ARG;
+    if (msg->kind != SIPALG_KIND_REQUEST && msg->kind != SIPALG_KIND_RESPONSE)
+        return SIPALG_OK; // keep-alive: nothing to do
+    if (method_of(msg) == SIPALG_M_REGISTER) {
+        registration(msg, view, out);
+        return SIPALG_OK;
+    }
+    Slots slots{dialogs, view->now};
+    call(buf, msg, view, slots, out);
+    return SIPALG_OK;
+}
