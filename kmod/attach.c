@@ -16,7 +16,10 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
 
-#include "sipalg.h"
+#include "attach.h"
+#include "config.h"
+#include "counters.h"
+#include "helper.h"
 
 static bool sipalg_port_configured(const struct sipalg_config *cfg, u16 port)
 {
@@ -96,14 +99,30 @@ static const struct nf_hook_ops sipalg_attach_ops[] = {
 	},
 };
 
-int __net_init sipalg_attach_net_init(struct net *net)
+static int __net_init sipalg_attach_net_init(struct net *net)
 {
 	return nf_register_net_hooks(net, sipalg_attach_ops,
 				     ARRAY_SIZE(sipalg_attach_ops));
 }
 
-void __net_exit sipalg_attach_net_exit(struct net *net)
+static void __net_exit sipalg_attach_net_exit(struct net *net)
 {
 	nf_unregister_net_hooks(net, sipalg_attach_ops,
 				ARRAY_SIZE(sipalg_attach_ops));
+}
+
+/* The hooks: in place only while the helpers are registered. */
+static struct pernet_operations sipalg_hook_ops = {
+	.init = sipalg_attach_net_init,
+	.exit = sipalg_attach_net_exit,
+};
+
+int sipalg_hooks_init(void)
+{
+	return register_pernet_subsys(&sipalg_hook_ops);
+}
+
+void sipalg_hooks_exit(void)
+{
+	unregister_pernet_subsys(&sipalg_hook_ops);
 }

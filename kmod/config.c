@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per network namespace state: the configuration (initially from the module
- * parameters) and the counters.
+ * parameters) and the counters, and the one validator of a configuration.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -9,18 +9,23 @@
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/stringify.h>
 #include <net/netns/generic.h>
 
-#include "sipalg.h"
+#include "config.h"
+#include "counters.h"
 
 static unsigned short ports[SIPALG_MAX_PORTS] = { 5060, 5061 };
 static unsigned int nports = 2;
 module_param_array(ports, ushort, &nports, 0444);
-MODULE_PARM_DESC(ports, "SIP ports whose new connections get the helper (1 to 8, default 5060,5061)");
+MODULE_PARM_DESC(ports, "SIP ports whose new connections get the helper (1 to "
+		 __stringify(SIPALG_MAX_PORTS) " distinct values, default 5060,5061)");
 
 static unsigned int sip_timeout = 3600;
 module_param(sip_timeout, uint, 0444);
-MODULE_PARM_DESC(sip_timeout, "conntrack timeout of UDP SIP signalling, seconds (default 3600)");
+MODULE_PARM_DESC(sip_timeout, "conntrack timeout of UDP SIP signalling, seconds ("
+		 __stringify(SIPALG_TIMEOUT_MIN) ".." __stringify(SIPALG_TIMEOUT_MAX)
+		 ", default 3600)");
 
 static bool sip_direct_media = true;
 module_param(sip_direct_media, bool, 0444);
@@ -36,22 +41,51 @@ struct sipalg_net *sipalg_pernet(const struct net *net)
 	return net_generic(net, sipalg_net_id);
 }
 
-int sipalg_config_validate(const struct sipalg_config *cfg)
+/* The messages name the CLI's keys; the limits come from uapi.h. */
+#define SIPALG_PORTS_RULE "1 to " __stringify(SIPALG_MAX_PORTS) \
+	" distinct values, each 1..65535"
+
+int sipalg_config_validate(const struct sipalg_config *cfg, int *attr,
+			   const char **why)
 {
 	unsigned int i, j;
 
-	if (cfg->nports < 1 || cfg->nports > SIPALG_MAX_PORTS)
+	*attr = SIPALG_A_PORTS;
+	if (cfg->nports < 1 || cfg->nports > SIPALG_MAX_PORTS) {
+		*why = "ports: " SIPALG_PORTS_RULE;
 		return -EINVAL;
-	for (i = 0; i < cfg->nports; i++) {
-		if (!cfg->ports[i])
-			return -EINVAL;
-		for (j = 0; j < i; j++)
-			if (cfg->ports[i] == cfg->ports[j])
-				return -EINVAL;
 	}
+	for (i = 0; i < cfg->nports; i++) {
+		if (!cfg->ports[i]) {
+			*why = "ports: 0 is not a port, allowed 1..65535";
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (cfg->ports[i] == cfg->ports[j]) {
+				*why = "ports: values must be distinct";
+				return -EINVAL;
+			}
+		}
+	}
+	*attr = SIPALG_A_SIP_TIMEOUT;
 	if (cfg->sip_timeout < SIPALG_TIMEOUT_MIN ||
-	    cfg->sip_timeout > SIPALG_TIMEOUT_MAX)
+	    cfg->sip_timeout > SIPALG_TIMEOUT_MAX) {
+		*why = "sip-timeout: allowed " __stringify(SIPALG_TIMEOUT_MIN)
+		       ".." __stringify(SIPALG_TIMEOUT_MAX) " seconds";
+		return -ERANGE;
+	}
+	*attr = SIPALG_A_DIRECT_MEDIA;
+	if (cfg->direct_media > 1) {
+		*why = "sip-direct-media: allowed 0 (no) or 1 (yes)";
 		return -EINVAL;
+	}
+	*attr = SIPALG_A_DISABLED;
+	if (cfg->disabled > 1) {
+		*why = "disabled: allowed 0 (no) or 1 (yes)";
+		return -EINVAL;
+	}
+	*attr = 0;
+	*why = NULL;
 	return 0;
 }
 
@@ -61,7 +95,7 @@ static void sipalg_config_from_params(struct sipalg_config *cfg)
 	cfg->nports = nports;
 	cfg->sip_timeout = sip_timeout;
 	cfg->direct_media = sip_direct_media;
-	cfg->disabled = false;
+	cfg->disabled = 0;
 }
 
 static int __net_init sipalg_net_init(struct net *net)
@@ -99,21 +133,17 @@ static struct pernet_operations sipalg_state_ops = {
 	.size = sizeof(struct sipalg_net),
 };
 
-/* The hooks that attach the helper: in place only while it is registered. */
-static struct pernet_operations sipalg_hook_ops = {
-	.init = sipalg_attach_net_init,
-	.exit = sipalg_attach_net_exit,
-};
-
 int sipalg_pernet_init(void)
 {
 	struct sipalg_config params = {};
+	const char *why;
+	int attr, err;
 
 	sipalg_config_from_params(&params);
-	if (sipalg_config_validate(&params)) {
-		pr_err("invalid parameters: ports must be 1 to %d distinct values in 1..65535, sip_timeout %d..%d\n",
-		       SIPALG_MAX_PORTS, SIPALG_TIMEOUT_MIN, SIPALG_TIMEOUT_MAX);
-		return -EINVAL;
+	err = sipalg_config_validate(&params, &attr, &why);
+	if (err) {
+		pr_err("invalid module parameter: %s\n", why);
+		return err;
 	}
 	return register_pernet_subsys(&sipalg_state_ops);
 }
@@ -121,14 +151,4 @@ int sipalg_pernet_init(void)
 void sipalg_pernet_exit(void)
 {
 	unregister_pernet_subsys(&sipalg_state_ops);
-}
-
-int sipalg_hooks_init(void)
-{
-	return register_pernet_subsys(&sipalg_hook_ops);
-}
-
-void sipalg_hooks_exit(void)
-{
-	unregister_pernet_subsys(&sipalg_hook_ops);
 }

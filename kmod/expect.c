@@ -15,13 +15,13 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_nat.h>
 
-#include <sipalg/core.h>
-
-#include "sipalg.h"
+#include "events.h"
+#include "expect.h"
+#include "helper.h"
 
 /* Translate an expected connection to where the SIP message said. */
-void sipalg_expected_to_saved(struct nf_conn *ct,
-			      struct nf_conntrack_expect *exp)
+static void sipalg_expected_to_saved(struct nf_conn *ct,
+				     struct nf_conntrack_expect *exp)
 {
 	struct nf_nat_range2 range = {
 		.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED,
@@ -84,18 +84,89 @@ int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p)
 	return err;
 }
 
-/* Does a pinhole admit any source address? */
-bool sipalg_expect_any_src(const struct nf_conntrack_expect *exp)
+/*
+ * Is exp a live pinhole of the class on public:pub_port, open to src
+ * (NULL: anyone), leading to private:port?
+ */
+static bool sipalg_expect_is(const struct nf_conntrack_expect *exp,
+			     unsigned int class, const union nf_inet_addr *src,
+			     const union nf_inet_addr *public, u16 pub_port,
+			     const union nf_inet_addr *private, u16 port)
 {
-	return !exp->mask.src.u3.all[0] && !exp->mask.src.u3.all[3];
+	bool translated = exp->expectfn == sipalg_expected_to_saved;
+	const union nf_inet_addr *to;
+	__be16 to_port;
+
+	if (exp->class != class || nf_ct_exp_is_expired(exp) ||
+	    ntohs(exp->tuple.dst.u.udp.port) != pub_port ||
+	    !nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
+	    sipalg_expect_any_src(exp) != !src ||
+	    (src && !nf_inet_addr_cmp(&exp->tuple.src.u3, src)))
+		return false;
+	/* Where the pinhole leads: translated, or its own tuple. */
+	to = translated ? &exp->saved_addr : &exp->tuple.dst.u3;
+	to_port = translated ? exp->saved_proto.udp.port :
+			       exp->tuple.dst.u.udp.port;
+	return nf_inet_addr_cmp(to, private) && ntohs(to_port) == port;
 }
 
-bool sipalg_addr_equals(const struct sipalg_addr *a,
-			const union nf_inet_addr *u, u16 l3num)
+/*
+ * Are the stream's RTP and RTCP pinholes there already? Retransmitted and
+ * repeated SDP then costs one look at the connection's few pinholes
+ * instead of replacing them.
+ */
+bool sipalg_expect_pair_exists(struct nf_conn *ct, unsigned int class,
+			       const union nf_inet_addr *src,
+			       const union nf_inet_addr *public,
+			       const union nf_inet_addr *private,
+			       u16 pub_rtp, u16 rtp, u16 pub_rtcp, u16 rtcp)
 {
-	if (l3num == NFPROTO_IPV4)
-		return a->family == 4 && !memcmp(a->a, &u->ip, 4);
-	return a->family == 6 && !memcmp(a->a, u->ip6, 16);
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	bool have_rtp = false, have_rtcp = false;
+
+	if (!help)
+		return false;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		have_rtp = have_rtp ||
+			   sipalg_expect_is(exp, class, src, public, pub_rtp,
+					    private, rtp);
+		have_rtcp = have_rtcp ||
+			    sipalg_expect_is(exp, class, src, public, pub_rtcp,
+					     private, rtcp);
+		if (have_rtp && have_rtcp)
+			break;
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return have_rtp && have_rtcp;
+}
+
+/*
+ * The public port of ct's live pinhole leading to private:port, or 0: a
+ * retransmitted or repeated SDP must get the same public port as before.
+ */
+u16 sipalg_expect_public_port(struct nf_conn *ct, unsigned int class,
+			      const union nf_inet_addr *private, u16 port)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	u16 found = 0;
+
+	if (!help)
+		return 0;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (exp->class == class && !nf_ct_exp_is_expired(exp) &&
+		    exp->expectfn == sipalg_expected_to_saved &&
+		    nf_inet_addr_cmp(&exp->saved_addr, private) &&
+		    ntohs(exp->saved_proto.udp.port) == port) {
+			found = ntohs(exp->tuple.dst.u.udp.port);
+			break;
+		}
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return found;
 }
 
 /*
@@ -133,4 +204,54 @@ unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
 		nf_ct_expect_put(found[i]);
 	}
 	return n;
+}
+
+/* Where a pinhole leads: its translation, or its own destination. */
+static bool sipalg_expect_leads_to(const struct nf_conntrack_expect *exp,
+				   const union nf_inet_addr *private,
+				   u16 *port)
+{
+	bool translated = exp->expectfn == sipalg_expected_to_saved;
+
+	*port = ntohs(translated ? exp->saved_proto.all :
+				   exp->tuple.dst.u.all);
+	return nf_inet_addr_cmp(translated ? &exp->saved_addr :
+					     &exp->tuple.dst.u3, private);
+}
+
+unsigned int sipalg_expect_remove_others(struct nf_conn *ct,
+					 unsigned int class,
+					 const union nf_inet_addr *private,
+					 const u16 *keep, unsigned int n)
+{
+	struct nf_conntrack_expect *found[SIPALG_MEDIA_EXPECT_MAX];
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	unsigned int count = 0, i;
+	u16 port;
+
+	if (!help)
+		return 0;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (exp->class != class || nf_ct_exp_is_expired(exp) ||
+		    !sipalg_expect_leads_to(exp, private, &port))
+			continue;
+		for (i = 0; i < n && keep[i] != port; i++)
+			;
+		if (i < n)
+			continue;
+		if (count == ARRAY_SIZE(found))
+			break;
+		refcount_inc(&exp->use);
+		found[count++] = exp;
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+
+	for (i = 0; i < count; i++) {
+		nf_ct_unexpect_related(found[i]);
+		sipalg_event_pinhole(ct, SIPALG_EVENT_PINHOLE_CLOSE, found[i]);
+		nf_ct_expect_put(found[i]);
+	}
+	return count;
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The generic netlink interface (include/sipalg/uapi.h): configuration,
- * counters, the list of helped conntracks with their pinholes, and events.
- * Everything is per network namespace.
+ * counters, the list of helped conntracks with their pinholes and
+ * sessions. Everything is per network namespace. This is the control
+ * plane: only module init and exit call into it, and the packet path never
+ * does (events go out through events.c, which gets the family from here).
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -12,7 +14,15 @@
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 
-#include "sipalg.h"
+#include <sipalg/uapi.h>
+
+#include "config.h"
+#include "counters.h"
+#include "events.h"
+#include "genl.h"
+#include "helper.h"
+#include "nlattr.h"
+#include "sessions.h"
 
 static struct genl_family sipalg_genl_family;
 
@@ -70,69 +80,44 @@ nospace:
 	return -EMSGSIZE;
 }
 
-/* Fill next from the request's attributes; extack names what is wrong. */
+/*
+ * Fill next from the request's attributes, then check the whole of it with
+ * the one validator; extack names the attribute at fault and its range.
+ */
 static int sipalg_config_from_attrs(struct sipalg_config *next,
 				    struct nlattr **attrs,
 				    struct netlink_ext_ack *extack)
 {
 	struct nlattr *a;
-	unsigned int i;
+	const char *why;
+	int attr, err;
 
 	a = attrs[SIPALG_A_PORTS];
 	if (a) {
 		unsigned int len = nla_len(a);
 
-		if (!len || len % sizeof(u16) ||
-		    len > SIPALG_MAX_PORTS * sizeof(u16)) {
-			NL_SET_ERR_MSG_ATTR(extack, a,
-					    "ports: 1 to 8 values, each 1..65535");
-			return -EINVAL;
-		}
+		/* Past the array's room: count them, let the validator say. */
 		memset(next->ports, 0, sizeof(next->ports));
-		memcpy(next->ports, nla_data(a), len);
-		next->nports = len / sizeof(u16);
-		for (i = 0; i < next->nports; i++) {
-			if (!next->ports[i]) {
-				NL_SET_ERR_MSG_ATTR(extack, a,
-						    "ports: 0 is not a port, allowed 1..65535");
-				return -EINVAL;
-			}
-		}
+		memcpy(next->ports, nla_data(a),
+		       min_t(unsigned int, len, sizeof(next->ports)));
+		next->nports = len % sizeof(u16) ? 0 : len / sizeof(u16);
 	}
 	a = attrs[SIPALG_A_SIP_TIMEOUT];
-	if (a) {
+	if (a)
 		next->sip_timeout = nla_get_u32(a);
-		if (next->sip_timeout < SIPALG_TIMEOUT_MIN ||
-		    next->sip_timeout > SIPALG_TIMEOUT_MAX) {
-			NL_SET_ERR_MSG_ATTR(extack, a,
-					    "sip-timeout: allowed 10..86400 seconds");
-			return -ERANGE;
-		}
-	}
 	a = attrs[SIPALG_A_DIRECT_MEDIA];
-	if (a) {
-		if (nla_get_u8(a) > 1) {
-			NL_SET_ERR_MSG_ATTR(extack, a,
-					    "sip-direct-media: allowed 0 (no) or 1 (yes)");
-			return -EINVAL;
-		}
+	if (a)
 		next->direct_media = nla_get_u8(a);
-	}
 	a = attrs[SIPALG_A_DISABLED];
-	if (a) {
-		if (nla_get_u8(a) > 1) {
-			NL_SET_ERR_MSG_ATTR(extack, a,
-					    "disabled: allowed 0 (no) or 1 (yes)");
-			return -EINVAL;
-		}
+	if (a)
 		next->disabled = nla_get_u8(a);
+	err = sipalg_config_validate(next, &attr, &why);
+	if (err && extack) {
+		/* why is static, as extack keeps only the pointer. */
+		extack->_msg = why;
+		NL_SET_BAD_ATTR(extack, attrs[attr]);
 	}
-	if (sipalg_config_validate(next)) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[SIPALG_A_PORTS],
-				    "ports: values must be distinct");
-		return -EINVAL;
-	}
-	return 0;
+	return err;
 }
 
 static int sipalg_nl_set_config(struct sk_buff *skb, struct genl_info *info)
@@ -164,39 +149,6 @@ static int sipalg_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 
 /* ---- counters ---- */
 
-static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
-	[SIPALG_CTR_ATTACHED] = "attached",
-	[SIPALG_CTR_ATTACH_FAILED] = "attach_failed",
-	[SIPALG_CTR_PACKETS] = "packets",
-	[SIPALG_CTR_TIMEOUT_REFRESHED] = "timeout_refreshed",
-	[SIPALG_CTR_MESSAGES] = "messages",
-	[SIPALG_CTR_REWRITTEN] = "rewritten",
-	[SIPALG_CTR_UNCHANGED] = "unchanged",
-	[SIPALG_CTR_EDITS] = "edits",
-	[SIPALG_CTR_BYTES_GROWN] = "bytes_grown",
-	[SIPALG_CTR_BYTES_SHRUNK] = "bytes_shrunk",
-	[SIPALG_CTR_EXPECT_CREATED] = "pinholes_opened",
-	[SIPALG_CTR_EXPECT_REMOVED] = "pinholes_closed",
-	[SIPALG_CTR_EXPECT_FAILED] = "pinholes_failed",
-	[SIPALG_CTR_MEDIA_NOT_SENDER] = "media_not_sender",
-	[SIPALG_CTR_REGISTRATIONS] = "registration_pinholes",
-	[SIPALG_CTR_SESSIONS_EVICTED] = "sessions_evicted",
-};
-
-static const char *const sipalg_shim_reason_names[] = {
-	[SIPALG_PASS_NOMEM - SIPALG_R_COUNT] = "nomem",
-	[SIPALG_PASS_TCP_SPLIT - SIPALG_R_COUNT] = "tcp_split",
-	[SIPALG_PASS_TOO_BIG - SIPALG_R_COUNT] = "too_big",
-	[SIPALG_PASS_NO_SEQADJ - SIPALG_R_COUNT] = "no_seqadj",
-};
-
-const char *sipalg_pass_reason_name(int reason)
-{
-	if (reason >= SIPALG_R_COUNT && reason < SIPALG_PASS_MAX)
-		return sipalg_shim_reason_names[reason - SIPALG_R_COUNT];
-	return sipalg_reason_name(reason);
-}
-
 static int sipalg_put_stat(struct sk_buff *msg, const char *name, u64 value)
 {
 	struct nlattr *stat = nla_nest_start(msg, SIPALG_A_STAT);
@@ -211,22 +163,14 @@ static int sipalg_put_stat(struct sk_buff *msg, const char *name, u64 value)
 static int sipalg_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sipalg_net *sn = sipalg_pernet(genl_info_net(info));
-	struct sipalg_counters sum = {};
+	struct sipalg_counters sum;
 	struct nlattr *stats;
 	struct sk_buff *msg;
 	char name[48];
 	unsigned int i;
 	void *hdr;
-	int cpu;
 
-	for_each_possible_cpu(cpu) {
-		const struct sipalg_counters *c = per_cpu_ptr(sn->counters, cpu);
-
-		for (i = 0; i < SIPALG_CTR_MAX; i++)
-			sum.value[i] += READ_ONCE(c->value[i]);
-		for (i = 0; i < SIPALG_PASS_MAX; i++)
-			sum.passed[i] += READ_ONCE(c->passed[i]);
-	}
+	sipalg_counters_sum(sn, &sum);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -239,7 +183,7 @@ static int sipalg_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	if (!stats)
 		goto nospace;
 	for (i = 0; i < SIPALG_CTR_MAX; i++)
-		if (sipalg_put_stat(msg, sipalg_counter_names[i], sum.value[i]))
+		if (sipalg_put_stat(msg, sipalg_counter_name(i), sum.value[i]))
 			goto nospace;
 	/* Gauges, not counters: what the sessions table holds now. */
 	if (sipalg_put_stat(msg, "sessions",
@@ -264,112 +208,55 @@ nospace:
 
 static int sipalg_nl_reset_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sipalg_net *sn = sipalg_pernet(genl_info_net(info));
-	int cpu;
-
-	/* Increments racing with this may survive it; that is fine. */
-	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(sn->counters, cpu), 0,
-		       sizeof(struct sipalg_counters));
+	sipalg_counters_reset(sipalg_pernet(genl_info_net(info)));
 	return 0;
 }
 
 /* ---- helped conntracks and their pinholes ---- */
 
-static int sipalg_put_tuple(struct sk_buff *msg, int type, u16 l3num,
-			    const union nf_inet_addr *src,
-			    const union nf_inet_addr *dst, __be16 sport,
-			    __be16 dport)
+/* A connection's sessions, at most SIPALG_DUMP_SESSIONS per message. */
+#define SIPALG_DUMP_SESSIONS 32
+
+struct sipalg_sessions_put {
+	struct sk_buff *msg;
+	unsigned int n, omitted;
+};
+
+static int sipalg_put_session(const struct sipalg_session_info *s, void *arg)
 {
-	int alen = l3num == NFPROTO_IPV4 ? 4 : 16;
-	struct nlattr *nest = nla_nest_start(msg, type);
+	struct sipalg_sessions_put *put = arg;
+	struct sk_buff *msg = put->msg;
+	struct nlattr *nest;
 
-	if (!nest)
-		return -EMSGSIZE;
-	if ((src && nla_put(msg, SIPALG_A_TUPLE_SRC, alen, src)) ||
-	    nla_put(msg, SIPALG_A_TUPLE_DST, alen, dst) ||
-	    (src && nla_put_u16(msg, SIPALG_A_TUPLE_SPORT, ntohs(sport))) ||
-	    nla_put_u16(msg, SIPALG_A_TUPLE_DPORT, ntohs(dport)))
-		return -EMSGSIZE;
-	nla_nest_end(msg, nest);
-	return 0;
-}
-
-static int sipalg_put_ct_tuple(struct sk_buff *msg, int type,
-			       const struct nf_conntrack_tuple *t)
-{
-	return sipalg_put_tuple(msg, type, t->src.l3num, &t->src.u3,
-				&t->dst.u3, t->src.u.all, t->dst.u.all);
-}
-
-static int sipalg_put_pinhole(struct sk_buff *msg, int type,
-			      const struct nf_conntrack_expect *exp)
-{
-	bool any_src = sipalg_expect_any_src(exp);
-	s32 left = (s32)(exp->timeout - nfct_time_stamp);
-	struct nlattr *nest = nla_nest_start(msg, type);
-
-	if (!nest ||
-	    nla_put_u8(msg, SIPALG_A_PINHOLE_CLASS,
-		       exp->class >= SIPALG_EXPECT_MEDIA ?
-		       SIPALG_PINHOLE_MEDIA : SIPALG_PINHOLE_SIGNALLING) ||
-	    sipalg_put_tuple(msg, SIPALG_A_PINHOLE_TUPLE, exp->tuple.src.l3num,
-			     any_src ? NULL : &exp->tuple.src.u3,
-			     &exp->tuple.dst.u3, 0, exp->tuple.dst.u.all) ||
-	    nla_put_u32(msg, SIPALG_A_PINHOLE_TIMEOUT,
-			left > 0 ? left / HZ : 0))
-		return -EMSGSIZE;
-	nla_nest_end(msg, nest);
-	return 0;
-}
-
-static int sipalg_put_pinholes(struct sk_buff *msg, struct nf_conn *ct)
-{
-	struct nf_conn_help *help = nfct_help(ct);
-	struct nf_conntrack_expect *exp;
-	int err = 0;
-
-	if (!help)
+	/* So that one connection always fits in a dump message. */
+	if (put->n == SIPALG_DUMP_SESSIONS) {
+		put->omitted++;
 		return 0;
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		/* Removed or timed out, but not collected yet. */
-		if (nf_ct_exp_is_expired(exp))
-			continue;
-		err = sipalg_put_pinhole(msg, SIPALG_A_CONN_PINHOLE, exp);
-		if (err)
-			break;
 	}
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	return err;
-}
-
-/* Seconds left; an unconfirmed conntrack (first packet) holds it relative. */
-static u32 sipalg_ct_seconds_left(const struct nf_conn *ct)
-{
-	if (!nf_ct_is_confirmed(ct))
-		return READ_ONCE(ct->timeout) / HZ;
-	return nf_ct_expires(ct) / HZ;
-}
-
-/* The registrations and calls go in dumps only: events stay small. */
-static int sipalg_put_conn(struct sk_buff *msg, struct nf_conn *ct,
-			   bool with_sessions)
-{
-	struct nlattr *nest = nla_nest_start(msg, SIPALG_A_CONN);
-
+	nest = nla_nest_start(msg, SIPALG_A_CONN_SESSION);
 	if (!nest ||
-	    nla_put_u8(msg, SIPALG_A_CONN_FAMILY,
-		       nf_ct_l3num(ct) == NFPROTO_IPV4 ? AF_INET : AF_INET6) ||
-	    nla_put_u8(msg, SIPALG_A_CONN_PROTO, nf_ct_protonum(ct)) ||
-	    sipalg_put_ct_tuple(msg, SIPALG_A_CONN_ORIG,
-				&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple) ||
-	    sipalg_put_ct_tuple(msg, SIPALG_A_CONN_REPLY,
-				&ct->tuplehash[IP_CT_DIR_REPLY].tuple) ||
-	    nla_put_u32(msg, SIPALG_A_CONN_TIMEOUT, sipalg_ct_seconds_left(ct)) ||
-	    nla_put_u8(msg, SIPALG_A_CONN_NAT, !!(ct->status & IPS_NAT_MASK)) ||
-	    sipalg_put_pinholes(msg, ct) ||
-	    (with_sessions && sipalg_sessions_put(msg, ct)))
+	    nla_put_u8(msg, SIPALG_A_SESSION_KIND, s->kind) ||
+	    nla_put_string(msg, SIPALG_A_SESSION_ID, s->id) ||
+	    nla_put_u8(msg, SIPALG_A_SESSION_STATE, s->state) ||
+	    nla_put_u8(msg, SIPALG_A_SESSION_OUTGOING, s->outgoing) ||
+	    nla_put_u32(msg, SIPALG_A_SESSION_AGE, s->age))
+		return -EMSGSIZE;
+	if (s->kind == SIPALG_SESSION_REGISTRATION &&
+	    nla_put_u32(msg, SIPALG_A_SESSION_EXPIRES, s->expires))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	put->n++;
+	return 0;
+}
+
+static int sipalg_put_conn(struct sk_buff *msg, struct nf_conn *ct)
+{
+	struct sipalg_sessions_put put = { .msg = msg };
+	struct nlattr *nest = sipalg_put_conn_start(msg, ct);
+
+	if (!nest || sipalg_sessions_for_each(ct, sipalg_put_session, &put) ||
+	    (put.omitted &&
+	     nla_put_u32(msg, SIPALG_A_CONN_SESSIONS_OMITTED, put.omitted)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -437,69 +324,13 @@ static int sipalg_nl_conns_dump(struct sk_buff *skb,
 
 		if (!hdr)
 			break;
-		if (sipalg_put_conn(skb, snap->ct[snap->next], true)) {
+		if (sipalg_put_conn(skb, snap->ct[snap->next])) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
 	}
 	return skb->len;
-}
-
-/* ---- events ---- */
-
-/*
- * Events cost nothing unless someone listens (sipalg monitor); only then is
- * a message allocated, atomically, in the packet path.
- */
-static void sipalg_event_send(struct net *net, enum sipalg_event type,
-			      const struct nf_conn *ct, const char *reason,
-			      const unsigned char *call_id,
-			      unsigned int call_id_len,
-			      const struct nf_conntrack_expect *exp)
-{
-	struct sk_buff *msg;
-	char id[129];
-	void *hdr;
-
-	if (!genl_has_listeners(&sipalg_genl_family, net, SIPALG_MCGRP_EVENTS))
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &sipalg_genl_family, 0, SIPALG_CMD_EVENT);
-	if (!hdr || nla_put_u8(msg, SIPALG_A_EVENT_TYPE, type) ||
-	    sipalg_put_conn(msg, (struct nf_conn *)ct, false) ||
-	    (reason && nla_put_string(msg, SIPALG_A_EVENT_REASON, reason)) ||
-	    (exp && sipalg_put_pinhole(msg, SIPALG_A_EVENT_PINHOLE, exp)))
-		goto fail;
-	if (call_id_len) {
-		call_id_len = min_t(unsigned int, call_id_len, sizeof(id) - 1);
-		memcpy(id, call_id, call_id_len);
-		id[call_id_len] = '\0';
-		if (nla_put_string(msg, SIPALG_A_EVENT_CALL_ID, id))
-			goto fail;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&sipalg_genl_family, net, msg, 0,
-				SIPALG_MCGRP_EVENTS, GFP_ATOMIC);
-	return;
-fail:
-	nlmsg_free(msg);
-}
-
-void sipalg_event(struct net *net, enum sipalg_event type,
-		  const struct nf_conn *ct, const char *reason,
-		  const unsigned char *call_id, unsigned int call_id_len)
-{
-	sipalg_event_send(net, type, ct, reason, call_id, call_id_len, NULL);
-}
-
-/* Not under nf_conntrack_expect_lock: the event lists ct's pinholes. */
-void sipalg_event_pinhole(struct nf_conn *ct, enum sipalg_event type,
-			  const struct nf_conntrack_expect *exp)
-{
-	sipalg_event_send(nf_ct_net(ct), type, ct, NULL, NULL, 0, exp);
 }
 
 static const struct genl_ops sipalg_genl_ops[] = {
@@ -545,10 +376,15 @@ static struct genl_family sipalg_genl_family __ro_after_init = {
 
 int sipalg_genl_init(void)
 {
-	return genl_register_family(&sipalg_genl_family);
+	int err = genl_register_family(&sipalg_genl_family);
+
+	if (!err)
+		sipalg_events_start(&sipalg_genl_family, SIPALG_MCGRP_EVENTS);
+	return err;
 }
 
 void sipalg_genl_exit(void)
 {
+	sipalg_events_stop();
 	genl_unregister_family(&sipalg_genl_family);
 }

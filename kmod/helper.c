@@ -3,23 +3,20 @@
  * The conntrack helper "sipalg", for UDP and TCP over IPv4 and IPv6. It can
  * be attached automatically (attach.c) or by the firewall: nftables
  * ct helper objects of type "sipalg", iptables -j CT --helper sipalg.
+ *
+ * This file only holds the helper objects; what a helped packet gets done
+ * to it is the packet path's (rewrite.c), handed in at registration, so
+ * that the files below the packet path may name the helper without
+ * depending on what is above them.
  */
 #include <linux/module.h>
 #include <linux/netfilter.h>
-#include <net/netfilter/nf_conntrack.h>
-#include <net/netfilter/nf_conntrack_expect.h>
-#include <net/netfilter/nf_conntrack_helper.h>
 
-#include "sipalg.h"
+#include "helper.h"
 
 #define SIPALG_HELPER_NAME "sipalg"
 
-/*
- * Expectation classes: signalling pinholes (incoming calls to a registered
- * contact), then one media class per call slot (calls.c) for the RTP and
- * RTCP of each SDP stream, offer and answer. The limits bound what one SIP
- * connection may open.
- */
+/* The limits bound what one SIP connection may open. */
 #define SIPALG_MEDIA_POLICY {				\
 	.name = "media",				\
 	.max_expected = SIPALG_MEDIA_EXPECT_MAX,	\
@@ -35,33 +32,6 @@ sipalg_expect_policy[SIPALG_EXPECT_CLASS_MAX + 1] = {
 	},
 	[SIPALG_EXPECT_MEDIA ... SIPALG_EXPECT_CLASS_MAX] = SIPALG_MEDIA_POLICY,
 };
-
-/*
- * Called for every packet of a helped connection, after NAT, before the
- * conntrack is confirmed.
- */
-static int sipalg_help(struct sk_buff *skb, unsigned int protoff,
-		       struct nf_conn *ct, enum ip_conntrack_info ctinfo)
-{
-	struct sipalg_net *sn = sipalg_pernet(nf_ct_net(ct));
-	const struct sipalg_config *cfg = rcu_dereference(sn->config);
-
-	if (cfg->disabled)
-		return NF_ACCEPT;
-	sipalg_count(sn, SIPALG_CTR_PACKETS);
-
-	/*
-	 * Phones keep their registration alive with re-REGISTERs and
-	 * keep-alives far apart; the default UDP timeout would let the NAT
-	 * mapping expire in between and incoming calls would get lost.
-	 */
-	if (nf_ct_protonum(ct) == IPPROTO_UDP) {
-		nf_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
-		sipalg_count(sn, SIPALG_CTR_TIMEOUT_REFRESHED);
-	}
-	sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
-	return NF_ACCEPT;
-}
 
 /* One helper per (layer 3, layer 4) pair, all with the same name. */
 static struct nf_conntrack_helper sipalg_helpers[4] __read_mostly;
@@ -84,13 +54,20 @@ struct nf_conntrack_helper *sipalg_helper_for(u16 l3num, u8 protonum)
 	return &sipalg_helpers[i];
 }
 
-int sipalg_helpers_register(void)
+int sipalg_helpers_register(int (*help)(struct sk_buff *skb,
+					unsigned int protoff,
+					struct nf_conn *ct,
+					enum ip_conntrack_info ctinfo),
+			    void (*destroy)(struct nf_conn *ct))
 {
 	static const u16 l3nums[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
 	static const u8 protonums[] = { IPPROTO_UDP, IPPROTO_TCP };
 	unsigned int l3, l4;
 	int err;
 
+	BUILD_BUG_ON(SIPALG_EXPECT_CLASS_MAX >= NF_CT_MAX_EXPECT_CLASSES);
+	BUILD_BUG_ON(sizeof(struct sipalg_help_data) >
+		     sizeof_field(struct nf_conn_help, data));
 	for (l3 = 0; l3 < ARRAY_SIZE(l3nums); l3++) {
 		for (l4 = 0; l4 < ARRAY_SIZE(protonums); l4++) {
 			struct nf_conntrack_helper *h =
@@ -103,9 +80,9 @@ int sipalg_helpers_register(void)
 			nf_ct_helper_init(h, l3nums[l3], protonums[l4],
 					  SIPALG_HELPER_NAME, 0, 0, 0,
 					  sipalg_expect_policy,
-					  SIPALG_EXPECT_CLASS_MAX, sipalg_help,
+					  SIPALG_EXPECT_CLASS_MAX, help,
 					  NULL, THIS_MODULE);
-			h->destroy = sipalg_sessions_forget;
+			h->destroy = destroy;
 		}
 	}
 	err = nf_conntrack_helpers_register(sipalg_helpers,

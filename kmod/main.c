@@ -8,12 +8,14 @@
  *
  * Order matters, both ways: the sessions table and the per-netns state
  * must exist before anything can reach them (the helper runs for any
- * packet of a helped conntrack), the netlink family before the helper that
- * sends events on it, the helpers before the hooks that attach them.
- * Unloading undoes it in reverse: once the hooks are gone no new conntrack
+ * packet of a helped conntrack), the helpers before the hooks that attach
+ * them, and the control plane (the netlink family) comes last, once there
+ * is something to control; events find no family to send on until then.
+ * Unloading undoes it in reverse: the control plane goes first (events stop
+ * before the family goes), then once the hooks are gone no new conntrack
  * gets the helper, unregistering the helpers detaches them from every
  * conntrack (and waits for packets still inside them), and only then go
- * the family, the state and the table.
+ * the state and the table.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,7 +24,14 @@
 #include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 
-#include "sipalg.h"
+#include <sipalg/core.h>
+
+#include "attach.h"
+#include "config.h"
+#include "genl.h"
+#include "helper.h"
+#include "rewrite.h"
+#include "sessions.h"
 
 static int __init sipalg_init(void)
 {
@@ -42,24 +51,24 @@ static int __init sipalg_init(void)
 	err = sipalg_pernet_init();
 	if (err)
 		goto exit_sessions;
-	err = sipalg_genl_init();
-	if (err)
-		goto exit_pernet;
-	err = sipalg_helpers_register();
+	err = sipalg_helpers_register(sipalg_help, sipalg_sessions_forget);
 	if (err) {
 		pr_err("cannot register the conntrack helpers (%d)\n", err);
-		goto exit_genl;
+		goto exit_pernet;
 	}
 	err = sipalg_hooks_init();
 	if (err)
 		goto unregister_helpers;
+	err = sipalg_genl_init();
+	if (err)
+		goto exit_hooks;
 	pr_info("loaded, core %s\n", sipalg_core_version());
 	return 0;
 
+exit_hooks:
+	sipalg_hooks_exit();
 unregister_helpers:
 	sipalg_helpers_unregister();
-exit_genl:
-	sipalg_genl_exit();
 exit_pernet:
 	sipalg_pernet_exit();
 exit_sessions:
@@ -71,9 +80,9 @@ exit_rewrite:
 
 static void __exit sipalg_exit(void)
 {
+	sipalg_genl_exit();
 	sipalg_hooks_exit();
 	sipalg_helpers_unregister();
-	sipalg_genl_exit();
 	sipalg_pernet_exit();
 	sipalg_sessions_exit();
 	sipalg_rewrite_exit();

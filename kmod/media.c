@@ -1,116 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Media pinholes: conntrack expectations for the RTP and RTCP of every SDP
- * media stream, so that media can come back through a NAT or a stateful
- * firewall.
+ * Media pinholes: conntrack expectations for the RTP and RTCP of the SDP
+ * streams the core's decision lists, so that media can come back through a
+ * NAT or a stateful firewall. Which streams, of which call, and whether
+ * they replace earlier ones is the core's decision (sipalg_decide()); this
+ * file finds public ports and opens or closes the expectations.
  *
- * A pinhole only ever leads to the endpoint that sent the SDP: a stream is
- * opened only when its address is the packet's own (pre-NAT) source
- * address, and the pinhole goes to that address. SDP from the WAN side can
- * therefore never open a path to a LAN host. Behind NAT the pinhole is on
- * the sender's public address, and the expected connection is translated
- * back to the private address and port the SDP named; when that public port
- * is taken by another pinhole, another one is chosen and the SDP is
- * rewritten to it.
+ * A pinhole only ever leads to the endpoint that sent the SDP (the core
+ * lists only streams naming the packet's own pre-NAT source), so SDP from
+ * the WAN side can never open a path to a LAN host. Behind NAT the pinhole
+ * is on the sender's public address, and the expected connection is
+ * translated back to the private address and port the SDP named; when that
+ * public port is taken by another pinhole, another one is chosen and the
+ * SDP is rewritten to it.
  */
 #include <linux/netfilter.h>
 #include <linux/random.h>
 #include <net/netfilter/nf_conntrack.h>
-#include <net/netfilter/nf_conntrack_core.h>
-#include <net/netfilter/nf_conntrack_expect.h>
-#include <net/netfilter/nf_conntrack_helper.h>
 
-#include <sipalg/core.h>
-
-#include "sipalg.h"
+#include "counters.h"
+#include "expect.h"
+#include "helper.h"
+#include "media.h"
 
 /* How many public port pairs to try when the SDP's own is taken. */
 #define SIPALG_PORT_TRIES 64
-
-/*
- * Is exp a live pinhole of the class on public:pub_port, open to src
- * (NULL: anyone), leading to private:port?
- */
-static bool sipalg_expect_is(const struct nf_conntrack_expect *exp,
-			     unsigned int class, const union nf_inet_addr *src,
-			     const union nf_inet_addr *public, u16 pub_port,
-			     const union nf_inet_addr *private, u16 port)
-{
-	bool translated = exp->expectfn == sipalg_expected_to_saved;
-	const union nf_inet_addr *to;
-	__be16 to_port;
-
-	if (exp->class != class || nf_ct_exp_is_expired(exp) ||
-	    ntohs(exp->tuple.dst.u.udp.port) != pub_port ||
-	    !nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
-	    sipalg_expect_any_src(exp) != !src ||
-	    (src && !nf_inet_addr_cmp(&exp->tuple.src.u3, src)))
-		return false;
-	/* Where the pinhole leads: translated, or its own tuple. */
-	to = translated ? &exp->saved_addr : &exp->tuple.dst.u3;
-	to_port = translated ? exp->saved_proto.udp.port :
-			       exp->tuple.dst.u.udp.port;
-	return nf_inet_addr_cmp(to, private) && ntohs(to_port) == port;
-}
-
-/*
- * Are the stream's RTP and RTCP pinholes there already? Retransmitted and
- * repeated SDP then costs one look at the connection's few pinholes
- * instead of replacing them.
- */
-static bool sipalg_pair_exists(struct nf_conn *ct, unsigned int class,
-			       const union nf_inet_addr *src,
-			       const union nf_inet_addr *public,
-			       const union nf_inet_addr *private,
-			       u16 pub_rtp, u16 rtp, u16 pub_rtcp, u16 rtcp)
-{
-	struct nf_conn_help *help = nfct_help(ct);
-	struct nf_conntrack_expect *exp;
-	bool have_rtp = false, have_rtcp = false;
-
-	if (!help)
-		return false;
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		have_rtp = have_rtp ||
-			   sipalg_expect_is(exp, class, src, public, pub_rtp,
-					    private, rtp);
-		have_rtcp = have_rtcp ||
-			    sipalg_expect_is(exp, class, src, public, pub_rtcp,
-					     private, rtcp);
-		if (have_rtp && have_rtcp)
-			break;
-	}
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	return have_rtp && have_rtcp;
-}
-
-/*
- * The public port of ct's live pinhole leading to private:port, or 0: a
- * retransmitted or repeated SDP must get the same public port as before.
- */
-static u16 sipalg_media_known_port(struct nf_conn *ct, unsigned int class,
-				   const union nf_inet_addr *private, u16 port)
-{
-	struct nf_conn_help *help = nfct_help(ct);
-	struct nf_conntrack_expect *exp;
-	u16 found = 0;
-
-	if (!help)
-		return 0;
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (exp->class == class && !nf_ct_exp_is_expired(exp) &&
-		    exp->expectfn == sipalg_expected_to_saved &&
-		    nf_inet_addr_cmp(&exp->saved_addr, private) &&
-		    ntohs(exp->saved_proto.udp.port) == port) {
-			found = ntohs(exp->tuple.dst.u.udp.port);
-			break;
-		}
-	}
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	return found;
-}
 
 /*
  * RTP and RTCP pinholes for one stream on public ports (rtp, rtp + gap).
@@ -135,8 +49,8 @@ static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 	u16 pub_rtcp = pub_rtp + (rtcp - rtp);
 	int err;
 
-	if (sipalg_pair_exists(ct, class, src, public, private, pub_rtp, rtp,
-			       pub_rtcp, rtcp))
+	if (sipalg_expect_pair_exists(ct, class, src, public, private, pub_rtp,
+				      rtp, pub_rtcp, rtcp))
 		return 1;
 	err = sipalg_expect_open(ct, &p);
 	if (err)
@@ -149,99 +63,144 @@ static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 	return err;
 }
 
-void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-		       const unsigned char *buf, const struct sipalg_msg *msg,
-		       const struct sipalg_config *cfg,
-		       struct sipalg_media_override *ov, struct sipalg_net *sn)
+/* A stream's pinholes on the first free public pair; its RTP port or 0. */
+static u16 sipalg_stream_open(struct nf_conn *ct, unsigned int class,
+			      const union nf_inet_addr *src,
+			      const union nf_inet_addr *public,
+			      const union nf_inet_addr *private, bool nat,
+			      const struct sipalg_stream_pinhole *s,
+			      bool *created)
 {
-	unsigned int class = sipalg_call_class(ct, buf + msg->call_id.off,
-					       msg->call_id.len, true);
-	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
+	u16 gap = s->rtcp_port - s->rtp_port; /* kept between the public ports */
+	unsigned int try;
+	u16 pub = 0;
+	int err;
+
+	/*
+	 * The port this stream already has, else the SDP's own, so that
+	 * nothing needs rewriting; then other pairs when NAT lets us choose.
+	 */
+	if (nat)
+		pub = sipalg_expect_public_port(ct, class, private,
+						s->rtp_port);
+	if (!pub)
+		pub = s->rtp_port;
+	for (try = 0; try < (nat ? SIPALG_PORT_TRIES : 1); try++) {
+		err = sipalg_expect_pair(ct, class, src, public, private, pub,
+					 s->rtp_port, s->rtcp_port);
+		if (err >= 0) {
+			*created = err == 0;
+			return pub;
+		}
+		if (err != -EBUSY && err != -EALREADY)
+			return 0;
+		/*
+		 * Taken: go on from a random pair (keeping the port's parity),
+		 * so that many phones offering the same port do not all walk
+		 * the same crowded range.
+		 */
+		if (try == 0)
+			pub = 1024 + 2 * get_random_u32_below(32000) +
+			      (s->rtp_port & 1);
+		else
+			pub += 2;
+		if (pub < 1024 || (u16)(pub + gap) < 1024)
+			pub = 1024 + (pub & 1);
+	}
+	return 0;
+}
+
+void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
+		       const struct sipalg_msg *msg,
+		       const struct sipalg_decision *dec,
+		       const struct sipalg_config *cfg,
+		       struct sipalg_media_override *ov,
+		       struct sipalg_media_opened *opened,
+		       struct sipalg_net *sn)
+{
+	unsigned int class = sipalg_media_class(dec->slot);
 	const struct nf_conntrack_tuple *sent = &ct->tuplehash[dir].tuple;
 	const struct nf_conntrack_tuple *reply = &ct->tuplehash[!dir].tuple;
 	/* The sender as seen from the other side: its public address. */
 	const union nf_inet_addr *public = &reply->dst.u3;
 	const union nf_inet_addr *private = &sent->src.u3;
 	/* Without direct media, only the signalling peer may send media. */
-	const union nf_inet_addr *src = cfg->direct_media ? NULL : &reply->src.u3;
+	const union nf_inet_addr *src = cfg->direct_media ? NULL :
+							    &reply->src.u3;
 	bool nat = !nf_inet_addr_cmp(public, private);
-	u16 l3num = nf_ct_l3num(ct);
-	unsigned int i, try;
+	unsigned int i;
 
-	for (i = 0; i < msg->n_media; i++) {
-		const struct sipalg_media *m = &msg->media[i];
-		u16 rtcp, gap, pub;
-		int err = -EBUSY;
+	memset(ov, 0, SIPALG_MAX_MEDIA * sizeof(*ov));
+	sipalg_count_add(sn, SIPALG_CTR_MEDIA_NOT_SENDER, dec->n_not_sender);
+	sipalg_count_add(sn, SIPALG_CTR_EXPECT_FAILED, dec->n_bad_rtcp);
+	for (i = 0; i < dec->n_streams; i++) {
+		const struct sipalg_stream_pinhole *s = &dec->streams[i];
+		const struct sipalg_media *m = &msg->media[s->media];
+		bool created = false;
+		u16 pub;
 
-		ov[i].rtp_port = 0;
-		ov[i].rtcp_port = 0;
-		if (!m->port || m->proto == SIPALG_PROTO_TCP)
-			continue;	/* rejected stream, or not UDP media */
-		if (!sipalg_addr_equals(&m->addr, private, l3num)) {
-			/* Hold (0.0.0.0), or an address not the sender's. */
-			sipalg_count(sn, SIPALG_CTR_MEDIA_NOT_SENDER);
-			continue;
-		}
-		rtcp = (m->flags & SIPALG_MEDIAF_RTCP) ? m->rtcp_port :
-							 m->port + 1;
-		if (rtcp == m->port || rtcp == 0) {
+		pub = sipalg_stream_open(ct, class, src, public, private, nat,
+					 s, &created);
+		if (!pub) {
 			sipalg_count(sn, SIPALG_CTR_EXPECT_FAILED);
 			continue;
 		}
-		gap = rtcp - m->port;	/* kept between the public ports too */
-
-		/*
-		 * The port this stream already has, else the SDP's own, so
-		 * that nothing needs rewriting; then other pairs when NAT
-		 * lets us choose.
-		 */
-		pub = nat ? sipalg_media_known_port(ct, class, private,
-						    m->port) : 0;
-		if (!pub)
-			pub = m->port;
-		for (try = 0; try < (nat ? SIPALG_PORT_TRIES : 1); try++) {
-			err = sipalg_expect_pair(ct, class, src, public,
-						 private, pub, m->port, rtcp);
-			if (err != -EBUSY && err != -EALREADY)
-				break;
-			err = -EBUSY;
-			/*
-			 * Taken: go on from a random pair (keeping the port's
-			 * parity), so that many phones offering the same
-			 * port do not all walk the same crowded range.
-			 */
-			if (try == 0)
-				pub = 1024 + 2 * get_random_u32_below(32000) +
-				      (m->port & 1);
-			else
-				pub += 2;
-			if (pub < 1024 || (u16)(pub + gap) < 1024)
-				pub = 1024 + (pub & 1);
-		}
-		if (err < 0) {
-			sipalg_count(sn, SIPALG_CTR_EXPECT_FAILED);
-			continue;
-		}
-		if (err == 0)
+		if (created) {
 			sipalg_count_add(sn, SIPALG_CTR_EXPECT_CREATED, 2);
-		if (pub != m->port) {
-			ov[i].rtp_port = pub;
+			opened->port[opened->n++] = pub;
+			opened->port[opened->n++] = pub + (s->rtcp_port -
+							   s->rtp_port);
+		}
+		if (pub != s->rtp_port) {
+			ov[s->media].rtp_port = pub;
 			if (m->flags & SIPALG_MEDIAF_RTCP)
-				ov[i].rtcp_port = pub + gap;
+				ov[s->media].rtcp_port = pub + (s->rtcp_port -
+								s->rtp_port);
 		}
 	}
 }
 
-/* The call of msg ended: close its media pinholes, and only its own. */
-void sipalg_media_close(struct nf_conn *ct, const unsigned char *buf,
-			const struct sipalg_msg *msg, struct sipalg_net *sn)
+/*
+ * The message that opened them passes unmodified: its SDP still names the
+ * private address, so its pinholes would only mislead.
+ */
+void sipalg_media_undo(struct nf_conn *ct, enum ip_conntrack_dir dir,
+		       const struct sipalg_decision *dec,
+		       const struct sipalg_media_opened *opened,
+		       struct sipalg_net *sn)
 {
-	unsigned int class = sipalg_call_class(ct, buf + msg->call_id.off,
-					       msg->call_id.len, false);
+	const union nf_inet_addr *public = &ct->tuplehash[!dir].tuple.dst.u3;
+	unsigned int i, n = 0;
 
-	if (!class)
-		return;		/* no pinholes of this call */
+	for (i = 0; i < opened->n; i++)
+		n += sipalg_expect_remove(ct, sipalg_media_class(dec->slot),
+					  public, opened->port[i]);
+	sipalg_count_add(sn, SIPALG_CTR_EXPECT_REMOVED, n);
+}
+
+/* An answer: the sender's other pinholes of the call are superseded. */
+void sipalg_media_replace(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			  const struct sipalg_decision *dec,
+			  struct sipalg_net *sn)
+{
+	const union nf_inet_addr *private = &ct->tuplehash[dir].tuple.src.u3;
+	u16 keep[2 * SIPALG_MAX_MEDIA];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < dec->n_streams; i++) {
+		keep[n++] = dec->streams[i].rtp_port;
+		keep[n++] = dec->streams[i].rtcp_port;
+	}
 	sipalg_count_add(sn, SIPALG_CTR_EXPECT_REMOVED,
-			 sipalg_expect_remove(ct, class, NULL, 0));
-	sipalg_call_forget(ct, class);
+			 sipalg_expect_remove_others(ct,
+						     sipalg_media_class(dec->slot),
+						     private, keep, n));
+}
+
+/* The call is over: close its media pinholes, and only its own. */
+void sipalg_media_close(struct nf_conn *ct, int slot, struct sipalg_net *sn)
+{
+	sipalg_count_add(sn, SIPALG_CTR_EXPECT_REMOVED,
+			 sipalg_expect_remove(ct, sipalg_media_class(slot),
+					      NULL, 0));
 }

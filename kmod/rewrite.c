@@ -4,6 +4,12 @@
  * and apply its edit plan to the skb in place, in one pass, with one
  * checksum update and (TCP) one sequence adjustment per packet.
  *
+ * What a message means (calls, pinholes, registrations, what to show) is
+ * the core's decision (sipalg_decide()); this file carries it out in order:
+ * pinholes first (the rewrite needs their public ports), then the rewrite,
+ * and if the message cannot be rewritten the pinholes it opened close
+ * again, since its SDP still names the private address.
+ *
  * Whatever the core does not fully understand passes unmodified and is
  * counted by reason; nothing here ever drops a packet.
  */
@@ -22,8 +28,17 @@
 #include <net/ip6_checksum.h>
 
 #include <sipalg/core.h>
+#include <sipalg/decide.h>
 
-#include "sipalg.h"
+#include "config.h"
+#include "counters.h"
+#include "events.h"
+#include "helper.h"
+#include "media.h"
+#include "register.h"
+#include "rewrite.h"
+#include "sessions.h"
+#include "xlat.h"
 
 /*
  * The core's parse result and plan are a few KiB: too big for the stack,
@@ -33,6 +48,9 @@ struct sipalg_scratch {
 	struct sipalg_msg msg;
 	struct sipalg_plan plan;
 	struct sipalg_xlat xlat;
+	struct sipalg_view view;
+	struct sipalg_decision dec;
+	struct sipalg_media_opened opened;
 	struct sipalg_media_override ov[SIPALG_MAX_MEDIA];
 };
 
@@ -206,65 +224,100 @@ static void sipalg_fix_headers(struct sk_buff *skb, unsigned int protoff,
 	}
 }
 
-/*
- * What a message means for the media pinholes: a call ending (BYE, CANCEL,
- * a final failure to an INVITE) closes them; SDP opens them for its sender.
- * Returns how many media port overrides the plan gets. Also tells a
- * listening monitor what happened.
- */
-static unsigned int sipalg_track(struct nf_conn *ct,
-				 enum ip_conntrack_info ctinfo,
-				 const unsigned char *buf,
-				 const struct sipalg_msg *msg,
-				 const struct sipalg_config *cfg,
-				 struct sipalg_media_override *ov,
-				 struct sipalg_net *sn)
-{
-	const unsigned char *call_id = buf + msg->call_id.off;
-	struct net *net = nf_ct_net(ct);
-	bool request = msg->kind == SIPALG_KIND_REQUEST;
-	bool call_ends;
-
-	sipalg_sessions_track(ct, ctinfo, buf, msg, sn);
-	if (request && msg->method == SIPALG_M_REGISTER) {
-		sipalg_register_track(ct, ctinfo, msg, sn);
-		sipalg_event(net, SIPALG_EVENT_REGISTER, ct, NULL, call_id,
-			     msg->call_id.len);
-	}
-	if (request)
-		call_ends = msg->method == SIPALG_M_BYE ||
-			    msg->method == SIPALG_M_CANCEL;
-	else
-		call_ends = msg->status >= 300 &&
-			    msg->cseq_method == SIPALG_M_INVITE;
-	if (call_ends) {
-		sipalg_media_close(ct, buf, msg, sn);
-		sipalg_event(net, SIPALG_EVENT_CALL_END, ct, NULL, call_id,
-			     msg->call_id.len);
-		return 0;
-	}
-	if (!(msg->flags & SIPALG_MSGF_SDP))
-		return 0;
-	sipalg_media_open(ct, ctinfo, buf, msg, cfg, ov, sn);
-	if (msg->cseq_method == SIPALG_M_INVITE)
-		sipalg_event(net, SIPALG_EVENT_CALL_SETUP, ct, NULL, call_id,
-			     msg->call_id.len);
-	return msg->n_media;
-}
-
 /* A message that passes unmodified: count it, tell a monitor. */
 static void sipalg_pass(struct nf_conn *ct, struct sipalg_net *sn,
 			int reason)
 {
 	sipalg_count_pass(sn, reason);
-	sipalg_event(nf_ct_net(ct), SIPALG_EVENT_MALFORMED, ct,
+	sipalg_event(ct, SIPALG_EVENT_MALFORMED,
 		     sipalg_pass_reason_name(reason), NULL, 0);
 }
 
-void sipalg_process(struct sk_buff *skb, unsigned int protoff,
-		    struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-		    const struct sipalg_config *cfg, struct sipalg_net *sn)
+/* The core's decision about a message, under the connection's lock. */
+static void sipalg_decide_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			      const unsigned char *buf,
+			      struct sipalg_scratch *s)
 {
+	struct sipalg_help_data *data = nfct_help_data(ct);
+
+	sipalg_view_for(&s->view, ct, dir);
+	if (!data) {
+		memset(&s->dec, 0, sizeof(s->dec));
+		s->dec.slot = -1;
+		return;
+	}
+	spin_lock(&ct->lock);
+	sipalg_decide(buf, &s->msg, &s->view, &data->dialogs, &s->dec);
+	spin_unlock(&ct->lock);
+}
+
+/*
+ * What the decision asks before the rewrite: close an ended call's
+ * pinholes, open the message's own, show the session, tell a monitor (all
+ * that reads the message, while its offsets are still the parsed ones).
+ * Returns how many media port overrides the plan gets.
+ */
+static unsigned int sipalg_act_before(struct nf_conn *ct,
+				      enum ip_conntrack_dir dir,
+				      const unsigned char *buf,
+				      struct sipalg_scratch *s,
+				      const struct sipalg_config *cfg,
+				      struct sipalg_net *sn)
+{
+	const struct sipalg_decision *dec = &s->dec;
+	unsigned int n_ov = 0;
+
+	/* The core's meanings are the uapi's events. */
+	BUILD_BUG_ON((int)SIPALG_MEANS_REGISTER != (int)SIPALG_EVENT_REGISTER ||
+		     (int)SIPALG_MEANS_CALL_SETUP !=
+		     (int)SIPALG_EVENT_CALL_SETUP ||
+		     (int)SIPALG_MEANS_CALL_END != (int)SIPALG_EVENT_CALL_END);
+
+	s->opened.n = 0;
+	if (dec->actions & SIPALG_DO_CLOSE_CALL)
+		sipalg_media_close(ct, dec->slot, sn);
+	if (dec->actions & SIPALG_DO_OPEN_MEDIA) {
+		sipalg_media_open(ct, dir, &s->msg, dec, cfg, s->ov,
+				  &s->opened, sn);
+		n_ov = s->msg.n_media;
+	}
+	sipalg_sessions_update(ct, dir, buf, dec, sn);
+	if (dec->actions & SIPALG_DO_SLOT_REUSED)
+		sipalg_count(sn, SIPALG_CTR_CALL_SLOTS_REUSED);
+	if (dec->event)
+		sipalg_event(ct, dec->event, NULL, buf + s->msg.call_id.off,
+			     s->msg.call_id.len);
+	return n_ov;
+}
+
+/*
+ * And after it: an answer replaces its sender's earlier pinholes, but only
+ * once the message goes out as its SDP says; one that passes unmodified
+ * takes back what it opened. Registrations follow the registrar's word,
+ * rewritten or not.
+ */
+static void sipalg_act_after(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			     struct sipalg_scratch *s, bool passed,
+			     struct sipalg_net *sn)
+{
+	const struct sipalg_decision *dec = &s->dec;
+
+	if (dec->actions & SIPALG_DO_OPEN_MEDIA) {
+		if (passed)
+			sipalg_media_undo(ct, dir, dec, &s->opened, sn);
+		else if (dec->actions & SIPALG_DO_REPLACE_MEDIA)
+			sipalg_media_replace(ct, dir, dec, sn);
+	}
+	if (dec->n_regs)
+		sipalg_register_apply(ct, dir, &s->msg, dec, sn);
+}
+
+static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
+			   struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			   const struct sipalg_config *cfg,
+			   struct sipalg_net *sn)
+{
+	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	u8 protonum = nf_ct_protonum(ct);
 	int transport = protonum == IPPROTO_TCP ? SIPALG_TCP : SIPALG_UDP;
 	unsigned int dataoff, off, old_l4_len, n_ov, max_len, edits = 0;
@@ -283,7 +336,7 @@ void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	local_bh_disable();
 	s = this_cpu_ptr(sipalg_scratch);
 	nat = (ct->status & IPS_NAT_MASK) &&
-	      sipalg_xlat_for(&s->xlat, ct, CTINFO2DIR(ctinfo));
+	      sipalg_xlat_for(&s->xlat, ct, dir);
 	if (nat ? skb_ensure_writable(skb, skb->len) :
 		  !pskb_may_pull(skb, skb->len)) {
 		sipalg_pass(ct, sn, SIPALG_PASS_NOMEM);
@@ -297,7 +350,7 @@ void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	for (off = dataoff; off < skb->len;) {
 		const unsigned char *msg = skb->data + off;
 		unsigned int avail = skb->len - off, msg_len = avail;
-		int reason, err;
+		int reason;
 
 		if (transport == SIPALG_TCP) {
 			switch (sipalg_frame(msg, avail, &msg_len, &reason)) {
@@ -324,34 +377,35 @@ void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			continue;
 		}
 		sipalg_count(sn, SIPALG_CTR_MESSAGES);
-		n_ov = sipalg_track(ct, ctinfo, msg, &s->msg, cfg, s->ov, sn);
+		sipalg_decide_for(ct, dir, msg, s);
+		n_ov = sipalg_act_before(ct, dir, msg, s, cfg, sn);
 
 		if (!nat) {
+			sipalg_act_after(ct, dir, s, false, sn);
 			off += msg_len;
 			continue;
 		}
 		reason = sipalg_make_plan(msg, &s->msg, &s->xlat, s->ov, n_ov,
 					  &s->plan);
+		if (reason == SIPALG_OK && !s->plan.n_edits) {
+			sipalg_count(sn, SIPALG_CTR_UNCHANGED);
+		} else if (reason == SIPALG_OK) {
+			/* Only seqadj keeps a TCP stream whole when lengths change. */
+			if (transport == SIPALG_TCP && !nfct_seqadj(ct) &&
+			    s->plan.new_len != s->plan.old_len)
+				reason = SIPALG_PASS_NO_SEQADJ;
+			else
+				reason = -sipalg_apply_to_skb(skb, off,
+							      &s->plan,
+							      max_len);
+		}
+		sipalg_act_after(ct, dir, s, reason != SIPALG_OK, sn);
 		if (reason != SIPALG_OK) {
 			sipalg_pass(ct, sn, reason);
 			off += msg_len;
 			continue;
 		}
 		if (!s->plan.n_edits) {
-			sipalg_count(sn, SIPALG_CTR_UNCHANGED);
-			off += msg_len;
-			continue;
-		}
-		/* Only seqadj keeps a TCP stream whole when lengths change. */
-		if (transport == SIPALG_TCP && !nfct_seqadj(ct) &&
-		    s->plan.new_len != s->plan.old_len) {
-			sipalg_pass(ct, sn, SIPALG_PASS_NO_SEQADJ);
-			off += msg_len;
-			continue;
-		}
-		err = sipalg_apply_to_skb(skb, off, &s->plan, max_len);
-		if (err) {
-			sipalg_pass(ct, sn, -err);
 			off += msg_len;
 			continue;
 		}
@@ -373,4 +427,31 @@ done:
 	}
 out:
 	local_bh_enable();
+}
+
+/*
+ * The helper's callback: every packet of a helped connection, after NAT,
+ * before the conntrack is confirmed.
+ */
+int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
+		enum ip_conntrack_info ctinfo)
+{
+	struct sipalg_net *sn = sipalg_pernet(nf_ct_net(ct));
+	const struct sipalg_config *cfg = rcu_dereference(sn->config);
+
+	if (cfg->disabled)
+		return NF_ACCEPT;
+	sipalg_count(sn, SIPALG_CTR_PACKETS);
+
+	/*
+	 * Phones keep their registration alive with re-REGISTERs and
+	 * keep-alives far apart; the default UDP timeout would let the NAT
+	 * mapping expire in between and incoming calls would get lost.
+	 */
+	if (nf_ct_protonum(ct) == IPPROTO_UDP) {
+		nf_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
+		sipalg_count(sn, SIPALG_CTR_TIMEOUT_REFRESHED);
+	}
+	sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
+	return NF_ACCEPT;
 }

@@ -8,14 +8,13 @@
  * after destination NAT. So inside the SIP message, the sender's own address
  * becomes reply.dst and the address it wrote for its peer becomes reply.src.
  */
+#include <linux/jiffies.h>
 #include <net/netfilter/nf_conntrack.h>
 
-#include <sipalg/core.h>
+#include "xlat.h"
 
-#include "sipalg.h"
-
-static void sipalg_addr_from(struct sipalg_addr *out,
-			     const union nf_inet_addr *in, u16 l3num)
+void sipalg_addr_from(struct sipalg_addr *out, const union nf_inet_addr *in,
+		      u16 l3num)
 {
 	memset(out, 0, sizeof(*out));
 	if (l3num == NFPROTO_IPV4) {
@@ -88,4 +87,46 @@ bool sipalg_xlat_for(struct sipalg_xlat *xlat, const struct nf_conn *ct,
 		       &reply->src.u3, reply->src.u.all);
 	sipalg_map_address_only(xlat);
 	return (xlat->map[0].flags | xlat->map[1].flags) & SIPALG_MAP_ACTIVE;
+}
+
+bool sipalg_addr_equals(const struct sipalg_addr *a,
+			const union nf_inet_addr *u, u16 l3num)
+{
+	if (l3num == NFPROTO_IPV4)
+		return a->family == 4 && !memcmp(a->a, &u->ip, 4);
+	return a->family == 6 && !memcmp(a->a, u->ip6, 16);
+}
+
+/*
+ * The inside of a connection is its translated side: the original sender
+ * under source NAT (a phone calling out), the reply's sender when only the
+ * destination is translated (a connection let in by a pinhole, a PBX
+ * behind DNAT); without NAT, the side that began it.
+ */
+bool sipalg_from_inside(const struct nf_conn *ct, enum ip_conntrack_dir dir)
+{
+	bool inside_replies = (ct->status & IPS_DST_NAT) &&
+			      !(ct->status & IPS_SRC_NAT);
+
+	return dir == (inside_replies ? IP_CT_DIR_REPLY : IP_CT_DIR_ORIGINAL);
+}
+
+void sipalg_view_for(struct sipalg_view *view, const struct nf_conn *ct,
+		     enum ip_conntrack_dir dir)
+{
+	const struct nf_conntrack_tuple *sent = &ct->tuplehash[dir].tuple;
+	const struct nf_conntrack_tuple *reply = &ct->tuplehash[!dir].tuple;
+	u16 l3num = nf_ct_l3num(ct);
+
+	memset(view, 0, sizeof(*view));
+	view->from_inside = sipalg_from_inside(ct, dir);
+	view->now = (u32)jiffies;
+	sipalg_addr_from(&view->sender, &sent->src.u3, l3num);
+	sipalg_addr_from(&view->sender_public, &reply->dst.u3, l3num);
+	view->sender_port = ntohs(sent->src.u.all);
+	view->sender_public_port = ntohs(reply->dst.u.all);
+	sipalg_addr_from(&view->receiver, &sent->dst.u3, l3num);
+	sipalg_addr_from(&view->receiver_real, &reply->src.u3, l3num);
+	view->receiver_port = ntohs(sent->dst.u.all);
+	view->receiver_real_port = ntohs(reply->src.u.all);
 }

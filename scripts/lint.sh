@@ -21,7 +21,7 @@ if ! "$tool/scripts/checkpatch.pl" --no-tree --quiet --strict --show-types \
 	status=1
 fi
 
-cxx=$(git ls-files '*.cpp' '*.hpp' include/sipalg/core.h | grep -v '^tests/corpus/')
+cxx=$(git ls-files '*.cpp' '*.hpp' include/sipalg/core.h include/sipalg/decide.h | grep -v '^tests/corpus/')
 if [ -n "$cxx" ] && ! clang-format --dry-run --Werror $cxx; then
 	echo "lint: run clang-format -i on the files above" >&2
 	status=1

@@ -61,8 +61,8 @@
 extern "C" {
 #endif
 
-#define SIPALG_CALL_SLOTS 3  /* calls per connection with pinholes of their own */
-#define SIPALG_MAX_REG_ACTIONS 4 /* registration pinholes changed per message */
+#define SIPALG_CALL_SLOTS 3          /* calls per connection with pinholes of their own */
+#define SIPALG_MAX_REG_ACTIONS 4     /* registration pinholes changed per message */
 #define SIPALG_DEFAULT_EXPIRES 3600u /* RFC 3261 10.2.1.1 */
 
 /* A call's state (the values of uapi.h's enum sipalg_session_state). */
@@ -133,9 +133,9 @@ struct sipalg_stream_pinhole {
 };
 
 enum sipalg_reg_op {
-    SIPALG_REG_OPEN = 1,   /* open or refresh: port, public_port, seconds */
-    SIPALG_REG_REMOVE,     /* the one on public_port */
-    SIPALG_REG_REMOVE_ALL  /* every registration pinhole of the connection */
+    SIPALG_REG_OPEN = 1,  /* open or refresh: port, public_port, seconds */
+    SIPALG_REG_REMOVE,    /* the one on public_port */
+    SIPALG_REG_REMOVE_ALL /* every registration pinhole of the connection */
 };
 
 /*
@@ -153,10 +153,10 @@ struct sipalg_reg_action {
 };
 
 struct sipalg_decision {
-    unsigned int actions;  /* SIPALG_DO_* */
-    signed char slot;      /* the call's slot, -1: none */
-    unsigned char event;   /* enum sipalg_meaning */
-    unsigned char session; /* enum sipalg_session_op */
+    unsigned int actions;         /* SIPALG_DO_* */
+    signed char slot;             /* the call's slot, -1: none */
+    unsigned char event;          /* enum sipalg_meaning */
+    unsigned char session;        /* enum sipalg_session_op */
     unsigned char call_state;     /* SIPALG_SESS_CALL: enum sipalg_call_state */
     unsigned char session_create; /* the message may begin the session shown */
     unsigned char n_streams;

@@ -97,6 +97,25 @@ def header(msg, name, compact=None):
             yield key.strip(), value.strip()
 
 
+def registered_bindings(text):
+    """The REGISTER's Contacts with the expires= a registrar grants them."""
+    expires = next((v for _, v in header(text, "expires")), "3600")
+    for key, value in header(text, "contact", "m"):
+        if value == "*":
+            continue
+        for binding in value.split(","):
+            binding = binding.strip()
+            params = binding.split(">", 1)
+            own = re.search(r";\s*expires\s*=\s*(\d+)", params[-1], re.I)
+            seconds = int(own.group(1)) if own else int(expires)
+            if seconds == 0:
+                continue
+            if own:
+                binding = binding[:binding.rfind(">") + 1] + re.sub(
+                    r";\s*expires\s*=\s*\d+", "", params[-1], flags=re.I)
+            yield key, f"{binding};expires={seconds}"
+
+
 def make_reply(request, answer_sdp, values, challenge=False):
     text = request.decode(errors="replace")
     method = text.split(" ", 1)[0]
@@ -113,6 +132,11 @@ def make_reply(request, answer_sdp, values, challenge=False):
     if unauthorized:
         lines.append('WWW-Authenticate: Digest realm="sipalg.test", '
                      'nonce="5f1e8a2b9c", algorithm=MD5, qop="auth"')
+    elif method == "REGISTER":
+        # A registrar lists the bindings it now holds, each with the time
+        # it granted (RFC 3261 10.3 step 8); none once they are removed.
+        for _, value in registered_bindings(text):
+            lines.append(f"Contact: {value}")
     else:
         lines.append(f"Contact: <sip:server@{values.get('server', '203.0.113.10')}>")
     body = ""

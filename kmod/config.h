@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per network namespace state: the configuration and the counters.
+ */
+#ifndef SIPALG_CONFIG_H
+#define SIPALG_CONFIG_H
+
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+#include <net/net_namespace.h>
+
+#include <sipalg/uapi.h>
+
+/*
+ * One network namespace's configuration. Readers in the packet path use
+ * it under RCU; a change publishes a whole new copy, so a reader never
+ * sees a half-applied configuration.
+ */
+struct sipalg_config {
+	u16 ports[SIPALG_MAX_PORTS];	/* host order, distinct, non-zero */
+	unsigned int nports;
+	unsigned int sip_timeout;	/* seconds */
+	u8 direct_media;		/* 0 or 1 */
+	u8 disabled;			/* 0 or 1 */
+	struct rcu_head rcu;
+};
+
+struct sipalg_counters;
+
+struct sipalg_net {
+	struct sipalg_config __rcu *config;
+	struct sipalg_counters __percpu *counters;
+};
+
+struct sipalg_net *sipalg_pernet(const struct net *net);
+
+/* Serialises configuration changes; readers use RCU. */
+extern struct mutex sipalg_config_mutex;
+
+/*
+ * The one check of a whole configuration, for the module parameters and
+ * for netlink alike. 0, or -EINVAL/-ERANGE with *attr set to the
+ * SIPALG_A_* attribute at fault and *why to a message naming the value's
+ * allowed range (a static string, as netlink's extack needs).
+ */
+int sipalg_config_validate(const struct sipalg_config *cfg, int *attr,
+			   const char **why);
+
+int sipalg_pernet_init(void);
+void sipalg_pernet_exit(void);
+
+#endif /* SIPALG_CONFIG_H */

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The counters' names and their sums; counting itself is inline
+ * (counters.h), on the packet path.
+ */
+#include <linux/cpumask.h>
+#include <linux/string.h>
+
+#include "counters.h"
+
+static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
+	[SIPALG_CTR_ATTACHED] = "attached",
+	[SIPALG_CTR_ATTACH_FAILED] = "attach_failed",
+	[SIPALG_CTR_PACKETS] = "packets",
+	[SIPALG_CTR_TIMEOUT_REFRESHED] = "timeout_refreshed",
+	[SIPALG_CTR_MESSAGES] = "messages",
+	[SIPALG_CTR_REWRITTEN] = "rewritten",
+	[SIPALG_CTR_UNCHANGED] = "unchanged",
+	[SIPALG_CTR_EDITS] = "edits",
+	[SIPALG_CTR_BYTES_GROWN] = "bytes_grown",
+	[SIPALG_CTR_BYTES_SHRUNK] = "bytes_shrunk",
+	[SIPALG_CTR_EXPECT_CREATED] = "pinholes_opened",
+	[SIPALG_CTR_EXPECT_REMOVED] = "pinholes_closed",
+	[SIPALG_CTR_EXPECT_FAILED] = "pinholes_failed",
+	[SIPALG_CTR_MEDIA_NOT_SENDER] = "media_not_sender",
+	[SIPALG_CTR_REGISTRATIONS] = "registration_pinholes",
+	[SIPALG_CTR_SESSIONS_EVICTED] = "sessions_evicted",
+	[SIPALG_CTR_CALL_SLOTS_REUSED] = "call_slots_reused",
+};
+
+static const char *const sipalg_shim_reason_names[] = {
+	[SIPALG_PASS_NOMEM - SIPALG_R_COUNT] = "nomem",
+	[SIPALG_PASS_TCP_SPLIT - SIPALG_R_COUNT] = "tcp_split",
+	[SIPALG_PASS_TOO_BIG - SIPALG_R_COUNT] = "too_big",
+	[SIPALG_PASS_NO_SEQADJ - SIPALG_R_COUNT] = "no_seqadj",
+};
+
+const char *sipalg_counter_name(enum sipalg_counter c)
+{
+	return c < SIPALG_CTR_MAX ? sipalg_counter_names[c] : "unknown";
+}
+
+const char *sipalg_pass_reason_name(int reason)
+{
+	if (reason >= SIPALG_R_COUNT && reason < SIPALG_PASS_MAX)
+		return sipalg_shim_reason_names[reason - SIPALG_R_COUNT];
+	return sipalg_reason_name(reason);
+}
+
+void sipalg_counters_sum(struct sipalg_net *sn, struct sipalg_counters *sum)
+{
+	unsigned int i;
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct sipalg_counters *c = per_cpu_ptr(sn->counters, cpu);
+
+		for (i = 0; i < SIPALG_CTR_MAX; i++)
+			sum->value[i] += READ_ONCE(c->value[i]);
+		for (i = 0; i < SIPALG_PASS_MAX; i++)
+			sum->passed[i] += READ_ONCE(c->passed[i]);
+	}
+}
+
+/* Increments racing with this may survive it; that is fine. */
+void sipalg_counters_reset(struct sipalg_net *sn)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(sn->counters, cpu), 0,
+		       sizeof(struct sipalg_counters));
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-CPU counters of one network namespace, summed when read, and the
+ * reasons a message passes unmodified.
+ */
+#ifndef SIPALG_COUNTERS_H
+#define SIPALG_COUNTERS_H
+
+#include <linux/percpu.h>
+#include <linux/types.h>
+
+#include <sipalg/core.h>
+
+#include "config.h"
+
+enum sipalg_counter {
+	SIPALG_CTR_ATTACHED,		/* conntracks given the helper */
+	SIPALG_CTR_ATTACH_FAILED,	/* ... that could not get it (memory) */
+	SIPALG_CTR_PACKETS,		/* packets seen by the helper */
+	SIPALG_CTR_TIMEOUT_REFRESHED,	/* UDP signalling timeouts set */
+	SIPALG_CTR_MESSAGES,		/* SIP messages understood */
+	SIPALG_CTR_REWRITTEN,		/* ... and rewritten */
+	SIPALG_CTR_UNCHANGED,		/* ... under NAT with nothing to rewrite */
+	SIPALG_CTR_EDITS,		/* edits applied */
+	SIPALG_CTR_BYTES_GROWN,
+	SIPALG_CTR_BYTES_SHRUNK,
+	SIPALG_CTR_EXPECT_CREATED,	/* media pinholes opened */
+	SIPALG_CTR_EXPECT_REMOVED,	/* ... closed by a call's end or a new answer */
+	SIPALG_CTR_EXPECT_FAILED,	/* ... that could not be opened */
+	SIPALG_CTR_MEDIA_NOT_SENDER,	/* SDP streams naming another address */
+	SIPALG_CTR_REGISTRATIONS,	/* registration pinholes opened/renewed */
+	SIPALG_CTR_SESSIONS_EVICTED,	/* sessions table full: oldest reused */
+	SIPALG_CTR_CALL_SLOTS_REUSED,	/* a call took another's pinhole class */
+	SIPALG_CTR_MAX
+};
+
+/*
+ * Why a message passed unmodified: the core's reasons (enum sipalg_reason,
+ * SIPALG_OK unused) followed by the shim's own.
+ */
+enum sipalg_pass_reason {
+	SIPALG_PASS_NOMEM = SIPALG_R_COUNT,	/* skb could not be made writable */
+	SIPALG_PASS_TCP_SPLIT,		/* TCP message continues in a later segment */
+	SIPALG_PASS_TOO_BIG,		/* rewrite would exceed 64 KiB or the MTU */
+	SIPALG_PASS_NO_SEQADJ,		/* TCP length change, no seqadj extension */
+	SIPALG_PASS_MAX
+};
+
+struct sipalg_counters {
+	u64 value[SIPALG_CTR_MAX];
+	u64 passed[SIPALG_PASS_MAX];
+};
+
+static inline void sipalg_count(struct sipalg_net *sn, enum sipalg_counter c)
+{
+	this_cpu_inc(sn->counters->value[c]);
+}
+
+static inline void sipalg_count_add(struct sipalg_net *sn,
+				    enum sipalg_counter c, u64 n)
+{
+	this_cpu_add(sn->counters->value[c], n);
+}
+
+static inline void sipalg_count_pass(struct sipalg_net *sn, int reason)
+{
+	if (reason > 0 && reason < SIPALG_PASS_MAX)
+		this_cpu_inc(sn->counters->passed[reason]);
+}
+
+/* Stable names, as `sipalg stats` shows them. */
+const char *sipalg_counter_name(enum sipalg_counter c);
+const char *sipalg_pass_reason_name(int reason);
+
+/* The namespace's counters summed over all CPUs. */
+void sipalg_counters_sum(struct sipalg_net *sn, struct sipalg_counters *sum);
+void sipalg_counters_reset(struct sipalg_net *sn);
+
+#endif /* SIPALG_COUNTERS_H */

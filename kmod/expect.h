@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Pinholes: the conntrack expectations of a helped connection.
+ */
+#ifndef SIPALG_EXPECT_H
+#define SIPALG_EXPECT_H
+
+#include <linux/types.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+
+/* A pinhole to open: see sipalg_expect_open(). */
+struct sipalg_pinhole {
+	unsigned int class;		/* SIPALG_EXPECT_* */
+	u8 proto;			/* IPPROTO_UDP or IPPROTO_TCP */
+	const union nf_inet_addr *src;	/* who may use it; NULL: anyone */
+	const union nf_inet_addr *public;	/* where it is */
+	u16 pub_port;
+	const union nf_inet_addr *private;	/* where it leads */
+	u16 port;
+	u32 seconds;			/* lifetime; 0: the class's policy */
+};
+
+int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p);
+
+/* Does a pinhole admit any source address? */
+static inline bool sipalg_expect_any_src(const struct nf_conntrack_expect *exp)
+{
+	return !exp->mask.src.u3.all[0] && !exp->mask.src.u3.all[3];
+}
+
+/* The public port of ct's pinhole of class leading to private:port, or 0. */
+u16 sipalg_expect_public_port(struct nf_conn *ct, unsigned int class,
+			      const union nf_inet_addr *private, u16 port);
+/* Are both pinholes there already (a retransmission, a repeated SDP)? */
+bool sipalg_expect_pair_exists(struct nf_conn *ct, unsigned int class,
+			       const union nf_inet_addr *src,
+			       const union nf_inet_addr *public,
+			       const union nf_inet_addr *private,
+			       u16 pub_rtp, u16 rtp, u16 pub_rtcp, u16 rtcp);
+unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
+				  const union nf_inet_addr *public, u16 port);
+/*
+ * Remove ct's pinholes of class that lead to private on a port not in
+ * keep[0..n). Returns how many.
+ */
+unsigned int sipalg_expect_remove_others(struct nf_conn *ct,
+					 unsigned int class,
+					 const union nf_inet_addr *private,
+					 const u16 *keep, unsigned int n);
+
+#endif /* SIPALG_EXPECT_H */

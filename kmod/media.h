@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Media pinholes: what the core's decision says about a call's RTP and
+ * RTCP, carried out on conntrack expectations.
+ */
+#ifndef SIPALG_MEDIA_H
+#define SIPALG_MEDIA_H
+
+#include <net/netfilter/nf_conntrack.h>
+
+#include <sipalg/core.h>
+#include <sipalg/decide.h>
+
+#include "config.h"
+
+/* The public ports a message opened, so that they can be closed again. */
+struct sipalg_media_opened {
+	unsigned int n;
+	u16 port[2 * SIPALG_MAX_MEDIA];
+};
+
+void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
+		       const struct sipalg_msg *msg,
+		       const struct sipalg_decision *dec,
+		       const struct sipalg_config *cfg,
+		       struct sipalg_media_override *ov,
+		       struct sipalg_media_opened *opened,
+		       struct sipalg_net *sn);
+void sipalg_media_undo(struct nf_conn *ct, enum ip_conntrack_dir dir,
+		       const struct sipalg_decision *dec,
+		       const struct sipalg_media_opened *opened,
+		       struct sipalg_net *sn);
+void sipalg_media_replace(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			  const struct sipalg_decision *dec,
+			  struct sipalg_net *sn);
+void sipalg_media_close(struct nf_conn *ct, int slot, struct sipalg_net *sn);
+
+#endif /* SIPALG_MEDIA_H */
