@@ -9,12 +9,14 @@
 namespace sipalg::core {
 namespace {
 
-// dialogs->state: the call state in the low bits, and which side's offer
-// waits for an answer (RFC 3264: at most one at a time per dialog).
+// dialogs->state: the call state in the low bits, which side's offer waits
+// for an answer (RFC 3264: at most one at a time per dialog), and whether
+// that offer held or resumed the call (undone if it is rejected).
 constexpr u8 kStateMask = 0x0f;
 constexpr u8 kOfferInside = 0x10;
 constexpr u8 kOfferOutside = 0x20;
 constexpr u8 kOfferMask = kOfferInside | kOfferOutside;
+constexpr u8 kOfferHolds = 0x40;
 
 u8 call_state(u8 s) {
     return s & kStateMask;
@@ -170,9 +172,9 @@ void media(const sipalg_msg *msg, const sipalg_view *v, Slots &slots, int slot,
     // open until the 2xx (or PRACK) completes it.
     bool final_answer = answer && !(!request && msg->status < 200);
     if (!answer)
-        st = (u8)((st & ~kOfferMask) | mine);
+        st = (u8)((st & ~(kOfferMask | kOfferHolds)) | mine);
     else if (final_answer)
-        st = (u8)(st & ~kOfferMask);
+        st = (u8)(st & ~(kOfferMask | kOfferHolds));
 
     pick_streams(msg, v, out);
     out->slot = (signed char)slot;
@@ -216,10 +218,18 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
             end_call(out, slots, slot); // the initial INVITE failed
             return;
         }
-        // A failed re-INVITE or UPDATE: its offer is withdrawn, the call
-        // and its media stay as they were.
-        if (slot >= 0 && (m == SIPALG_M_INVITE || m == SIPALG_M_UPDATE))
-            slots.d->state[slot] &= (u8)~kOfferMask;
+        // A failed re-INVITE or UPDATE: its offer (the one of the side the
+        // failure goes to) is withdrawn, the call and its media stay as
+        // they were, held or not.
+        if (slot >= 0 && (m == SIPALG_M_INVITE || m == SIPALG_M_UPDATE)) {
+            u8 &state = slots.d->state[slot];
+            if ((state & kOfferMask) == (v->from_inside ? kOfferOutside : kOfferInside)) {
+                if (state & kOfferHolds)
+                    set_state(state, call_state(state) == SIPALG_CALL_HELD ? SIPALG_CALL_ESTABLISHED
+                                                                           : SIPALG_CALL_HELD);
+                state &= (u8) ~(kOfferMask | kOfferHolds);
+            }
+        }
         return;
     }
 
@@ -241,6 +251,7 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
     slots.d->used[slot] = slots.now;
     out->slot = (signed char)slot;
     u8 &state = slots.d->state[slot];
+    u8 before = call_state(state);
 
     if (request && m == SIPALG_M_INVITE) {
         if (!call_state(st))
@@ -248,7 +259,7 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
         else if (answered(st) && sdp)
             set_state(state, sdp_holds(msg) ? SIPALG_CALL_HELD : SIPALG_CALL_ESTABLISHED);
         if (!sdp)
-            state &= (u8)~kOfferMask; // the offer will come in the answer
+            state &= (u8) ~(kOfferMask | kOfferHolds); // the offer will come in the answer
         out->session_create = 1;
     } else if (request && m == SIPALG_M_UPDATE && sdp && answered(st)) {
         set_state(state, sdp_holds(msg) ? SIPALG_CALL_HELD : SIPALG_CALL_ESTABLISHED);
@@ -268,6 +279,9 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
         media(msg, v, slots, slot, out);
         if (m == SIPALG_M_INVITE)
             out->event = SIPALG_MEANS_CALL_SETUP;
+        // An offer that held or resumed the call: its rejection undoes that.
+        if (request && answered(before) && call_state(state) != before)
+            state |= kOfferHolds;
     }
 }
 
