@@ -25,7 +25,8 @@
  *   4. Apply. Edits carry offsets into the ORIGINAL message and are sorted by
  *      offset, so a shim mangling the skb in place applies them from the last
  *      to the first (each edit then leaves the offsets of the earlier ones
- *      valid). sipalg_apply() does the same into a separate buffer.
+ *      valid). sipalg_apply_in_place() applies a whole plan inside one
+ *      buffer in a single pass.
  *
  * Any return other than SIPALG_OK means: leave the message unmodified and
  * count the reason (sipalg_reason_name() gives a short stable name). A
@@ -383,17 +384,11 @@ int sipalg_make_plan(const unsigned char *buf, const struct sipalg_msg *msg,
                      unsigned int n_ov, struct sipalg_plan *plan);
 
 /*
- * Write src with the plan applied into dst[0..cap). Returns the new length, or
- * -1 if cap is too small or the plan is inconsistent with len. src and dst
- * must not overlap.
- */
-long sipalg_apply(const unsigned char *src, unsigned int len, const struct sipalg_plan *plan,
-                  unsigned char *dst, unsigned int cap);
-
-/*
- * The same, in place (core/apply_in_place.cpp): buf holds len message bytes
- * and has room for cap. Returns the new length, or -1 (buffer untouched) if
- * cap is too small or the plan is inconsistent with len.
+ * Apply the plan in place: buf holds the len message bytes the plan was made
+ * for and has room for cap (at least the larger of len and plan->new_len).
+ * Returns the new length, or -1 (buffer untouched) if cap is too small or the
+ * plan is inconsistent with len (edits unsorted, overlapping, outside the
+ * message or their text outside plan->text).
  */
 long sipalg_apply_in_place(unsigned char *buf, unsigned int cap, unsigned int len,
                            const struct sipalg_plan *plan);
