@@ -79,7 +79,7 @@
  * way back; and an IPv6 received= written in brackets that is translated to
  * IPv4 and back comes back without brackets (RFC 3261 grammar).
  *
- * Memory: sizeof(struct sipalg_msg) is 2996 bytes and sizeof(struct
+ * Memory: sizeof(struct sipalg_msg) is 2860 bytes and sizeof(struct
  * sipalg_plan) 1816 bytes on x86-64 (checked by the unit tests); keep them in
  * per-CPU scratch, not on the stack. No core function uses more than ~450
  * bytes of stack along any call chain (largest frame 208 bytes).
@@ -275,8 +275,6 @@ struct sipalg_media {
     unsigned int port_len;
     unsigned int rtcp_off; /* a=rtcp port digits */
     unsigned int rtcp_len;
-    struct sipalg_span type_text;
-    struct sipalg_span proto_text;
     /* Effective connection address (media c=, else session c=); family 0 if none. */
     struct sipalg_addr addr;
 };
@@ -303,7 +301,6 @@ struct sipalg_msg {
     unsigned int body_len;
     struct sipalg_span method_text;
     struct sipalg_span ruri;
-    struct sipalg_span reason_text;
     struct sipalg_span call_id; /* the Call-ID value */
     struct sipalg_span to_uri;  /* the To URI, without <> (a REGISTER's address of record) */
     struct sipalg_span cseq_method_text;
