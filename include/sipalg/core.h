@@ -77,7 +77,11 @@
  * with two documented exceptions: a URI that had no port and got ":port"
  * (because the new port is not the default) keeps an explicit port on the
  * way back; and an IPv6 received= written in brackets that is translated to
- * IPv4 and back comes back without brackets (RFC 3261 grammar).
+ * IPv4 and back comes back without brackets (RFC 3261 grammar). Also, what
+ * is rewritten comes back in the form the core writes (RFC 5952 IPv6,
+ * "IP4"/"IP6", Content-Length digits without leading zeros); and an rport=N
+ * paired with a sent-by of another port (no received=) keeps its new port,
+ * as the sent-by, not rewritten, no longer matches B.
  *
  * Memory: sizeof(struct sipalg_msg) is 2860 bytes and sizeof(struct
  * sipalg_plan) 1816 bytes on x86-64 (checked by the unit tests); keep them in
