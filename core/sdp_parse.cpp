@@ -119,10 +119,6 @@ int parse_m(const u8 *b, u32 i, u32 le, sipalg_msg *m) {
     md.port_count = count;
     md.port_off = ps;
     md.port_len = slash - ps;
-    md.type_text.off = ts;
-    md.type_text.len = te - ts;
-    md.proto_text.off = rs;
-    md.proto_text.len = re - rs;
     return SIPALG_OK;
 }
 

@@ -597,8 +597,6 @@ int parse_start_line(State &st, u32 le) {
             return SIPALG_R_BAD_START_LINE;
         m->kind = SIPALG_KIND_RESPONSE;
         m->status = (u16)code;
-        m->reason_text.off = ce < le ? ce + 1 : le;
-        m->reason_text.len = le - m->reason_text.off;
         return SIPALG_OK;
     }
     u32 me = skip_token(b, 0, le);

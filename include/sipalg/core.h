@@ -25,7 +25,8 @@
  *   4. Apply. Edits carry offsets into the ORIGINAL message and are sorted by
  *      offset, so a shim mangling the skb in place applies them from the last
  *      to the first (each edit then leaves the offsets of the earlier ones
- *      valid). sipalg_apply() does the same into a separate buffer.
+ *      valid). sipalg_apply_in_place() applies a whole plan inside one
+ *      buffer in a single pass.
  *
  * Any return other than SIPALG_OK means: leave the message unmodified and
  * count the reason (sipalg_reason_name() gives a short stable name). A
@@ -76,9 +77,13 @@
  * with two documented exceptions: a URI that had no port and got ":port"
  * (because the new port is not the default) keeps an explicit port on the
  * way back; and an IPv6 received= written in brackets that is translated to
- * IPv4 and back comes back without brackets (RFC 3261 grammar).
+ * IPv4 and back comes back without brackets (RFC 3261 grammar). Also, what
+ * is rewritten comes back in the form the core writes (RFC 5952 IPv6,
+ * "IP4"/"IP6", Content-Length digits without leading zeros); and an rport=N
+ * paired with a sent-by of another port (no received=) keeps its new port,
+ * as the sent-by, not rewritten, no longer matches B.
  *
- * Memory: sizeof(struct sipalg_msg) is 2996 bytes and sizeof(struct
+ * Memory: sizeof(struct sipalg_msg) is 2860 bytes and sizeof(struct
  * sipalg_plan) 1816 bytes on x86-64 (checked by the unit tests); keep them in
  * per-CPU scratch, not on the stack. No core function uses more than ~450
  * bytes of stack along any call chain (largest frame 208 bytes).
@@ -274,8 +279,6 @@ struct sipalg_media {
     unsigned int port_len;
     unsigned int rtcp_off; /* a=rtcp port digits */
     unsigned int rtcp_len;
-    struct sipalg_span type_text;
-    struct sipalg_span proto_text;
     /* Effective connection address (media c=, else session c=); family 0 if none. */
     struct sipalg_addr addr;
 };
@@ -302,7 +305,6 @@ struct sipalg_msg {
     unsigned int body_len;
     struct sipalg_span method_text;
     struct sipalg_span ruri;
-    struct sipalg_span reason_text;
     struct sipalg_span call_id; /* the Call-ID value */
     struct sipalg_span to_uri;  /* the To URI, without <> (a REGISTER's address of record) */
     struct sipalg_span cseq_method_text;
@@ -383,17 +385,11 @@ int sipalg_make_plan(const unsigned char *buf, const struct sipalg_msg *msg,
                      unsigned int n_ov, struct sipalg_plan *plan);
 
 /*
- * Write src with the plan applied into dst[0..cap). Returns the new length, or
- * -1 if cap is too small or the plan is inconsistent with len. src and dst
- * must not overlap.
- */
-long sipalg_apply(const unsigned char *src, unsigned int len, const struct sipalg_plan *plan,
-                  unsigned char *dst, unsigned int cap);
-
-/*
- * The same, in place (core/apply_in_place.cpp): buf holds len message bytes
- * and has room for cap. Returns the new length, or -1 (buffer untouched) if
- * cap is too small or the plan is inconsistent with len.
+ * Apply the plan in place: buf holds the len message bytes the plan was made
+ * for and has room for cap (at least the larger of len and plan->new_len).
+ * Returns the new length, or -1 (buffer untouched) if cap is too small or the
+ * plan is inconsistent with len (edits unsorted, overlapping, outside the
+ * message or their text outside plan->text).
  */
 long sipalg_apply_in_place(unsigned char *buf, unsigned int cap, unsigned int len,
                            const struct sipalg_plan *plan);

@@ -342,21 +342,31 @@ TEST_CASE("Via IPv6: bracket style of received= kept, maddr= is a URI host", "[p
                                                  "received=192.0.2.7;rport=5062\n"));
 }
 
-TEST_CASE("apply refuses a short buffer or an inconsistent plan", "[apply]") {
+TEST_CASE("apply_in_place refuses a short buffer or an inconsistent plan", "[apply]") {
     auto r = rewrite(kFanvilRegister, fanvil_snat());
     REQUIRE(r.plan->n_edits == 2);
-    std::vector<unsigned char> out(kFanvilRegister.size() + 64);
     const sipalg_plan &p = *r.plan;
-    CHECK(sipalg_apply(u(kFanvilRegister), (unsigned)kFanvilRegister.size(), &p, out.data(),
-                       (unsigned)p.new_len - 1) == -1);
-    CHECK(sipalg_apply(u(kFanvilRegister), (unsigned)kFanvilRegister.size(), &p, out.data(),
-                       (unsigned)p.new_len) == (long)p.new_len);
+    const unsigned len = (unsigned)kFanvilRegister.size();
+    const unsigned need = std::max(len, p.new_len);
+    std::vector<unsigned char> buf(need + 64);
+    auto fresh = [&]() { std::memcpy(buf.data(), kFanvilRegister.data(), len); };
+    auto untouched = [&]() { return std::memcmp(buf.data(), kFanvilRegister.data(), len) == 0; };
+    fresh();
+    CHECK(sipalg_apply_in_place(buf.data(), need - 1, len, &p) == -1);
+    CHECK(untouched());
+    CHECK(sipalg_apply_in_place(buf.data(), need, len, &p) == (long)p.new_len);
+    CHECK(std::string(reinterpret_cast<char *>(buf.data()), p.new_len) == r.out);
     sipalg_plan bad = p;
     std::swap(bad.edits[0], bad.edits[1]); // unsorted
-    CHECK(sipalg_apply(u(kFanvilRegister), (unsigned)kFanvilRegister.size(), &bad, out.data(),
-                       (unsigned)out.size()) == -1);
+    fresh();
+    CHECK(sipalg_apply_in_place(buf.data(), (unsigned)buf.size(), len, &bad) == -1);
+    CHECK(untouched());
     bad = p;
-    bad.edits[1].off = (unsigned)kFanvilRegister.size(); // past the end
-    CHECK(sipalg_apply(u(kFanvilRegister), (unsigned)kFanvilRegister.size(), &bad, out.data(),
-                       (unsigned)out.size()) == -1);
+    bad.edits[1].off = len; // past the end
+    CHECK(sipalg_apply_in_place(buf.data(), (unsigned)buf.size(), len, &bad) == -1);
+    CHECK(untouched());
+    bad = p;
+    bad.edits[1].text_len = (unsigned short)(p.text_used + 1); // text outside the plan's
+    CHECK(sipalg_apply_in_place(buf.data(), (unsigned)buf.size(), len, &bad) == -1);
+    CHECK(untouched());
 }
