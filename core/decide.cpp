@@ -119,9 +119,14 @@ struct Slots {
     }
 };
 
-void end_call(sipalg_decision *out, Slots &slots, int slot) {
-    out->event = SIPALG_MEANS_CALL_END;
+// The call is over. The event goes out once: for the message that ended
+// a known call, or for a BYE or CANCEL of one not known (its slot was
+// reused); an answer that ends a call already gone (the 487 after a
+// CANCEL, a 481 to the BYE) only makes sure it is not shown any more.
+void end_call(const sipalg_msg *msg, sipalg_decision *out, Slots &slots, int slot) {
     out->session = SIPALG_SESS_CALL_END;
+    if (slot >= 0 || msg->kind == SIPALG_KIND_REQUEST)
+        out->event = SIPALG_MEANS_CALL_END;
     if (slot >= 0) {
         out->actions |= SIPALG_DO_CLOSE_CALL;
         out->slot = (signed char)slot;
@@ -140,10 +145,12 @@ void pick_streams(const sipalg_msg *msg, const sipalg_view *v, sipalg_decision *
             continue;
         }
         u16 rtcp = (m.flags & SIPALG_MEDIAF_RTCP) ? m.rtcp_port : (u16)(m.port + 1);
-        if (rtcp == m.port || rtcp == 0) {
-            out->n_bad_rtcp++;
+        if (rtcp == 0) {
+            out->n_bad_rtcp++; // a=rtcp:0, or RTP on 65535 with no room above
             continue;
         }
+        if (rtcp == m.port)
+            rtcp = 0; // RTCP multiplexed on the RTP port (RFC 5761): one pinhole
         sipalg_stream_pinhole &p = out->streams[out->n_streams++];
         p.media = (u8)i;
         p.rtp_port = m.port;
@@ -201,21 +208,25 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
 
     // Endings first: they open nothing.
     if (request && m == SIPALG_M_BYE) {
-        end_call(out, slots, slot);
+        end_call(msg, out, slots, slot);
         return;
     }
     if (request && m == SIPALG_M_CANCEL) {
         if (!answered(st))
-            end_call(out, slots, slot);
+            end_call(msg, out, slots, slot);
         return;
     }
     if (!request && status == 481 && dialog_request(m)) {
-        end_call(out, slots, slot);
+        end_call(msg, out, slots, slot);
         return;
     }
     if (!request && status >= 300) {
+        // A challenge (RFC 3261 22.2) is part of the asking: the INVITE
+        // comes again with credentials, the call goes on.
+        if (m == SIPALG_M_INVITE && !answered(st) && (status == 401 || status == 407))
+            return;
         if (m == SIPALG_M_INVITE && !answered(st)) {
-            end_call(out, slots, slot); // the initial INVITE failed
+            end_call(msg, out, slots, slot); // the initial INVITE failed
             return;
         }
         // A failed re-INVITE or UPDATE: its offer (the one of the side the

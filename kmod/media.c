@@ -27,9 +27,10 @@
 #define SIPALG_PORT_TRIES 64
 
 /*
- * RTP and RTCP pinholes for one stream on public ports (rtp, rtp + gap).
- * Either both are opened or neither is. Returns 1 if they were open
- * already, 0 if opened now, or -errno.
+ * RTP and RTCP pinholes for one stream on public ports (rtp, rtp + gap);
+ * RTCP multiplexed on RTP (rtcp 0) needs the one. Either all are opened or
+ * none is. Returns 1 if they were open already, 0 if opened now, or
+ * -errno.
  */
 static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 			      const union nf_inet_addr *src,
@@ -46,14 +47,14 @@ static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 		.private = private,
 		.port = rtp,
 	};
-	u16 pub_rtcp = pub_rtp + (rtcp - rtp);
+	u16 pub_rtcp = rtcp ? pub_rtp + (rtcp - rtp) : pub_rtp;
 	int err;
 
 	if (sipalg_expect_pair_exists(ct, class, src, public, private, pub_rtp,
-				      rtp, pub_rtcp, rtcp))
+				      rtp, pub_rtcp, rtcp ?: rtp))
 		return 1;
 	err = sipalg_expect_open(ct, &p);
-	if (err)
+	if (err || !rtcp)
 		return err;
 	p.pub_port = pub_rtcp;
 	p.port = rtcp;
@@ -71,7 +72,8 @@ static u16 sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 			      const struct sipalg_stream_pinhole *s,
 			      bool *created)
 {
-	u16 gap = s->rtcp_port - s->rtp_port; /* kept between the public ports */
+	/* The gap is kept between the public ports too. */
+	u16 gap = s->rtcp_port ? s->rtcp_port - s->rtp_port : 0;
 	unsigned int try;
 	u16 pub = 0;
 	int err;
@@ -137,7 +139,7 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		const struct sipalg_stream_pinhole *s = &dec->streams[i];
 		const struct sipalg_media *m = &msg->media[s->media];
 		bool created = false;
-		u16 pub;
+		u16 pub, pub_rtcp;
 
 		pub = sipalg_stream_open(ct, class, src, public, private, nat,
 					 s, &created);
@@ -145,17 +147,19 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			sipalg_count(sn, SIPALG_CTR_EXPECT_FAILED);
 			continue;
 		}
+		pub_rtcp = s->rtcp_port ? pub + (s->rtcp_port - s->rtp_port) :
+					  pub;
 		if (created) {
-			sipalg_count_add(sn, SIPALG_CTR_EXPECT_CREATED, 2);
 			opened->port[opened->n++] = pub;
-			opened->port[opened->n++] = pub + (s->rtcp_port -
-							   s->rtp_port);
+			if (s->rtcp_port)
+				opened->port[opened->n++] = pub_rtcp;
+			sipalg_count_add(sn, SIPALG_CTR_EXPECT_CREATED,
+					 s->rtcp_port ? 2 : 1);
 		}
 		if (pub != s->rtp_port) {
 			ov[s->media].rtp_port = pub;
 			if (m->flags & SIPALG_MEDIAF_RTCP)
-				ov[s->media].rtcp_port = pub + (s->rtcp_port -
-								s->rtp_port);
+				ov[s->media].rtcp_port = pub_rtcp;
 		}
 	}
 }
@@ -189,7 +193,8 @@ void sipalg_media_replace(struct nf_conn *ct, enum ip_conntrack_dir dir,
 
 	for (i = 0; i < dec->n_streams; i++) {
 		keep[n++] = dec->streams[i].rtp_port;
-		keep[n++] = dec->streams[i].rtcp_port;
+		if (dec->streams[i].rtcp_port)
+			keep[n++] = dec->streams[i].rtcp_port;
 	}
 	sipalg_count_add(sn, SIPALG_CTR_EXPECT_REMOVED,
 			 sipalg_expect_remove_others(ct,

@@ -13,14 +13,21 @@
  *
  * The rules (RFC 3261, 3262, 3264, 3311):
  *   Calls. An INVITE begins a call (calling); a 101..199 answer makes it
- *   ringing, a 2xx established. A call ends by BYE, by CANCEL while it is
- *   not yet answered, by a final failure (>= 300) of its initial INVITE, or
- *   by 481 (the dialog is gone) to any request of it. A failed re-INVITE or
- *   UPDATE (491 glare, 488, 500...) leaves the call and its pinholes as they
- *   were; so does a CANCEL of an answered call (it only cancels a pending
+ *   ringing, a 2xx established (held, if that first answer's SDP already
+ *   holds every stream). A call ends by BYE, by CANCEL while it is not yet
+ *   answered, by a final failure (>= 300) of its initial INVITE other than
+ *   a 401/407 challenge (the INVITE comes again with credentials), or by
+ *   481 (the dialog is gone) to a request of the INVITE dialog: INVITE,
+ *   BYE, UPDATE, PRACK, INFO, REFER (not to CANCEL, nor to OPTIONS,
+ *   SUBSCRIBE, NOTIFY, MESSAGE, PUBLISH or an unknown method, which may
+ *   belong to another usage). A failed re-INVITE or UPDATE (491 glare, 488,
+ *   500...) leaves the call and its pinholes as they were, held or not; so
+ *   does a CANCEL of an answered call (it only cancels a pending
  *   re-INVITE). An offer in a re-INVITE or UPDATE whose streams all stop
  *   sending or receiving (sendonly, recvonly, inactive, c=0.0.0.0) holds
- *   the call; one that sends and receives again resumes it.
+ *   the call; one that sends and receives again resumes it. The end is
+ *   reported once: an answer ending a call already gone (the 487 after a
+ *   CANCEL) emits no second event.
  *
  *   Media. SDP opens pinholes where offers and answers occur: INVITE, ACK,
  *   UPDATE, PRACK, and the 101..199 and 2xx answers to INVITE, UPDATE and
@@ -28,7 +35,8 @@
  *   failure response) opens nothing. A stream gets RTP and RTCP pinholes
  *   when it is live (port not 0), over UDP, and names the packet's own
  *   source address (so a message can only ever open a way to its sender);
- *   RTCP is a=rtcp's port, else RTP + 1. An answer replaces its sender's
+ *   RTCP is a=rtcp's port, else RTP + 1; a=rtcp on the RTP port itself
+ *   (RFC 5761 multiplexing) needs no second pinhole (rtcp_port 0). An answer replaces its sender's
  *   earlier pinholes of the call (a stream that moved closes its old
  *   pinhole); an offer adds to them until it is answered, so that a
  *   rejected re-offer (491) leaves the media that flows where it was.
@@ -82,7 +90,8 @@ enum sipalg_call_state {
 struct sipalg_dialogs {
     unsigned int key[SIPALG_CALL_SLOTS];    /* sipalg_call_key() of the call; 0: free */
     unsigned int used[SIPALG_CALL_SLOTS];   /* the caller's clock at its last message */
-    unsigned char state[SIPALG_CALL_SLOTS]; /* enum sipalg_call_state | SIPALG_OFFER_* */
+    unsigned char state[SIPALG_CALL_SLOTS]; /* enum sipalg_call_state, and the core's own
+                                               bits for the pending offer */
     unsigned char pad;
 };
 
@@ -129,7 +138,7 @@ struct sipalg_stream_pinhole {
     unsigned char media; /* index in msg->media */
     unsigned char pad;
     unsigned short rtp_port;
-    unsigned short rtcp_port;
+    unsigned short rtcp_port; /* 0: multiplexed on rtp_port */
 };
 
 enum sipalg_reg_op {

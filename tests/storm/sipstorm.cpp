@@ -32,6 +32,7 @@
 //
 // Only ever aimed at the test network inside the VM.
 #include <sipalg/core.h>
+#include <sipalg/decide.h>
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -871,12 +872,18 @@ struct Outcome {
 struct Classifier {
     sipalg_xlat xlat{};
     sipalg_addr priv{};
+    sipalg_view view{};
     std::unique_ptr<sipalg_msg> msg = std::make_unique<sipalg_msg>();
     std::unique_ptr<sipalg_plan> plan = std::make_unique<sipalg_plan>();
     Bytes scratch;
 
-    Classifier(const std::string &src, const std::string &pub) {
+    Classifier(const std::string &src, const std::string &pub, const std::string &dst) {
         priv = core_addr(src);
+        // The phone sends from the inside: kmod/xlat.c sipalg_view_for().
+        view.from_inside = 1;
+        view.sender = priv;
+        view.sender_public = core_addr(pub);
+        view.receiver = view.receiver_real = core_addr(dst);
         // NAT keeps the port: an address-only mapping (kmod/xlat.c).
         xlat.map[0].flags = SIPALG_MAP_ACTIVE;
         xlat.map[0].from = priv;
@@ -920,25 +927,27 @@ struct Classifier {
         if (msg->kind == SIPALG_KIND_KEEPALIVE)
             return {kKeepalive, 0, false};
 
-        // sipalg_track(): media overrides only for SDP that is not a call's
-        // end; which public ports the module picks depends on the pinholes
+        // What the module does with the message is the core's decision
+        // (sipalg_decide(), as kmod/rewrite.c calls it): media overrides
+        // only for the streams it opens. Which streams those are does not
+        // depend on the connection's dialog state (an ending or a failure
+        // opens nothing whatever the state; SDP elsewhere opens its
+        // streams), so a fresh state per message predicts them exactly.
+        // Which public ports the module picks depends on the pinholes
         // already open, so plan under every choice it could make.
-        bool request = msg->kind == SIPALG_KIND_REQUEST;
-        bool ends = request ? (msg->method == SIPALG_M_BYE || msg->method == SIPALG_M_CANCEL)
-                            : (msg->status >= 300 && msg->cseq_method == SIPALG_M_INVITE);
+        sipalg_dialogs dialogs{};
+        sipalg_decision dec{};
+        if (sipalg_decide(b.data(), msg.get(), &view, &dialogs, &dec) != SIPALG_OK)
+            die("sipalg_decide refused a parsed message");
+        bool opens = dec.actions & SIPALG_DO_OPEN_MEDIA;
         sipalg_media_override none[SIPALG_MAX_MEDIA] = {};
-        unsigned n_ov = (!ends && (msg->flags & SIPALG_MSGF_SDP)) ? msg->n_media : 0;
+        unsigned n_ov = opens ? msg->n_media : 0;
         bool candidate[SIPALG_MAX_MEDIA] = {};
+        bool muxed[SIPALG_MAX_MEDIA] = {};
         bool any = false;
-        for (unsigned i = 0; i < n_ov; i++) {
-            const sipalg_media &m = msg->media[i];
-            if (!m.port || m.proto == SIPALG_PROTO_TCP || m.addr.family != 4 ||
-                std::memcmp(m.addr.a, priv.a, 4))
-                continue;
-            uint16_t rtcp = (m.flags & SIPALG_MEDIAF_RTCP) ? m.rtcp_port : (uint16_t)(m.port + 1);
-            if (rtcp == m.port || rtcp == 0)
-                continue;
-            candidate[i] = any = true;
+        for (unsigned i = 0; opens && i < dec.n_streams; i++) {
+            candidate[dec.streams[i].media] = any = true;
+            muxed[dec.streams[i].media] = dec.streams[i].rtcp_port == 0;
         }
         int base = plan_result(b, n_ov ? none : nullptr, n_ov);
         if (!any) {
@@ -962,7 +971,9 @@ struct Classifier {
                     ov[i].rtp_port = other_port(lo, m.port, m.port);
                 else if (mode == 2)
                     ov[i].rtp_port = other_port(hi, m.port, m.port);
-                if (m.flags & SIPALG_MEDIAF_RTCP) {
+                if ((m.flags & SIPALG_MEDIAF_RTCP) && muxed[i]) {
+                    ov[i].rtcp_port = ov[i].rtp_port; // RTCP on the RTP port
+                } else if (m.flags & SIPALG_MEDIAF_RTCP) {
                     if (mode == 1 || (mode == 3 && rtcp_five))
                         ov[i].rtcp_port = other_port(lo, (uint16_t)(m.port + 1), m.rtcp_port);
                     else if (mode == 2)
@@ -1156,7 +1167,9 @@ int cmd_udp(const Options &o, bool send) {
     Seeds seeds = load_seeds(o);
     Rng r(o.seed);
     Ctx c{seeds, o.src};
-    Classifier cl(o.src, o.pub);
+    // The registrar's address only matters to registrations, not to what
+    // is predicted; "gen" has none.
+    Classifier cl(o.src, o.pub, o.to.empty() ? "192.0.2.1" : o.to.substr(0, o.to.rfind(':')));
     Totals t;
     std::vector<int> socks;
     sockaddr_in to{};

@@ -257,6 +257,11 @@ Want ends(int s) {
                 .session = SIPALG_SESS_CALL_END};
 }
 
+// An answer ending a call that is gone already: not shown, no second event.
+Want gone() {
+    return Want{.slot = -1, .session = SIPALG_SESS_CALL_END};
+}
+
 // ---- probes (on a copy: the connection is left as it is) ----
 
 // The call's state as an in-dialog OPTIONS shows it; 0 if it is not known.
@@ -305,7 +310,8 @@ void establish(Conn &c, const std::string &call_id = kCallId) {
 //
 // Tokens: the call, then the media.
 //   .  nothing: no slot, no session, no event
-//   x  the call ends, no slot to close (CALL_END, no CLOSE_CALL)
+//   x  the call ends, no slot to close (no CLOSE_CALL; CALL_END for a
+//      request, none for an answer: the call is gone already)
 //   X  the call ends and its slot (0) closes (CLOSE_CALL, CALL_END)
 //   N  slot 0 holds the call, no state to show
 //   C/R/E  slot 0, SESS_CALL calling / ringing / established
@@ -461,7 +467,7 @@ Want want_of(const std::string &tok, const std::string &method, int status) {
     case '.':
         break;
     case 'x':
-        w = ends(-1);
+        w = status ? gone() : ends(-1);
         break;
     case 'X':
         w = ends(0);
@@ -848,7 +854,7 @@ TEST_CASE("decide: CANCEL of an unanswered call ends it; the 487 ends it again, 
     check(c.in(request("CANCEL", kCallId, "", "", true, false)), ends(0));
     CHECK(c.d.key[0] == 0u);
     check(c.out(response(200, "CANCEL", kCallId)), Want{});
-    check(c.out(response(487, "INVITE", kCallId)), ends(-1));
+    check(c.out(response(487, "INVITE", kCallId)), gone());
     check(c.in(request("ACK", kCallId, "", "", true, false)), Want{});
     CHECK(c.d.key[0] == 0u);
 }
@@ -890,7 +896,7 @@ TEST_CASE("decide: 481 ends the call for in-dialog requests of either side", "[d
             auto rsp = response(481, method, kCallId, "", "", !from_inside);
             from_inside ? c.in(req) : c.out(req);
             sipalg_decision o = from_inside ? c.out(rsp) : c.in(rsp);
-            check(o, ends(bye ? -1 : 0));
+            check(o, bye ? gone() : ends(0));
             CHECK(c.d.key[0] == 0u);
         }
     for (const char *method :
@@ -904,14 +910,21 @@ TEST_CASE("decide: 481 ends the call for in-dialog requests of either side", "[d
     }
 }
 
-TEST_CASE("decide: a challenged initial INVITE ends; the INVITE with credentials begins again",
+TEST_CASE("decide: a challenged initial INVITE goes on; the INVITE with credentials re-offers",
           "[decide]") {
-    // decide.h: a final failure (>= 300) of the initial INVITE ends the
-    // call, 407 included (unlike a REGISTER's 401/407).
+    // decide.h: a 401/407 challenge is part of the asking (RFC 3261 22.2):
+    // no end, no event, the call stays calling.
+    for (int status : {401, 407}) {
+        INFO(status);
+        Conn c;
+        c.in(request("INVITE", kCallId, sdp(kIn, 40000), "", true, false));
+        check(c.out(response(status, "INVITE", kCallId)), Want{});
+        CHECK(state_of(c, kCallId) == SIPALG_CALL_CALLING);
+    }
     Conn c;
     c.in(request("INVITE", kCallId, sdp(kIn, 40000), "", true, false));
-    check(c.out(response(407, "INVITE", kCallId)), ends(0));
-    check(c.in(request("ACK", kCallId, "", "", true, false)), Want{});
+    check(c.out(response(407, "INVITE", kCallId)), Want{});
+    check(c.in(request("ACK", kCallId, "", "", true, false)), in_call(0, SIPALG_CALL_CALLING));
     Want w = in_call(0, SIPALG_CALL_CALLING, kOpen, {{0, 40000, 40001}});
     w.create = 1;
     check(c.in(request("INVITE", kCallId, sdp(kIn, 40000), "Proxy-Authorization: Digest x\n", true,
@@ -1077,8 +1090,8 @@ TEST_CASE("decide: the clock decides the least recent slot, also across its wrap
 TEST_CASE("decide: a failure to an INVITE of an unknown call ends it with no slot",
           "[decide][slots]") {
     Conn c;
-    check(c.out(response(486, "INVITE", kCallId)), ends(-1));
-    check(c.out(response(481, "INFO", kCallId)), ends(-1));
+    check(c.out(response(486, "INVITE", kCallId)), gone());
+    check(c.out(response(481, "INFO", kCallId)), gone());
     check(c.out(response(200, "OPTIONS", kCallId)), Want{});
     check(c.in(request("CANCEL", kCallId)), ends(-1));
     CHECK(c.d.key[0] == 0u);
@@ -1335,29 +1348,23 @@ TEST_CASE("decide: sipalg_call_key is never 0 and depends on the Call-ID's bytes
           in_call(0, SIPALG_CALL_RINGING));
 }
 
-// ==== Where decide.cpp and decide.h's rules disagree (reported, not fixed) ====
-//
-// Written to the rule; [!mayfail]: run and reported, not failing the suite.
-
-TEST_CASE("decide: rule: a stream with a=rtcp on its RTP port (rtcp-mux) still opens",
-          "[decide][sdp][disagreement][!mayfail]") {
-    // decide.h: "A stream gets RTP and RTCP pinholes when it is live (port
-    // not 0), over UDP, and names the packet's own source address; RTCP is
-    // a=rtcp's port". decide.cpp opens nothing for it (n_bad_rtcp).
+TEST_CASE("decide: a stream with a=rtcp on its RTP port (rtcp-mux) gets one pinhole",
+          "[decide][sdp]") {
     Conn c;
     sipalg_decision o = c.in(
         request("INVITE", kCallId, sdp(kIn, 40000, "a=rtcp:40000\na=rtcp-mux\n"), "", true, false));
     CHECK((int)o.n_streams == 1);
     CHECK((int)o.streams[0].rtp_port == 40000);
+    CHECK((int)o.streams[0].rtcp_port == 0);
     CHECK((int)o.n_bad_rtcp == 0);
+    o = c.in(request("INVITE", kCallId, sdp(kIn, 40000, "a=rtcp:0\n"), "", true, false));
+    CHECK((int)o.n_streams == 0);
+    CHECK((int)o.n_bad_rtcp == 1);
 }
 
-TEST_CASE("decide: rule: a 2xx establishes the call, whatever its SDP's direction",
-          "[decide][disagreement][!mayfail]") {
-    // decide.h: "a 2xx established"; only "an offer in a re-INVITE or
-    // UPDATE" holds. decide.cpp shows HELD when the first 2xx's SDP holds.
+TEST_CASE("decide: a first 2xx whose SDP holds every stream shows the call held", "[decide]") {
     Conn c;
     c.in(request("INVITE", kCallId, sdp(kIn, 40000, "a=sendonly\n"), "", true, false));
     check(c.out(response(200, "INVITE", kCallId, sdp(kOut, 50000, "a=recvonly\n"))),
-          in_call(0, SIPALG_CALL_ESTABLISHED, kAnswer, {{0, 50000, 50001}}));
+          in_call(0, SIPALG_CALL_HELD, kAnswer, {{0, 50000, 50001}}));
 }
