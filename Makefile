@@ -18,7 +18,8 @@ STRESS_COUNT ?= 1000000
 STRESS_TCP_CONNS ?= 1000
 STRESS_SEED ?= $(shell date +%s)
 
-.PHONY: all module cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm stress lint clean
+.PHONY: all module cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm stress lint \
+	kmod-calls clean
 
 all: module cli vm-tools
 
@@ -37,6 +38,10 @@ cli-unit-asan:
 
 lint:
 	scripts/lint.sh
+
+# The module's files call one another one way only (from the objects' nm).
+kmod-calls: module
+	scripts/kmod-calls.sh
 
 check:
 	scripts/check.sh

@@ -64,6 +64,7 @@ if ! make --no-print-directory all; then
 fi
 
 single_step lint lint
+single_step kmod-calls kmod-calls
 catch2_step unit unit
 catch2_step unit-asan unit-asan
 catch2_step cli-unit cli-unit

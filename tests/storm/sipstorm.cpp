@@ -27,8 +27,11 @@
 //       so that runs can continue one another). --rotate K: a flow moves to
 //       a new ephemeral source port after K messages (--base-port ignored).
 //   sipstorm sink  --bind IP:PORT [--tcp] [--count N] [--conns C] [--idle S]
+//                  [--registrar]
 //       Counts what arrives; prints "ready" once bound, then one line
-//       "udp: received ..." / "tcp: received ..." at the end.
+//       "udp: received ..." / "tcp: received ..." at the end. --registrar
+//       (UDP): answers each REGISTER 200 OK, listing its Contacts with the
+//       Expires it asked for, as a registrar grants them.
 //
 // Only ever aimed at the test network inside the VM.
 #include <sipalg/core.h>
@@ -161,6 +164,7 @@ struct Options {
     double idle = 5;
     double seconds = 0;
     bool tcp = false;
+    bool registrar = false;
     bool count_set = false;
     std::vector<std::string> paths;
 };
@@ -183,6 +187,10 @@ Options parse_options(int argc, char **argv) {
         std::string a = argv[i];
         if (a == "--tcp") {
             o.tcp = true;
+            continue;
+        }
+        if (a == "--registrar") {
+            o.registrar = true;
             continue;
         }
         if (a.rfind("--", 0) != 0) {
@@ -1408,6 +1416,38 @@ int cmd_calls(const Options &o) {
 
 // ---- sinks ----
 
+// A registrar's 200 OK to a REGISTER (RFC 3261 10.3): the request's Via,
+// From, To (with a tag), Call-ID and CSeq, and its bindings with the time
+// granted. Empty if msg is not a REGISTER.
+std::string registrar_reply(const unsigned char *buf, unsigned len) {
+    std::string text((const char *)buf, len);
+    if (text.rfind("REGISTER ", 0) != 0)
+        return {};
+    std::string expires = "3600", out = "SIP/2.0 200 OK\r\n", contacts;
+    size_t end = text.find("\r\n\r\n");
+    for (size_t at = text.find("\r\n") + 2; at < end;) {
+        size_t eol = text.find("\r\n", at);
+        std::string line = text.substr(at, eol - at);
+        at = eol + 2;
+        std::string name = line.substr(0, line.find(':'));
+        for (char &ch : name)
+            ch = (char)std::tolower((unsigned char)ch);
+        if (name == "via" || name == "from" || name == "call-id" || name == "cseq")
+            out += line + "\r\n";
+        else if (name == "to")
+            out += line + ";tag=reg\r\n";
+        else if (name == "contact")
+            contacts += line;
+        else if (name == "expires")
+            expires = line.substr(line.find(':') + 1);
+    }
+    while (!expires.empty() && expires[0] == ' ')
+        expires.erase(0, 1);
+    if (!contacts.empty() && expires != "0")
+        out += contacts + ";expires=" + expires + "\r\n";
+    return out + "Content-Length: 0\r\n\r\n";
+}
+
 int cmd_sink_udp(const Options &o) {
     sockaddr_in a = hostport(o.bind);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -1444,6 +1484,10 @@ int cmd_sink_udp(const Options &o) {
             for (int i = 0; i < n; i++) {
                 bytes += msgs[i].msg_len;
                 sources.insert(ntohl(peers[i].sin_addr.s_addr) ^ ntohs(peers[i].sin_port));
+                std::string reply = o.registrar ? registrar_reply(bufs[i], msgs[i].msg_len) : "";
+                if (!reply.empty())
+                    sendto(fd, reply.data(), reply.size(), 0, (sockaddr *)&peers[i],
+                           sizeof(peers[i]));
             }
             received += (unsigned)n;
             if (o.count_set && received >= o.count)

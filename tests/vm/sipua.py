@@ -116,12 +116,28 @@ def registered_bindings(text):
             yield key, f"{binding};expires={seconds}"
 
 
-def make_reply(request, answer_sdp, values, challenge=False):
+REASONS = {403: "Forbidden", 481: "Call/Transaction Does Not Exist",
+           486: "Busy Here", 488: "Not Acceptable Here", 491: "Request Pending",
+           500: "Server Internal Error"}
+
+
+def make_reply(request, answer_sdp, values, challenge=False, status=None):
     text = request.decode(errors="replace")
     method = text.split(" ", 1)[0]
     # A registrar asking for digest credentials first (RFC 3261 22.4).
     unauthorized = (challenge and method == "REGISTER"
                     and not list(header(text, "authorization")))
+    if status:
+        # A refusal: the request's identifying headers and nothing else.
+        lines = [f"SIP/2.0 {status} {REASONS.get(status, 'Refused')}"]
+        for name, compact in (("via", "v"), ("from", "f"), ("to", "t"),
+                              ("call-id", "i"), ("cseq", None)):
+            for key, value in header(text, name, compact):
+                if name == "to" and ";tag=" not in value:
+                    value += ";tag=srv1"
+                lines.append(f"{key}: {value}")
+        lines.append("Content-Length: 0")
+        return (CRLF.join(lines) + CRLF + CRLF).encode()
     lines = ["SIP/2.0 401 Unauthorized" if unauthorized else "SIP/2.0 200 OK"]
     for name, compact in (("via", "v"), ("from", "f"), ("to", "t"),
                           ("call-id", "i"), ("cseq", None)):
@@ -217,7 +233,8 @@ def cmd_serve(args):
         with open(os.path.join(args.save_dir, f"{index:03d}.peer"), "w") as f:
             f.write(f"{peer[0]}:{peer[1]}\n")
         if not args.no_reply and not message.startswith(b"SIP/2.0") and message.strip():
-            reply = make_reply(message, args.answer_sdp, values, args.challenge)
+            reply = make_reply(message, args.answer_sdp, values, args.challenge,
+                               args.status)
             with open(os.path.join(args.save_dir, f"{index:03d}-reply.sip"), "wb") as f:
                 f.write(reply)
             if args.tcp:
@@ -335,6 +352,7 @@ def main():
     p.add_argument("--set", action="append")
     p.add_argument("--timeout", type=float, default=20)
     p.add_argument("--no-reply", action="store_true", help="only save what arrives")
+    p.add_argument("--status", type=int, help="refuse every request with this final status")
     p.add_argument("--challenge", action="store_true",
                    help="answer a REGISTER without credentials with 401")
     p.set_defaults(func=cmd_serve)

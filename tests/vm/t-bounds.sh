@@ -1,7 +1,8 @@
 #!/bin/bash
 # Resource bounds: a flood of valid REGISTERs and INVITEs (tests/storm/
 # sipstorm calls), each with a Call-ID, contact port and media ports of its
-# own, first over 4 signalling flows, then over thousands. The pinholes
+# own, answered by a registrar that grants every binding, first over 4
+# signalling flows, then over thousands. The pinholes
 # (conntrack expectations) of one SIP connection stay within the helper's
 # policy (kmod/helper.c: signalling 8, each of the 3 media classes 32), all
 # of them within net.netfilter.nf_conntrack_expect_max, and the limits are
@@ -78,7 +79,9 @@ topology_up
 expect_max=$(cat /proc/sys/net/netfilter/nf_conntrack_expect_max)
 slab0=$(expect_slab_objects)
 insmod "$ko" || fail "insmod failed"
-in_wan "$STORM" sink --bind $PEER:5060 --idle 300 >"$WORK/sink.log" 2>&1 &
+# A registrar: its 200 OKs, listing each REGISTER's binding, are what open
+# the registration pinholes.
+in_wan "$STORM" sink --bind $PEER:5060 --idle 300 --registrar >"$WORK/sink.log" 2>&1 &
 wait_ready "$WORK/sink.log"
 
 # ---- a few signalling flows, thousands of calls and registrations ----
