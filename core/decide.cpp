@@ -158,6 +158,41 @@ void pick_streams(const sipalg_msg *msg, const sipalg_view *v, sipalg_decision *
     }
 }
 
+// With direct media, the addresses this SDP names for its live streams are
+// who may send into the other side's pinholes. The router's own public
+// address (the one the message was sent to) means a hairpin, and too many
+// addresses cannot be followed: both leave the other side open to anyone.
+void name_sources(const sipalg_msg *msg, const sipalg_view *v, sipalg_decision *out) {
+    bool open_to_all = false, any = false;
+    for (u32 i = 0; i < msg->n_media; i++) {
+        const sipalg_media &m = msg->media[i];
+        if (!m.port || !m.addr.family || null_addr(m.addr))
+            continue; // rejected, on hold, or a hostname: names nobody
+        any = true;
+        if (addr_equal(m.addr, v->receiver)) {
+            open_to_all = true;
+            continue;
+        }
+        bool known = false;
+        for (u32 k = 0; k < out->n_named; k++)
+            known = known || addr_equal(out->named[k], m.addr);
+        if (known)
+            continue;
+        if (out->n_named == SIPALG_MAX_NAMED) {
+            open_to_all = true;
+            continue;
+        }
+        out->named[out->n_named++] = m.addr;
+    }
+    if (!any)
+        return;
+    out->actions |= SIPALG_DO_SET_OTHERS;
+    if (open_to_all) {
+        out->n_named = 0;
+        __builtin_memset(out->named, 0, sizeof(out->named));
+    }
+}
+
 // Offer or answer, and what either does to the call's pinholes.
 void media(const sipalg_msg *msg, const sipalg_view *v, Slots &slots, int slot,
            sipalg_decision *out) {
@@ -188,6 +223,9 @@ void media(const sipalg_msg *msg, const sipalg_view *v, Slots &slots, int slot,
     out->actions |= SIPALG_DO_OPEN_MEDIA;
     if (answer)
         out->actions |= SIPALG_DO_REPLACE_MEDIA;
+    out->admit = v->direct_media ? SIPALG_ADMIT_PEER_NAMED : SIPALG_ADMIT_PEER;
+    if (v->direct_media)
+        name_sources(msg, v, out);
 }
 
 void set_state(u8 &st, u8 state) {

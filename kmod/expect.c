@@ -255,3 +255,41 @@ unsigned int sipalg_expect_remove_others(struct nf_conn *ct,
 	}
 	return count;
 }
+
+unsigned int sipalg_expect_list_others(struct nf_conn *ct, unsigned int class,
+				       const union nf_inet_addr *own,
+				       struct sipalg_expect_info *out,
+				       unsigned int max)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	unsigned int n = 0;
+	u16 port;
+
+	if (!help)
+		return 0;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		struct sipalg_expect_info *e = &out[n];
+
+		if (exp->class != class || nf_ct_exp_is_expired(exp) ||
+		    sipalg_expect_leads_to(exp, own, &port))
+			continue;
+		if (n == max)
+			break;
+		e->any_src = sipalg_expect_any_src(exp);
+		e->src = exp->tuple.src.u3;
+		e->public = exp->tuple.dst.u3;
+		e->pub_port = ntohs(exp->tuple.dst.u.all);
+		if (exp->expectfn == sipalg_expected_to_saved) {
+			e->private = exp->saved_addr;
+			e->port = ntohs(exp->saved_proto.all);
+		} else {
+			e->private = exp->tuple.dst.u3;
+			e->port = e->pub_port;
+		}
+		n++;
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return n;
+}

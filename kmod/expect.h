@@ -40,6 +40,25 @@ bool sipalg_expect_pair_exists(struct nf_conn *ct, unsigned int class,
 			       u16 pub_rtp, u16 rtp, u16 pub_rtcp, u16 rtcp);
 unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
 				  const union nf_inet_addr *public, u16 port);
+/* One pinhole as seen from outside conntrack. */
+struct sipalg_expect_info {
+	union nf_inet_addr src;		/* who may use it, unless any_src */
+	union nf_inet_addr public;	/* where it is */
+	union nf_inet_addr private;	/* where it leads */
+	u16 pub_port;
+	u16 port;
+	bool any_src;
+};
+
+/*
+ * ct's live pinholes of class that do not lead to own, at most max of
+ * them in out[]. Returns how many.
+ */
+unsigned int sipalg_expect_list_others(struct nf_conn *ct, unsigned int class,
+				       const union nf_inet_addr *own,
+				       struct sipalg_expect_info *out,
+				       unsigned int max);
+
 /*
  * Remove ct's pinholes of class that lead to private on a port not in
  * keep[0..n). Returns how many.

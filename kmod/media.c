@@ -13,6 +13,10 @@
  * translated back to the private address and port the SDP named; when that
  * public port is taken by another pinhole, another one is chosen and the
  * SDP is rewritten to it.
+ *
+ * Who may send into a pinhole is the core's decision too (direct media):
+ * the caller hands the sources in, and narrows the other side's pinholes
+ * when this side's SDP names its media addresses.
  */
 #include <linux/netfilter.h>
 #include <linux/random.h>
@@ -112,10 +116,30 @@ static u16 sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 	return 0;
 }
 
+/*
+ * The pinholes for the further sources of a stream already open for the
+ * first, on the same public ports; how many were created.
+ */
+static unsigned int sipalg_stream_more(struct nf_conn *ct, unsigned int class,
+				       const struct sipalg_sources *srcs,
+				       const union nf_inet_addr *public,
+				       const union nf_inet_addr *private,
+				       u16 pub, const struct sipalg_stream_pinhole *s)
+{
+	unsigned int k, created = 0;
+
+	for (k = 1; k < srcs->n; k++)
+		if (!sipalg_expect_pair(ct, class, &srcs->addr[k], public,
+					private, pub, s->rtp_port,
+					s->rtcp_port))
+			created += s->rtcp_port ? 2 : 1;
+	return created;
+}
+
 void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		       const struct sipalg_msg *msg,
 		       const struct sipalg_decision *dec,
-		       const struct sipalg_config *cfg,
+		       const struct sipalg_sources *srcs,
 		       struct sipalg_media_override *ov,
 		       struct sipalg_media_opened *opened,
 		       struct sipalg_net *sn)
@@ -126,9 +150,7 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	/* The sender as seen from the other side: its public address. */
 	const union nf_inet_addr *public = &reply->dst.u3;
 	const union nf_inet_addr *private = &sent->src.u3;
-	/* Without direct media, only the signalling peer may send media. */
-	const union nf_inet_addr *src = cfg->direct_media ? NULL :
-							    &reply->src.u3;
+	const union nf_inet_addr *src = srcs->n ? &srcs->addr[0] : NULL;
 	bool nat = !nf_inet_addr_cmp(public, private);
 	unsigned int i;
 
@@ -156,10 +178,74 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			sipalg_count_add(sn, SIPALG_CTR_EXPECT_CREATED,
 					 s->rtcp_port ? 2 : 1);
 		}
+		sipalg_count_add(sn, SIPALG_CTR_EXPECT_CREATED,
+				 sipalg_stream_more(ct, class, srcs, public,
+						    private, pub, s));
 		if (pub != s->rtp_port) {
 			ov[s->media].rtp_port = pub;
 			if (m->flags & SIPALG_MEDIAF_RTCP)
 				ov[s->media].rtcp_port = pub_rtcp;
+		}
+	}
+}
+
+/* Does the pinhole group on one public port admit exactly srcs? */
+static bool sipalg_group_admits(const struct sipalg_expect_info *list,
+				unsigned int n, u16 pub_port,
+				const struct sipalg_sources *srcs)
+{
+	unsigned int i, k, members = 0;
+
+	for (i = 0; i < n; i++) {
+		if (list[i].pub_port != pub_port)
+			continue;
+		members++;
+		if (list[i].any_src != !srcs->n)
+			return false;
+		for (k = 0; k < srcs->n; k++)
+			if (nf_inet_addr_cmp(&list[i].src, &srcs->addr[k]))
+				break;
+		if (srcs->n && k == srcs->n)
+			return false;
+	}
+	return members == (srcs->n ?: 1);
+}
+
+void sipalg_media_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			     const struct sipalg_decision *dec,
+			     const struct sipalg_sources *srcs,
+			     struct sipalg_net *sn)
+{
+	struct sipalg_expect_info list[SIPALG_MEDIA_EXPECT_MAX];
+	unsigned int class = sipalg_media_class(dec->slot);
+	/* The sender's own pinholes lead to it; the others' elsewhere. */
+	const union nf_inet_addr *own = &ct->tuplehash[dir].tuple.src.u3;
+	unsigned int n, i, j, k;
+
+	n = sipalg_expect_list_others(ct, class, own, list, ARRAY_SIZE(list));
+	for (i = 0; i < n; i++) {
+		struct sipalg_pinhole p = {
+			.class = class,
+			.proto = IPPROTO_UDP,
+			.public = &list[i].public,
+			.pub_port = list[i].pub_port,
+			.private = &list[i].private,
+			.port = list[i].port,
+		};
+
+		/* Each public port once: the first of its group stands for it. */
+		for (j = 0; j < i && list[j].pub_port != list[i].pub_port; j++)
+			;
+		if (j < i || sipalg_group_admits(list, n, list[i].pub_port, srcs))
+			continue;
+		sipalg_count_add(sn, SIPALG_CTR_EXPECT_REMOVED,
+				 sipalg_expect_remove(ct, class, p.public,
+						      p.pub_port));
+		for (k = 0; k < (srcs->n ?: 1); k++) {
+			p.src = srcs->n ? &srcs->addr[k] : NULL;
+			sipalg_count(sn, sipalg_expect_open(ct, &p) ?
+				     SIPALG_CTR_EXPECT_FAILED :
+				     SIPALG_CTR_EXPECT_CREATED);
 		}
 	}
 }

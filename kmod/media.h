@@ -12,6 +12,13 @@
 #include <sipalg/decide.h>
 
 #include "config.h"
+#include "counters.h"
+
+/* Who may send into a pinhole: n addresses, or anyone when n is 0. */
+struct sipalg_sources {
+	unsigned int n;
+	union nf_inet_addr addr[1 + SIPALG_MAX_NAMED];
+};
 
 /* The public ports a message opened, so that they can be closed again. */
 struct sipalg_media_opened {
@@ -22,10 +29,15 @@ struct sipalg_media_opened {
 void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		       const struct sipalg_msg *msg,
 		       const struct sipalg_decision *dec,
-		       const struct sipalg_config *cfg,
+		       const struct sipalg_sources *srcs,
 		       struct sipalg_media_override *ov,
 		       struct sipalg_media_opened *opened,
 		       struct sipalg_net *sn);
+/* The other side's pinholes of the call admit srcs from now on. */
+void sipalg_media_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			     const struct sipalg_decision *dec,
+			     const struct sipalg_sources *srcs,
+			     struct sipalg_net *sn);
 void sipalg_media_undo(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		       const struct sipalg_decision *dec,
 		       const struct sipalg_media_opened *opened,

@@ -51,6 +51,7 @@ struct sipalg_scratch {
 	struct sipalg_view view;
 	struct sipalg_decision dec;
 	struct sipalg_media_opened opened;
+	struct sipalg_sources srcs;
 	struct sipalg_media_override ov[SIPALG_MAX_MEDIA];
 };
 
@@ -236,11 +237,12 @@ static void sipalg_pass(struct nf_conn *ct, struct sipalg_net *sn,
 /* The core's decision about a message, under the connection's lock. */
 static void sipalg_decide_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			      const unsigned char *buf,
+			      const struct sipalg_config *cfg,
 			      struct sipalg_scratch *s)
 {
 	struct sipalg_help_data *data = nfct_help_data(ct);
 
-	sipalg_view_for(&s->view, ct, dir);
+	sipalg_view_for(&s->view, ct, dir, cfg->direct_media);
 	if (!data) {
 		memset(&s->dec, 0, sizeof(s->dec));
 		s->dec.slot = -1;
@@ -252,16 +254,68 @@ static void sipalg_decide_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
 }
 
 /*
+ * Who may send into the pinholes of this message's streams: the signalling
+ * peer, and (direct media) what the other side's SDP named for the call, or
+ * anyone while that is not known.
+ */
+static void sipalg_sources_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			       const unsigned char *buf,
+			       struct sipalg_scratch *s)
+{
+	union nf_inet_addr named[SIPALG_MAX_NAMED];
+	struct sipalg_sources *srcs = &s->srcs;
+	int i, n;
+
+	srcs->n = 1;
+	srcs->addr[0] = ct->tuplehash[!dir].tuple.src.u3;
+	if (s->dec.admit != SIPALG_ADMIT_PEER_NAMED)
+		return;
+	n = sipalg_sessions_recall(ct, buf, &s->dec, s->view.from_inside,
+				   named);
+	if (n < 0) {
+		srcs->n = 0;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (!nf_inet_addr_cmp(&named[i], &srcs->addr[0]))
+			srcs->addr[srcs->n++] = named[i];
+}
+
+/*
+ * This side's SDP named its media addresses: the other side's pinholes
+ * admit the sender (their signalling peer) and those, or anyone.
+ */
+static void sipalg_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			      const unsigned char *buf,
+			      struct sipalg_scratch *s, struct sipalg_net *sn)
+{
+	const struct sipalg_decision *dec = &s->dec;
+	struct sipalg_sources srcs = { .n = 0 };
+	union nf_inet_addr a;
+	unsigned int i;
+
+	sipalg_sessions_remember(ct, buf, dec, s->view.from_inside);
+	if (dec->n_named) {
+		srcs.addr[srcs.n++] = ct->tuplehash[dir].tuple.src.u3;
+		for (i = 0; i < dec->n_named; i++)
+			if (sipalg_addr_to(&a, &dec->named[i], nf_ct_l3num(ct)) &&
+			    !nf_inet_addr_cmp(&a, &srcs.addr[0]))
+				srcs.addr[srcs.n++] = a;
+	}
+	sipalg_media_set_others(ct, dir, dec, &srcs, sn);
+}
+
+/*
  * What the decision asks before the rewrite: close an ended call's
- * pinholes, open the message's own, show the session, tell a monitor (all
- * that reads the message, while its offsets are still the parsed ones).
- * Returns how many media port overrides the plan gets.
+ * pinholes, show the session, set who may use the other side's pinholes,
+ * open the message's own, tell a monitor (all that reads the message,
+ * while its offsets are still the parsed ones). Returns how many media
+ * port overrides the plan gets.
  */
 static unsigned int sipalg_act_before(struct nf_conn *ct,
 				      enum ip_conntrack_dir dir,
 				      const unsigned char *buf,
 				      struct sipalg_scratch *s,
-				      const struct sipalg_config *cfg,
 				      struct sipalg_net *sn)
 {
 	const struct sipalg_decision *dec = &s->dec;
@@ -272,16 +326,18 @@ static unsigned int sipalg_act_before(struct nf_conn *ct,
 		     (int)SIPALG_MEANS_CALL_SETUP !=
 		     (int)SIPALG_EVENT_CALL_SETUP ||
 		     (int)SIPALG_MEANS_CALL_END != (int)SIPALG_EVENT_CALL_END);
-
 	s->opened.n = 0;
 	if (dec->actions & SIPALG_DO_CLOSE_CALL)
 		sipalg_media_close(ct, dec->slot, sn);
+	sipalg_sessions_update(ct, dir, buf, dec, sn);
+	if (dec->actions & SIPALG_DO_SET_OTHERS)
+		sipalg_set_others(ct, dir, buf, s, sn);
 	if (dec->actions & SIPALG_DO_OPEN_MEDIA) {
-		sipalg_media_open(ct, dir, &s->msg, dec, cfg, s->ov,
+		sipalg_sources_for(ct, dir, buf, s);
+		sipalg_media_open(ct, dir, &s->msg, dec, &s->srcs, s->ov,
 				  &s->opened, sn);
 		n_ov = s->msg.n_media;
 	}
-	sipalg_sessions_update(ct, dir, buf, dec, sn);
 	if (dec->actions & SIPALG_DO_SLOT_REUSED)
 		sipalg_count(sn, SIPALG_CTR_CALL_SLOTS_REUSED);
 	if (dec->event)
@@ -377,8 +433,8 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			continue;
 		}
 		sipalg_count(sn, SIPALG_CTR_MESSAGES);
-		sipalg_decide_for(ct, dir, msg, s);
-		n_ov = sipalg_act_before(ct, dir, msg, s, cfg, sn);
+		sipalg_decide_for(ct, dir, msg, cfg, s);
+		n_ov = sipalg_act_before(ct, dir, msg, s, sn);
 
 		if (!nat) {
 			sipalg_act_after(ct, dir, s, false, sn);

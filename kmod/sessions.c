@@ -6,6 +6,12 @@
  * (sipalg_decide()'s session op); this table only remembers it, and
  * nothing the ALG decides depends on it.
  *
+ * A call's entry also keeps the media addresses each side's SDP named
+ * (direct media: who may send into the other side's pinholes). That is
+ * the one thing the ALG reads back from here; an entry reused meanwhile
+ * means "not known", and the pinholes then admit anyone, as the core's
+ * rules say for an address not known.
+ *
  * The packet path must not allocate and hostile traffic must not make the
  * state grow: every entry is allocated once, when the module loads
  * (max_sessions of them, shared by all network namespaces). The table is
@@ -61,8 +67,11 @@ struct sipalg_session {
 	u8 state;			/* enum sipalg_session_state */
 	u8 dir;				/* who began it: IP_CT_DIR_* */
 	u8 id_len;
+	u8 named_known;			/* bit per side (1: inside) */
+	u8 named_n[2];			/* per side: how many in named[] */
 	unsigned long since;		/* jiffies: the state began */
 	unsigned long expires;		/* jiffies: a registration ends */
+	union nf_inet_addr named[2][SIPALG_MAX_NAMED];	/* calls, per side */
 	char id[SIPALG_SESSION_ID_MAX];
 };
 
@@ -217,6 +226,7 @@ static struct sipalg_session *sipalg_session_new(struct sipalg_shard *sh,
 	s->dir = dir;
 	s->netns = netns;
 	s->state = 0;
+	s->named_known = 0;
 	s->since = jiffies;
 	s->expires = 0;
 	s->id_len = min_t(unsigned int, len, SIPALG_SESSION_ID_MAX);
@@ -312,6 +322,65 @@ void sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	spin_unlock_bh(&sh->lock);
 	if (evicted)
 		sipalg_count(sn, SIPALG_CTR_SESSIONS_EVICTED);
+}
+
+/* Under the shard's lock: the call's entry, if it is in the table. */
+static struct sipalg_session *sipalg_call_entry(struct sipalg_shard **sh,
+						struct nf_conn *ct,
+						const unsigned char *buf,
+						const struct sipalg_decision *dec)
+{
+	const struct sipalg_span *id = &dec->session_id;
+	u32 conn = sipalg_conn_token(ct, false);
+
+	*sh = NULL;
+	if (!conn || !id->len)
+		return NULL;
+	*sh = sipalg_shard_of(conn);
+	spin_lock_bh(&(*sh)->lock);
+	return sipalg_session_find(*sh, conn, SIPALG_SESSION_CALL,
+				   jhash(buf + id->off, id->len,
+					 SIPALG_SESSION_CALL));
+}
+
+void sipalg_sessions_remember(struct nf_conn *ct, const unsigned char *buf,
+			      const struct sipalg_decision *dec,
+			      bool from_inside)
+{
+	struct sipalg_session *s;
+	struct sipalg_shard *sh;
+	unsigned int i, n = 0;
+
+	s = sipalg_call_entry(&sh, ct, buf, dec);
+	if (s) {
+		for (i = 0; i < dec->n_named; i++)
+			if (sipalg_addr_to(&s->named[from_inside][n],
+					   &dec->named[i], nf_ct_l3num(ct)))
+				n++;
+		s->named_n[from_inside] = n;
+		s->named_known |= BIT(from_inside);
+	}
+	if (sh)
+		spin_unlock_bh(&sh->lock);
+}
+
+int sipalg_sessions_recall(struct nf_conn *ct, const unsigned char *buf,
+			   const struct sipalg_decision *dec, bool from_inside,
+			   union nf_inet_addr *named)
+{
+	bool other = !from_inside;
+	struct sipalg_session *s;
+	struct sipalg_shard *sh;
+	int n = -1;
+
+	s = sipalg_call_entry(&sh, ct, buf, dec);
+	if (s && (s->named_known & BIT(other))) {
+		n = s->named_n[other];
+		memcpy(named, s->named[other], n * sizeof(*named));
+	}
+	if (sh)
+		spin_unlock_bh(&sh->lock);
+	return n;
 }
 
 void sipalg_sessions_forget(struct nf_conn *ct)

@@ -25,6 +25,19 @@ void sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			    const unsigned char *buf,
 			    const struct sipalg_decision *dec,
 			    struct sipalg_net *sn);
+/*
+ * The media addresses one side's SDP named for a call (the decision's
+ * named[], with SIPALG_DO_SET_OTHERS), kept with the call for the pinholes
+ * the other side opens later; and recalled: how many, or -1 if that side
+ * said nothing yet (or the call is not in the table).
+ */
+void sipalg_sessions_remember(struct nf_conn *ct, const unsigned char *buf,
+			      const struct sipalg_decision *dec,
+			      bool from_inside);
+int sipalg_sessions_recall(struct nf_conn *ct, const unsigned char *buf,
+			   const struct sipalg_decision *dec, bool from_inside,
+			   union nf_inet_addr *named);
+
 /* The helper's destroy callback: the connection's sessions go with it. */
 void sipalg_sessions_forget(struct nf_conn *ct);
 

@@ -97,6 +97,16 @@ bool sipalg_addr_equals(const struct sipalg_addr *a,
 	return a->family == 6 && !memcmp(a->a, u->ip6, 16);
 }
 
+bool sipalg_addr_to(union nf_inet_addr *out, const struct sipalg_addr *a,
+		    u16 l3num)
+{
+	memset(out, 0, sizeof(*out));
+	if (a->family != (l3num == NFPROTO_IPV4 ? 4 : 6))
+		return false;
+	memcpy(out, a->a, a->family == 4 ? 4 : 16);
+	return true;
+}
+
 /*
  * The inside of a connection is its translated side: the original sender
  * under source NAT (a phone calling out), the reply's sender when only the
@@ -112,7 +122,7 @@ bool sipalg_from_inside(const struct nf_conn *ct, enum ip_conntrack_dir dir)
 }
 
 void sipalg_view_for(struct sipalg_view *view, const struct nf_conn *ct,
-		     enum ip_conntrack_dir dir)
+		     enum ip_conntrack_dir dir, bool direct_media)
 {
 	const struct nf_conntrack_tuple *sent = &ct->tuplehash[dir].tuple;
 	const struct nf_conntrack_tuple *reply = &ct->tuplehash[!dir].tuple;
@@ -120,6 +130,7 @@ void sipalg_view_for(struct sipalg_view *view, const struct nf_conn *ct,
 
 	memset(view, 0, sizeof(*view));
 	view->from_inside = sipalg_from_inside(ct, dir);
+	view->direct_media = direct_media;
 	view->now = (u32)jiffies;
 	sipalg_addr_from(&view->sender, &sent->src.u3, l3num);
 	sipalg_addr_from(&view->sender_public, &reply->dst.u3, l3num);

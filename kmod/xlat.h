@@ -14,12 +14,15 @@
 bool sipalg_xlat_for(struct sipalg_xlat *xlat, const struct nf_conn *ct,
 		     enum ip_conntrack_dir dir);
 void sipalg_view_for(struct sipalg_view *view, const struct nf_conn *ct,
-		     enum ip_conntrack_dir dir);
+		     enum ip_conntrack_dir dir, bool direct_media);
 bool sipalg_from_inside(const struct nf_conn *ct, enum ip_conntrack_dir dir);
 
 void sipalg_addr_from(struct sipalg_addr *out, const union nf_inet_addr *in,
 		      u16 l3num);
 bool sipalg_addr_equals(const struct sipalg_addr *a,
 			const union nf_inet_addr *u, u16 l3num);
+/* false if a is not of the connection's family. */
+bool sipalg_addr_to(union nf_inet_addr *out, const struct sipalg_addr *a,
+		    u16 l3num);
 
 #endif /* SIPALG_XLAT_H */

@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 60
 
 CORE_SRCS := $(sort $(wildcard core/*.cpp))
-CORE_HDRS := include/sipalg/core.h $(wildcard include/sipalg/core/*.hpp)
+CORE_HDRS := include/sipalg/core.h include/sipalg/decide.h $(wildcard include/sipalg/core/*.hpp)
 CORE_UNIT_SRCS := $(sort $(wildcard tests/unit/core_*.cpp tests/unit/test_core_*.cpp))
 CORE_UNIT_HDRS := $(wildcard tests/unit/core_*.hpp)
 CORE_CORPUS := tests/corpus

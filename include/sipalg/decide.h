@@ -36,10 +36,23 @@
  *   when it is live (port not 0), over UDP, and names the packet's own
  *   source address (so a message can only ever open a way to its sender);
  *   RTCP is a=rtcp's port, else RTP + 1; a=rtcp on the RTP port itself
- *   (RFC 5761 multiplexing) needs no second pinhole (rtcp_port 0). An answer replaces its sender's
- *   earlier pinholes of the call (a stream that moved closes its old
- *   pinhole); an offer adds to them until it is answered, so that a
- *   rejected re-offer (491) leaves the media that flows where it was.
+ *   (RFC 5761 multiplexing) needs no second pinhole (rtcp_port 0). An
+ *   answer replaces its sender's earlier pinholes of the call (a stream
+ *   that moved closes its old pinhole); an offer adds to them until it is
+ *   answered, so that a rejected re-offer (491) leaves the media that flows
+ *   where it was.
+ *
+ *   Who may send into a pinhole. With direct media off, the signalling
+ *   peer only. With it on, the signalling peer and the addresses the other
+ *   side's SDP names for its live streams: a pinhole opened before the
+ *   other side's SDP is seen admits anyone, and is narrowed as soon as that
+ *   SDP arrives (offer or answer, 18x or 2xx, a re-INVITE or UPDATE that
+ *   moves the media). Two exceptions keep it open to anyone: SDP naming the
+ *   router's own public address (the address the message was sent to: a
+ *   hairpin, media from another inside phone whose inside address this
+ *   connection cannot know), and SDP naming more than SIPALG_MAX_NAMED
+ *   addresses. SDP naming no live address (all on hold, all rejected)
+ *   changes nobody's admission.
  *
  *   Registrations. The registrar's acceptance decides: a 2xx to REGISTER
  *   opens or refreshes a pinhole for each binding it lists on the
@@ -98,7 +111,8 @@ struct sipalg_dialogs {
 /* What the shim knows of the packet: where it comes from and goes to. */
 struct sipalg_view {
     unsigned char from_inside; /* sent by the connection's inside (translated or initiating) side */
-    unsigned char pad[3];
+    unsigned char direct_media; /* sip-direct-media=yes */
+    unsigned char pad[2];
     unsigned int now; /* a clock that counts up (the LRU of the call slots) */
     /* The sender before and after NAT, and its port on both sides. */
     struct sipalg_addr sender, sender_public;
@@ -132,6 +146,20 @@ enum sipalg_session_op {
 #define SIPALG_DO_REPLACE_MEDIA 0x02 /* ... then close the sender's others of the slot */
 #define SIPALG_DO_CLOSE_CALL 0x04    /* close every pinhole of slot's class */
 #define SIPALG_DO_SLOT_REUSED 0x08   /* slot was taken from another call */
+/*
+ * The other side's pinholes of the slot admit the signalling peer and
+ * named[] from now on (anyone, when n_named is 0); the shim remembers
+ * named[] with the call for the other side's later pinholes.
+ */
+#define SIPALG_DO_SET_OTHERS 0x10
+
+#define SIPALG_MAX_NAMED 2 /* media addresses of one side that narrow a pinhole */
+
+/* Who may send into the pinholes of streams[]. */
+enum sipalg_admit {
+    SIPALG_ADMIT_PEER = 1,  /* the signalling peer only */
+    SIPALG_ADMIT_PEER_NAMED /* it and what the other side's SDP named (anyone if unknown) */
+};
 
 /* One stream's pinholes: to the sender's address (== its pre-NAT source). */
 struct sipalg_stream_pinhole {
@@ -172,11 +200,14 @@ struct sipalg_decision {
     unsigned char n_not_sender; /* live streams naming another address (or on hold) */
     unsigned char n_bad_rtcp;   /* streams with no usable RTCP port */
     unsigned char n_regs;
-    unsigned char pad[3];
+    unsigned char admit;   /* enum sipalg_admit, with SIPALG_DO_OPEN_MEDIA */
+    unsigned char n_named; /* with SIPALG_DO_SET_OTHERS */
+    unsigned char pad;
     unsigned int session_seconds;  /* SIPALG_SESS_REG_* */
     struct sipalg_span session_id; /* the Call-ID, or the AOR (To URI) of a REGISTER */
     struct sipalg_stream_pinhole streams[SIPALG_MAX_MEDIA];
     struct sipalg_reg_action regs[SIPALG_MAX_REG_ACTIONS];
+    struct sipalg_addr named[SIPALG_MAX_NAMED]; /* this SDP's live media addresses */
 };
 
 /* The key a call's slot is found by: a hash of the Call-ID, never 0. */

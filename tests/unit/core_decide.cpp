@@ -1368,3 +1368,104 @@ TEST_CASE("decide: a first 2xx whose SDP holds every stream shows the call held"
     check(c.out(response(200, "INVITE", kCallId, sdp(kOut, 50000, "a=recvonly\n"))),
           in_call(0, SIPALG_CALL_HELD, kAnswer, {{0, 50000, 50001}}));
 }
+
+// ---- who may send into a pinhole (sip-direct-media) ----
+
+namespace {
+
+sipalg_decision decide_direct(sipalg_dialogs &d, bool from_inside, const std::string &text,
+                              bool direct = true) {
+    static unsigned now = 5000;
+    sipalg_view v = view(from_inside, now++);
+    v.direct_media = direct;
+    return decide(parse_ok(text), v, d);
+}
+
+std::vector<std::string> named(const sipalg_decision &o) {
+    std::vector<std::string> out;
+    for (unsigned i = 0; i < o.n_named; i++) {
+        unsigned char text[64];
+        unsigned n = sipalg_addr_format(&o.named[i], text, sizeof text);
+        out.emplace_back((const char *)text, n);
+    }
+    return out;
+}
+
+// An SDP body with one audio stream per address.
+std::string sdp_at(const std::vector<std::string> &addrs) {
+    std::string body = "v=0\no=- 1 1 IN IP4 " + addrs[0] + "\ns=-\nt=0 0\n";
+    int port = 50000;
+    for (const std::string &a : addrs) {
+        body += "m=audio " + std::to_string(port) + " RTP/AVP 0\nc=IN IP4 " + a + "\n";
+        port += 2;
+    }
+    return body;
+}
+
+} // namespace
+
+TEST_CASE("decide: direct media off admits the signalling peer only, and narrows nobody",
+          "[decide][direct]") {
+    sipalg_dialogs d{};
+    sipalg_decision o =
+        decide_direct(d, true, request("INVITE", kCallId, sdp(kIn, 40000), "", true, false), false);
+    CHECK(o.actions == SIPALG_DO_OPEN_MEDIA);
+    CHECK((int)o.admit == SIPALG_ADMIT_PEER);
+    o = decide_direct(d, false, response(200, "INVITE", kCallId, sdp(kOut, 50000)), false);
+    CHECK(o.actions == (SIPALG_DO_OPEN_MEDIA | SIPALG_DO_REPLACE_MEDIA));
+    CHECK((int)o.admit == SIPALG_ADMIT_PEER);
+}
+
+TEST_CASE("decide: direct media: each side's SDP names who may send to the other side",
+          "[decide][direct]") {
+    sipalg_dialogs d{};
+    // The offer from inside: its pinholes admit the peer and whatever the
+    // outside will name; it names the phone for the outside's pinholes.
+    sipalg_decision o =
+        decide_direct(d, true, request("INVITE", kCallId, sdp(kIn, 40000), "", true, false));
+    CHECK(o.actions == (SIPALG_DO_OPEN_MEDIA | SIPALG_DO_SET_OTHERS));
+    CHECK((int)o.admit == SIPALG_ADMIT_PEER_NAMED);
+    CHECK(named(o) == std::vector<std::string>{kIn});
+    // The answer names a media server that is not the signalling peer: the
+    // phone's pinholes now admit it (and the peer); no pinhole to it opens.
+    o = decide_direct(d, false, response(200, "INVITE", kCallId, sdp_at({"192.0.2.50"})));
+    CHECK(o.actions == (SIPALG_DO_OPEN_MEDIA | SIPALG_DO_REPLACE_MEDIA | SIPALG_DO_SET_OTHERS));
+    CHECK((int)o.n_streams == 0);
+    CHECK((int)o.n_not_sender == 1);
+    CHECK(named(o) == std::vector<std::string>{"192.0.2.50"});
+    // A re-INVITE moving the media to two hosts names both, each once.
+    o = decide_direct(
+        d, false,
+        request("INVITE", kCallId, sdp_at({"192.0.2.50", "192.0.2.51", "192.0.2.50"}), "", false));
+    CHECK((o.actions & SIPALG_DO_SET_OTHERS) != 0);
+    CHECK(named(o) == std::vector<std::string>{"192.0.2.50", "192.0.2.51"});
+}
+
+TEST_CASE("decide: direct media: a hairpin or too many addresses leave the other side open",
+          "[decide][direct]") {
+    sipalg_dialogs d{};
+    decide_direct(d, true, request("INVITE", kCallId, sdp(kIn, 40000), "", true, false));
+    // The answer names the router's own public address (another inside
+    // phone through a hairpin): who will send is not known here.
+    sipalg_decision o = decide_direct(d, false, response(200, "INVITE", kCallId, sdp_at({kPub})));
+    CHECK((o.actions & SIPALG_DO_SET_OTHERS) != 0);
+    CHECK((int)o.n_named == 0);
+    o = decide_direct(
+        d, false,
+        request("INVITE", kCallId, sdp_at({"192.0.2.50", "192.0.2.51", "192.0.2.52"}), "", false));
+    CHECK((o.actions & SIPALG_DO_SET_OTHERS) != 0);
+    CHECK((int)o.n_named == 0);
+}
+
+TEST_CASE("decide: direct media: SDP naming nobody (hold, rejected) changes no admission",
+          "[decide][direct]") {
+    sipalg_dialogs d{};
+    decide_direct(d, true, request("INVITE", kCallId, sdp(kIn, 40000), "", true, false));
+    decide_direct(d, false, response(200, "INVITE", kCallId, sdp(kOut, 50000)));
+    sipalg_decision o =
+        decide_direct(d, false, request("INVITE", kCallId, sdp_at({"0.0.0.0"}), "", false));
+    CHECK((o.actions & SIPALG_DO_OPEN_MEDIA) != 0);
+    CHECK((o.actions & SIPALG_DO_SET_OTHERS) == 0);
+    o = decide_direct(d, false, request("UPDATE", kCallId, sdp(kOut, 0), "", false));
+    CHECK((o.actions & SIPALG_DO_SET_OTHERS) == 0);
+}
