@@ -73,7 +73,7 @@ single_step core-freestanding core-freestanding
 single_step fuzz-smoke fuzz-smoke
 
 step "VM tests (scripts/vm-run.sh tests/vm/run.sh)"
-scripts/vm-run.sh -t 1200 'tests/vm/run.sh' 2>&1 | tee "$log_dir/vm.log"
+scripts/vm-run.sh -t 2000 'tests/vm/run.sh' 2>&1 | tee "$log_dir/vm.log"
 status=${PIPESTATUS[0]}
 vm_ok=0
 vm_bad=0
