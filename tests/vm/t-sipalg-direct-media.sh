@@ -11,8 +11,9 @@
 #      PEER: the phone's answer opens pinholes that admit the registrar and
 #      PEER (the router remembered what the offer named), not a third host.
 #   3. The hairpin: the answer names the router's own public address (the
-#      far party is another inside phone, relayed by a cloud PBX); RTP from
-#      that inside phone, sent to the public address, still gets in.
+#      far party is another inside phone, on another inside subnet, relayed
+#      by a cloud PBX); RTP from that phone, sent to the public address,
+#      still gets in.
 . "$(dirname "$0")/lib.sh"
 
 ko="$TOP/sipalg.ko"
@@ -87,12 +88,23 @@ gets_in "$WORK/in-peer.log" $PEER || fail "incoming call: RTP from the host the 
 $(expectations)"
 say "ok: incoming call: RTP from the host the offer named (before the answer) gets in"
 
-# 3. The hairpin: the far party is phone 2, inside too, whose pinhole is
-# on the router's public address; its RTP arrives from its inside address.
+# 3. The hairpin: the far party is phone 2 on another inside subnet (its
+# own namespace, lan2: 10.0.1.2), whose pinhole would be on the router's
+# public address; its RTP arrives from its inside address.
 topology_up
+ip netns del lan2 2>/dev/null
+ip netns add lan2
+ip link add lan2-0 netns lan2 type veth peer name rtr-lan2 netns rtr
+ip -n lan2 link set lo up
+ip -n lan2 addr add 10.0.1.2/24 dev lan2-0
+ip -n lan2 link set lan2-0 up
+ip -n lan2 route add default via 10.0.1.1
+ip -n rtr addr add 10.0.1.1/24 dev rtr-lan2
+ip -n rtr link set rtr-lan2 up
 rmmod sipalg
 insmod "$ko" sip_direct_media=1 || fail "insmod failed"
 out_call "$WORK/hairpin" $ROUTER_WAN
-rtp_through lan "$WORK/hairpin/rtp.log" $PHONE:40000 lan $PHONE2:41000 $ROUTER_WAN:40000 >/dev/null
-expect_in "$WORK/hairpin/rtp.log" "received 20 from $PHONE2:41000" \
-	"hairpin: RTP from the other inside phone to the public address reaches the phone"
+rtp_through lan "$WORK/hairpin/rtp.log" $PHONE:40000 lan2 10.0.1.2:41000 $ROUTER_WAN:40000 >/dev/null
+ip netns del lan2
+expect_in "$WORK/hairpin/rtp.log" "received 20 from 10.0.1.2:41000" \
+	"hairpin: RTP from the inside phone on another subnet, sent to the public address, reaches the phone"
