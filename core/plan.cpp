@@ -43,19 +43,61 @@ bool unspecified(const sipalg_addr &a) {
     return true;
 }
 
-// First active mapping whose "from" side is this address (and port, when
-// use_port and the mapping has ports). Hold addresses never match.
-const sipalg_map *match(const sipalg_xlat *x, const sipalg_addr &a, bool use_port, u16 port) {
-    if (a.family == 0 || unspecified(a))
-        return nullptr;
-    for (const sipalg_map &m : x->map) {
-        if (!(m.flags & SIPALG_MAP_ACTIVE) || !addr_equal(m.from, a))
-            continue;
-        if (use_port && (m.flags & SIPALG_MAP_PORT) && m.from_port != port)
-            continue;
-        return &m;
+// Whose mapping may rewrite a ref: the endpoint that wrote it ("who wrote
+// it", RFC 3261). The sender's fields go by map[0] (its own pre- and
+// post-NAT address), the receiver's by map[1] (the address the sender wrote
+// for its peer and where the packet really goes); anything else, above all
+// every Via but the topmost, belongs to neither and is never touched.
+enum Owner : u8 {
+    kNobody,
+    kSender,        // map[0]
+    kReceiver,      // map[1]
+    kReceiverExact, // map[1], exact address:port only
+};
+
+// A 2xx to REGISTER lists the registered bindings: its Contacts are the
+// requester's, not the registrar's.
+bool register_2xx(const sipalg_msg *msg) {
+    return msg->kind == SIPALG_KIND_RESPONSE && msg->cseq_method == SIPALG_M_REGISTER &&
+           msg->status >= 200 && msg->status <= 299;
+}
+
+Owner owner(const sipalg_msg *msg, const sipalg_ref &r) {
+    bool request = msg->kind == SIPALG_KIND_REQUEST;
+    switch (r.kind) {
+    case SIPALG_REF_RURI:
+        return request ? kReceiver : kNobody;
+    case SIPALG_REF_VIA_SENTBY:
+    case SIPALG_REF_VIA_RECEIVED:
+    case SIPALG_REF_VIA_RPORT:
+    case SIPALG_REF_VIA_MADDR:
+        // A request's top Via is its sender's; a response carries the
+        // requester's top Via back to it.
+        if (!(r.flags & SIPALG_REFF_TOP_VIA))
+            return kNobody;
+        return request ? kSender : kReceiver;
+    case SIPALG_REF_CONTACT:
+        // Other bindings on the same public address belong to other phones
+        // behind the same NAT: only the exact one is the receiver's.
+        return register_2xx(msg) ? kReceiverExact : kSender;
+    case SIPALG_REF_FROM:
+        return request ? kSender : kReceiver;
+    case SIPALG_REF_TO:
+        return request ? kReceiver : kSender;
+    default: // SDP: always the sender's own session
+        return kSender;
     }
-    return nullptr;
+}
+
+const sipalg_map *owner_map(const sipalg_xlat *x, Owner o) {
+    return o == kNobody ? nullptr : &x->map[o == kSender ? 0 : 1];
+}
+
+// Does the address match the mapping's from side? Hold addresses never do.
+bool match_addr(const sipalg_map *m, const sipalg_addr &a) {
+    if (!m || !(m->flags & SIPALG_MAP_ACTIVE) || a.family == 0 || unspecified(a))
+        return false;
+    return addr_equal(m->from, a);
 }
 
 u32 put_addr(const sipalg_addr &a, bool brackets, u8 *out) {
@@ -68,15 +110,19 @@ u32 put_addr(const sipalg_addr &a, bool brackets, u8 *out) {
     return n;
 }
 
-// Request-URI, Via sent-by, Contact, From, To: host and port.
-int plan_uri_ref(Builder &bd, const sipalg_xlat *x, const sipalg_ref &r) {
-    const sipalg_map *m = match(x, r.addr, true, r.port);
-    if (!m)
+// Request-URI, Via sent-by, Contact, From, To: host and port. The from
+// address with exactly from_port takes to_port; with any other port it
+// keeps that port (unless only the exact binding may match).
+int plan_uri_ref(Builder &bd, const sipalg_map *m, bool exact_only, const sipalg_ref &r) {
+    if (!match_addr(m, r.addr))
+        return SIPALG_OK;
+    bool exact = r.port == m->from_port;
+    if (exact_only && !exact)
         return SIPALG_OK;
     u8 text[kPiece];
     u32 n = put_addr(m->to, m->to.family == 6, text);
     u32 len = r.host_len;
-    if ((m->flags & SIPALG_MAP_PORT) && m->to_port != r.port) {
+    if (exact && (m->flags & SIPALG_MAP_PORT) && m->to_port != r.port) {
         u16 dflt = (r.flags & SIPALG_REFF_SIPS) ? 5061 : 5060;
         if (r.flags & SIPALG_REFF_PORT)
             len = r.port_off + r.port_len - r.host_off; // host ":" port as one edit
@@ -89,9 +135,8 @@ int plan_uri_ref(Builder &bd, const sipalg_xlat *x, const sipalg_ref &r) {
 }
 
 // received=, maddr=, SDP o=/c=/a=rtcp address: address only.
-int plan_addr_ref(Builder &bd, const sipalg_xlat *x, const sipalg_ref &r) {
-    const sipalg_map *m = match(x, r.addr, false, 0);
-    if (!m)
+int plan_addr_ref(Builder &bd, const sipalg_map *m, const sipalg_ref &r) {
+    if (!match_addr(m, r.addr))
         return SIPALG_OK;
     u8 text[kPiece];
     bool brackets;
@@ -131,32 +176,32 @@ int plan_all(Builder &bd, const sipalg_msg *msg, const sipalg_xlat *x,
     int rc = SIPALG_OK;
     for (u32 i = 0; i < msg->n_refs && rc == SIPALG_OK; i++) {
         const sipalg_ref &r = msg->refs[i];
+        Owner o = owner(msg, r);
+        const sipalg_map *m = owner_map(x, o);
         switch (r.kind) {
         case SIPALG_REF_RURI:
         case SIPALG_REF_VIA_SENTBY:
         case SIPALG_REF_CONTACT:
         case SIPALG_REF_FROM:
         case SIPALG_REF_TO:
-            rc = plan_uri_ref(bd, x, r);
+            rc = plan_uri_ref(bd, m, o == kReceiverExact, r);
             break;
-        case SIPALG_REF_VIA_RPORT: {
-            const sipalg_map *m = match(x, r.addr, true, r.port);
-            if (m && (m->flags & SIPALG_MAP_PORT))
+        case SIPALG_REF_VIA_RPORT:
+            if (match_addr(m, r.addr) && (m->flags & SIPALG_MAP_PORT) && r.port == m->from_port)
                 rc = plan_port(bd, r.port_off, r.port_len, m->to_port);
             break;
-        }
         default:
-            rc = plan_addr_ref(bd, x, r);
+            rc = plan_addr_ref(bd, m, r);
             break;
         }
     }
-    // Media ports: only the shim's choices, only for streams whose address
-    // is being translated, never a rejected (port 0) stream.
+    // Media ports: only the shim's choices, only for streams at the
+    // sender's own address, never a rejected (port 0) stream.
     if (ov) {
         u32 n = n_ov < msg->n_media ? n_ov : msg->n_media;
         for (u32 k = 0; k < n && rc == SIPALG_OK; k++) {
             const sipalg_media &md = msg->media[k];
-            if (!match(x, md.addr, false, 0) || md.port == 0)
+            if (!match_addr(&x->map[0], md.addr) || md.port == 0)
                 continue;
             if (ov[k].rtp_port)
                 rc = plan_port(bd, md.port_off, md.port_len, ov[k].rtp_port);

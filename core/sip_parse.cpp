@@ -238,10 +238,13 @@ u32 parse_param(const u8 *b, u32 i, u32 end, Param *p) {
     return i;
 }
 
-// One Via header value list.
+// One Via header value list. The first value of the first Via header is
+// the topmost Via, the only one the next hop may look at (RFC 3261 18.1.2,
+// 18.2.2): its refs are marked so the planner can tell it from the others.
 int parse_via(State &st, u32 i, u32 end) {
     const u8 *b = st.b;
     for (;;) {
+        const u8 top = st.vias == 0 ? SIPALG_REFF_TOP_VIA : 0;
         // sent-protocol: name / version / transport, LWS allowed around '/'.
         u32 ts = 0, te = 0;
         i = skip_ws(b, i, end);
@@ -288,6 +291,7 @@ int parse_via(State &st, u32 i, u32 end) {
         if (sent_by >= 0) {
             sipalg_ref &ref = st.m->refs[sent_by];
             ref.port = port;
+            ref.flags |= top;
             if (tls)
                 ref.flags |= SIPALG_REFF_SIPS;
             if (has_port) {
@@ -317,12 +321,16 @@ int parse_via(State &st, u32 i, u32 end) {
                 rc = host_ref(st, SIPALG_REF_VIA_RECEIVED, p.vs, p.ve, &idx);
                 if (rc != SIPALG_OK)
                     return rc;
-                if (idx >= 0)
+                if (idx >= 0) {
                     received = idx;
+                    st.m->refs[idx].flags |= top;
+                }
             } else if (SIPALG_IEQ(n, nl, "maddr")) {
                 rc = host_ref(st, SIPALG_REF_VIA_MADDR, p.vs, p.ve, &idx);
                 if (rc != SIPALG_OK)
                     return rc;
+                if (idx >= 0)
+                    st.m->refs[idx].flags |= top;
             } else if (SIPALG_IEQ(n, nl, "rport")) {
                 if (parse_port(b, p.vs, p.ve, &rport)) {
                     rport_s = p.vs;
@@ -339,7 +347,7 @@ int parse_via(State &st, u32 i, u32 end) {
             if (r < 0)
                 return SIPALG_R_TOO_MANY_ADDRS;
             sipalg_ref &ref = st.m->refs[r];
-            ref.flags = SIPALG_REFF_PORT;
+            ref.flags = SIPALG_REFF_PORT | top;
             ref.port = rport;
             ref.port_off = rport_s;
             ref.port_len = rport_e - rport_s;

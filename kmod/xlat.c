@@ -7,6 +7,9 @@
  * appears after source NAT and whose source is where the packet really goes
  * after destination NAT. So inside the SIP message, the sender's own address
  * becomes reply.dst and the address it wrote for its peer becomes reply.src.
+ * Which fields each may rewrite is the core's rule (include/sipalg/core.h):
+ * map[0] only what the sender wrote about itself, map[1] only what it
+ * wrote about the receiver.
  */
 #include <linux/jiffies.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -27,11 +30,12 @@ void sipalg_addr_from(struct sipalg_addr *out, const union nf_inet_addr *in,
 }
 
 /*
- * "from becomes to". When NAT keeps the port, every occurrence of the
- * address is rewritten, whatever port it carries (a phone sending from an
+ * "from becomes to", ports always set: the core rewrites an occurrence of
+ * the from address with exactly from_port to to_port, and one with any
+ * other port to the to address keeping its port (a phone sending from an
  * ephemeral TCP port still names its listening port in Via and Contact).
- * When NAT changes the port, only address:port occurrences of exactly that
- * port are rewritten, with the new port.
+ * A registrar's list of bindings matches on from_port exactly, so it is
+ * needed also when NAT keeps the port.
  */
 static void sipalg_map_set(struct sipalg_map *map, u16 l3num,
 			   const union nf_inet_addr *from, __be16 from_port,
@@ -49,30 +53,6 @@ static void sipalg_map_set(struct sipalg_map *map, u16 l3num,
 		map->flags |= SIPALG_MAP_PORT;
 }
 
-/*
- * When one side's NAT changed the port and the other side needs no
- * mapping, the free slot carries the address-only form of the first, for
- * occurrences of the address with other ports (the core tries the slots
- * in order, so the exact address:port match wins).
- */
-static void sipalg_map_address_only(struct sipalg_xlat *xlat)
-{
-	unsigned int i;
-
-	for (i = 0; i < 2; i++) {
-		struct sipalg_map *exact = &xlat->map[i];
-		struct sipalg_map *spare = &xlat->map[!i];
-
-		if ((exact->flags & SIPALG_MAP_PORT) &&
-		    !(spare->flags & SIPALG_MAP_ACTIVE) &&
-		    memcmp(&exact->from, &exact->to, sizeof(exact->to))) {
-			*spare = *exact;
-			spare->flags = SIPALG_MAP_ACTIVE;
-			return;
-		}
-	}
-}
-
 /* Returns false when NAT changes nothing for this packet. */
 bool sipalg_xlat_for(struct sipalg_xlat *xlat, const struct nf_conn *ct,
 		     enum ip_conntrack_dir dir)
@@ -85,7 +65,6 @@ bool sipalg_xlat_for(struct sipalg_xlat *xlat, const struct nf_conn *ct,
 		       &reply->dst.u3, reply->dst.u.all);
 	sipalg_map_set(&xlat->map[1], l3num, &sent->dst.u3, sent->dst.u.all,
 		       &reply->src.u3, reply->src.u.all);
-	sipalg_map_address_only(xlat);
 	return (xlat->map[0].flags | xlat->map[1].flags) & SIPALG_MAP_ACTIVE;
 }
 

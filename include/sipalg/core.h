@@ -32,23 +32,51 @@
  * count the reason (sipalg_reason_name() gives a short stable name). A
  * failing call always leaves an empty plan behind.
  *
- * What is rewritten (an occurrence is rewritten at most once, by the first
- * active mapping whose "from" side it matches):
- *   - SIP URI hosts (sip:, sips:) in the Request-URI, every Contact value,
- *     From and To; Via sent-by. They match on address AND port (explicit, or
- *     the default: 5060 for sip:, 5061 for sips: and Via .../TLS). A mapping
- *     without SIPALG_MAP_PORT matches on the address only and keeps the port.
+ * What is rewritten: only what the endpoint on one side of the NAT wrote
+ * about itself, and only by that side's mapping ("who wrote it"; RFC 3261
+ * is the law). map[0] is the packet's source side (the sender's own
+ * address), map[1] its destination side (where the packet really goes).
+ *
+ *                         request                  response
+ *   sender, by map[0]     top Via, Contact, From,  Contact, To, SDP
+ *                         SDP
+ *   receiver, by map[1]   Request-URI, To          top Via, From; in a 2xx
+ *                                                  to REGISTER also Contact
+ *                                                  (exact address:port only)
+ *
+ *   - "top Via" is the first Via value of the first Via header (also in a
+ *     comma list or a compact "v:"): its sent-by, received=, maddr= and
+ *     rport=. Any other Via is never touched: those were written by the
+ *     hops behind the requester, and a response must carry them back byte
+ *     for byte (RFC 3261 8.2.6.2, 18.1.2: a client drops a response whose
+ *     top Via it did not write). They may even name the very same private
+ *     address:port as our phone (a far caller behind its own NAT).
+ *   - A 2xx to REGISTER (CSeq method REGISTER, status 200-299) lists the
+ *     registered bindings: the receiver's (the phone's) own binding comes
+ *     back to it only when it is exactly map[1]'s from address and
+ *     from_port; other bindings on the same public address belong to other
+ *     phones behind the same NAT.
+ *   - SDP: o=, c= (session and media level), a=rtcp address, and the m=
+ *     and a=rtcp ports the caller overrides.
+ *
+ * How an occurrence matches its mapping (never a hold address, 0.0.0.0 or
+ * ::, never a hostname):
+ *   - SIP URI hosts (sip:, sips:) and Via sent-by carry a port (explicit,
+ *     or the default: 5060 for sip:, 5061 for sips: and Via .../TLS). The
+ *     map's from address with exactly from_port becomes to address and
+ *     to_port; the from address with another port becomes the to address
+ *     and keeps its port (a phone on TCP sends from an ephemeral port but
+ *     names 5060). The REGISTER 2xx Contact above matches exactly only.
  *     When the new port equals the default and the URI had no port, none is
  *     added; a URI without port gets ":port" when the new port differs.
- *   - Via received= and maddr=: address only. Via rport=N: when N and the
- *     Via's effective address (received= if present, else sent-by) match a
- *     mapping with a port, N becomes the new port.
- *   - SDP o= and c= (session and media level), a=rtcp address: address only.
+ *   - Via received= and maddr=, SDP o=, c= and a=rtcp address: address only.
  *     "IN IP4"/"IN IP6" is changed too when the family changes.
+ *   - Via rport=N: when the Via's effective address (received= if present,
+ *     else sent-by) is the from address and N is from_port, N becomes
+ *     to_port.
  *   - m= port and a=rtcp port: only by the caller's media overrides, and only
  *     when that stream's connection address (media c=, else session c=) is
- *     being translated; never port 0 (rejected stream), never on hold
- *     (c= 0.0.0.0 or ::).
+ *     the sender's; never port 0 (rejected stream), never on hold.
  *   - Content-Length: the digits of the value, when the body length changes
  *     (the header name and its form, e.g. compact "l:", are untouched).
  * Deliberately left alone: Route, Record-Route, Path, P-Asserted-Identity,
@@ -79,9 +107,10 @@
  * way back; and an IPv6 received= written in brackets that is translated to
  * IPv4 and back comes back without brackets (RFC 3261 grammar). Also, what
  * is rewritten comes back in the form the core writes (RFC 5952 IPv6,
- * "IP4"/"IP6", Content-Length digits without leading zeros); and an rport=N
- * paired with a sent-by of another port (no received=) keeps its new port,
- * as the sent-by, not rewritten, no longer matches B.
+ * "IP4"/"IP6", Content-Length digits without leading zeros); and an
+ * occurrence of the from address whose port is not from_port but equals
+ * to_port comes back with from_port (on the way back it is the translated
+ * port).
  *
  * Memory: sizeof(struct sipalg_msg) is 2860 bytes and sizeof(struct
  * sipalg_plan) 1816 bytes on x86-64 (checked by the unit tests); keep them in
@@ -212,6 +241,7 @@ enum sipalg_ref_kind {
 #define SIPALG_REFF_PORT 0x01     /* an explicit port (port_off/port_len) is present */
 #define SIPALG_REFF_BRACKETS 0x02 /* host text is "[v6]" */
 #define SIPALG_REFF_SIPS 0x04     /* sips: URI or TLS Via (default port 5061) */
+#define SIPALG_REFF_TOP_VIA 0x08  /* Via refs: of the topmost Via value */
 
 struct sipalg_ref {
     unsigned char kind;    /* enum sipalg_ref_kind */
@@ -333,9 +363,13 @@ int sipalg_parse(const unsigned char *buf, unsigned int len, int transport, stru
 
 /* ---- Translation ---- */
 #define SIPALG_MAP_ACTIVE 0x01
-#define SIPALG_MAP_PORT 0x02 /* from_port/to_port are meaningful */
+#define SIPALG_MAP_PORT 0x02 /* to_port differs from from_port */
 
-/* "address from [port from_port] becomes address to [port to_port]". */
+/*
+ * "address from, port from_port, becomes address to, port to_port". Both
+ * ports are always set (the REGISTER 2xx Contact matches on from_port even
+ * when NAT keeps the port); only with SIPALG_MAP_PORT is a port rewritten.
+ */
 struct sipalg_map {
     unsigned int flags;
     struct sipalg_addr from;
