@@ -384,6 +384,12 @@ void registration(const sipalg_msg *msg, const sipalg_view *v, sipalg_decision *
         const sipalg_ref &r = msg->refs[c.ref];
         if (!addr_equal(r.addr, v->receiver))
             continue;
+        // Over UDP the binding is the one on this connection's own public
+        // port: others on the same public address are other phones behind
+        // the same NAT. Over TCP the phone sends from an ephemeral port and
+        // names its listening port, so the address has to do.
+        if (msg->transport == SIPALG_UDP && r.port != v->receiver_port)
+            continue;
         u32 seconds = sipalg_contact_expires(msg, &c);
         ours = true;
         if (seconds > granted)

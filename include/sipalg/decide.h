@@ -56,8 +56,10 @@
  *
  *   Registrations. The registrar's acceptance decides: a 2xx to REGISTER
  *   opens or refreshes a pinhole for each binding it lists on the
- *   registering endpoint's own address (as the registrar sees it), for the
- *   time it grants (the binding's expires=, else Expires, else 3600 s); a
+ *   registering endpoint's own address (as the registrar sees it; over UDP
+ *   also on its own port, since other phones behind the same NAT share the
+ *   address; over TCP, whose source port is ephemeral, the address), for
+ *   the time it grants (the binding's expires=, else Expires, else 3600 s); a
  *   binding granted 0 seconds is removed, and a 2xx that lists none of the
  *   endpoint's bindings removes all its registration pinholes. A REGISTER
  *   asking for Expires 0 (or Contact: *) removes them at once. A refused

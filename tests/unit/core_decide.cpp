@@ -1187,23 +1187,18 @@ TEST_CASE("decide: the registrar's answer opens, refreshes or removes", "[decide
          reg(kGrant, 900, {{kOpenReg, 5060, 40001, 900}})},
         {"granted the default", 200, ours + "\n",
          reg(kGrant, 3600, {{kOpenReg, 5060, 40001, 3600}})},
-        {"another port keeps it", 202, "Contact: <sip:alice@203.0.113.1:5070>;expires=60\n",
-         reg(kGrant, 60, {{kOpenReg, 5070, 5070, 60}})},
+        {"another port on the public address is another phone's (UDP)", 202,
+         "Contact: <sip:alice@203.0.113.1:5070>;expires=60\n", reg(kEnd, 0, {{kAll, 0, 0, 0}})},
         {"granted 0: removed", 200, ours + ";expires=0\n",
          reg(kEnd, 0, {{kRemove, 5060, 40001, 0}})},
         {"ours, another's, ours removed", 200,
          ours + ";expires=1800, <sip:alice@198.51.100.99:5060>;expires=3600, "
                 "<sip:alice@203.0.113.1:5070>;expires=0\n",
-         reg(kGrant, 1800, {{kOpenReg, 5060, 40001, 1800}, {kRemove, 5070, 5070, 0}})},
-        {"the longest grant is the session's", 200,
+         reg(kGrant, 1800, {{kOpenReg, 5060, 40001, 1800}})},
+        {"other phones' bindings on the public address open nothing (UDP)", 200,
          "Contact: <sip:a@203.0.113.1:6001>;expires=100, <sip:a@203.0.113.1:6002>;expires=200, "
-         "<sip:a@203.0.113.1:6003>;expires=300, <sip:a@203.0.113.1:6004>;expires=400, "
-         "<sip:a@203.0.113.1:6005>;expires=500\n",
-         reg(kGrant, 500,
-             {{kOpenReg, 6001, 6001, 100},
-              {kOpenReg, 6002, 6002, 200},
-              {kOpenReg, 6003, 6003, 300},
-              {kOpenReg, 6004, 6004, 400}})},
+         "<sip:a@203.0.113.1:6003>;expires=300\n",
+         reg(kEnd, 0, {{kAll, 0, 0, 0}})},
         {"only another's binding", 200, "Contact: <sip:alice@198.51.100.99:5060>;expires=1800\n",
          reg(kEnd, 0, {{kAll, 0, 0, 0}})},
         {"the private address is not where the registrar sees us", 200,
@@ -1468,4 +1463,24 @@ TEST_CASE("decide: direct media: SDP naming nobody (hold, rejected) changes no a
     CHECK((o.actions & SIPALG_DO_SET_OTHERS) == 0);
     o = decide_direct(d, false, request("UPDATE", kCallId, sdp(kOut, 0), "", false));
     CHECK((o.actions & SIPALG_DO_SET_OTHERS) == 0);
+}
+
+TEST_CASE("decide: over TCP a binding on the public address is the phone's, whatever its port",
+          "[decide][register]") {
+    // The phone sends from an ephemeral port (here 40001, kept by NAT) and
+    // names its listening port 5060; the registrar lists public:5060.
+    std::string text =
+        response(200, "REGISTER", "reg-1@192.168.0.10", "",
+                 "Contact: <sip:alice@203.0.113.1:5060;transport=tcp>;expires=600\n");
+    Msg m;
+    m.text = text;
+    REQUIRE(sipalg_parse(u(m.text), (unsigned)m.text.size(), SIPALG_TCP, m.msg.get()) == SIPALG_OK);
+    sipalg_dialogs d{};
+    sipalg_decision o = decide(m, view(false, 1, 40001), d);
+    REQUIRE((int)o.n_regs == 1);
+    CHECK((int)o.regs[0].op == SIPALG_REG_OPEN);
+    CHECK((int)o.regs[0].public_port == 5060);
+    CHECK((int)o.regs[0].port == 5060);
+    CHECK(o.regs[0].seconds == 600u);
+    CHECK((int)o.session == SIPALG_SESS_REG_GRANT);
 }
