@@ -23,8 +23,9 @@
 //                  [--base-port P] [--rotate K] [--mix invite|register|both]
 //                  [--media M] [--rate R] [--seconds S]
 //       Valid INVITEs (M media streams each) and REGISTERs, every one with a
-//       Call-ID, media ports and contact port of its own (numbered from I,
-//       so that runs can continue one another). --rotate K: a flow moves to
+//       Call-ID and media ports of its own (numbered from I, so that runs
+//       can continue one another; a REGISTER's contact is on its flow's own
+//       source port, as a UDP phone's is). --rotate K: a flow moves to
 //       a new ephemeral source port after K messages (--base-port ignored).
 //   sipstorm sink  --bind IP:PORT [--tcp] [--count N] [--conns C] [--idle S]
 //                  [--registrar]
@@ -1383,12 +1384,12 @@ int cmd_calls(const Options &o) {
             invites++;
         } else {
             std::string user = "u" + id;
-            text = with_length(
-                "REGISTER sip:" + dst + " SIP/2.0\r\n" + via + "From: <sip:" + user + "@" + dst +
-                    ">;tag=" + id + "\r\nTo: <sip:" + user + "@" + dst + ">\r\nCall-ID: reg-" + id +
-                    "@" + o.src + "\r\nCSeq: 1 REGISTER\r\nContact: <sip:" + user + "@" + o.src +
-                    ":" + std::to_string(1024 + i % 60000) + ">\r\nExpires: 3600\r\n",
-                "");
+            text = with_length("REGISTER sip:" + dst + " SIP/2.0\r\n" + via + "From: <sip:" + user +
+                                   "@" + dst + ">;tag=" + id + "\r\nTo: <sip:" + user + "@" + dst +
+                                   ">\r\nCall-ID: reg-" + id + "@" + o.src +
+                                   "\r\nCSeq: 1 REGISTER\r\nContact: <sip:" + user + "@" + o.src +
+                                   ":" + std::to_string(sport[f]) + ">\r\nExpires: 3600\r\n",
+                               "");
             registers++;
         }
         int rc = sipalg_parse((const unsigned char *)text.data(), (unsigned)text.size(), SIPALG_UDP,
