@@ -169,12 +169,50 @@ u16 sipalg_expect_public_port(struct nf_conn *ct, unsigned int class,
 	return found;
 }
 
-/*
- * Remove ct's live pinholes of a class: all of them (public NULL) or the
- * one on public:port. Returns how many.
- */
-unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
-				  const union nf_inet_addr *public, u16 port)
+/* Where a pinhole leads: its translation, or its own destination. */
+static bool sipalg_expect_leads_to(const struct nf_conntrack_expect *exp,
+				   const union nf_inet_addr *private,
+				   u16 *port)
+{
+	bool translated = exp->expectfn == sipalg_expected_to_saved;
+
+	*port = ntohs(translated ? exp->saved_proto.all :
+				   exp->tuple.dst.u.all);
+	return nf_inet_addr_cmp(translated ? &exp->saved_addr :
+					     &exp->tuple.dst.u3, private);
+}
+
+/* Which of a class's pinholes to remove: see the two callers. */
+struct sipalg_expect_victims {
+	const union nf_inet_addr *public;	/* on public:port (NULL: all) */
+	u16 port;
+	const union nf_inet_addr *private;	/* leading to private ... */
+	const u16 *keep;			/* ... on none of keep[0..n) */
+	unsigned int n;
+};
+
+static bool sipalg_expect_is_victim(const struct nf_conntrack_expect *exp,
+				    const struct sipalg_expect_victims *v)
+{
+	unsigned int i;
+	u16 port;
+
+	if (v->private) {
+		if (!sipalg_expect_leads_to(exp, v->private, &port))
+			return false;
+		for (i = 0; i < v->n; i++)
+			if (v->keep[i] == port)
+				return false;
+		return true;
+	}
+	return !v->public ||
+	       (nf_inet_addr_cmp(&exp->tuple.dst.u3, v->public) &&
+		ntohs(exp->tuple.dst.u.all) == v->port);
+}
+
+static unsigned int sipalg_expect_remove_victims(struct nf_conn *ct,
+						 unsigned int class,
+						 const struct sipalg_expect_victims *v)
 {
 	struct nf_conntrack_expect *found[SIPALG_MEDIA_EXPECT_MAX];
 	struct nf_conn_help *help = nfct_help(ct);
@@ -186,10 +224,8 @@ unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
 	/* Collect under the lock, remove after (removal takes it again). */
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (exp->class != class || nf_ct_exp_is_expired(exp))
-			continue;
-		if (public && (!nf_inet_addr_cmp(&exp->tuple.dst.u3, public) ||
-			       ntohs(exp->tuple.dst.u.all) != port))
+		if (exp->class != class || nf_ct_exp_is_expired(exp) ||
+		    !sipalg_expect_is_victim(exp, v))
 			continue;
 		if (n == ARRAY_SIZE(found))
 			break;
@@ -206,17 +242,16 @@ unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
 	return n;
 }
 
-/* Where a pinhole leads: its translation, or its own destination. */
-static bool sipalg_expect_leads_to(const struct nf_conntrack_expect *exp,
-				   const union nf_inet_addr *private,
-				   u16 *port)
+/*
+ * Remove ct's live pinholes of a class: all of them (public NULL) or the
+ * ones on public:port. Returns how many.
+ */
+unsigned int sipalg_expect_remove(struct nf_conn *ct, unsigned int class,
+				  const union nf_inet_addr *public, u16 port)
 {
-	bool translated = exp->expectfn == sipalg_expected_to_saved;
+	struct sipalg_expect_victims v = { .public = public, .port = port };
 
-	*port = ntohs(translated ? exp->saved_proto.all :
-				   exp->tuple.dst.u.all);
-	return nf_inet_addr_cmp(translated ? &exp->saved_addr :
-					     &exp->tuple.dst.u3, private);
+	return sipalg_expect_remove_victims(ct, class, &v);
 }
 
 unsigned int sipalg_expect_remove_others(struct nf_conn *ct,
@@ -224,36 +259,11 @@ unsigned int sipalg_expect_remove_others(struct nf_conn *ct,
 					 const union nf_inet_addr *private,
 					 const u16 *keep, unsigned int n)
 {
-	struct nf_conntrack_expect *found[SIPALG_MEDIA_EXPECT_MAX];
-	struct nf_conn_help *help = nfct_help(ct);
-	struct nf_conntrack_expect *exp;
-	unsigned int count = 0, i;
-	u16 port;
+	struct sipalg_expect_victims v = {
+		.private = private, .keep = keep, .n = n,
+	};
 
-	if (!help)
-		return 0;
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (exp->class != class || nf_ct_exp_is_expired(exp) ||
-		    !sipalg_expect_leads_to(exp, private, &port))
-			continue;
-		for (i = 0; i < n && keep[i] != port; i++)
-			;
-		if (i < n)
-			continue;
-		if (count == ARRAY_SIZE(found))
-			break;
-		refcount_inc(&exp->use);
-		found[count++] = exp;
-	}
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-
-	for (i = 0; i < count; i++) {
-		nf_ct_unexpect_related(found[i]);
-		sipalg_event_pinhole(ct, SIPALG_EVENT_PINHOLE_CLOSE, found[i]);
-		nf_ct_expect_put(found[i]);
-	}
-	return count;
+	return sipalg_expect_remove_victims(ct, class, &v);
 }
 
 unsigned int sipalg_expect_list_others(struct nf_conn *ct, unsigned int class,

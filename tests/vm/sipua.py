@@ -121,6 +121,18 @@ REASONS = {403: "Forbidden", 481: "Call/Transaction Does Not Exist",
            500: "Server Internal Error"}
 
 
+def transaction_headers(text):
+    """What a response copies from its request (RFC 3261 8.2.6.2)."""
+    lines = []
+    for name, compact in (("via", "v"), ("from", "f"), ("to", "t"),
+                          ("call-id", "i"), ("cseq", None)):
+        for key, value in header(text, name, compact):
+            if name == "to" and ";tag=" not in value:
+                value += ";tag=srv1"
+            lines.append(f"{key}: {value}")
+    return lines
+
+
 def make_reply(request, answer_sdp, values, challenge=False, status=None):
     text = request.decode(errors="replace")
     method = text.split(" ", 1)[0]
@@ -130,21 +142,11 @@ def make_reply(request, answer_sdp, values, challenge=False, status=None):
     if status:
         # A refusal: the request's identifying headers and nothing else.
         lines = [f"SIP/2.0 {status} {REASONS.get(status, 'Refused')}"]
-        for name, compact in (("via", "v"), ("from", "f"), ("to", "t"),
-                              ("call-id", "i"), ("cseq", None)):
-            for key, value in header(text, name, compact):
-                if name == "to" and ";tag=" not in value:
-                    value += ";tag=srv1"
-                lines.append(f"{key}: {value}")
+        lines += transaction_headers(text)
         lines.append("Content-Length: 0")
         return (CRLF.join(lines) + CRLF + CRLF).encode()
     lines = ["SIP/2.0 401 Unauthorized" if unauthorized else "SIP/2.0 200 OK"]
-    for name, compact in (("via", "v"), ("from", "f"), ("to", "t"),
-                          ("call-id", "i"), ("cseq", None)):
-        for key, value in header(text, name, compact):
-            if name == "to" and ";tag=" not in value:
-                value += ";tag=srv1"
-            lines.append(f"{key}: {value}")
+    lines += transaction_headers(text)
     if unauthorized:
         lines.append('WWW-Authenticate: Digest realm="sipalg.test", '
                      'nonce="5f1e8a2b9c", algorithm=MD5, qop="auth"')
