@@ -255,23 +255,20 @@ static void sipalg_decide_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
 
 /*
  * Who may send into the pinholes of this message's streams: the signalling
- * peer, and (direct media) what the other side's SDP named for the call, or
- * anyone while that is not known.
+ * peer, and (direct media) what the other side's SDP named for the call
+ * (n of them in named[]), or anyone while that is not known (n < 0).
  */
 static void sipalg_sources_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			       const unsigned char *buf,
-			       struct sipalg_scratch *s)
+			       struct sipalg_scratch *s,
+			       const union nf_inet_addr *named, int n)
 {
-	union nf_inet_addr named[SIPALG_MAX_NAMED];
 	struct sipalg_sources *srcs = &s->srcs;
-	int i, n;
+	int i;
 
 	srcs->n = 1;
 	srcs->addr[0] = ct->tuplehash[!dir].tuple.src.u3;
 	if (s->dec.admit != SIPALG_ADMIT_PEER_NAMED)
 		return;
-	n = sipalg_sessions_recall(ct, buf, &s->dec, s->view.from_inside,
-				   named);
 	if (n < 0) {
 		srcs->n = 0;
 		return;
@@ -286,7 +283,6 @@ static void sipalg_sources_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
  * admit the sender (their signalling peer) and those, or anyone.
  */
 static void sipalg_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			      const unsigned char *buf,
 			      struct sipalg_scratch *s, struct sipalg_net *sn)
 {
 	const struct sipalg_decision *dec = &s->dec;
@@ -294,7 +290,6 @@ static void sipalg_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	union nf_inet_addr a;
 	unsigned int i;
 
-	sipalg_sessions_remember(ct, buf, dec, s->view.from_inside);
 	if (dec->n_named) {
 		srcs.addr[srcs.n++] = ct->tuplehash[dir].tuple.src.u3;
 		for (i = 0; i < dec->n_named; i++)
@@ -319,7 +314,9 @@ static unsigned int sipalg_act_before(struct nf_conn *ct,
 				      struct sipalg_net *sn)
 {
 	const struct sipalg_decision *dec = &s->dec;
+	union nf_inet_addr named[SIPALG_MAX_NAMED];
 	unsigned int n_ov = 0;
+	int n_named;
 
 	/* The core's meanings are the uapi's events. */
 	BUILD_BUG_ON((int)SIPALG_MEANS_REGISTER != (int)SIPALG_EVENT_REGISTER ||
@@ -329,11 +326,11 @@ static unsigned int sipalg_act_before(struct nf_conn *ct,
 	s->opened.n = 0;
 	if (dec->actions & SIPALG_DO_CLOSE_CALL)
 		sipalg_media_close(ct, dec->slot, sn);
-	sipalg_sessions_update(ct, dir, buf, dec, sn);
+	n_named = sipalg_sessions_update(ct, dir, buf, dec, named, sn);
 	if (dec->actions & SIPALG_DO_SET_OTHERS)
-		sipalg_set_others(ct, dir, buf, s, sn);
+		sipalg_set_others(ct, dir, s, sn);
 	if (dec->actions & SIPALG_DO_OPEN_MEDIA) {
-		sipalg_sources_for(ct, dir, buf, s);
+		sipalg_sources_for(ct, dir, s, named, n_named);
 		sipalg_media_open(ct, dir, &s->msg, dec, &s->srcs, s->ov,
 				  &s->opened, sn);
 		n_ov = s->msg.n_media;

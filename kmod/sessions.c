@@ -283,16 +283,45 @@ static void sipalg_session_apply(struct sipalg_shard *sh,
 	}
 }
 
-void sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			    const unsigned char *buf,
-			    const struct sipalg_decision *dec,
-			    struct sipalg_net *sn)
+/*
+ * Under the shard's lock, for a call's live entry: keep what this side's
+ * SDP named; tell what the other side's named (-1: nothing yet).
+ */
+static int sipalg_session_named(struct sipalg_session *s, struct nf_conn *ct,
+				const struct sipalg_decision *dec,
+				bool from_inside, union nf_inet_addr *named)
+{
+	bool other = !from_inside;
+	unsigned int i, n = 0;
+
+	if (dec->actions & SIPALG_DO_SET_OTHERS) {
+		for (i = 0; i < dec->n_named; i++)
+			if (sipalg_addr_to(&s->named[from_inside][n],
+					   &dec->named[i], nf_ct_l3num(ct)))
+				n++;
+		s->named_n[from_inside] = n;
+		s->named_known |= BIT(from_inside);
+	}
+	if (dec->admit != SIPALG_ADMIT_PEER_NAMED ||
+	    !(s->named_known & BIT(other)))
+		return -1;
+	memcpy(named, s->named[other], s->named_n[other] * sizeof(*named));
+	return s->named_n[other];
+}
+
+int sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			   const unsigned char *buf,
+			   const struct sipalg_decision *dec,
+			   union nf_inet_addr *named, struct sipalg_net *sn)
 {
 	const struct sipalg_span *id = &dec->session_id;
+	bool media = (dec->actions & SIPALG_DO_SET_OTHERS) ||
+		     dec->admit == SIPALG_ADMIT_PEER_NAMED;
 	struct sipalg_session *s;
 	struct sipalg_shard *sh;
 	bool evicted = false;
 	u32 conn, key;
+	int n = -1;
 	u8 kind;
 
 	/* The core's call states are the uapi's session states. */
@@ -301,13 +330,14 @@ void sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		     (int)SIPALG_CALL_ESTABLISHED !=
 		     (int)SIPALG_STATE_ESTABLISHED ||
 		     (int)SIPALG_CALL_HELD != (int)SIPALG_STATE_HELD);
-	if (dec->session == SIPALG_SESS_NONE || !id->len)
-		return;
+	if ((dec->session == SIPALG_SESS_NONE && !media) || !id->len)
+		return -1;
+	/* SIPALG_SESS_NONE with media: a call's SDP, nothing to show. */
 	kind = dec->session <= SIPALG_SESS_CALL_END ?
 	       SIPALG_SESSION_CALL : SIPALG_SESSION_REGISTRATION;
 	conn = sipalg_conn_token(ct, dec->session_create);
 	if (!conn)
-		return;
+		return -1;
 	key = jhash(buf + id->off, id->len, kind);
 	sh = sipalg_shard_of(conn);
 
@@ -317,69 +347,15 @@ void sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		s = sipalg_session_new(sh, conn, kind, key, buf + id->off,
 				       id->len, dir, nf_ct_net(ct)->ns.inum,
 				       &evicted);
-	if (s)
+	if (s && dec->session != SIPALG_SESS_NONE)
 		sipalg_session_apply(sh, s, dec);
+	/* An end frees the entry: its conn is 0 then. */
+	if (s && s->conn == conn && media)
+		n = sipalg_session_named(s, ct, dec, sipalg_from_inside(ct, dir),
+					 named);
 	spin_unlock_bh(&sh->lock);
 	if (evicted)
 		sipalg_count(sn, SIPALG_CTR_SESSIONS_EVICTED);
-}
-
-/* Under the shard's lock: the call's entry, if it is in the table. */
-static struct sipalg_session *sipalg_call_entry(struct sipalg_shard **sh,
-						struct nf_conn *ct,
-						const unsigned char *buf,
-						const struct sipalg_decision *dec)
-{
-	const struct sipalg_span *id = &dec->session_id;
-	u32 conn = sipalg_conn_token(ct, false);
-
-	*sh = NULL;
-	if (!conn || !id->len)
-		return NULL;
-	*sh = sipalg_shard_of(conn);
-	spin_lock_bh(&(*sh)->lock);
-	return sipalg_session_find(*sh, conn, SIPALG_SESSION_CALL,
-				   jhash(buf + id->off, id->len,
-					 SIPALG_SESSION_CALL));
-}
-
-void sipalg_sessions_remember(struct nf_conn *ct, const unsigned char *buf,
-			      const struct sipalg_decision *dec,
-			      bool from_inside)
-{
-	struct sipalg_session *s;
-	struct sipalg_shard *sh;
-	unsigned int i, n = 0;
-
-	s = sipalg_call_entry(&sh, ct, buf, dec);
-	if (s) {
-		for (i = 0; i < dec->n_named; i++)
-			if (sipalg_addr_to(&s->named[from_inside][n],
-					   &dec->named[i], nf_ct_l3num(ct)))
-				n++;
-		s->named_n[from_inside] = n;
-		s->named_known |= BIT(from_inside);
-	}
-	if (sh)
-		spin_unlock_bh(&sh->lock);
-}
-
-int sipalg_sessions_recall(struct nf_conn *ct, const unsigned char *buf,
-			   const struct sipalg_decision *dec, bool from_inside,
-			   union nf_inet_addr *named)
-{
-	bool other = !from_inside;
-	struct sipalg_session *s;
-	struct sipalg_shard *sh;
-	int n = -1;
-
-	s = sipalg_call_entry(&sh, ct, buf, dec);
-	if (s && (s->named_known & BIT(other))) {
-		n = s->named_n[other];
-		memcpy(named, s->named[other], n * sizeof(*named));
-	}
-	if (sh)
-		spin_unlock_bh(&sh->lock);
 	return n;
 }
 
@@ -404,15 +380,15 @@ void sipalg_sessions_forget(struct nf_conn *ct)
 /* How many entries the namespace has in use (the control plane's count). */
 unsigned int sipalg_sessions_count(const struct net *net)
 {
-	unsigned int i, n = 0;
+	unsigned int k, i, n = 0;
 
-	for (i = 0; i < max_sessions; i++) {
-		struct sipalg_shard *sh = &shards[i % nshards];
-
-		spin_lock_bh(&sh->lock);
-		if (sessions[i].conn && sessions[i].netns == net->ns.inum)
-			n++;
-		spin_unlock_bh(&sh->lock);
+	/* Entry i stays in shard i % nshards for good: one lock per shard. */
+	for (k = 0; k < nshards; k++) {
+		spin_lock_bh(&shards[k].lock);
+		for (i = k; i < max_sessions; i += nshards)
+			if (sessions[i].conn && sessions[i].netns == net->ns.inum)
+				n++;
+		spin_unlock_bh(&shards[k].lock);
 	}
 	return n;
 }

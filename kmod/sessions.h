@@ -20,24 +20,18 @@ void sipalg_sessions_exit(void);
 unsigned int sipalg_sessions_max(void);
 unsigned int sipalg_sessions_count(const struct net *net);
 
-/* Show what the core decided a message of ct did to its session. */
-void sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			    const unsigned char *buf,
-			    const struct sipalg_decision *dec,
-			    struct sipalg_net *sn);
 /*
- * The media addresses one side's SDP named for a call (the decision's
- * named[], with SIPALG_DO_SET_OTHERS), kept with the call for the pinholes
- * the other side opens later; and recalled: how many, or -1 if that side
- * said nothing yet (or the call is not in the table).
+ * Show what the core decided a message of ct did to its session. For a
+ * call's SDP also keep what it named for its media (the decision's
+ * named[], with SIPALG_DO_SET_OTHERS) and, when its pinholes admit what
+ * the other side named (SIPALG_ADMIT_PEER_NAMED), put that in named[]
+ * (SIPALG_MAX_NAMED room): returns how many, or -1 if that side said
+ * nothing yet (or the call is not in the table).
  */
-void sipalg_sessions_remember(struct nf_conn *ct, const unsigned char *buf,
-			      const struct sipalg_decision *dec,
-			      bool from_inside);
-int sipalg_sessions_recall(struct nf_conn *ct, const unsigned char *buf,
-			   const struct sipalg_decision *dec, bool from_inside,
-			   union nf_inet_addr *named);
-
+int sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			   const unsigned char *buf,
+			   const struct sipalg_decision *dec,
+			   union nf_inet_addr *named, struct sipalg_net *sn);
 /* The helper's destroy callback: the connection's sessions go with it. */
 void sipalg_sessions_forget(struct nf_conn *ct);
 
