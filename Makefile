@@ -1,6 +1,6 @@
 # sipalg: top-level build.
 #
-#   make            sipalg.ko (here) and the CLI (cli/sipalg)
+#   make            sipalg.ko (build/kmod/$KVER/) and the CLI (cli/sipalg)
 #   make check      everything: deps, build, unit tests, sanitizers, fuzz
 #                   smoke, and the VM tests (as root on Debian 12)
 #   make demo       a NATed SIP call through the router VM, before/after
@@ -8,24 +8,41 @@
 #   make stress     the VM storm test with STRESS_COUNT (1,000,000) datagrams
 #                   and STRESS_TCP_CONNS (1000) TCP streams
 #
-# KDIR selects the kernel build tree (default: the newest one installed).
+# KVER names the kernel release to build for and to boot in the VM. The
+# default is Debian 12's kernel (what linux-image-amd64 depends on), never
+# just the newest one installed; `scripts/kernels.sh all` lists the ones
+# `make check` tests. KDIR may name another kernel build tree (KVER is then
+# read from it). Each kernel's objects live in build/kmod/$KVER/.
 
 BENCH_ROUNDS ?= 5
 BENCH_SECONDS ?= 3
-KDIR ?= $(lastword $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V))
+KVER_GIVEN := $(if $(filter undefined,$(origin KVER)),,$(KVER))
+ifeq ($(origin KVER),undefined)
+ifeq ($(origin KDIR),undefined)
+KVER := $(shell scripts/kernels.sh default)
+else
+KVER := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+endif
+endif
+KDIR ?= /lib/modules/$(KVER)/build
+KOBJ := build/kmod/$(KVER)
+export KVER
 
 STRESS_COUNT ?= 1000000
 STRESS_TCP_CONNS ?= 1000
 STRESS_SEED ?= $(shell date +%s)
 
 .PHONY: all module cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm stress lint \
-	kmod-calls clean
+	kmod-calls kmod-lines clean
 
 all: module cli vm-tools
 
 module:
-	@test -n "$(KDIR)" || { echo "no kernel headers in /lib/modules/*/build: run scripts/deps.sh or set KDIR" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@test -n "$(KVER)" && test -d "$(KDIR)" || \
+		{ echo "module: no kernel build tree for KVER='$(KVER)' (KDIR=$(KDIR)): run scripts/deps.sh or set KVER" >&2; exit 1; }
+	@echo "module: kernel $(KVER) ($(KDIR)) -> $(KOBJ)/sipalg.ko"
+	@scripts/kmod-tree.sh $(KOBJ)
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(KOBJ) modules
 
 cli:
 	$(MAKE) -C cli
@@ -41,10 +58,15 @@ lint:
 
 # The module's files call one another one way only (from the objects' nm).
 kmod-calls: module
-	scripts/kmod-calls.sh
+	scripts/kmod-calls.sh $(KOBJ)
 
+# An oops decodes to file:line in the C shim and in the C++ core.
+kmod-lines: module
+	scripts/kmod-lines.sh $(KOBJ)
+
+# Every kernel of `scripts/kernels.sh all`, or the one KVER names.
 check:
-	scripts/check.sh
+	scripts/check.sh $(KVER_GIVEN)
 
 demo:
 	scripts/demo.sh
@@ -74,7 +96,6 @@ stress: all
 		STORM_SEED=$(STRESS_SEED) tests/vm/run.sh t-storm.sh'
 
 clean: core-clean
-	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	$(MAKE) -C cli clean
 	rm -rf build
 

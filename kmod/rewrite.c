@@ -30,6 +30,7 @@
 #include <sipalg/core.h>
 #include <sipalg/decide.h>
 
+#include "compat.h"
 #include "config.h"
 #include "counters.h"
 #include "events.h"
@@ -502,7 +503,7 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	 * mapping expire in between and incoming calls would get lost.
 	 */
 	if (nf_ct_protonum(ct) == IPPROTO_UDP) {
-		nf_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
+		sipalg_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
 		sipalg_count(sn, SIPALG_CTR_TIMEOUT_REFRESHED);
 	}
 	sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);

@@ -1,8 +1,10 @@
 #!/bin/bash
 # make check: install what is missing, build, run the unit tests (plain and
 # under ASan+UBSan), the core's kernel-freestanding check and fuzz smoke
-# run, then boot the VM and run the VM tests. Prints progress as it goes and
-# ends with one "check: N passed, N failed" line.
+# run, then boot the VM and run the VM tests, once for each kernel. Prints
+# progress as it goes and ends with one "check: N passed, N failed" line.
+#
+# usage: check.sh [KERNEL_RELEASE...]   (default: scripts/kernels.sh all)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,11 +41,12 @@ catch2_step() {
 	record "$name" "$status" "$ok" "$bad"
 }
 
-# Run a make target that is one test by itself.
+# Run a make target (with its arguments) that is one test by itself.
 single_step() {
-	local name=$1 target=$2 status
-	step "$name (make $target)"
-	make --no-print-directory "$target" 2>&1 | tee "$log_dir/$name.log"
+	local name=$1 status
+	shift
+	step "$name (make $*)"
+	make --no-print-directory "$@" 2>&1 | tee "$log_dir/$name.log"
 	status=${PIPESTATUS[0]}
 	if [ "$status" -eq 0 ]; then record "$name" 0 1 0; else record "$name" 1 0 1; fi
 }
@@ -56,15 +59,29 @@ if ! scripts/deps.sh; then
 	exit 1
 fi
 
-step "build (make)"
-if ! make --no-print-directory all; then
-	echo "check: the build failed"
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(scripts/kernels.sh all)
+if [ ${#kernels[@]} -eq 0 ]; then
+	echo "check: no kernel to test on"
 	echo "check: 0 passed, 1 failed"
 	exit 1
 fi
+echo "check: kernels: ${kernels[*]}"
+
+for kver in "${kernels[@]}"; do
+	step "build for $kver (make all KVER=$kver)"
+	if ! make --no-print-directory all KVER="$kver"; then
+		echo "check: the build for $kver failed"
+		echo "check: 0 passed, 1 failed"
+		exit 1
+	fi
+done
 
 single_step lint lint
-single_step kmod-calls kmod-calls
+for kver in "${kernels[@]}"; do
+	single_step "kmod-calls-$kver" kmod-calls KVER="$kver"
+	single_step "kmod-lines-$kver" kmod-lines KVER="$kver"
+done
 catch2_step unit unit
 catch2_step unit-asan unit-asan
 catch2_step cli-unit cli-unit
@@ -72,16 +89,20 @@ catch2_step cli-unit-asan cli-unit-asan
 single_step core-freestanding core-freestanding
 single_step fuzz-smoke fuzz-smoke
 
-step "VM tests (scripts/vm-run.sh tests/vm/run.sh)"
-scripts/vm-run.sh -t 2000 'tests/vm/run.sh' 2>&1 | tee "$log_dir/vm.log"
-status=${PIPESTATUS[0]}
-vm_ok=0
-vm_bad=0
-if [[ $(grep -E '^vm: [0-9]+ passed' "$log_dir/vm.log" | tail -n 1) =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-	vm_ok=${BASH_REMATCH[1]}
-	vm_bad=${BASH_REMATCH[2]}
-fi
-record vm "$status" "$vm_ok" "$vm_bad"
+for kver in "${kernels[@]}"; do
+	step "VM tests on $kver (KVER=$kver scripts/vm-run.sh tests/vm/run.sh)"
+	log="$log_dir/vm-$kver.log"
+	KVER=$kver scripts/vm-run.sh -t 2000 'tests/vm/run.sh' 2>&1 | tee "$log"
+	status=${PIPESTATUS[0]}
+	vm_ok=0
+	vm_bad=0
+	if [[ $(grep -E '^vm: [0-9]+ passed' "$log" | tail -n 1) =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		vm_ok=${BASH_REMATCH[1]}
+		vm_bad=${BASH_REMATCH[2]}
+	fi
+	echo "check: VM tests on $kver: $vm_ok passed, $vm_bad failed"
+	record "vm-$kver" "$status" "$vm_ok" "$vm_bad"
+done
 
 echo
 echo "check: took $(($(date +%s) - start))s; logs in $log_dir/"

@@ -1,11 +1,14 @@
 #!/bin/sh
-# Install exactly the Debian packages sipalg's build, tests and demo need
-# that are not installed yet. Idempotent; silent when everything is there.
+# Install exactly the Debian packages sipalg's build, tests, packaging and
+# demo need that are not installed yet, and a Debian 12 6.12 kernel (image
+# and headers) beside 6.1 unless one is there. Idempotent; silent when
+# everything is there.
 set -eu
 
 packages="
-	linux-image-amd64 linux-headers-amd64
+	linux-image-amd64 linux-headers-amd64 dwarves xz-utils
 	build-essential g++ make kmod
+	dkms dh-dkms debhelper lintian fakeroot
 	qemu-system-x86 busybox-static cpio
 	nftables conntrack iproute2 tcpdump python3
 	kamailio baresip-core
@@ -23,7 +26,9 @@ for pkg in $packages; do
 	esac
 done
 
-[ -z "$missing" ] && exit 0
+# The second kernel make check tests on (scripts/kernels.sh all).
+have_612=$(ls -d /lib/modules/6.12.*+deb12-amd64/build 2>/dev/null | head -n 1)
+[ -z "$missing" ] && [ -n "$have_612" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing Debian packages:$missing (run as root to install them)" >&2
@@ -42,6 +47,16 @@ if [ ! -e "$policy" ]; then
 	trap 'rm -f "$policy"' EXIT
 fi
 apt-get update -qq
+if [ -z "$have_612" ]; then
+	# The newest 6.12 release whose image and headers are both in the archive.
+	for v in $(apt-cache pkgnames linux-headers-6.12. | sed -n 's/^linux-headers-\(6\.12\.[0-9]*+deb12-amd64\)$/\1/p' | sort -rV); do
+		if apt-cache show "linux-image-$v" >/dev/null 2>&1; then
+			missing="$missing linux-image-$v linux-headers-$v"
+			echo "deps: adding kernel $v (Debian 12's 6.12) for the VM tests"
+			break
+		fi
+	done
+fi
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 case "$missing" in

@@ -5,14 +5,16 @@
 # into it, directly or around a longer cycle, or if a packet-path file
 # includes the control plane's header (genl.h). Run after `make module`.
 #
-# usage: scripts/kmod-calls.sh [-q]   (-q: no graph, only the verdict)
+# usage: scripts/kmod-calls.sh [-q] BUILD_DIR   (-q: no graph, only the
+#        verdict; BUILD_DIR: where `make module` built, build/kmod/$KVER)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 quiet=0
-[ "${1:-}" = -q ] && quiet=1
+[ "${1:-}" = -q ] && { quiet=1; shift; }
+[ $# -eq 1 ] || { echo "usage: kmod-calls.sh [-q] BUILD_DIR" >&2; exit 2; }
+cd "$1"
 objs=(kmod/*.o)
-[ -e "${objs[0]}" ] || { echo "kmod-calls: no kmod/*.o: run make module first" >&2; exit 1; }
+[ -e "${objs[0]}" ] || { echo "kmod-calls: no $1/kmod/*.o: run make module first" >&2; exit 1; }
 
 declare -A owner
 for o in "${objs[@]}"; do
@@ -40,9 +42,9 @@ fi
 
 status=0
 # tsort reports a cycle on stderr and exits non-zero.
-if ! tsort <<<"$edges" >/dev/null 2>"$PWD/build/kmod-calls.err"; then
+if ! cycle=$(tsort <<<"$edges" 2>&1 >/dev/null); then
 	echo "kmod-calls: cycle between files:" >&2
-	cat build/kmod-calls.err >&2
+	echo "$cycle" >&2
 	status=1
 fi
 # The packet path: everything the helper callback reaches. Only main.c

@@ -9,6 +9,7 @@
 #   -m  guest memory in MiB (default 2048)
 #   -w  tolerate kernel WARNs (by default a WARN panics the VM and fails)
 #
+# The VM boots kernel $KVER when set, else `scripts/kernels.sh default`.
 # The command runs as root in the guest with the caller's working directory.
 # The guest's /tmp is its own; files meant for the host go under
 # $SIPALG_VM_SHARE (exported to the command), which is kept on the host.
@@ -34,7 +35,10 @@ top=$(dirname "$scripts")
 vmdir="$top/build/vm"
 mkdir -p "$vmdir"
 
-release=$("$scripts/vm-kernel.sh")
+# The kernel to boot: $KVER (make exports it), else Debian 12's default.
+release=${KVER:-$("$scripts/kernels.sh" default)}
+"$scripts/kernels.sh" check "$release"
+echo "vm-run: booting kernel $release" >&2
 initramfs="$vmdir/initramfs-$release.cpio.gz"
 if [ ! -f "$initramfs" ] || [ "$scripts/vm-initramfs.sh" -nt "$initramfs" ] ||
 	[ "$scripts/vm-stage1-init" -nt "$initramfs" ]; then

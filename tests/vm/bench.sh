@@ -11,7 +11,6 @@
 
 rounds=${1:-5}
 seconds=${2:-3}
-ko="$TOP/sipalg.ko"
 flood="$TOP/build/bench/udpflood"
 sink="$TOP/build/bench/udpsink"
 [ -x "$flood" ] && [ -x "$sink" ] || fail "bench tools not built (make bench builds them)"

@@ -7,7 +7,6 @@
 # reaching the phone through the router's drop-policy firewall.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 
 show() { # show TITLE BEFORE-LABEL AFTER-LABEL BEFORE-FILE AFTER-FILE
 	echo

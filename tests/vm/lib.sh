@@ -15,6 +15,8 @@
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$VM_DIR/../.." && pwd)
 SIPUA="/usr/bin/python3 $VM_DIR/sipua.py"
+# The module built for the kernel this VM booted (make module KVER=...).
+ko="$TOP/build/kmod/$(uname -r)/sipalg.ko"
 
 PHONE=192.168.0.10
 PHONE2=192.168.0.11

@@ -3,6 +3,8 @@
 # Prints each test's progress as it goes and a closing
 # "vm: N passed, N failed" line; exits non-zero if any failed.
 cd "$(dirname "$0")" || exit 1
+echo "vm: kernel $(uname -r)"
+[ -f "../../build/kmod/$(uname -r)/sipalg.ko" ] || { echo "vm: no module for $(uname -r): make module KVER=$(uname -r)"; echo "vm: 0 passed, 1 failed"; exit 1; }
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(t-*.sh)
 passed=0

@@ -7,7 +7,6 @@
 # kernel's own nf_conntrack_sip, and nft can name the helper explicitly.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 
 # Print "helper timeout" of the router's conntrack entry for a destination port.
 ct_entry() {

@@ -14,7 +14,6 @@
 # flows, and the module leaves no expectation object behind.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 CLI="$TOP/cli/sipalg"
 STORM="$TOP/build/storm/sipstorm"
 SIG_MAX=8

@@ -10,7 +10,6 @@
 # and `set ports=` moving the helper to new connections at runtime.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 CLI="$TOP/cli/sipalg"
 [ -x "$CLI" ] || fail "$CLI is not built (make -C cli)"
 

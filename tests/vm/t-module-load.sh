@@ -3,7 +3,6 @@
 # with nothing in dmesg worse than the out-of-tree/unsigned taint notice.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 [ -f "$ko" ] || fail "$ko is not built"
 # insmod does not load what the module needs; modprobe would.
 modprobe -a $(modinfo -F depends "$ko" | tr , ' ') || fail "cannot load the module's dependencies"

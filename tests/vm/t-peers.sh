@@ -16,7 +16,6 @@
 # is tested, so nothing compares counts with wall-clock time.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 PEERS="$VM_DIR/peers"
 CTL="/bin/bash $PEERS/ctl.sh"
 

@@ -12,7 +12,6 @@
 #      names the private address, so a pinhole would only mislead.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 stat() { sipalg_stat rtr "$@"; }
 
 # glare DIR: a call (the phone offers RTP on 40000, the server answers),

@@ -16,7 +16,6 @@
 #      still gets in.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 THIRD=203.0.113.30
 
 # out_call DIR MEDIA_IP: the phone calls the server, whose answer puts its

@@ -6,7 +6,6 @@
 # the pinhole its SDP opened. The kernel helper runs the same scenario.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 
 setup_dnat() {
 	in_rtr nft -f - <<-NFT

@@ -6,7 +6,6 @@
 # address opens nothing toward the phone.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 
 # call DIR ANSWER_ADDR ANSWER_PORT
 call6() {

@@ -6,7 +6,6 @@
 # reason in `sipalg stats`, and a valid call works right after.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 CLI="$TOP/cli/sipalg"
 corpus="$TOP/tests/corpus/invalid"
 mapfile -t files < <(ls "$corpus"/*.sip)

@@ -9,7 +9,6 @@
 # pinholes, not the other call's.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 
 # invite PHONE_IP RTP RTCP DIR: send the a=rtcp INVITE, save both sides.
 invite() {

@@ -7,7 +7,6 @@
 # REGISTER with Expires 0 closes it. Without sipalg the INVITE is dropped.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 
 register() { # register EXPIRES
 	in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 --set expires="$1" \

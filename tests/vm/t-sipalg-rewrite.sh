@@ -10,7 +10,6 @@
 # carries the phone's address:port in opaque=) is left byte for byte alone.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 
 topology_up
 use_kernel_helper

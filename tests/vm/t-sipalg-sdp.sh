@@ -7,7 +7,6 @@
 # work, the rejected and held streams get none.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 topology_up
 insmod "$ko" || fail "insmod failed"
 serve_in_wan "$WORK/server.log" --bind $SERVER:5060 --count 1 --save-dir "$WORK/wan" \

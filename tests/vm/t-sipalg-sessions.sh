@@ -8,7 +8,6 @@
 # entries go with it; the count is per network namespace.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 CLI="$TOP/cli/sipalg"
 sipalg() { in_rtr "$CLI" "$@"; }
 stat() { sipalg_stat rtr "$1"; } # one counter or gauge of the router's namespace

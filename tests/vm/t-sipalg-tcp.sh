@@ -7,7 +7,6 @@
 # and the stream stays usable. The kernel helper runs the same scenario.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 
 # scenario DIR: one connection with 2 messages in one segment and one in

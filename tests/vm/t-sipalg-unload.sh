@@ -7,7 +7,6 @@
 # was (no leak).
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 CLI="$TOP/cli/sipalg"
 STORM="$TOP/build/storm/sipstorm"
 [ -x "$STORM" ] || fail "$STORM is not built (make vm-tools)"

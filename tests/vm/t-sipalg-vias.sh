@@ -20,7 +20,6 @@
 # asserted.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 
 CAP_PIDS=()
 # capture_start PREFIX: SIP on lan0 (the phone's side) and wan0 (the far

@@ -11,7 +11,6 @@
 # its flows; the module unloads and leaves no expectation object behind.
 . "$(dirname "$0")/lib.sh"
 
-ko="$TOP/sipalg.ko"
 CLI="$TOP/cli/sipalg"
 STORM="$TOP/build/storm/sipstorm"
 count=${STORM_COUNT:-100000}
