@@ -28,8 +28,6 @@ namespace {
 
 constexpr const char *version = "0.1";
 
-const std::vector<std::string> commands = {"set", "print", "stats", "connections", "monitor"};
-
 void print_json(const Json &json) {
     std::cout << json.dump() << '\n';
 }
@@ -191,7 +189,7 @@ int run(int argc, char **argv) {
     std::vector<std::string> args(argv, argv + argc);
     std::string command;
     try {
-        args = expand_command(args, commands);
+        args = expand_command(args, command_names());
         std::vector<char *> pointers;
         for (auto &arg : args)
             pointers.push_back(arg.data());

@@ -7,7 +7,8 @@ using namespace sipalg;
 
 namespace {
 
-const std::vector<std::string> commands = {"set", "print", "stats", "connections", "monitor"};
+// The program's own list, so that a new command is tested against the others.
+const std::vector<std::string> &commands = command_names();
 
 // The message parse_set_words throws for `words`, or "" if it accepts them.
 std::string set_error(const std::vector<std::string> &words) {
