@@ -10,13 +10,16 @@ namespace sipalg::core {
 namespace {
 
 // dialogs->state: the call state in the low bits, which side's offer waits
-// for an answer (RFC 3264: at most one at a time per dialog), and whether
-// that offer held or resumed the call (undone if it is rejected).
+// for an answer (RFC 3264: at most one at a time per dialog), whether that
+// offer held or resumed the call (undone if it is rejected), and whether it
+// got a preliminary answer (an 18x's SDP) already.
 constexpr u8 kStateMask = 0x0f;
 constexpr u8 kOfferInside = 0x10;
 constexpr u8 kOfferOutside = 0x20;
 constexpr u8 kOfferMask = kOfferInside | kOfferOutside;
 constexpr u8 kOfferHolds = 0x40;
+constexpr u8 kOfferPrelim = 0x80;
+constexpr u8 kOfferBits = kOfferMask | kOfferHolds | kOfferPrelim;
 
 u8 call_state(u8 s) {
     return s & kStateMask;
@@ -93,17 +96,27 @@ struct Slots {
         return -1;
     }
 
-    // A free slot, else the least recently used one (*reused set).
+    // The least recently used slot among those keep() accepts, or -1.
+    template <typename Keep> int least_recent(Keep keep) const {
+        int pick = -1;
+        for (u32 i = 0; i < SIPALG_CALL_SLOTS; i++)
+            if (keep(i) && (pick < 0 || (int)(d->used[i] - d->used[pick]) < 0))
+                pick = (int)i;
+        return pick;
+    }
+
+    // A free slot, else the least recently used unanswered one, else the
+    // least recently used of all (*reused set): a call that is talking
+    // keeps its class against a flood of INVITEs nobody answers.
     int take(u32 key, bool *reused) {
         int pick = -1;
         for (u32 i = 0; i < SIPALG_CALL_SLOTS && pick < 0; i++)
             if (!d->key[i])
                 pick = (int)i;
         if (pick < 0) {
-            pick = 0;
-            for (u32 i = 1; i < SIPALG_CALL_SLOTS; i++)
-                if ((int)(d->used[i] - d->used[pick]) < 0)
-                    pick = (int)i;
+            pick = least_recent([this](u32 i) { return !answered(d->state[i]); });
+            if (pick < 0)
+                pick = least_recent([](u32) { return true; });
             *reused = true;
         }
         d->key[pick] = key;
@@ -210,19 +223,33 @@ void media(const sipalg_msg *msg, const sipalg_view *v, Slots &slots, int slot,
     else
         answer = (st & kOfferMask) == theirs;
 
+    // Before any answer, a new offer of the same side replaces its last one
+    // (sent again after a challenge, a repeated UPDATE): nothing was agreed
+    // on, and its old ports would only hold table space. Once an 18x
+    // answered it, a new offer adds, as in an answered call.
+    bool supersedes = !answer && (st & kOfferMask) == mine && !(st & kOfferPrelim) && !answered(st);
+
     // A reliable or unreliable 18x answer is preliminary: the offer stays
     // open until the 2xx (or PRACK) completes it.
     bool final_answer = answer && !(!request && msg->status < 200);
     if (!answer)
-        st = (u8)((st & ~(kOfferMask | kOfferHolds)) | mine);
+        st = (u8)((st & ~kOfferBits) | mine);
     else if (final_answer)
-        st = (u8)(st & ~(kOfferMask | kOfferHolds));
+        st = (u8)(st & ~kOfferBits);
+    else
+        st |= kOfferPrelim;
 
     pick_streams(msg, v, out);
     out->slot = (signed char)slot;
     out->actions |= SIPALG_DO_OPEN_MEDIA;
-    if (answer)
+    if (answer || supersedes)
         out->actions |= SIPALG_DO_REPLACE_MEDIA;
+    // An offer waits for its answer as long as the transaction may; an
+    // answer (preliminary too) means the other side is there.
+    if (answer)
+        out->actions |= SIPALG_DO_EXTEND_MEDIA;
+    else
+        out->media_seconds = SIPALG_OFFER_SECONDS;
     out->admit = v->direct_media ? SIPALG_ADMIT_PEER_NAMED : SIPALG_ADMIT_PEER;
     if (v->direct_media)
         name_sources(msg, v, out);
@@ -276,7 +303,7 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
                 if (state & kOfferHolds)
                     set_state(state, call_state(state) == SIPALG_CALL_HELD ? SIPALG_CALL_ESTABLISHED
                                                                            : SIPALG_CALL_HELD);
-                state &= (u8) ~(kOfferMask | kOfferHolds);
+                state &= (u8)~kOfferBits;
             }
         }
         return;
@@ -308,7 +335,7 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
         else if (answered(st) && sdp)
             set_state(state, sdp_holds(msg) ? SIPALG_CALL_HELD : SIPALG_CALL_ESTABLISHED);
         if (!sdp)
-            state &= (u8) ~(kOfferMask | kOfferHolds); // the offer will come in the answer
+            state &= (u8)~kOfferBits; // the offer will come in the answer
         out->session_create = 1;
     } else if (request && m == SIPALG_M_UPDATE && sdp && answered(st)) {
         set_state(state, sdp_holds(msg) ? SIPALG_CALL_HELD : SIPALG_CALL_ESTABLISHED);
@@ -320,6 +347,10 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
             set_state(state, sdp && sdp_holds(msg) ? SIPALG_CALL_HELD : SIPALG_CALL_ESTABLISHED);
         out->session_create = progresses;
     }
+    // The callee is alerting or has answered: Timer B no longer runs, the
+    // call's pinholes wait for the media (100 Trying is hop by hop).
+    if (progresses)
+        out->actions |= SIPALG_DO_EXTEND_MEDIA;
     if (call_state(state)) {
         out->session = SIPALG_SESS_CALL;
         out->call_state = call_state(state);

@@ -40,7 +40,19 @@
  *   answer replaces its sender's earlier pinholes of the call (a stream
  *   that moved closes its old pinhole); an offer adds to them until it is
  *   answered, so that a rejected re-offer (491) leaves the media that flows
- *   where it was.
+ *   where it was. Before the call is answered, though, a new offer from the
+ *   same side replaces the sender's earlier one (the INVITE sent again with
+ *   credentials after a 401/407 and new ports, a repeated UPDATE): nothing
+ *   was agreed on yet, and the old ports would only hold table space.
+ *
+ *   How long media pinholes wait. An offer's pinholes wait for the answer
+ *   as long as the INVITE transaction may (SIPALG_OFFER_SECONDS, RFC 3261
+ *   Timer B), so that offers nobody answers (a broken phone, a scanner, a
+ *   flood) age out fast. An answer's pinholes, and every pinhole of the
+ *   call once an answer or a 101..299 response to its INVITE shows that
+ *   the callee is there (alerting: Timer B is stopped), get the media
+ *   timeout (SIPALG_MEDIA_SECONDS) from then on (SIPALG_DO_EXTEND_MEDIA).
+ *   100 Trying is hop by hop and extends nothing.
  *
  *   Who may send into a pinhole. With direct media off, the signalling
  *   peer only. With it on, the signalling peer and the addresses the other
@@ -68,8 +80,10 @@
  *
  * Calls per connection: a signalling connection keeps SIPALG_CALL_SLOTS
  * calls with state and pinholes of their own; a call beyond that takes the
- * least recently active slot (SIPALG_DO_SLOT_REUSED), whose pinholes then
- * close with either call.
+ * least recently active unanswered slot (SIPALG_DO_SLOT_REUSED), whose
+ * pinholes then close with either call; an answered call's slot is taken
+ * only when all are answered, so that a flood of unanswered INVITEs on one
+ * connection never takes over the class of a call that is talking.
  *
  * Freestanding like the rest of the core: builtin types only, no state of
  * its own, reentrant. The caller serialises calls per connection (the
@@ -87,6 +101,8 @@ extern "C" {
 #define SIPALG_CALL_SLOTS 3          /* calls per connection with pinholes of their own */
 #define SIPALG_MAX_REG_ACTIONS 4     /* registration pinholes changed per message */
 #define SIPALG_DEFAULT_EXPIRES 3600u /* RFC 3261 10.2.1.1 */
+#define SIPALG_OFFER_SECONDS 32u     /* an offer's pinholes: Timer B, 64 * T1 */
+#define SIPALG_MEDIA_SECONDS 180u    /* an answered call's pinholes wait this long */
 
 /* A call's state (the values of uapi.h's enum sipalg_session_state). */
 enum sipalg_call_state {
@@ -154,6 +170,12 @@ enum sipalg_session_op {
  * named[] with the call for the other side's later pinholes.
  */
 #define SIPALG_DO_SET_OTHERS 0x10
+/*
+ * Every media pinhole of the slot lives SIPALG_MEDIA_SECONDS from now (not
+ * less than it had): the call was answered or is alerting. Done before the
+ * message's own pinholes open.
+ */
+#define SIPALG_DO_EXTEND_MEDIA 0x20
 
 #define SIPALG_MAX_NAMED 2 /* media addresses of one side that narrow a pinhole */
 
@@ -206,6 +228,7 @@ struct sipalg_decision {
     unsigned char n_named; /* with SIPALG_DO_SET_OTHERS */
     unsigned char pad;
     unsigned int session_seconds;  /* SIPALG_SESS_REG_* */
+    unsigned int media_seconds;    /* streams[]' lifetime; 0: SIPALG_MEDIA_SECONDS */
     struct sipalg_span session_id; /* the Call-ID, or the AOR (To URI) of a REGISTER */
     struct sipalg_stream_pinhole streams[SIPALG_MAX_MEDIA];
     struct sipalg_reg_action regs[SIPALG_MAX_REG_ACTIONS];

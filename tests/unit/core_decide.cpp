@@ -174,6 +174,10 @@ struct Want {
     std::vector<Reg> regs = {};
     unsigned seconds = 0;
     int create = -1; // session_create; -1: not checked
+    // Not checked unless set (>= 0): media_seconds, and whether
+    // SIPALG_DO_EXTEND_MEDIA is in the actions (1) or not (0).
+    int media_seconds = -1;
+    int extend = -1;
 };
 
 std::string actions_text(unsigned a) {
@@ -186,7 +190,9 @@ std::string actions_text(unsigned a) {
         s += "CLOSE ";
     if (a & SIPALG_DO_SLOT_REUSED)
         s += "REUSED ";
-    if (a & ~0x0fu)
+    if (a & SIPALG_DO_EXTEND_MEDIA)
+        s += "EXTEND ";
+    if (a & ~0x2fu)
         s += "0x" + std::to_string(a);
     return s.empty() ? "-" : s;
 }
@@ -204,13 +210,17 @@ std::string describe(const sipalg_decision &o) {
     for (unsigned i = 0; i < o.n_regs && i < SIPALG_MAX_REG_ACTIONS; i++)
         s << " [op " << (int)o.regs[i].op << " " << o.regs[i].port << "->" << o.regs[i].public_port
           << " " << o.regs[i].seconds << "s]";
-    s << " seconds " << o.session_seconds;
+    s << " seconds " << o.session_seconds << " media_seconds " << o.media_seconds;
     return s.str();
 }
 
 void check(const sipalg_decision &o, const Want &w) {
     INFO(describe(o));
-    CHECK(actions_text(o.actions) == actions_text(w.actions));
+    unsigned extend = w.extend > 0 ? SIPALG_DO_EXTEND_MEDIA : 0u;
+    unsigned got = w.extend < 0 ? o.actions & ~SIPALG_DO_EXTEND_MEDIA : o.actions;
+    CHECK(actions_text(got) == actions_text(w.actions | extend));
+    if (w.media_seconds >= 0)
+        CHECK((int)o.media_seconds == w.media_seconds);
     CHECK((int)o.slot == w.slot);
     CHECK((int)o.event == w.event);
     CHECK((int)o.session == w.session);
@@ -271,15 +281,15 @@ int state_of(const Conn &c, const std::string &call_id) {
     return o.session == SIPALG_SESS_CALL ? o.call_state : 0;
 }
 
-// Whose offer waits for an answer: SDP in a PRACK is an answer exactly
-// when the other side's offer is pending. 'i' inside's, 'o' outside's,
-// '-' none.
+// Whose offer waits for an answer: SDP in a PRACK is an answer (which
+// extends the call's pinholes) exactly when the other side's offer is
+// pending. 'i' inside's, 'o' outside's, '-' none.
 char pending_offer(const Conn &c, const std::string &call_id) {
     Conn a = c, b = c;
     bool inside = a.out(request("PRACK", call_id, sdp(kOut, 59000), "", false)).actions &
-                  SIPALG_DO_REPLACE_MEDIA;
+                  SIPALG_DO_EXTEND_MEDIA;
     bool outside =
-        b.in(request("PRACK", call_id, sdp(kIn, 49000))).actions & SIPALG_DO_REPLACE_MEDIA;
+        b.in(request("PRACK", call_id, sdp(kIn, 49000))).actions & SIPALG_DO_EXTEND_MEDIA;
     REQUIRE(!(inside && outside));
     return inside ? 'i' : outside ? 'o' : '-';
 }
@@ -317,6 +327,8 @@ void establish(Conn &c, const std::string &call_id = kCallId) {
 //   C/R/E  slot 0, SESS_CALL calling / ringing / established
 //   o  an offer: OPEN_MEDIA, the sender's one stream
 //   a  an answer: OPEN_MEDIA | REPLACE_MEDIA, the sender's one stream
+//   r  an offer replacing the sender's offer that got no answer yet:
+//      OPEN_MEDIA | REPLACE_MEDIA, the sender's one stream
 //   G  a REGISTER asking 3600 s (Contact on the sender, no Expires)
 //   g  registered: REG_GRANT, REG_OPEN of 203.0.113.1:5060 -> 5060 for 1800 s
 //   F  registration refused: REG_FAIL, nothing opened or removed
@@ -344,7 +356,7 @@ const Row kTable[] = {
     {"INVITE",    kNone,        "C   C   R   R   E   X   X   X   X   X   X   X",
                                 "Co  C   Ra  Ra  Ea  X   X   X   X   X   X   X"},
     {"INVITE",    kRinging,     "R   R   R   R   E   X   X   X   X   X   X   X",
-                                "Ro  R   Ra  Ra  Ea  X   X   X   X   X   X   X"},
+                                "Rr  R   Ra  Ra  Ea  X   X   X   X   X   X   X"},
     {"INVITE",    kEstablished, "E   E   E   E   E   .   .   X   .   .   .   .",
                                 "Eo  E   Ea  Ea  Ea  .   .   X   .   .   .   ."},
     {"ACK",       kNone,        ".   -   -   -   -   -   -   -   -   -   -   -",
@@ -380,7 +392,7 @@ const Row kTable[] = {
     {"PRACK",     kNone,        ".   .   .   .   .   .   .   x   .   .   .   .",
                                 "No  N   Na  Na  Na  .   .   X   .   .   .   ."},
     {"PRACK",     kRinging,     "R   R   R   R   R   .   .   X   .   .   .   .",
-                                "Ro  R   Ra  Ra  Ra  .   .   X   .   .   .   ."},
+                                "Rr  R   Ra  Ra  Ra  .   .   X   .   .   .   ."},
     {"PRACK",     kEstablished, "E   E   E   E   E   .   .   X   .   .   .   .",
                                 "Eo  E   Ea  Ea  Ea  .   .   X   .   .   .   ."},
     {"SUBSCRIBE", kNone,        ".   .   .   .   .   .   .   .   .   .   .   .",
@@ -422,7 +434,7 @@ const Row kTable[] = {
     {"UPDATE",    kNone,        ".   .   .   .   .   .   .   x   .   .   .   .",
                                 "No  N   Na  Na  Na  .   .   X   .   .   .   ."},
     {"UPDATE",    kRinging,     "R   R   R   R   R   .   .   X   .   .   .   .",
-                                "Ro  R   Ra  Ra  Ra  .   .   X   .   .   .   ."},
+                                "Rr  R   Ra  Ra  Ra  .   .   X   .   .   .   ."},
     {"UPDATE",    kEstablished, "E   E   E   E   E   .   .   X   .   .   .   .",
                                 "Eo  E   Ea  Ea  Ea  .   .   X   .   .   .   ."},
     // An extension method: the dialog's, but a 481 to it does not say the
@@ -505,7 +517,7 @@ Want want_of(const std::string &tok, const std::string &method, int status) {
         FAIL("bad token " << tok);
     }
     if (media) {
-        REQUIRE((media == 'o' || media == 'a'));
+        REQUIRE((media == 'o' || media == 'a' || media == 'r'));
         w.actions |= media == 'o' ? kOpen : kAnswer;
         w.streams = {status ? Stream{0, 52000, 52001} : Stream{0, 42000, 42001}};
         if (method == "INVITE")
@@ -925,9 +937,13 @@ TEST_CASE("decide: a challenged initial INVITE goes on; the INVITE with credenti
     c.in(request("INVITE", kCallId, sdp(kIn, 40000), "", true, false));
     check(c.out(response(407, "INVITE", kCallId)), Want{});
     check(c.in(request("ACK", kCallId, "", "", true, false)), in_call(0, SIPALG_CALL_CALLING));
-    Want w = in_call(0, SIPALG_CALL_CALLING, kOpen, {{0, 40000, 40001}});
+    // It replaces the first INVITE's offer (it may name other ports), and
+    // waits for its answer no longer than Timer B.
+    Want w = in_call(0, SIPALG_CALL_CALLING, kAnswer, {{0, 40002, 40003}});
     w.create = 1;
-    check(c.in(request("INVITE", kCallId, sdp(kIn, 40000), "Proxy-Authorization: Digest x\n", true,
+    w.media_seconds = SIPALG_OFFER_SECONDS;
+    w.extend = 0;
+    check(c.in(request("INVITE", kCallId, sdp(kIn, 40002), "Proxy-Authorization: Digest x\n", true,
                        false)),
           w);
 }
@@ -1050,6 +1066,120 @@ TEST_CASE("decide: a 4th call takes the least recently active slot", "[decide][s
     w = in_call(0, SIPALG_CALL_CALLING);
     w.create = 1;
     check(at(110).in(invite("F")), w);
+}
+
+TEST_CASE("decide: a 4th call takes an unanswered slot before an answered one", "[decide][slots]") {
+    // A talking call keeps its class against a flood of calls nobody
+    // answers: the least recently active unanswered slot goes first, an
+    // answered one only when all are answered.
+    Conn c;
+    auto at = [&](unsigned now) -> Conn & {
+        c.now = now;
+        return c;
+    };
+    auto invite = [](const char *id) { return request("INVITE", id, "", "", true, false); };
+    at(10).in(invite("A"));
+    at(11).out(response(200, "INVITE", "A", sdp(kOut, 50000)));
+    at(20).in(invite("B"));
+    at(30).in(invite("C"));
+    Want w = in_call(1, SIPALG_CALL_CALLING, kReused);
+    w.create = 1;
+    check(at(40).in(invite("D")), w); // B (20), not A (11, answered)
+    w.slot = 2;
+    check(at(50).in(invite("E")), w); // C (30)
+    w.slot = 1;
+    check(at(60).in(invite("F")), w); // D (40)
+    CHECK(c.d.key[0] == key("A"));
+
+    // All answered: the least recently active of all.
+    at(70).out(response(200, "INVITE", "E", sdp(kOut, 50002)));
+    at(80).out(response(200, "INVITE", "F", sdp(kOut, 50004)));
+    w.slot = 0;
+    check(at(90).in(invite("G")), w);
+}
+
+TEST_CASE("decide: an offer waits Timer B; an answer or alerting extends the call's pinholes",
+          "[decide][ageing]") {
+    // decide.h: an offer's pinholes live SIPALG_OFFER_SECONDS; an answer's
+    // the media timeout (0: the class's), and an answer or a 101..299
+    // response to the INVITE extends every pinhole of the call.
+    auto offer = [](int s, int state, Stream st) {
+        Want w = in_call(s, state, kOpen, {st});
+        w.media_seconds = SIPALG_OFFER_SECONDS;
+        w.extend = 0;
+        return w;
+    };
+    auto answer = [](int s, int state, Stream st) {
+        Want w = in_call(s, state, kAnswer, {st});
+        w.media_seconds = 0;
+        w.extend = 1;
+        return w;
+    };
+    auto plain = [](int s, int state, bool extend) {
+        Want w = in_call(s, state);
+        w.media_seconds = 0;
+        w.extend = extend;
+        return w;
+    };
+    {
+        Conn c;
+        Want w = offer(0, SIPALG_CALL_CALLING, {0, 40000, 40001});
+        check(c.in(request("INVITE", kCallId, sdp(kIn, 40000), "", true, false)), w);
+        check(c.in(request("INVITE", kCallId, sdp(kIn, 40000), "", true, false)), [&] {
+            Want r = offer(0, SIPALG_CALL_CALLING, {0, 40000, 40001});
+            r.actions = kAnswer; // a retransmission replaces with itself
+            return r;
+        }());
+        check(c.out(response(100, "INVITE", kCallId)), plain(0, SIPALG_CALL_CALLING, false));
+        check(c.out(response(180, "INVITE", kCallId)), plain(0, SIPALG_CALL_RINGING, true));
+        w = answer(0, SIPALG_CALL_RINGING, {0, 50000, 50001});
+        check(c.out(response(183, "INVITE", kCallId, sdp(kOut, 50000))), w);
+        w = answer(0, SIPALG_CALL_ESTABLISHED, {0, 50000, 50001});
+        check(c.out(response(200, "INVITE", kCallId, sdp(kOut, 50000))), w);
+        check(c.in(request("ACK", kCallId)), plain(0, SIPALG_CALL_ESTABLISHED, false));
+
+        // A re-INVITE's offer in the answered call adds for Timer B (a 491
+        // leaves the media as it was); its answer extends.
+        check(c.in(request("INVITE", kCallId, sdp(kIn, 40100))),
+              offer(0, SIPALG_CALL_ESTABLISHED, {0, 40100, 40101}));
+        check(c.in(request("UPDATE", kCallId, sdp(kIn, 40200))), [&] {
+            Want r = offer(0, SIPALG_CALL_ESTABLISHED, {0, 40200, 40201});
+            r.event = SIPALG_MEANS_NOTHING;
+            return r;
+        }());
+        w = answer(0, SIPALG_CALL_ESTABLISHED, {0, 50100, 50101});
+        check(c.out(response(200, "INVITE", kCallId, sdp(kOut, 50100))), w);
+    }
+    {
+        // A late offer in the 200: Timer B for it, the ACK's answer extends.
+        Conn c;
+        check(c.in(request("INVITE", kCallId, "", "", true, false)), [] {
+            Want w = in_call(0, SIPALG_CALL_CALLING);
+            w.media_seconds = 0;
+            w.extend = 0;
+            return w;
+        }());
+        Want w = offer(0, SIPALG_CALL_ESTABLISHED, {0, 50000, 50001});
+        w.extend = 1; // the 200 also ends Timer B
+        check(c.out(response(200, "INVITE", kCallId, sdp(kOut, 50000))), w);
+        w = answer(0, SIPALG_CALL_ESTABLISHED, {0, 40000, 40001});
+        w.event = SIPALG_MEANS_NOTHING;
+        check(c.in(request("ACK", kCallId, sdp(kIn, 40000))), w);
+    }
+    {
+        // A second offer before any answer replaces the first; once an 18x
+        // answered, a new offer (in a PRACK) adds.
+        Conn c;
+        c.in(request("INVITE", kCallId, sdp(kIn, 40000), "", true, false));
+        Want w = offer(0, SIPALG_CALL_CALLING, {0, 40100, 40101});
+        w.actions = kAnswer;
+        w.event = SIPALG_MEANS_NOTHING;
+        check(c.in(request("UPDATE", kCallId, sdp(kIn, 40100))), w);
+        c.out(response(183, "INVITE", kCallId, sdp(kOut, 50000)));
+        w = offer(0, SIPALG_CALL_RINGING, {0, 40200, 40201});
+        w.event = SIPALG_MEANS_NOTHING;
+        check(c.in(request("PRACK", kCallId, sdp(kIn, 40200))), w);
+    }
 }
 
 TEST_CASE("decide: the clock decides the least recent slot, also across its wrap",
@@ -1407,7 +1537,7 @@ TEST_CASE("decide: direct media off admits the signalling peer only, and narrows
     CHECK(o.actions == SIPALG_DO_OPEN_MEDIA);
     CHECK((int)o.admit == SIPALG_ADMIT_PEER);
     o = decide_direct(d, false, response(200, "INVITE", kCallId, sdp(kOut, 50000)), false);
-    CHECK(o.actions == (SIPALG_DO_OPEN_MEDIA | SIPALG_DO_REPLACE_MEDIA));
+    CHECK(o.actions == (SIPALG_DO_OPEN_MEDIA | SIPALG_DO_REPLACE_MEDIA | SIPALG_DO_EXTEND_MEDIA));
     CHECK((int)o.admit == SIPALG_ADMIT_PEER);
 }
 
@@ -1424,7 +1554,8 @@ TEST_CASE("decide: direct media: each side's SDP names who may send to the other
     // The answer names a media server that is not the signalling peer: the
     // phone's pinholes now admit it (and the peer); no pinhole to it opens.
     o = decide_direct(d, false, response(200, "INVITE", kCallId, sdp_at({"192.0.2.50"})));
-    CHECK(o.actions == (SIPALG_DO_OPEN_MEDIA | SIPALG_DO_REPLACE_MEDIA | SIPALG_DO_SET_OTHERS));
+    CHECK(o.actions == (SIPALG_DO_OPEN_MEDIA | SIPALG_DO_REPLACE_MEDIA | SIPALG_DO_SET_OTHERS |
+                        SIPALG_DO_EXTEND_MEDIA));
     CHECK((int)o.n_streams == 0);
     CHECK((int)o.n_not_sender == 1);
     CHECK(named(o) == std::vector<std::string>{"192.0.2.50"});
