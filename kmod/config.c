@@ -12,6 +12,7 @@
 #include <linux/stringify.h>
 #include <net/netns/generic.h>
 
+#include "budget.h"
 #include "config.h"
 #include "counters.h"
 
@@ -30,6 +31,24 @@ MODULE_PARM_DESC(sip_timeout, "conntrack timeout of UDP SIP signalling, seconds 
 static bool sip_direct_media = true;
 module_param(sip_direct_media, bool, 0444);
 MODULE_PARM_DESC(sip_direct_media, "let media flow to the address the SDP names, not only the signalling peer (default 1)");
+
+/*
+ * An office phone: 3 calls x audio and video x RTP and RTCP x both sides is
+ * 24, twice that for direct media sources and a pending re-offer, twice
+ * again for a second connection (TLS and UDP, two accounts).
+ */
+static unsigned int pinholes_per_host = 96;
+module_param(pinholes_per_host, uint, 0444);
+MODULE_PARM_DESC(pinholes_per_host, "live pinholes one inside host may hold (0: no limit, else "
+		 __stringify(SIPALG_PER_HOST_MIN) ".." __stringify(SIPALG_PER_HOST_MAX)
+		 ", default 96)");
+
+/* Three call slots of 16. */
+static unsigned int pinholes_per_connection = 48;
+module_param(pinholes_per_connection, uint, 0444);
+MODULE_PARM_DESC(pinholes_per_connection, "live pinholes one SIP connection may hold (0: only the per-call caps, else "
+		 __stringify(SIPALG_PER_CONN_MIN) ".." __stringify(SIPALG_PER_CONN_MAX)
+		 ", default 48)");
 
 static unsigned int sipalg_net_id __read_mostly;
 
@@ -84,6 +103,24 @@ int sipalg_config_validate(const struct sipalg_config *cfg, int *attr,
 		*why = "disabled: allowed 0 (no) or 1 (yes)";
 		return -EINVAL;
 	}
+	*attr = SIPALG_A_PINHOLES_PER_HOST;
+	if (cfg->pinholes_per_host &&
+	    (cfg->pinholes_per_host < SIPALG_PER_HOST_MIN ||
+	     cfg->pinholes_per_host > SIPALG_PER_HOST_MAX)) {
+		*why = "pinholes-per-host: allowed 0 (no limit) or "
+		       __stringify(SIPALG_PER_HOST_MIN) ".."
+		       __stringify(SIPALG_PER_HOST_MAX);
+		return -ERANGE;
+	}
+	*attr = SIPALG_A_PINHOLES_PER_CONN;
+	if (cfg->pinholes_per_conn &&
+	    (cfg->pinholes_per_conn < SIPALG_PER_CONN_MIN ||
+	     cfg->pinholes_per_conn > SIPALG_PER_CONN_MAX)) {
+		*why = "pinholes-per-connection: allowed 0 (no limit) or "
+		       __stringify(SIPALG_PER_CONN_MIN) ".."
+		       __stringify(SIPALG_PER_CONN_MAX);
+		return -ERANGE;
+	}
 	*attr = 0;
 	*why = NULL;
 	return 0;
@@ -96,6 +133,8 @@ static void sipalg_config_from_params(struct sipalg_config *cfg)
 	cfg->sip_timeout = sip_timeout;
 	cfg->direct_media = sip_direct_media;
 	cfg->disabled = 0;
+	cfg->pinholes_per_host = pinholes_per_host;
+	cfg->pinholes_per_conn = pinholes_per_connection;
 }
 
 static int __net_init sipalg_net_init(struct net *net)
@@ -109,6 +148,7 @@ static int __net_init sipalg_net_init(struct net *net)
 	sipalg_config_from_params(cfg);
 	RCU_INIT_POINTER(sn->config, cfg);
 
+	sn->sweep_after = jiffies;
 	sn->counters = alloc_percpu(struct sipalg_counters);
 	if (!sn->counters) {
 		kfree(cfg);
@@ -121,6 +161,7 @@ static void __net_exit sipalg_net_exit(struct net *net)
 {
 	struct sipalg_net *sn = sipalg_pernet(net);
 
+	sipalg_budget_net_exit(net);
 	free_percpu(sn->counters);
 	kfree(rcu_dereference_protected(sn->config, true));
 }

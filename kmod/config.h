@@ -23,6 +23,8 @@ struct sipalg_config {
 	unsigned int sip_timeout;	/* seconds */
 	u8 direct_media;		/* 0 or 1 */
 	u8 disabled;			/* 0 or 1 */
+	u32 pinholes_per_host;		/* 0: no limit */
+	u32 pinholes_per_conn;		/* 0: only the classes' caps */
 	struct rcu_head rcu;
 };
 
@@ -31,6 +33,8 @@ struct sipalg_counters;
 struct sipalg_net {
 	struct sipalg_config __rcu *config;
 	struct sipalg_counters __percpu *counters;
+	/* jiffies before which the table is not swept again (expect.c) */
+	unsigned long sweep_after;
 };
 
 struct sipalg_net *sipalg_pernet(const struct net *net);

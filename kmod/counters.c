@@ -26,6 +26,9 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_REGISTRATIONS] = "registration_pinholes",
 	[SIPALG_CTR_SESSIONS_EVICTED] = "sessions_evicted",
 	[SIPALG_CTR_CALL_SLOTS_REUSED] = "call_slots_reused",
+	[SIPALG_CTR_REFUSED_HOST] = "pinholes_refused_host",
+	[SIPALG_CTR_REFUSED_CONN] = "pinholes_refused_connection",
+	[SIPALG_CTR_REFUSED_TABLE] = "pinholes_refused_table",
 };
 
 static const char *const sipalg_shim_reason_names[] = {

@@ -6,6 +6,7 @@
 #ifndef SIPALG_COUNTERS_H
 #define SIPALG_COUNTERS_H
 
+#include <linux/errno.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
 
@@ -31,6 +32,10 @@ enum sipalg_counter {
 	SIPALG_CTR_REGISTRATIONS,	/* registration pinholes opened/renewed */
 	SIPALG_CTR_SESSIONS_EVICTED,	/* sessions table full: oldest reused */
 	SIPALG_CTR_CALL_SLOTS_REUSED,	/* a call took another's pinhole class */
+	/* Requests (a stream's pair, a binding, a narrowed group) refused: */
+	SIPALG_CTR_REFUSED_HOST,	/* ... by the inside host's budget */
+	SIPALG_CTR_REFUSED_CONN,	/* ... by the connection's (or a call's) */
+	SIPALG_CTR_REFUSED_TABLE,	/* ... the table or the ledger is full */
 	SIPALG_CTR_MAX
 };
 
@@ -66,6 +71,21 @@ static inline void sipalg_count_pass(struct sipalg_net *sn, int reason)
 {
 	if (reason > 0 && reason < SIPALG_PASS_MAX)
 		this_cpu_inc(sn->counters->passed[reason]);
+}
+
+/*
+ * A pinhole request failed: count it as failed, and a refusal by its
+ * reason (the errors of sipalg_expect_open()).
+ */
+static inline void sipalg_count_refusal(struct sipalg_net *sn, int err)
+{
+	sipalg_count(sn, SIPALG_CTR_EXPECT_FAILED);
+	if (err == -EDQUOT)
+		sipalg_count(sn, SIPALG_CTR_REFUSED_HOST);
+	else if (err == -ENOSPC)
+		sipalg_count(sn, SIPALG_CTR_REFUSED_CONN);
+	else if (err == -ENOBUFS || err == -EMFILE)
+		sipalg_count(sn, SIPALG_CTR_REFUSED_TABLE);
 }
 
 /* Stable names, as `sipalg stats` shows them. */

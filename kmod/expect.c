@@ -4,9 +4,19 @@
  * translation of an expected connection, comparing the core's addresses
  * with conntrack's, and removing a connection's pinholes of one class.
  *
- * A removed or timed-out expectation may stay on its master's list, marked
- * dead, until the conntrack core collects it: every walk of that list here
- * and in media.c skips those (nf_ct_exp_is_expired).
+ * A timed-out expectation stays on its master's list, and in the table's
+ * count, until something collects it: every walk of that list here and in
+ * media.c skips those (nf_ct_exp_is_expired), and removing a pinhole here
+ * unlinks it and the master's expired ones at once, so that their room in
+ * nf_conntrack_expect_max comes back with no wait for the conntrack core.
+ *
+ * Budgets. Before a pinhole opens, the connection's own limits (per class,
+ * and pinholes-per-connection) and its inside host's budget (budget.c) are
+ * checked: when one is reached the new request is refused, and never is an
+ * older pinhole evicted for it (the kernel's own per-class limit, which
+ * would evict the oldest, is set above ours: helper.c). A full table
+ * (-EMFILE) gets one sweep of the namespace's expired expectations per
+ * second before the request is refused.
  */
 #include <linux/netfilter.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -15,6 +25,8 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_nat.h>
 
+#include "budget.h"
+#include "config.h"
 #include "events.h"
 #include "expect.h"
 #include "helper.h"
@@ -37,7 +49,7 @@ static void sipalg_expected_to_saved(struct nf_conn *ct,
 /*
  * This kernel keeps an expectation's end of life as a time stamp, set from
  * the class's policy when it is inserted; a registration pinhole lives for
- * the registration instead.
+ * the registration instead, an offer's until its transaction times out.
  */
 static void sipalg_expect_set_lifetime(struct nf_conntrack_expect *exp,
 				       u32 seconds)
@@ -47,21 +59,103 @@ static void sipalg_expect_set_lifetime(struct nf_conntrack_expect *exp,
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 }
 
+unsigned int sipalg_expect_count_live(struct nf_conn *ct,
+				      unsigned int *per_class)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	unsigned int n = 0;
+
+	if (per_class)
+		memset(per_class, 0,
+		       (SIPALG_EXPECT_CLASS_MAX + 1) * sizeof(*per_class));
+	if (!help)
+		return 0;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (nf_ct_exp_is_expired(exp))
+			continue;
+		n++;
+		if (per_class && exp->class <= SIPALG_EXPECT_CLASS_MAX)
+			per_class[exp->class]++;
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return n;
+}
+
+int sipalg_expect_reserve(struct nf_conn *ct, unsigned int class,
+			  unsigned int n, unsigned int credit,
+			  struct sipalg_budget_ticket *t)
+{
+	const struct sipalg_config *cfg =
+		rcu_dereference(sipalg_pernet(nf_ct_net(ct))->config);
+	unsigned int per_class[SIPALG_EXPECT_CLASS_MAX + 1], all;
+	unsigned int cap = class == SIPALG_EXPECT_SIGNALLING ?
+			   SIPALG_SIGNALLING_EXPECT_MAX : SIPALG_MEDIA_EXPECT_MAX;
+
+	t->host = NULL;
+	t->n = 0;
+	/*
+	 * Counted live, not by the kernel's expecting[], which counts removed
+	 * ones not yet collected. Two CPUs on one connection may each take
+	 * the last room: the kernel's higher limit absorbs that.
+	 */
+	all = sipalg_expect_count_live(ct, per_class);
+	if (per_class[class] + n > cap + credit ||
+	    (cfg->pinholes_per_conn &&
+	     all + n > cfg->pinholes_per_conn + credit))
+		return -ENOSPC;
+	return sipalg_budget_reserve(ct, cfg->pinholes_per_host, n, credit, t);
+}
+
+static bool sipalg_expect_expired(struct nf_conntrack_expect *exp, void *data)
+{
+	return nf_ct_exp_is_expired(exp);
+}
+
+/*
+ * The table is full: collect the namespace's expired expectations of
+ * every master, at most once a second (it walks the whole table under its
+ * lock). Whether it did.
+ */
+static bool sipalg_expect_sweep(struct nf_conn *ct)
+{
+	struct net *net = nf_ct_net(ct);
+	struct sipalg_net *sn = sipalg_pernet(net);
+	unsigned long after = READ_ONCE(sn->sweep_after);
+
+	if (time_before(jiffies, after) ||
+	    cmpxchg(&sn->sweep_after, after, jiffies + HZ) != after)
+		return false;
+	nf_ct_expect_iterate_net(net, sipalg_expect_expired, NULL, 0, 0);
+	return true;
+}
+
 /*
  * Open one pinhole of ct: protocol p->proto from p->src (NULL: any address,
  * any port) to public:pub_port, translated to private:port when they
  * differ. A signalling pinhole stays after use and gives the connections
- * it admits the sipalg helper. 0 or -errno (-EBUSY: taken).
+ * it admits the sipalg helper. The ledger keeps our reference.
  */
-int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p)
+int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p,
+		       struct sipalg_budget_ticket *t)
 {
+	struct sipalg_budget_ticket own;
 	struct nf_conntrack_expect *exp;
 	__be16 dport = htons(p->pub_port);
 	int err;
 
+	if (!t) {
+		err = sipalg_expect_reserve(ct, p->class, 1, 0, &own);
+		if (err)
+			return err;
+		t = &own;
+	}
 	exp = nf_ct_expect_alloc(ct);
-	if (!exp)
-		return -ENOMEM;
+	if (!exp) {
+		err = -ENOMEM;
+		goto out;
+	}
 	nf_ct_expect_init(exp, p->class, nf_ct_l3num(ct), p->src, p->public,
 			  p->proto, NULL, &dport);
 	if (p->class == SIPALG_EXPECT_SIGNALLING) {
@@ -76,11 +170,19 @@ int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p)
 		exp->expectfn = sipalg_expected_to_saved;
 	}
 	err = nf_ct_expect_related(exp, 0);
-	if (!err && p->seconds)
+	if (err == -EMFILE && sipalg_expect_sweep(ct))
+		err = nf_ct_expect_related(exp, 0);
+	if (err) {
+		nf_ct_expect_put(exp);
+		goto out;
+	}
+	if (p->seconds)
 		sipalg_expect_set_lifetime(exp, p->seconds);
-	if (!err)
-		sipalg_event_pinhole(ct, SIPALG_EVENT_PINHOLE_OPEN, exp);
-	nf_ct_expect_put(exp);
+	sipalg_event_pinhole(ct, SIPALG_EVENT_PINHOLE_OPEN, exp);
+	sipalg_budget_commit(t, exp);
+out:
+	if (t == &own)
+		sipalg_budget_cancel(&own);
 	return err;
 }
 
@@ -108,6 +210,45 @@ static bool sipalg_expect_is(const struct nf_conntrack_expect *exp,
 	to_port = translated ? exp->saved_proto.udp.port :
 			       exp->tuple.dst.u.udp.port;
 	return nf_inet_addr_cmp(to, private) && ntohs(to_port) == port;
+}
+
+bool sipalg_expect_refresh(struct nf_conn *ct, const struct sipalg_pinhole *p)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	bool found = false;
+
+	if (!help)
+		return false;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (sipalg_expect_is(exp, p->class, p->src, p->public,
+				     p->pub_port, p->private, p->port)) {
+			WRITE_ONCE(exp->timeout,
+				   nfct_time_stamp + p->seconds * HZ);
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return found;
+}
+
+void sipalg_expect_extend(struct nf_conn *ct, unsigned int class,
+			  u32 seconds)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	u32 until = nfct_time_stamp + seconds * HZ;
+
+	if (!help)
+		return;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode)
+		if (exp->class == class && !nf_ct_exp_is_expired(exp) &&
+		    (s32)(until - READ_ONCE(exp->timeout)) > 0)
+			WRITE_ONCE(exp->timeout, until);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
 }
 
 /*
@@ -214,28 +355,35 @@ static unsigned int sipalg_expect_remove_victims(struct nf_conn *ct,
 						 unsigned int class,
 						 const struct sipalg_expect_victims *v)
 {
-	struct nf_conntrack_expect *found[SIPALG_MEDIA_EXPECT_MAX];
+	struct nf_conntrack_expect *found[2 * SIPALG_MEDIA_EXPECT_MAX];
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
+	struct hlist_node *next;
 	unsigned int n = 0, i;
 
 	if (!help)
 		return 0;
-	/* Collect under the lock, remove after (removal takes it again). */
+	/*
+	 * Unlinked at once, with the master's expired ones, so that their
+	 * room in the table comes back now; each victim is held for its
+	 * event, sent once the lock is dropped.
+	 */
 	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (exp->class != class || nf_ct_exp_is_expired(exp) ||
-		    !sipalg_expect_is_victim(exp, v))
+	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
+		if (nf_ct_exp_is_expired(exp)) {
+			nf_ct_unlink_expect(exp);
 			continue;
-		if (n == ARRAY_SIZE(found))
-			break;
+		}
+		if (exp->class != class || !sipalg_expect_is_victim(exp, v) ||
+		    n == ARRAY_SIZE(found))
+			continue;
 		refcount_inc(&exp->use);
 		found[n++] = exp;
+		nf_ct_unlink_expect(exp);
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 
 	for (i = 0; i < n; i++) {
-		nf_ct_unexpect_related(found[i]);
 		sipalg_event_pinhole(ct, SIPALG_EVENT_PINHOLE_CLOSE, found[i]);
 		nf_ct_expect_put(found[i]);
 	}
@@ -288,6 +436,9 @@ unsigned int sipalg_expect_list_others(struct nf_conn *ct, unsigned int class,
 		if (n == max)
 			break;
 		e->any_src = sipalg_expect_any_src(exp);
+		e->seconds = clamp_t(s32, (s32)(READ_ONCE(exp->timeout) -
+						nfct_time_stamp) / HZ,
+				     1, U16_MAX);
 		e->src = exp->tuple.src.u3;
 		e->public = exp->tuple.dst.u3;
 		e->pub_port = ntohs(exp->tuple.dst.u.all);

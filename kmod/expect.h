@@ -21,7 +21,36 @@ struct sipalg_pinhole {
 	u32 seconds;			/* lifetime; 0: the class's policy */
 };
 
-int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p);
+struct sipalg_budget_ticket;
+
+/*
+ * Room for n more pinholes of ct in class, credit of which replace
+ * pinholes about to close: the class's cap and the connection's budget
+ * (-ENOSPC), then the inside host's (-EDQUOT, -ENOBUFS; budget.c). The
+ * ticket holds the room until sipalg_expect_open() uses it; what is left
+ * goes back with sipalg_budget_cancel().
+ */
+int sipalg_expect_reserve(struct nf_conn *ct, unsigned int class,
+			  unsigned int n, unsigned int credit,
+			  struct sipalg_budget_ticket *t);
+/*
+ * Open a pinhole in room t reserved (NULL: reserve room for it first).
+ * 0, or -errno: -EBUSY the public port is taken, -ENOSPC/-EDQUOT/-ENOBUFS
+ * a budget refused it, -EMFILE the table is full.
+ */
+int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p,
+		       struct sipalg_budget_ticket *t);
+/*
+ * A live pinhole as p describes it gets p->seconds from now. Whether
+ * there was one.
+ */
+bool sipalg_expect_refresh(struct nf_conn *ct, const struct sipalg_pinhole *p);
+/* ct's live pinholes of class live at least seconds from now. */
+void sipalg_expect_extend(struct nf_conn *ct, unsigned int class,
+			  u32 seconds);
+/* ct's live pinholes, all and per class (per_class may be NULL). */
+unsigned int sipalg_expect_count_live(struct nf_conn *ct,
+				      unsigned int *per_class);
 
 /* Does a pinhole admit any source address? */
 static inline bool sipalg_expect_any_src(const struct nf_conntrack_expect *exp)
@@ -47,6 +76,7 @@ struct sipalg_expect_info {
 	union nf_inet_addr private;	/* where it leads */
 	u16 pub_port;
 	u16 port;
+	u16 seconds;			/* left, at most 65535 */
 	bool any_src;
 };
 

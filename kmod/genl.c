@@ -16,9 +16,11 @@
 
 #include <sipalg/uapi.h>
 
+#include "budget.h"
 #include "config.h"
 #include "counters.h"
 #include "events.h"
+#include "expect.h"
 #include "genl.h"
 #include "helper.h"
 #include "nlattr.h"
@@ -38,6 +40,8 @@ static const struct nla_policy sipalg_policy[SIPALG_A_MAX + 1] = {
 	[SIPALG_A_SIP_TIMEOUT] = { .type = NLA_U32 },
 	[SIPALG_A_DIRECT_MEDIA] = { .type = NLA_U8 },
 	[SIPALG_A_DISABLED] = { .type = NLA_U8 },
+	[SIPALG_A_PINHOLES_PER_HOST] = { .type = NLA_U32 },
+	[SIPALG_A_PINHOLES_PER_CONN] = { .type = NLA_U32 },
 };
 
 /* ---- configuration ---- */
@@ -63,7 +67,11 @@ static int sipalg_nl_get_config(struct sk_buff *skb, struct genl_info *info)
 		    cfg->ports) ||
 	    nla_put_u32(msg, SIPALG_A_SIP_TIMEOUT, cfg->sip_timeout) ||
 	    nla_put_u8(msg, SIPALG_A_DIRECT_MEDIA, cfg->direct_media) ||
-	    nla_put_u8(msg, SIPALG_A_DISABLED, cfg->disabled)) {
+	    nla_put_u8(msg, SIPALG_A_DISABLED, cfg->disabled) ||
+	    nla_put_u32(msg, SIPALG_A_PINHOLES_PER_HOST,
+			cfg->pinholes_per_host) ||
+	    nla_put_u32(msg, SIPALG_A_PINHOLES_PER_CONN,
+			cfg->pinholes_per_conn)) {
 		rcu_read_unlock();
 		goto nospace;
 	}
@@ -111,6 +119,12 @@ static int sipalg_config_from_attrs(struct sipalg_config *next,
 	a = attrs[SIPALG_A_DISABLED];
 	if (a)
 		next->disabled = nla_get_u8(a);
+	a = attrs[SIPALG_A_PINHOLES_PER_HOST];
+	if (a)
+		next->pinholes_per_host = nla_get_u32(a);
+	a = attrs[SIPALG_A_PINHOLES_PER_CONN];
+	if (a)
+		next->pinholes_per_conn = nla_get_u32(a);
 	err = sipalg_config_validate(next, &attr, &why);
 	if (err && extack) {
 		/* why is static, as extack keeps only the pointer. */
@@ -149,6 +163,24 @@ static int sipalg_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 
 /* ---- counters ---- */
 
+static bool sipalg_count_expectation(struct nf_conntrack_expect *exp,
+				     void *data)
+{
+	unsigned int *n = data;
+
+	*n += !nf_ct_exp_is_expired(exp);
+	return false;	/* count only, never remove */
+}
+
+/* Every live expectation of the namespace, sipalg's or not. */
+static unsigned int sipalg_expectations_count(struct net *net)
+{
+	unsigned int n = 0;
+
+	nf_ct_expect_iterate_net(net, sipalg_count_expectation, &n, 0, 0);
+	return n;
+}
+
 static int sipalg_put_stat(struct sk_buff *msg, const char *name, u64 value)
 {
 	struct nlattr *stat = nla_nest_start(msg, SIPALG_A_STAT);
@@ -163,6 +195,7 @@ static int sipalg_put_stat(struct sk_buff *msg, const char *name, u64 value)
 static int sipalg_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sipalg_net *sn = sipalg_pernet(genl_info_net(info));
+	struct sipalg_budget_stats budget;
 	struct sipalg_counters sum;
 	struct nlattr *stats;
 	struct sk_buff *msg;
@@ -171,6 +204,7 @@ static int sipalg_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 
 	sipalg_counters_sum(sn, &sum);
+	sipalg_budget_stats(genl_info_net(info), &budget);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -188,7 +222,13 @@ static int sipalg_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	/* Gauges, not counters: what the sessions table holds now. */
 	if (sipalg_put_stat(msg, "sessions",
 			    sipalg_sessions_count(genl_info_net(info))) ||
-	    sipalg_put_stat(msg, "sessions_max", sipalg_sessions_max()))
+	    sipalg_put_stat(msg, "sessions_max", sipalg_sessions_max()) ||
+	    sipalg_put_stat(msg, "pinholes", budget.pinholes) ||
+	    sipalg_put_stat(msg, "pinhole_hosts", budget.hosts) ||
+	    sipalg_put_stat(msg, "pinholes_host_max", budget.host_max) ||
+	    sipalg_put_stat(msg, "pinholes_max", sipalg_budget_max()) ||
+	    sipalg_put_stat(msg, "expectations",
+			    sipalg_expectations_count(genl_info_net(info))))
 		goto nospace;
 	/* Reason 0 is SIPALG_OK: nothing passed for it. */
 	for (i = 1; i < SIPALG_PASS_MAX; i++) {
@@ -257,6 +297,15 @@ static int sipalg_put_conn(struct sk_buff *msg, struct nf_conn *ct)
 	if (!nest || sipalg_sessions_for_each(ct, sipalg_put_session, &put) ||
 	    (put.omitted &&
 	     nla_put_u32(msg, SIPALG_A_CONN_SESSIONS_OMITTED, put.omitted)))
+		return -EMSGSIZE;
+	/* The budgets' use: the connection's and its inside host's. */
+	if (nla_put_u32(msg, SIPALG_A_CONN_PINHOLES,
+			sipalg_expect_count_live(ct, NULL)) ||
+	    nla_put(msg, SIPALG_A_CONN_HOST,
+		    nf_ct_l3num(ct) == NFPROTO_IPV4 ? 4 : 16,
+		    sipalg_budget_host_of(ct)) ||
+	    nla_put_u32(msg, SIPALG_A_CONN_HOST_PINHOLES,
+			sipalg_budget_host_count(ct)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;

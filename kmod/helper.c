@@ -16,18 +16,23 @@
 
 #define SIPALG_HELPER_NAME "sipalg"
 
-/* The limits bound what one SIP connection may open. */
-#define SIPALG_MEDIA_POLICY {				\
-	.name = "media",				\
-	.max_expected = SIPALG_MEDIA_EXPECT_MAX,	\
-	.timeout = 3 * 60,				\
+/*
+ * The kernel's own limit evicts a class's oldest pinhole, which may be a
+ * call's that is talking: sipalg checks its own limits first and refuses
+ * the newest request instead (expect.c), so the kernel's, twice as high,
+ * is only a backstop for CPUs racing on one connection.
+ */
+#define SIPALG_MEDIA_POLICY {					\
+	.name = "media",					\
+	.max_expected = 2 * SIPALG_MEDIA_EXPECT_MAX,		\
+	.timeout = SIPALG_MEDIA_SECONDS,			\
 }
 
 static const struct nf_conntrack_expect_policy
 sipalg_expect_policy[SIPALG_EXPECT_CLASS_MAX + 1] = {
 	[SIPALG_EXPECT_SIGNALLING] = {
 		.name = "signalling",
-		.max_expected = 8,
+		.max_expected = 2 * SIPALG_SIGNALLING_EXPECT_MAX,
 		.timeout = 3 * 60,
 	},
 	[SIPALG_EXPECT_MEDIA ... SIPALG_EXPECT_CLASS_MAX] = SIPALG_MEDIA_POLICY,
@@ -66,6 +71,8 @@ int sipalg_helpers_register(int (*help)(struct sk_buff *skb,
 	int err;
 
 	BUILD_BUG_ON(SIPALG_EXPECT_CLASS_MAX >= NF_CT_MAX_EXPECT_CLASSES);
+	/* nf_conn_help.expecting[] is u8. */
+	BUILD_BUG_ON(2 * SIPALG_MEDIA_EXPECT_MAX > NF_CT_EXPECT_MAX_CNT);
 	BUILD_BUG_ON(sizeof(struct sipalg_help_data) >
 		     sizeof_field(struct nf_conn_help, data));
 	for (l3 = 0; l3 < ARRAY_SIZE(l3nums); l3++) {

@@ -23,7 +23,12 @@ enum sipalg_expect_class {
 	SIPALG_EXPECT_CLASS_MAX = SIPALG_EXPECT_MEDIA + SIPALG_CALL_SLOTS - 1,
 };
 
-/* RTP and RTCP of every stream of an offer and of its answer. */
+/*
+ * What one connection may hold, checked before a pinhole opens (the newest
+ * request is refused): registration bindings, and per call RTP and RTCP of
+ * every stream of an offer and of its answer.
+ */
+#define SIPALG_SIGNALLING_EXPECT_MAX 8
 #define SIPALG_MEDIA_EXPECT_MAX (4 * SIPALG_MAX_MEDIA)
 
 static inline unsigned int sipalg_media_class(int slot)

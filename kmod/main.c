@@ -6,16 +6,17 @@
  * SDP parsing and the rewrite planning are done by the freestanding C++
  * core (core/, include/sipalg/core.h).
  *
- * Order matters, both ways: the sessions table and the per-netns state
- * must exist before anything can reach them (the helper runs for any
+ * Order matters, both ways: the sessions table, the pinhole ledger and
+ * the per-netns state must exist before anything can reach them (the helper runs for any
  * packet of a helped conntrack), the helpers before the hooks that attach
  * them, and the control plane (the netlink family) comes last, once there
  * is something to control; events find no family to send on until then.
  * Unloading undoes it in reverse: the control plane goes first (events stop
  * before the family goes), then once the hooks are gone no new conntrack
  * gets the helper, unregistering the helpers detaches them from every
- * conntrack (and waits for packets still inside them), and only then go
- * the state and the table.
+ * conntrack (and waits for packets still inside them) and unlinks every
+ * pinhole, and only then go the state, the ledger (which holds references
+ * on the pinholes) and the table.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +28,7 @@
 #include <sipalg/core.h>
 
 #include "attach.h"
+#include "budget.h"
 #include "config.h"
 #include "genl.h"
 #include "helper.h"
@@ -48,9 +50,12 @@ static int __init sipalg_init(void)
 	err = sipalg_sessions_init();
 	if (err)
 		goto exit_rewrite;
-	err = sipalg_pernet_init();
+	err = sipalg_budget_init();
 	if (err)
 		goto exit_sessions;
+	err = sipalg_pernet_init();
+	if (err)
+		goto exit_budget;
 	err = sipalg_helpers_register(sipalg_help, sipalg_sessions_forget);
 	if (err) {
 		pr_err("cannot register the conntrack helpers (%d)\n", err);
@@ -71,6 +76,8 @@ unregister_helpers:
 	sipalg_helpers_unregister();
 exit_pernet:
 	sipalg_pernet_exit();
+exit_budget:
+	sipalg_budget_exit();
 exit_sessions:
 	sipalg_sessions_exit();
 exit_rewrite:
@@ -84,6 +91,7 @@ static void __exit sipalg_exit(void)
 	sipalg_hooks_exit();
 	sipalg_helpers_unregister();
 	sipalg_pernet_exit();
+	sipalg_budget_exit();
 	sipalg_sessions_exit();
 	sipalg_rewrite_exit();
 	pr_info("unloaded\n");

@@ -22,6 +22,7 @@
 #include <linux/random.h>
 #include <net/netfilter/nf_conntrack.h>
 
+#include "budget.h"
 #include "counters.h"
 #include "expect.h"
 #include "helper.h"
@@ -33,14 +34,14 @@
 /*
  * RTP and RTCP pinholes for one stream on public ports (rtp, rtp + gap);
  * RTCP multiplexed on RTP (rtcp 0) needs the one. Either all are opened or
- * none is. Returns 1 if they were open already, 0 if opened now, or
- * -errno.
+ * none is: the room for both is reserved first. Returns 1 if they were
+ * open already, 0 if opened now, or -errno.
  */
 static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 			      const union nf_inet_addr *src,
 			      const union nf_inet_addr *public,
 			      const union nf_inet_addr *private,
-			      u16 pub_rtp, u16 rtp, u16 rtcp)
+			      u16 pub_rtp, u16 rtp, u16 rtcp, u32 seconds)
 {
 	struct sipalg_pinhole p = {
 		.class = class,
@@ -50,37 +51,46 @@ static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 		.pub_port = pub_rtp,
 		.private = private,
 		.port = rtp,
+		.seconds = seconds,
 	};
 	u16 pub_rtcp = rtcp ? pub_rtp + (rtcp - rtp) : pub_rtp;
+	struct sipalg_budget_ticket t;
 	int err;
 
 	if (sipalg_expect_pair_exists(ct, class, src, public, private, pub_rtp,
 				      rtp, pub_rtcp, rtcp ?: rtp))
 		return 1;
-	err = sipalg_expect_open(ct, &p);
-	if (err || !rtcp)
-		return err;
-	p.pub_port = pub_rtcp;
-	p.port = rtcp;
-	err = sipalg_expect_open(ct, &p);
+	err = sipalg_expect_reserve(ct, class, rtcp ? 2 : 1, 0, &t);
 	if (err)
-		sipalg_expect_remove(ct, class, public, pub_rtp);
+		return err;
+	err = sipalg_expect_open(ct, &p, &t);
+	if (!err && rtcp) {
+		p.pub_port = pub_rtcp;
+		p.port = rtcp;
+		err = sipalg_expect_open(ct, &p, &t);
+		if (err)
+			sipalg_expect_remove(ct, class, public, pub_rtp);
+	}
+	sipalg_budget_cancel(&t);
 	return err;
 }
 
-/* A stream's pinholes on the first free public pair; its RTP port or 0. */
-static u16 sipalg_stream_open(struct nf_conn *ct, unsigned int class,
+/*
+ * A stream's pinholes on the first free public pair: its RTP port, or
+ * -errno.
+ */
+static int sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 			      const union nf_inet_addr *src,
 			      const union nf_inet_addr *public,
 			      const union nf_inet_addr *private, bool nat,
 			      const struct sipalg_stream_pinhole *s,
-			      bool *created)
+			      u32 seconds, bool *created)
 {
 	/* The gap is kept between the public ports too. */
 	u16 gap = s->rtcp_port ? s->rtcp_port - s->rtp_port : 0;
 	unsigned int try;
 	u16 pub = 0;
-	int err;
+	int err = -EBUSY;
 
 	/*
 	 * The port this stream already has, else the SDP's own, so that
@@ -93,13 +103,13 @@ static u16 sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 		pub = s->rtp_port;
 	for (try = 0; try < (nat ? SIPALG_PORT_TRIES : 1); try++) {
 		err = sipalg_expect_pair(ct, class, src, public, private, pub,
-					 s->rtp_port, s->rtcp_port);
+					 s->rtp_port, s->rtcp_port, seconds);
 		if (err >= 0) {
 			*created = err == 0;
 			return pub;
 		}
 		if (err != -EBUSY && err != -EALREADY)
-			return 0;
+			return err;
 		/*
 		 * Taken: go on from a random pair (keeping the port's parity),
 		 * so that many phones offering the same port do not all walk
@@ -113,7 +123,7 @@ static u16 sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 		if (pub < 1024 || (u16)(pub + gap) < 1024)
 			pub = 1024 + (pub & 1);
 	}
-	return 0;
+	return err;
 }
 
 /*
@@ -124,15 +134,21 @@ static unsigned int sipalg_stream_more(struct nf_conn *ct, unsigned int class,
 				       const struct sipalg_sources *srcs,
 				       const union nf_inet_addr *public,
 				       const union nf_inet_addr *private,
-				       u16 pub, const struct sipalg_stream_pinhole *s)
+				       u16 pub, const struct sipalg_stream_pinhole *s,
+				       u32 seconds, struct sipalg_net *sn)
 {
 	unsigned int k, created = 0;
+	int err;
 
-	for (k = 1; k < srcs->n; k++)
-		if (!sipalg_expect_pair(ct, class, &srcs->addr[k], public,
-					private, pub, s->rtp_port,
-					s->rtcp_port))
+	for (k = 1; k < srcs->n; k++) {
+		err = sipalg_expect_pair(ct, class, &srcs->addr[k], public,
+					 private, pub, s->rtp_port,
+					 s->rtcp_port, seconds);
+		if (!err)
 			created += s->rtcp_port ? 2 : 1;
+		else if (err < 0)
+			sipalg_count_refusal(sn, err);
+	}
 	return created;
 }
 
@@ -162,13 +178,15 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		const struct sipalg_media *m = &msg->media[s->media];
 		bool created = false;
 		u16 pub, pub_rtcp;
+		int ret;
 
-		pub = sipalg_stream_open(ct, class, src, public, private, nat,
-					 s, &created);
-		if (!pub) {
-			sipalg_count(sn, SIPALG_CTR_EXPECT_FAILED);
+		ret = sipalg_stream_open(ct, class, src, public, private, nat,
+					 s, dec->media_seconds, &created);
+		if (ret <= 0) {
+			sipalg_count_refusal(sn, ret ?: -EINVAL);
 			continue;
 		}
+		pub = ret;
 		pub_rtcp = s->rtcp_port ? pub + (s->rtcp_port - s->rtp_port) :
 					  pub;
 		if (created) {
@@ -180,7 +198,8 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		}
 		sipalg_count_add(sn, SIPALG_CTR_EXPECT_CREATED,
 				 sipalg_stream_more(ct, class, srcs, public,
-						    private, pub, s));
+						    private, pub, s,
+						    dec->media_seconds, sn));
 		if (pub != s->rtp_port) {
 			ov[s->media].rtp_port = pub;
 			if (m->flags & SIPALG_MEDIAF_RTCP)
@@ -231,23 +250,49 @@ void sipalg_media_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			.pub_port = list[i].pub_port,
 			.private = &list[i].private,
 			.port = list[i].port,
+			.seconds = list[i].seconds,
 		};
+		struct sipalg_budget_ticket t;
+		unsigned int members = 0;
+		int err;
 
 		/* Each public port once: the first of its group stands for it. */
 		for (j = 0; j < i && list[j].pub_port != list[i].pub_port; j++)
 			;
 		if (j < i || sipalg_group_admits(list, n, list[i].pub_port, srcs))
 			continue;
+		for (j = i; j < n; j++)
+			members += list[j].pub_port == list[i].pub_port;
+		/*
+		 * Room for the new group first, its old members counted as
+		 * going: with none, the group stays as it is (wider, still
+		 * working) rather than lose its pinhole.
+		 */
+		err = sipalg_expect_reserve(ct, class, srcs->n ?: 1, members, &t);
+		if (err) {
+			sipalg_count_refusal(sn, err);
+			continue;
+		}
 		sipalg_count_add(sn, SIPALG_CTR_EXPECT_REMOVED,
 				 sipalg_expect_remove(ct, class, p.public,
 						      p.pub_port));
 		for (k = 0; k < (srcs->n ?: 1); k++) {
 			p.src = srcs->n ? &srcs->addr[k] : NULL;
-			sipalg_count(sn, sipalg_expect_open(ct, &p) ?
-				     SIPALG_CTR_EXPECT_FAILED :
-				     SIPALG_CTR_EXPECT_CREATED);
+			err = sipalg_expect_open(ct, &p, &t);
+			if (err)
+				sipalg_count_refusal(sn, err);
+			else
+				sipalg_count(sn, SIPALG_CTR_EXPECT_CREATED);
 		}
+		sipalg_budget_cancel(&t);
 	}
+}
+
+/* The call is answered or alerting: its pinholes wait for the media. */
+void sipalg_media_extend(struct nf_conn *ct, int slot)
+{
+	sipalg_expect_extend(ct, sipalg_media_class(slot),
+			     SIPALG_MEDIA_SECONDS);
 }
 
 /*

@@ -46,5 +46,6 @@ void sipalg_media_replace(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			  const struct sipalg_decision *dec,
 			  struct sipalg_net *sn);
 void sipalg_media_close(struct nf_conn *ct, int slot, struct sipalg_net *sn);
+void sipalg_media_extend(struct nf_conn *ct, int slot);
 
 #endif /* SIPALG_MEDIA_H */

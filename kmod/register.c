@@ -62,15 +62,25 @@ void sipalg_register_apply(struct nf_conn *ct, enum ip_conntrack_dir dir,
 					     public, a->public_port);
 			break;
 		case SIPALG_REG_OPEN:
-			/* A refresh: the new lifetime replaces the old. */
-			sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING,
-					     public, a->public_port);
 			p.port = a->port;
 			p.pub_port = a->public_port;
 			p.seconds = min_t(u32, a->seconds, SIPALG_TIMEOUT_MAX);
-			err = sipalg_expect_open(ct, &p);
-			sipalg_count(sn, err ? SIPALG_CTR_EXPECT_FAILED :
-					       SIPALG_CTR_REGISTRATIONS);
+			/*
+			 * A refresh keeps the pinhole and gives it the new
+			 * lifetime: it is never lost to a full table. Only a
+			 * binding that changed is replaced.
+			 */
+			if (sipalg_expect_refresh(ct, &p)) {
+				sipalg_count(sn, SIPALG_CTR_REGISTRATIONS);
+				break;
+			}
+			sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING,
+					     public, a->public_port);
+			err = sipalg_expect_open(ct, &p, NULL);
+			if (err)
+				sipalg_count_refusal(sn, err);
+			else
+				sipalg_count(sn, SIPALG_CTR_REGISTRATIONS);
 			break;
 		}
 	}

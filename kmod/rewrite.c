@@ -328,6 +328,9 @@ static unsigned int sipalg_act_before(struct nf_conn *ct,
 	if (dec->actions & SIPALG_DO_CLOSE_CALL)
 		sipalg_media_close(ct, dec->slot, sn);
 	n_named = sipalg_sessions_update(ct, dir, buf, dec, named, sn);
+	/* Before the message's own pinholes: an offer's keep Timer B. */
+	if (dec->actions & SIPALG_DO_EXTEND_MEDIA)
+		sipalg_media_extend(ct, dec->slot);
 	if (dec->actions & SIPALG_DO_SET_OTHERS)
 		sipalg_set_others(ct, dir, s, sn);
 	if (dec->actions & SIPALG_DO_OPEN_MEDIA) {

@@ -9,9 +9,11 @@
  *
  * SIPALG_CMD_GET_CONFIG   request: no attributes.
  *                         reply:   PORTS, SIP_TIMEOUT, DIRECT_MEDIA, DISABLED,
- *                                  MAX_PORTS, TIMEOUT_MIN, TIMEOUT_MAX.
+ *                                  MAX_PORTS, TIMEOUT_MIN, TIMEOUT_MAX,
+ *                                  PINHOLES_PER_HOST, PINHOLES_PER_CONN.
  * SIPALG_CMD_SET_CONFIG   request: any subset of PORTS, SIP_TIMEOUT,
- *                                  DIRECT_MEDIA, DISABLED. The new config is
+ *                                  DIRECT_MEDIA, DISABLED, PINHOLES_PER_HOST,
+ *                                  PINHOLES_PER_CONN. The new config is
  *                                  validated whole before anything changes; a
  *                                  rejection names the attribute in extack.
  *                         reply:   none (ack).
@@ -38,6 +40,11 @@
 #define SIPALG_MAX_PORTS 8
 #define SIPALG_TIMEOUT_MIN 10     /* seconds */
 #define SIPALG_TIMEOUT_MAX 86400  /* seconds */
+/* Pinhole budgets; 0 turns one off. */
+#define SIPALG_PER_HOST_MIN 4
+#define SIPALG_PER_HOST_MAX 1000000
+#define SIPALG_PER_CONN_MIN 2
+#define SIPALG_PER_CONN_MAX 104   /* signalling 8 + 3 call slots x 32 media */
 
 enum sipalg_cmd {
 	SIPALG_CMD_UNSPEC,
@@ -71,6 +78,12 @@ enum sipalg_attr {
 	SIPALG_A_EVENT_REASON,	/* string: why a message passed unmodified */
 	SIPALG_A_EVENT_CALL_ID,	/* string: the Call-ID (at most 128 bytes) */
 	SIPALG_A_EVENT_PINHOLE,	/* nest of SIPALG_A_PINHOLE_*: opened/closed */
+	SIPALG_A_PINHOLES_PER_HOST, /* u32: live pinholes an inside host may
+				     * hold, 0 (no limit) or PER_HOST_MIN..MAX
+				     */
+	SIPALG_A_PINHOLES_PER_CONN, /* u32: ... one connection, 0 (only the
+				     * per-call caps) or PER_CONN_MIN..MAX
+				     */
 	__SIPALG_A_MAX,
 };
 
@@ -88,6 +101,11 @@ enum sipalg_conn_attr {
 	SIPALG_A_CONN_PINHOLE,	/* nest of SIPALG_A_PINHOLE_*, repeated */
 	SIPALG_A_CONN_SESSION,	/* nest of SIPALG_A_SESSION_*, repeated (dump) */
 	SIPALG_A_CONN_SESSIONS_OMITTED, /* u32: sessions beyond the dump's cap */
+	SIPALG_A_CONN_PINHOLES,	/* u32: its live pinholes (dump) */
+	SIPALG_A_CONN_HOST,	/* binary: the inside host its pinholes count
+				 * for, 4 or 16 bytes (dump)
+				 */
+	SIPALG_A_CONN_HOST_PINHOLES, /* u32: that host's live pinholes (dump) */
 	__SIPALG_A_CONN_MAX,
 };
 
