@@ -65,8 +65,9 @@ std::vector<std::string> expand_command(std::vector<std::string> args,
 }
 
 const std::vector<std::string> &config_keys() {
-    static const std::vector<std::string> keys = {"ports", "sip-direct-media", "sip-timeout",
-                                                  "disabled"};
+    static const std::vector<std::string> keys = {
+        "ports",    "sip-direct-media",  "sip-timeout",
+        "disabled", "pinholes-per-host", "pinholes-per-connection"};
     return keys;
 }
 
@@ -79,6 +80,11 @@ bool ports_fit(const std::vector<std::uint32_t> &ports, LimitCheck limits) {
         if (port > 65535)
             return false;
     return !ports.empty();
+}
+
+// A budget: 0 (no limit) or min..max.
+bool budget_fits(std::uint32_t value, std::uint32_t min, std::uint32_t max, LimitCheck limits) {
+    return limits == LimitCheck::skip || value == 0 || (value >= min && value <= max);
 }
 
 bool timeout_fits(std::uint32_t seconds, LimitCheck limits) {
@@ -133,6 +139,16 @@ ConfigChange parse_set_words(const std::vector<std::string> &words, LimitCheck l
                     "a duration from " + format_duration(SIPALG_TIMEOUT_MIN) + " to " +
                         format_duration(SIPALG_TIMEOUT_MAX) + ", e.g. 3600, 90s, 30m, 1h30m"));
             change.sip_timeout = *seconds;
+        } else if (key == "pinholes-per-host" || key == "pinholes-per-connection") {
+            bool host = key == "pinholes-per-host";
+            std::uint32_t min = host ? SIPALG_PER_HOST_MIN : SIPALG_PER_CONN_MIN;
+            std::uint32_t max = host ? SIPALG_PER_HOST_MAX : SIPALG_PER_CONN_MAX;
+            auto number = parse_count(value);
+            if (!number || !budget_fits(*number, min, max, limits))
+                throw UsageError(bad_value(value, key,
+                                           "0 (no limit) or a number from " + std::to_string(min) +
+                                               " to " + std::to_string(max)));
+            (host ? change.pinholes_per_host : change.pinholes_per_conn) = *number;
         } else {
             auto flag = parse_bool(value);
             if (!flag)

@@ -43,16 +43,25 @@ void merge(ConfigChange &into, const ConfigChange &later) {
         into.direct_media = later.direct_media;
     if (later.disabled)
         into.disabled = later.disabled;
+    if (later.pinholes_per_host)
+        into.pinholes_per_host = later.pinholes_per_host;
+    if (later.pinholes_per_conn)
+        into.pinholes_per_conn = later.pinholes_per_conn;
 }
 
 } // namespace
 
 std::string format_export(const Config &config) {
+    std::string budgets;
+    if (config.pinholes_per_host)
+        budgets += " pinholes-per-host=" + std::to_string(*config.pinholes_per_host);
+    if (config.pinholes_per_conn)
+        budgets += " pinholes-per-connection=" + std::to_string(*config.pinholes_per_conn);
     return "# sipalg configuration (sipalg export)\n"
            "set ports=" +
            format_ports(config.ports) + " sip-direct-media=" + format_bool(config.direct_media) +
            " sip-timeout=" + format_duration(config.sip_timeout) +
-           " disabled=" + format_bool(config.disabled) + "\n";
+           " disabled=" + format_bool(config.disabled) + budgets + "\n";
 }
 
 ConfigChange parse_import(std::string_view text, std::string_view name) {

@@ -124,6 +124,7 @@ void run_stats(bool json, bool reset) {
 
 void run_connections(bool json) {
     NetlinkClient client;
+    Config config = read_config(client); // the budgets' limits
     std::vector<Connection> connections;
     client.request(
         SIPALG_CMD_GET_CONNS, nullptr,
@@ -132,7 +133,7 @@ void run_connections(bool json) {
     if (json)
         print_json(connections_json(connections));
     else
-        std::cout << format_connections(connections);
+        std::cout << format_connections(connections, &config);
 }
 
 // Prints events until SIGINT or SIGTERM, which end it with status 0. The
@@ -208,7 +209,8 @@ int run(int argc, char **argv) {
     set->add_option("KEY=VALUE", set_words,
                     "ports=PORT[,PORT...] (1 to 8 in 1..65535), sip-direct-media=yes|no, "
                     "sip-timeout=DURATION (10s..1d: 3600, 90s, 30m, 1h30m, 1d), "
-                    "disabled=yes|no")
+                    "disabled=yes|no, pinholes-per-host=N (0 or 4..1000000), "
+                    "pinholes-per-connection=N (0 or 2..104)")
         ->type_name("");
     bool no_client_check = false;
     // Hidden: for testing the kernel's validation and its extack messages.

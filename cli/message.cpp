@@ -183,6 +183,12 @@ Connection decode_connection(const nlattr *nest) {
     if (attrs[SIPALG_A_CONN_SESSIONS_OMITTED])
         conn.sessions_omitted =
             get_u32(attrs[SIPALG_A_CONN_SESSIONS_OMITTED], "CONN_SESSIONS_OMITTED");
+    if (attrs[SIPALG_A_CONN_PINHOLES])
+        conn.pinholes_used = get_u32(attrs[SIPALG_A_CONN_PINHOLES], "CONN_PINHOLES");
+    if (attrs[SIPALG_A_CONN_HOST])
+        conn.host = get_address(attrs[SIPALG_A_CONN_HOST], conn.family);
+    if (attrs[SIPALG_A_CONN_HOST_PINHOLES])
+        conn.host_pinholes = get_u32(attrs[SIPALG_A_CONN_HOST_PINHOLES], "CONN_HOST_PINHOLES");
     // PINHOLE and SESSION repeat, which a table keeps only the last of:
     // walk them all.
     const nlattr *pos;
@@ -211,6 +217,12 @@ bool put_config_change(nl_msg *msg, const ConfigChange &change) {
         return false;
     if (change.disabled && nla_put_u8(msg, SIPALG_A_DISABLED, *change.disabled) < 0)
         return false;
+    if (change.pinholes_per_host &&
+        nla_put_u32(msg, SIPALG_A_PINHOLES_PER_HOST, *change.pinholes_per_host) < 0)
+        return false;
+    if (change.pinholes_per_conn &&
+        nla_put_u32(msg, SIPALG_A_PINHOLES_PER_CONN, *change.pinholes_per_conn) < 0)
+        return false;
     return true;
 }
 
@@ -225,6 +237,10 @@ Config decode_config(const nlmsghdr *header) {
     config.sip_timeout = get_u32(attrs[SIPALG_A_SIP_TIMEOUT], "SIP_TIMEOUT");
     config.direct_media = get_u8(attrs[SIPALG_A_DIRECT_MEDIA], "DIRECT_MEDIA") != 0;
     config.disabled = get_u8(attrs[SIPALG_A_DISABLED], "DISABLED") != 0;
+    if (attrs[SIPALG_A_PINHOLES_PER_HOST])
+        config.pinholes_per_host = get_u32(attrs[SIPALG_A_PINHOLES_PER_HOST], "PINHOLES_PER_HOST");
+    if (attrs[SIPALG_A_PINHOLES_PER_CONN])
+        config.pinholes_per_conn = get_u32(attrs[SIPALG_A_PINHOLES_PER_CONN], "PINHOLES_PER_CONN");
     // The limits are informative; an older module may leave them out.
     config.max_ports = attrs[SIPALG_A_MAX_PORTS] ? get_u32(attrs[SIPALG_A_MAX_PORTS], "MAX_PORTS")
                                                  : SIPALG_MAX_PORTS;

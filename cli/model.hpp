@@ -15,6 +15,9 @@ struct Config {
     std::uint32_t sip_timeout = 0; // seconds
     bool direct_media = false;
     bool disabled = false;
+    // Pinhole budgets, 0 = no limit (absent from a module without them).
+    std::optional<std::uint32_t> pinholes_per_host;
+    std::optional<std::uint32_t> pinholes_per_conn;
     // Limits the kernel enforces (read only).
     std::uint32_t max_ports = 0;
     std::uint32_t timeout_min = 0;
@@ -27,8 +30,13 @@ struct ConfigChange {
     std::optional<std::uint32_t> sip_timeout;
     std::optional<bool> direct_media;
     std::optional<bool> disabled;
+    std::optional<std::uint32_t> pinholes_per_host;
+    std::optional<std::uint32_t> pinholes_per_conn;
 
-    bool empty() const { return !ports && !sip_timeout && !direct_media && !disabled; }
+    bool empty() const {
+        return !ports && !sip_timeout && !direct_media && !disabled && !pinholes_per_host &&
+               !pinholes_per_conn;
+    }
     bool operator==(const ConfigChange &) const = default;
 };
 
@@ -80,6 +88,11 @@ struct Connection {
     std::vector<Pinhole> pinholes;
     std::vector<Session> sessions;
     std::uint32_t sessions_omitted = 0; // more than the kernel lists per connection
+    // The budgets' use (dumps of a module with budgets only): live
+    // pinholes of the connection, and of the inside host they count for.
+    std::optional<std::uint32_t> pinholes_used;
+    std::vector<uint8_t> host; // 4 or 16 bytes; empty if not known
+    std::optional<std::uint32_t> host_pinholes;
 };
 
 enum class EventType {

@@ -154,10 +154,16 @@ std::string event_name(EventType type) {
 }
 
 std::string format_config(const Config &config) {
-    return format_block({{"ports", format_ports(config.ports)},
-                         {"sip-direct-media", format_bool(config.direct_media)},
-                         {"sip-timeout", format_duration(config.sip_timeout)},
-                         {"disabled", format_bool(config.disabled)}});
+    std::vector<std::pair<std::string, std::string>> lines = {
+        {"ports", format_ports(config.ports)},
+        {"sip-direct-media", format_bool(config.direct_media)},
+        {"sip-timeout", format_duration(config.sip_timeout)},
+        {"disabled", format_bool(config.disabled)}};
+    if (config.pinholes_per_host)
+        lines.emplace_back("pinholes-per-host", std::to_string(*config.pinholes_per_host));
+    if (config.pinholes_per_conn)
+        lines.emplace_back("pinholes-per-connection", std::to_string(*config.pinholes_per_conn));
+    return format_block(lines);
 }
 
 Json config_json(const Config &config) {
@@ -165,6 +171,10 @@ Json config_json(const Config &config) {
                 {"sip_direct_media", config.direct_media},
                 {"sip_timeout", config.sip_timeout},
                 {"disabled", config.disabled},
+                {"pinholes_per_host",
+                 config.pinholes_per_host ? Json(*config.pinholes_per_host) : Json(nullptr)},
+                {"pinholes_per_connection",
+                 config.pinholes_per_conn ? Json(*config.pinholes_per_conn) : Json(nullptr)},
                 {"limits",
                  {{"max_ports", config.max_ports},
                   {"timeout_min", config.timeout_min},
@@ -185,7 +195,24 @@ Json stats_json(const std::vector<Stat> &stats) {
     return json;
 }
 
-std::string format_connections(const std::vector<Connection> &connections) {
+namespace {
+
+// "6/48": a budget's use, against its limit when there is one.
+std::string budget_use(std::uint32_t used, const std::optional<std::uint32_t> &limit) {
+    std::string text = std::to_string(used);
+    if (limit && *limit)
+        text += "/" + std::to_string(*limit);
+    return text;
+}
+
+} // namespace
+
+std::string format_connections(const std::vector<Connection> &connections, const Config *limits) {
+    std::optional<std::uint32_t> per_conn, per_host;
+    if (limits) {
+        per_conn = limits->pinholes_per_conn;
+        per_host = limits->pinholes_per_host;
+    }
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"PROTO", "ORIGINAL", "REPLY", "TIMEOUT"});
     for (const auto &conn : connections) {
@@ -206,6 +233,12 @@ std::string format_connections(const std::vector<Connection> &connections) {
         if (conn.sessions_omitted)
             rows.push_back(
                 {"", "(" + std::to_string(conn.sessions_omitted) + " more not listed)", "", ""});
+        // The budgets: this connection's pinholes, and its inside host's.
+        if (conn.pinholes_used && conn.host_pinholes)
+            rows.push_back({"", "budget pinholes " + budget_use(*conn.pinholes_used, per_conn),
+                            "host " + address_text(conn.family, conn.host) + " " +
+                                budget_use(*conn.host_pinholes, per_host),
+                            ""});
         // Pinholes sit in the ORIGINAL column: they are flows the router
         // will let in, written the same way.
         for (const auto &pinhole : conn.pinholes)
@@ -246,7 +279,10 @@ Json connection_json(const Connection &conn) {
                 {"timeout", conn.timeout},
                 {"pinholes", pinholes},
                 {"sessions", sessions},
-                {"sessions_omitted", conn.sessions_omitted}};
+                {"sessions_omitted", conn.sessions_omitted},
+                {"pinholes_used", conn.pinholes_used ? Json(*conn.pinholes_used) : Json(nullptr)},
+                {"host", address_json(conn.family, conn.host)},
+                {"host_pinholes", conn.host_pinholes ? Json(*conn.host_pinholes) : Json(nullptr)}};
 }
 
 Json connections_json(const std::vector<Connection> &connections) {

@@ -39,7 +39,9 @@ Json stats_json(const std::vector<Stat> &stats);
 
 // A table with a header line, one line per connection and indented lines
 // under it: its registrations and calls, then its pinholes.
-std::string format_connections(const std::vector<Connection> &connections);
+// limits (the configuration), if given, shows each budget's use against it.
+std::string format_connections(const std::vector<Connection> &connections,
+                               const Config *limits = nullptr);
 Json pinhole_json(const Pinhole &pinhole);
 Json session_json(const Session &session);
 Json connection_json(const Connection &connection);

@@ -115,6 +115,13 @@ bool ports_valid(const std::vector<std::uint32_t> &ports, std::size_t max_ports)
     return std::set<std::uint32_t>(ports.begin(), ports.end()).size() == ports.size();
 }
 
+std::optional<std::uint32_t> parse_count(std::string_view text) {
+    auto number = take_number(text);
+    if (!number || !text.empty() || *number > UINT32_MAX)
+        return std::nullopt;
+    return static_cast<std::uint32_t>(*number);
+}
+
 std::string format_ports(const std::vector<std::uint16_t> &ports) {
     std::string text;
     for (auto port : ports) {

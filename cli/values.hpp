@@ -37,4 +37,7 @@ bool ports_valid(const std::vector<std::uint32_t> &ports, std::size_t max_ports)
 
 std::string format_ports(const std::vector<std::uint16_t> &ports);
 
+// "96": a plain decimal number that fits 32 bits; nothing else.
+std::optional<std::uint32_t> parse_count(std::string_view text);
+
 } // namespace sipalg

@@ -205,7 +205,7 @@ int sipalg_budget_reserve(const struct nf_conn *ct, unsigned int budget,
 	u16 l3num = nf_ct_l3num(ct);
 	union nf_inet_addr addr;
 	struct sipalg_host *h;
-	spinlock_t *lock;
+	spinlock_t *lock;	/* the host's bucket's */
 	unsigned int i;
 	u32 bucket;
 	int err = 0;
@@ -265,7 +265,7 @@ void sipalg_budget_commit(struct sipalg_budget_ticket *t,
 {
 	struct sipalg_host *h = t->host;
 	struct sipalg_hole *hole;
-	spinlock_t *lock;
+	spinlock_t *lock;	/* the host's bucket's */
 
 	if (WARN_ON_ONCE(!h || !t->n)) {
 		nf_ct_expect_put(exp);
@@ -285,7 +285,7 @@ void sipalg_budget_commit(struct sipalg_budget_ticket *t,
 void sipalg_budget_cancel(struct sipalg_budget_ticket *t)
 {
 	struct sipalg_host *h = t->host;
-	spinlock_t *lock;
+	spinlock_t *lock;	/* the host's bucket's */
 
 	if (!h)
 		return;
@@ -303,7 +303,7 @@ unsigned int sipalg_budget_host_count(const struct nf_conn *ct)
 	union nf_inet_addr addr;
 	struct sipalg_host *h;
 	unsigned int n = 0;
-	spinlock_t *lock;
+	spinlock_t *lock;	/* the host's bucket's */
 	u32 bucket;
 
 	bucket = sipalg_host_key(ct, &addr);

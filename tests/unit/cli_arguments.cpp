@@ -29,7 +29,8 @@ std::string command_error(const std::string &word) {
     return "";
 }
 
-const std::string allowed = "allowed keys: ports, sip-direct-media, sip-timeout, disabled";
+const std::string allowed = "allowed keys: ports, sip-direct-media, sip-timeout, disabled, "
+                            "pinholes-per-host, pinholes-per-connection";
 const std::string want_ports = "want 1 to 8 distinct values in 1..65535, separated by commas";
 const std::string want_timeout = "want a duration from 10s to 1d, e.g. 3600, 90s, 30m, 1h30m";
 
@@ -98,11 +99,41 @@ TEST_CASE("set: every key, full and abbreviated", "[cli][arguments]") {
     CHECK_FALSE(change.direct_media);
     CHECK_FALSE(change.empty());
 
-    change = parse_set_words({"p=5070", "sip-d=no", "sip-t=90s", "d=true"});
+    change = parse_set_words({"po=5070", "sip-d=no", "sip-t=90s", "d=true"});
     CHECK(change.ports == std::vector<std::uint16_t>{5070});
     CHECK(change.direct_media == false);
     CHECK(change.sip_timeout == 90u);
     CHECK(change.disabled == true);
+
+    change = parse_set_words({"pinholes-per-host=2048", "pinholes-per-c=104"});
+    CHECK(change.pinholes_per_host == 2048u);
+    CHECK(change.pinholes_per_conn == 104u);
+    CHECK_FALSE(change.ports);
+    change = parse_set_words({"pinholes-per-h=0", "pinholes-per-connection=0"});
+    CHECK(change.pinholes_per_host == 0u);
+    CHECK(change.pinholes_per_conn == 0u);
+}
+
+TEST_CASE("set: the budgets are 0 (no limit) or within the kernel's range", "[cli][arguments]") {
+    CHECK(parse_set_words({"pinholes-per-host=4"}).pinholes_per_host == 4u);
+    CHECK(parse_set_words({"pinholes-per-host=1000000"}).pinholes_per_host == 1000000u);
+    CHECK(parse_set_words({"pinholes-per-connection=2"}).pinholes_per_conn == 2u);
+    for (const char *value : {"1", "3", "1000001", "", "-1", "96k", "4294967296", "off"}) {
+        INFO(value);
+        CHECK(set_error({std::string("pinholes-per-host=") + value}) ==
+              "bad value '" + std::string(value) +
+                  "' for pinholes-per-host: want 0 (no limit) or a number from 4 to 1000000");
+    }
+    for (const char *value : {"1", "105", "x"}) {
+        INFO(value);
+        CHECK(set_error({std::string("pinholes-per-connection=") + value}) ==
+              "bad value '" + std::string(value) +
+                  "' for pinholes-per-connection: want 0 (no limit) or a number from 2 to 104");
+    }
+    // The kernel's own check can be reached.
+    CHECK(parse_set_words({"pinholes-per-host=1"}, LimitCheck::skip).pinholes_per_host == 1u);
+    CHECK(set_error({"pinholes=1"}) ==
+          "key 'pinholes' is ambiguous: pinholes-per-host, pinholes-per-connection");
 }
 
 TEST_CASE("set: limits are the kernel's", "[cli][arguments]") {
@@ -119,7 +150,9 @@ TEST_CASE("set: word and key errors", "[cli][arguments]") {
     CHECK(set_error({"=5060"}) == "unknown key ''; " + allowed);
     CHECK(set_error({"sip=1"}) == "key 'sip' is ambiguous: sip-direct-media, sip-timeout");
     CHECK(set_error({"ports=5060", "ports=5061"}) == "key 'ports' given twice");
-    CHECK(set_error({"ports=5060", "p=5061"}) == "key 'ports' given twice");
+    CHECK(set_error({"ports=5060", "po=5061"}) == "key 'ports' given twice");
+    CHECK(set_error({"p=5061"}) ==
+          "key 'p' is ambiguous: ports, pinholes-per-host, pinholes-per-connection");
 }
 
 TEST_CASE("set: value errors name the value and what is allowed", "[cli][arguments]") {

@@ -22,6 +22,10 @@ template <> struct Catch::StringMaker<ConfigChange> {
             text += std::string(" sip-direct-media=") + format_bool(*change.direct_media);
         if (change.disabled)
             text += std::string(" disabled=") + format_bool(*change.disabled);
+        if (change.pinholes_per_host)
+            text += " pinholes-per-host=" + std::to_string(*change.pinholes_per_host);
+        if (change.pinholes_per_conn)
+            text += " pinholes-per-connection=" + std::to_string(*change.pinholes_per_conn);
         return text + " }";
     }
 };
@@ -29,12 +33,17 @@ template <> struct Catch::StringMaker<ConfigChange> {
 namespace {
 
 // An expected change: ConfigChange{ports, sip_timeout, direct_media,
-// disabled}, `none` for a key not given.
+// disabled, pinholes_per_host, pinholes_per_conn}, `none` for a key not
+// given.
 using Ports = std::vector<std::uint16_t>;
 constexpr auto none = std::nullopt;
 
-Config make_config(Ports ports, bool direct_media, std::uint32_t sip_timeout, bool disabled) {
+Config make_config(Ports ports, bool direct_media, std::uint32_t sip_timeout, bool disabled,
+                   std::optional<std::uint32_t> per_host = 96,
+                   std::optional<std::uint32_t> per_conn = 48) {
     Config config;
+    config.pinholes_per_host = per_host;
+    config.pinholes_per_conn = per_conn;
     config.ports = std::move(ports);
     config.direct_media = direct_media;
     config.sip_timeout = sip_timeout;
@@ -56,18 +65,25 @@ std::string import_error(std::string_view text) {
     return "";
 }
 
-const std::string allowed = "allowed keys: ports, sip-direct-media, sip-timeout, disabled";
+const std::string allowed = "allowed keys: ports, sip-direct-media, sip-timeout, disabled, "
+                            "pinholes-per-host, pinholes-per-connection";
 const std::string comment = "# sipalg configuration (sipalg export)\n";
 
 } // namespace
 
 TEST_CASE("export: a comment, then one set line with every key", "[cli][config_file]") {
     CHECK(format_export(make_config({5060, 5061}, true, 3600, false)) ==
-          comment + "set ports=5060,5061 sip-direct-media=yes sip-timeout=1h disabled=no\n");
-    CHECK(format_export(make_config({5070}, false, 10, true)) ==
-          comment + "set ports=5070 sip-direct-media=no sip-timeout=10s disabled=yes\n");
-    CHECK(format_export(make_config({5062, 5060}, true, 5400, false)) ==
-          comment + "set ports=5062,5060 sip-direct-media=yes sip-timeout=1h30m disabled=no\n");
+          comment + "set ports=5060,5061 sip-direct-media=yes sip-timeout=1h disabled=no "
+                    "pinholes-per-host=96 pinholes-per-connection=48\n");
+    CHECK(format_export(make_config({5070}, false, 10, true, 0, 0)) ==
+          comment + "set ports=5070 sip-direct-media=no sip-timeout=10s disabled=yes "
+                    "pinholes-per-host=0 pinholes-per-connection=0\n");
+    CHECK(format_export(make_config({5062, 5060}, true, 5400, false, 2048, 104)) ==
+          comment + "set ports=5062,5060 sip-direct-media=yes sip-timeout=1h30m disabled=no "
+                    "pinholes-per-host=2048 pinholes-per-connection=104\n");
+    // A module without budgets: only what it has.
+    CHECK(format_export(make_config({5060}, true, 3600, false, none, none)) ==
+          comment + "set ports=5060 sip-direct-media=yes sip-timeout=1h disabled=no\n");
 }
 
 TEST_CASE("export: the set line names every key set takes, in order", "[cli][config_file]") {
@@ -88,11 +104,15 @@ TEST_CASE("export then import: the same configuration", "[cli][config_file]") {
              make_config({65535, 1}, false, 5400, true),
              make_config({5062, 5060}, true, 86399, false),
              make_config({5060}, false, 61, false),
+             make_config({5060}, false, 61, false, 0, 0),
+             make_config({5060}, true, 3600, false, 1000000, 2),
+             make_config({5060}, true, 3600, false, 4, 104),
          }) {
         std::string text = format_export(config);
         INFO(text);
         CHECK(parse_import(text, "saved.conf") ==
-              ConfigChange{config.ports, config.sip_timeout, config.direct_media, config.disabled});
+              ConfigChange{config.ports, config.sip_timeout, config.direct_media, config.disabled,
+                           config.pinholes_per_host, config.pinholes_per_conn});
     }
 }
 
@@ -104,14 +124,14 @@ TEST_CASE("import: blank lines and comments are skipped", "[cli][config_file]") 
                        "#set ports=1\n"
                        "set disabled=yes\n"
                        "\n",
-                       "f") == ConfigChange{none, none, none, true});
+                       "f") == ConfigChange{none, none, none, true, none, none});
 }
 
 TEST_CASE("import: blanks, tabs, CRLF, no final newline, the sipalg prefix", "[cli][config_file]") {
     CHECK(parse_import("  sipalg\tset  ports=5060,5061 \r\n"
                        "set\tsip-t=90s\r\n"
                        "sipalg set sip-direct-media=no",
-                       "f") == ConfigChange{Ports{5060, 5061}, 90, false, none});
+                       "f") == ConfigChange{Ports{5060, 5061}, 90, false, none, none, none});
 }
 
 TEST_CASE("import: a later line's key overrides an earlier one's", "[cli][config_file]") {
@@ -119,12 +139,12 @@ TEST_CASE("import: a later line's key overrides an earlier one's", "[cli][config
                        "set ports=5070,5071\n"
                        "set sip-t=2h\n"
                        "set d=no\n",
-                       "f") == ConfigChange{Ports{5070, 5071}, 7200, none, false});
+                       "f") == ConfigChange{Ports{5070, 5071}, 7200, none, false, none, none});
 
     // Two exports in one file: the second wins whole.
     CHECK(parse_import(format_export(make_config({5060}, true, 3600, false)) +
                            format_export(make_config({5080}, false, 600, true)),
-                       "f") == ConfigChange{Ports{5080}, 600, false, true});
+                       "f") == ConfigChange{Ports{5080}, 600, false, true, 96, 48});
 }
 
 TEST_CASE("import: a file without set lines changes nothing", "[cli][config_file]") {

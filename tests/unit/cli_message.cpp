@@ -89,6 +89,8 @@ TEST_CASE("GET_CONFIG reply decoded", "[cli][message]") {
     nla_put_u32(msg.get(), SIPALG_A_MAX_PORTS, 8);
     nla_put_u32(msg.get(), SIPALG_A_TIMEOUT_MIN, 10);
     nla_put_u32(msg.get(), SIPALG_A_TIMEOUT_MAX, 86400);
+    nla_put_u32(msg.get(), SIPALG_A_PINHOLES_PER_HOST, 96);
+    nla_put_u32(msg.get(), SIPALG_A_PINHOLES_PER_CONN, 0);
     // An attribute from a newer module is ignored.
     nla_put_u32(msg.get(), SIPALG_A_MAX + 1, 7);
 
@@ -100,6 +102,18 @@ TEST_CASE("GET_CONFIG reply decoded", "[cli][message]") {
     CHECK(config.max_ports == 8);
     CHECK(config.timeout_min == 10);
     CHECK(config.timeout_max == 86400);
+    CHECK(config.pinholes_per_host == 96u);
+    CHECK(config.pinholes_per_conn == 0u);
+
+    // A module without budgets: they stay unknown, not 0 (= no limit).
+    Message old = genl_message(SIPALG_CMD_GET_CONFIG);
+    nla_put(old.get(), SIPALG_A_PORTS, sizeof(ports), ports);
+    nla_put_u32(old.get(), SIPALG_A_SIP_TIMEOUT, 3600);
+    nla_put_u8(old.get(), SIPALG_A_DIRECT_MEDIA, 1);
+    nla_put_u8(old.get(), SIPALG_A_DISABLED, 0);
+    config = decode_config(nlmsg_hdr(old.get()));
+    CHECK_FALSE(config.pinholes_per_host);
+    CHECK_FALSE(config.pinholes_per_conn);
 }
 
 TEST_CASE("GET_CONFIG reply: missing or short attributes", "[cli][message]") {
@@ -165,6 +179,24 @@ TEST_CASE("GET_CONNS dump message decoded with its pinholes", "[cli][message]") 
     CHECK(conn.pinholes[0].tuple.dport == 40000);
     CHECK(conn.pinholes[1].tuple.dport == 40001);
     CHECK(conn.pinholes[1].timeout == 179);
+    CHECK_FALSE(conn.pinholes_used);
+    CHECK(conn.host.empty());
+    CHECK_FALSE(conn.host_pinholes);
+
+    // With the budgets' use.
+    Message budget = genl_message(SIPALG_CMD_GET_CONNS);
+    nlattr *conn_nest = nla_nest_start(budget.get(), SIPALG_A_CONN);
+    nla_put_u8(budget.get(), SIPALG_A_CONN_FAMILY, AF_INET);
+    nla_put_u8(budget.get(), SIPALG_A_CONN_PROTO, IPPROTO_UDP);
+    put_tuple(budget.get(), SIPALG_A_CONN_ORIG, phone, server, 5060, 5060);
+    nla_put_u32(budget.get(), SIPALG_A_CONN_PINHOLES, 6);
+    nla_put(budget.get(), SIPALG_A_CONN_HOST, 4, phone.data());
+    nla_put_u32(budget.get(), SIPALG_A_CONN_HOST_PINHOLES, 10);
+    nla_nest_end(budget.get(), conn_nest);
+    conn = decode_connection_message(nlmsg_hdr(budget.get()));
+    CHECK(conn.pinholes_used == 6u);
+    CHECK(conn.host == phone);
+    CHECK(conn.host_pinholes == 10u);
 }
 
 TEST_CASE("GET_CONNS: registrations and calls decoded", "[cli][message]") {
@@ -333,6 +365,20 @@ TEST_CASE("SET_CONFIG carries exactly the keys given", "[cli][message]") {
     CHECK(nla_len(attrs[SIPALG_A_DIRECT_MEDIA]) == 1);
     CHECK(nla_get_u8(attrs[SIPALG_A_DIRECT_MEDIA]) == 0);
     CHECK_FALSE(attrs[SIPALG_A_DISABLED]);
+    CHECK_FALSE(attrs[SIPALG_A_PINHOLES_PER_HOST]);
+
+    ConfigChange budgets;
+    budgets.pinholes_per_host = 0;
+    budgets.pinholes_per_conn = 104;
+    Message third = genl_message(SIPALG_CMD_SET_CONFIG);
+    REQUIRE(put_config_change(third.get(), budgets));
+    nlattr *third_attrs[SIPALG_A_MAX + 1] = {};
+    REQUIRE(genlmsg_parse(nlmsg_hdr(third.get()), 0, third_attrs, SIPALG_A_MAX, nullptr) == 0);
+    for (int type = 1; type <= SIPALG_A_MAX; ++type)
+        CHECK((third_attrs[type] != nullptr) ==
+              (type == SIPALG_A_PINHOLES_PER_HOST || type == SIPALG_A_PINHOLES_PER_CONN));
+    CHECK(nla_get_u32(third_attrs[SIPALG_A_PINHOLES_PER_HOST]) == 0);
+    CHECK(nla_get_u32(third_attrs[SIPALG_A_PINHOLES_PER_CONN]) == 104);
 
     ConfigChange only_disabled;
     only_disabled.disabled = true;

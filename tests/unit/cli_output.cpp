@@ -32,6 +32,8 @@ Config sample_config() {
     config.direct_media = true;
     config.sip_timeout = 3600;
     config.disabled = false;
+    config.pinholes_per_host = 96;
+    config.pinholes_per_conn = 48;
     config.max_ports = 8;
     config.timeout_min = 10;
     config.timeout_max = 86400;
@@ -78,15 +80,28 @@ Connection sample_ipv6_tcp() {
 } // namespace
 
 TEST_CASE("print: the RouterOS block", "[cli][output]") {
-    CHECK(format_config(sample_config()) == "           ports: 5060,5061\n"
-                                            "sip-direct-media: yes\n"
-                                            "     sip-timeout: 1h\n"
-                                            "        disabled: no\n");
+    CHECK(format_config(sample_config()) == "                  ports: 5060,5061\n"
+                                            "       sip-direct-media: yes\n"
+                                            "            sip-timeout: 1h\n"
+                                            "               disabled: no\n"
+                                            "      pinholes-per-host: 96\n"
+                                            "pinholes-per-connection: 48\n");
     Config other = sample_config();
     other.ports = {5070};
     other.direct_media = false;
     other.sip_timeout = 5400;
     other.disabled = true;
+    other.pinholes_per_host = 0;
+    other.pinholes_per_conn = 104;
+    CHECK(format_config(other) == "                  ports: 5070\n"
+                                  "       sip-direct-media: no\n"
+                                  "            sip-timeout: 1h30m\n"
+                                  "               disabled: yes\n"
+                                  "      pinholes-per-host: 0\n"
+                                  "pinholes-per-connection: 104\n");
+    // A module without budgets.
+    other.pinholes_per_host.reset();
+    other.pinholes_per_conn.reset();
     CHECK(format_config(other) == "           ports: 5070\n"
                                   "sip-direct-media: no\n"
                                   "     sip-timeout: 1h30m\n"
@@ -96,6 +111,7 @@ TEST_CASE("print: the RouterOS block", "[cli][output]") {
 TEST_CASE("print: JSON", "[cli][output]") {
     CHECK(config_json(sample_config()).dump() ==
           R"({"ports":[5060,5061],"sip_direct_media":true,"sip_timeout":3600,"disabled":false,)"
+          R"("pinholes_per_host":96,"pinholes_per_connection":48,)"
           R"("limits":{"max_ports":8,"timeout_min":10,"timeout_max":86400}})");
 }
 
@@ -176,6 +192,30 @@ udp    192.168.0.10:5060 -> 203.0.113.10:5060     203.0.113.10:5060 -> 203.0.113
     CHECK(session_kind_name(SessionKind::unknown) == "unknown");
 }
 
+TEST_CASE("connections: the budgets' use under the connection", "[cli][output]") {
+    Connection conn = sample_call();
+    conn.pinholes_used = 2;
+    conn.host = ipv4(192, 168, 0, 10);
+    conn.host_pinholes = 10;
+    Config limits = sample_config();
+    CHECK("\n" + format_connections({conn}, &limits) == R"(
+PROTO  ORIGINAL                                   REPLY                                  TIMEOUT
+udp    192.168.0.10:5060 -> 203.0.113.10:5060     203.0.113.10:5060 -> 203.0.113.1:5060  59m58s
+       budget pinholes 2/48                       host 192.168.0.10 10/96
+       media *:* -> 203.0.113.1:40000                                                    2m59s
+       media 203.0.113.10:* -> 203.0.113.1:40001                                         2m59s
+)");
+    // No limit, or none known: the use alone.
+    limits.pinholes_per_host = 0;
+    CHECK(format_connections({conn}, &limits).find("budget pinholes 2/48 ") != std::string::npos);
+    CHECK(format_connections({conn}, &limits).find("host 192.168.0.10 10\n") != std::string::npos);
+    CHECK(format_connections({conn}).find("budget pinholes 2 ") != std::string::npos);
+    Json json = connection_json(conn);
+    CHECK(json["pinholes_used"] == 2);
+    CHECK(json["host"] == "192.168.0.10");
+    CHECK(json["host_pinholes"] == 10);
+}
+
 TEST_CASE("connections: JSON", "[cli][output]") {
     CHECK(connections_json({sample_call()}).dump() ==
           R"([{"family":"ipv4","proto":"udp",)"
@@ -185,7 +225,8 @@ TEST_CASE("connections: JSON", "[cli][output]") {
           R"({"class":"media","tuple":{"src":null,"dst":"203.0.113.1","sport":0,"dport":40000},)"
           R"("timeout":179},)"
           R"({"class":"media","tuple":{"src":"203.0.113.10","dst":"203.0.113.1","sport":0,)"
-          R"("dport":40001},"timeout":179}],"sessions":[],"sessions_omitted":0}])");
+          R"("dport":40001},"timeout":179}],"sessions":[],"sessions_omitted":0,)"
+          R"("pinholes_used":null,"host":null,"host_pinholes":null}])");
     CHECK(connections_json({}).dump() == "[]");
     Json ipv6 = connection_json(sample_ipv6_tcp());
     CHECK(ipv6["family"] == "ipv6");
