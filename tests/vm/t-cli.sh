@@ -54,10 +54,12 @@ insmod "$ko" || fail "insmod failed"
 # ---- print: the module's defaults ----
 sipalg print >"$WORK/print0.txt" || fail "print failed"
 cat >"$WORK/want0.txt" <<-'EOF'
-	           ports: 5060,5061
-	sip-direct-media: yes
-	     sip-timeout: 1h
-	        disabled: no
+	                  ports: 5060,5061
+	       sip-direct-media: yes
+	            sip-timeout: 1h
+	               disabled: no
+	      pinholes-per-host: 96
+	pinholes-per-connection: 48
 EOF
 diff -u "$WORK/want0.txt" "$WORK/print0.txt" || fail "print of the defaults differs"
 say "ok: print shows the defaults as a RouterOS block"
@@ -66,10 +68,12 @@ say "ok: print shows the defaults as a RouterOS block"
 sipalg set ports=5060,5062 sip-direct-media=no sip-timeout=1h30m || fail "set failed"
 sipalg print >"$WORK/print1.txt"
 cat >"$WORK/want1.txt" <<-'EOF'
-	           ports: 5060,5062
-	sip-direct-media: no
-	     sip-timeout: 1h30m
-	        disabled: no
+	                  ports: 5060,5062
+	       sip-direct-media: no
+	            sip-timeout: 1h30m
+	               disabled: no
+	      pinholes-per-host: 96
+	pinholes-per-connection: 48
 EOF
 diff -u "$WORK/want1.txt" "$WORK/print1.txt" || fail "print after set differs"
 say "ok: set ports sip-direct-media sip-timeout, then print shows them"
@@ -81,11 +85,19 @@ say "ok: print -j has the same values and the limits"
 
 sipalg se disabled=yes || fail "set disabled=yes failed"
 sipalg pr >"$WORK/print2.txt"
-expect_in "$WORK/print2.txt" "        disabled: yes" "abbreviated 'se disabled=yes' then 'pr'"
+expect_in "$WORK/print2.txt" "               disabled: yes" "abbreviated 'se disabled=yes' then 'pr'"
 sipalg set d=no sip-t=3600 sip-d=true || fail "set with abbreviated keys failed"
 sipalg print -j >"$WORK/print3.json"
 json_check "$WORK/print3.json" 'd["disabled"] is False and d["sip_timeout"] == 3600 and d["sip_direct_media"] is True'
 say "ok: abbreviated keys (d= sip-t= sip-d=) are set"
+sipalg set pinholes-per-h=2048 pinholes-per-c=104 || fail "set of the budgets failed"
+sipalg print -j >"$WORK/print4.json"
+json_check "$WORK/print4.json" 'd["pinholes_per_host"] == 2048 and d["pinholes_per_connection"] == 104'
+sipalg set pinholes-per-host=0 pinholes-per-connection=0 || fail "set of the budgets to 0 failed"
+sipalg print >"$WORK/print5.txt"
+expect_in "$WORK/print5.txt" "      pinholes-per-host: 0" "budgets off (0)"
+sipalg set pinholes-per-host=96 pinholes-per-connection=48 || fail "set of the budgets back failed"
+say "ok: pinholes-per-host and pinholes-per-connection set (abbreviated too), off and back"
 expect_error "$WORK/ambiguous.err" "command 's' is ambiguous: set, stats" \
 	"ambiguous command" -- sipalg s
 
@@ -99,8 +111,12 @@ expect_error "$WORK/bad3.err" "sipalg: bad value '5s' for sip-timeout: want a du
 	"sip-timeout=5s refused client-side" -- sipalg set sip-timeout=5s
 expect_error "$WORK/bad4.err" "sipalg: bad value 'maybe' for disabled: want yes or no" \
 	"disabled=maybe refused" -- sipalg set disabled=maybe
-expect_error "$WORK/bad5.err" "sipalg: unknown key 'bogus'; allowed keys: ports, sip-direct-media, sip-timeout, disabled" \
+expect_error "$WORK/bad5.err" "sipalg: unknown key 'bogus'; allowed keys: ports, sip-direct-media, sip-timeout, disabled, pinholes-per-host, pinholes-per-connection" \
 	"unknown key named with the allowed ones" -- sipalg set ports=5070 bogus=1
+expect_error "$WORK/bad6.err" "sipalg: bad value '3' for pinholes-per-host: want 0 (no limit) or a number from 4 to 1000000" \
+	"pinholes-per-host=3 refused client-side" -- sipalg set pinholes-per-host=3
+expect_error "$WORK/bad7.err" "sipalg: bad value '105' for pinholes-per-connection: want 0 (no limit) or a number from 2 to 104" \
+	"pinholes-per-connection=105 refused client-side" -- sipalg set pinholes-per-connection=105
 # The same values sent anyway: the kernel refuses them and says why.
 expect_error "$WORK/kbad1.err" "sipalg: the kernel refused set: sip-timeout:" \
 	"kernel's reason for sip-timeout=5" -- sipalg set --no-client-check sip-timeout=5
@@ -110,6 +126,10 @@ expect_error "$WORK/kbad2.err" "sipalg: the kernel refused set: ports:" \
 say "    | $(cat "$WORK/kbad2.err")"
 expect_error "$WORK/kbad3.err" "sipalg: the kernel refused set: ports:" \
 	"kernel's reason for port 0" -- sipalg set --no-client-check sip-timeout=600 ports=0
+expect_error "$WORK/kbad4.err" "sipalg: the kernel refused set: pinholes-per-host: allowed 0 (no limit) or 4..1000000" \
+	"kernel's reason for pinholes-per-host=3" -- sipalg set --no-client-check pinholes-per-host=3
+expect_error "$WORK/kbad5.err" "sipalg: the kernel refused set: pinholes-per-connection: allowed 0 (no limit) or 2..104" \
+	"kernel's reason for pinholes-per-connection=200" -- sipalg set --no-client-check pinholes-per-connection=200
 sipalg print >"$WORK/after.txt"
 diff -u "$WORK/before.txt" "$WORK/after.txt" || fail "a refused set changed the config"
 say "ok: refused sets (client or kernel) leave the config unchanged"
@@ -130,25 +150,27 @@ diff -u "$WORK/before.txt" "$WORK/after-unpriv.txt" || fail "an unprivileged set
 
 # ---- export/import: the configuration saved, and applied again ----
 sipalg export >"$WORK/saved.conf" || fail "export failed"
-sipalg set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes ||
-	fail "set before export failed"
+sipalg set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes \
+	pinholes-per-host=2048 pinholes-per-connection=104 || fail "set before export failed"
 sipalg print >"$WORK/exported.txt"
 sipalg export >"$WORK/exported.conf" || fail "export failed"
 sed 's/^/    | /' "$WORK/exported.conf"
 cat >"$WORK/want-export.conf" <<-'EOF'
 	# sipalg configuration (sipalg export)
-	set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes
+	set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes pinholes-per-host=2048 pinholes-per-connection=104
 EOF
 diff -u "$WORK/want-export.conf" "$WORK/exported.conf" || fail "export differs"
 unprivileged export >"$WORK/unpriv-export.conf" || fail "export without CAP_NET_ADMIN failed"
 diff -u "$WORK/exported.conf" "$WORK/unpriv-export.conf" || fail "export without CAP_NET_ADMIN differs"
 say "ok: export prints one set line with every key (also without CAP_NET_ADMIN)"
 
-sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no || fail "set failed"
+sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no pinholes-per-host=96 \
+	pinholes-per-connection=48 || fail "set failed"
 sipalg import "$WORK/exported.conf" || fail "import of the exported file failed"
 sipalg print >"$WORK/imported.txt"
 diff -u "$WORK/exported.txt" "$WORK/imported.txt" || fail "print after import differs from print before export"
-sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no || fail "set failed"
+sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no pinholes-per-host=96 \
+	pinholes-per-connection=48 || fail "set failed"
 sipalg im - <"$WORK/exported.conf" || fail "'im -' (standard input) failed"
 sipalg print >"$WORK/imported-stdin.txt"
 diff -u "$WORK/exported.txt" "$WORK/imported-stdin.txt" || fail "print after 'im -' differs"
@@ -251,6 +273,13 @@ expect_in "$WORK/conns1.txt" "media $SERVER:* -> $ROUTER_WAN:40000" "connections
 sipalg connections -j >"$WORK/conns1.json"
 json_check "$WORK/conns1.json" "any(c['original']['src'] == '$PHONE' and c['nat'] and any(p['class'] == 'media' and p['tuple']['dport'] == 40000 for p in c['pinholes']) for c in d)"
 say "ok: connections -j has the call and its media pinhole"
+# The budgets' use: the phone's only connection holds all its pinholes.
+grep -E "^ +budget pinholes [2-9]/48 +host $PHONE [2-9]/96$" "$WORK/conns1.txt" >/dev/null ||
+	fail "connections does not show the budgets' use (pinholes N/48, host $PHONE N/96)"
+json_check "$WORK/conns1.json" "any(c['original']['src'] == '$PHONE' and c['host'] == '$PHONE' and c['pinholes_used'] == c['host_pinholes'] == len(c['pinholes']) for c in d)"
+sipalg stats -j >"$WORK/stats2.json"
+json_check "$WORK/stats2.json" "d['pinholes'] >= 2 and d['pinhole_hosts'] == 1 and d['pinholes_host_max'] == d['pinholes'] and d['expectations'] >= d['pinholes'] and d['pinholes_max'] == 16384 and d['pinholes_refused_host'] == d['pinholes_refused_connection'] == d['pinholes_refused_table'] == 0"
+say "ok: connections and stats show the budgets' use (pinholes, host, gauges)"
 
 # What the phone does on that connection: its registration and its call.
 grep -E "^ +registration sip:011@$SERVER +registered +[0-9]" "$WORK/conns1.txt" >/dev/null ||
