@@ -193,7 +193,7 @@ static bool sipalg_ledger_take(struct sipalg_host *h, unsigned int n)
 		return true;
 	atomic_sub(n, &sipalg_holes);
 	/* Other hosts' dead entries: have them collected now. */
-	mod_delayed_work(system_wq, &sipalg_prune_work, 0);
+	mod_delayed_work(system_power_efficient_wq, &sipalg_prune_work, 0);
 	return false;
 }
 
