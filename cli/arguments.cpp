@@ -66,8 +66,9 @@ std::vector<std::string> expand_command(std::vector<std::string> args,
 
 const std::vector<std::string> &config_keys() {
     static const std::vector<std::string> keys = {
-        "ports",    "sip-direct-media",  "sip-timeout",
-        "disabled", "pinholes-per-host", "pinholes-per-connection"};
+        "ports",         "sip-direct-media",  "sip-timeout",
+        "disabled",      "pinholes-per-host", "pinholes-per-connection",
+        "pinholes-hosts"};
     return keys;
 }
 
@@ -149,6 +150,18 @@ ConfigChange parse_set_words(const std::vector<std::string> &words, LimitCheck l
                                            "0 (no limit) or a number from " + std::to_string(min) +
                                                " to " + std::to_string(max)));
             (host ? change.pinholes_per_host : change.pinholes_per_conn) = *number;
+        } else if (key == "pinholes-hosts") {
+            auto budgets = parse_host_budgets(value);
+            if (!budgets || (limits == LimitCheck::enforce &&
+                             !host_budgets_valid(*budgets, SIPALG_MAX_HOST_BUDGETS,
+                                                 SIPALG_PER_HOST_MIN, SIPALG_PER_HOST_MAX)))
+                throw UsageError(
+                    bad_value(value, key,
+                              "none, or up to " + std::to_string(SIPALG_MAX_HOST_BUDGETS) +
+                                  " distinct ADDRESS:N ([IPv6]:N), N 0 (no limit) or " +
+                                  std::to_string(SIPALG_PER_HOST_MIN) + " to " +
+                                  std::to_string(SIPALG_PER_HOST_MAX) + ", separated by commas"));
+            change.host_budgets = std::move(*budgets);
         } else {
             auto flag = parse_bool(value);
             if (!flag)

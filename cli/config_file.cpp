@@ -47,6 +47,8 @@ void merge(ConfigChange &into, const ConfigChange &later) {
         into.pinholes_per_host = later.pinholes_per_host;
     if (later.pinholes_per_conn)
         into.pinholes_per_conn = later.pinholes_per_conn;
+    if (later.host_budgets)
+        into.host_budgets = later.host_budgets;
 }
 
 } // namespace
@@ -57,6 +59,8 @@ std::string format_export(const Config &config) {
         budgets += " pinholes-per-host=" + std::to_string(*config.pinholes_per_host);
     if (config.pinholes_per_conn)
         budgets += " pinholes-per-connection=" + std::to_string(*config.pinholes_per_conn);
+    if (config.host_budgets)
+        budgets += " pinholes-hosts=" + format_host_budgets(*config.host_budgets);
     return "# sipalg configuration (sipalg export)\n"
            "set ports=" +
            format_ports(config.ports) + " sip-direct-media=" + format_bool(config.direct_media) +

@@ -223,6 +223,20 @@ bool put_config_change(nl_msg *msg, const ConfigChange &change) {
     if (change.pinholes_per_conn &&
         nla_put_u32(msg, SIPALG_A_PINHOLES_PER_CONN, *change.pinholes_per_conn) < 0)
         return false;
+    if (change.host_budgets) {
+        std::vector<sipalg_host_budget> raw;
+        for (const auto &budget : *change.host_budgets) {
+            sipalg_host_budget b{};
+            b.family = static_cast<std::uint8_t>(budget.family);
+            b.pinholes = budget.pinholes;
+            std::memcpy(b.addr, budget.address.data(),
+                        std::min(budget.address.size(), sizeof(b.addr)));
+            raw.push_back(b);
+        }
+        if (nla_put(msg, SIPALG_A_PINHOLES_HOSTS, static_cast<int>(raw.size() * sizeof(raw[0])),
+                    raw.data()) < 0)
+            return false;
+    }
     return true;
 }
 
@@ -241,6 +255,23 @@ Config decode_config(const nlmsghdr *header) {
         config.pinholes_per_host = get_u32(attrs[SIPALG_A_PINHOLES_PER_HOST], "PINHOLES_PER_HOST");
     if (attrs[SIPALG_A_PINHOLES_PER_CONN])
         config.pinholes_per_conn = get_u32(attrs[SIPALG_A_PINHOLES_PER_CONN], "PINHOLES_PER_CONN");
+    if (const nlattr *hosts = attrs[SIPALG_A_PINHOLES_HOSTS]) {
+        std::size_t size = sizeof(sipalg_host_budget);
+        if (nla_len(hosts) % size != 0)
+            throw DecodeError("the kernel's PINHOLES_HOSTS has a torn entry");
+        std::vector<HostBudget> budgets;
+        const auto *bytes = static_cast<const std::uint8_t *>(nla_data(hosts));
+        for (std::size_t off = 0; off < static_cast<std::size_t>(nla_len(hosts)); off += size) {
+            sipalg_host_budget b;
+            std::memcpy(&b, bytes + off, size);
+            HostBudget budget;
+            budget.family = b.family;
+            budget.address.assign(b.addr, b.addr + (b.family == AF_INET6 ? 16 : 4));
+            budget.pinholes = b.pinholes;
+            budgets.push_back(std::move(budget));
+        }
+        config.host_budgets = std::move(budgets);
+    }
     // The limits are informative; an older module may leave them out.
     config.max_ports = attrs[SIPALG_A_MAX_PORTS] ? get_u32(attrs[SIPALG_A_MAX_PORTS], "MAX_PORTS")
                                                  : SIPALG_MAX_PORTS;

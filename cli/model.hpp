@@ -9,6 +9,14 @@
 
 namespace sipalg {
 
+// An inside host with a pinhole budget of its own.
+struct HostBudget {
+    int family = 0;                    // AF_INET or AF_INET6
+    std::vector<std::uint8_t> address; // 4 or 16 bytes, network order
+    std::uint32_t pinholes = 0;        // 0: no limit
+    bool operator==(const HostBudget &) const = default;
+};
+
 // The module's configuration as GET_CONFIG reports it.
 struct Config {
     std::vector<std::uint16_t> ports;
@@ -18,6 +26,7 @@ struct Config {
     // Pinhole budgets, 0 = no limit (absent from a module without them).
     std::optional<std::uint32_t> pinholes_per_host;
     std::optional<std::uint32_t> pinholes_per_conn;
+    std::optional<std::vector<HostBudget>> host_budgets;
     // Limits the kernel enforces (read only).
     std::uint32_t max_ports = 0;
     std::uint32_t timeout_min = 0;
@@ -32,10 +41,11 @@ struct ConfigChange {
     std::optional<bool> disabled;
     std::optional<std::uint32_t> pinholes_per_host;
     std::optional<std::uint32_t> pinholes_per_conn;
+    std::optional<std::vector<HostBudget>> host_budgets;
 
     bool empty() const {
         return !ports && !sip_timeout && !direct_media && !disabled && !pinholes_per_host &&
-               !pinholes_per_conn;
+               !pinholes_per_conn && !host_budgets;
     }
     bool operator==(const ConfigChange &) const = default;
 };

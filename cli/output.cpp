@@ -153,6 +153,30 @@ std::string event_name(EventType type) {
     }
 }
 
+namespace {
+
+Json host_budgets_json(const std::optional<std::vector<HostBudget>> &budgets) {
+    if (!budgets)
+        return nullptr;
+    Json json = Json::array();
+    for (const auto &budget : *budgets)
+        json.push_back(Json{{"address", address_string(budget.family, budget.address)},
+                            {"pinholes", budget.pinholes}});
+    return json;
+}
+
+// The budget of an inside host: its own, else the one for all.
+std::optional<std::uint32_t> host_limit(const Config &config, int family,
+                                        const std::vector<std::uint8_t> &host) {
+    if (config.host_budgets)
+        for (const auto &budget : *config.host_budgets)
+            if (budget.family == family && budget.address == host)
+                return budget.pinholes;
+    return config.pinholes_per_host;
+}
+
+} // namespace
+
 std::string format_config(const Config &config) {
     std::vector<std::pair<std::string, std::string>> lines = {
         {"ports", format_ports(config.ports)},
@@ -163,6 +187,8 @@ std::string format_config(const Config &config) {
         lines.emplace_back("pinholes-per-host", std::to_string(*config.pinholes_per_host));
     if (config.pinholes_per_conn)
         lines.emplace_back("pinholes-per-connection", std::to_string(*config.pinholes_per_conn));
+    if (config.host_budgets)
+        lines.emplace_back("pinholes-hosts", format_host_budgets(*config.host_budgets));
     return format_block(lines);
 }
 
@@ -175,6 +201,7 @@ Json config_json(const Config &config) {
                  config.pinholes_per_host ? Json(*config.pinholes_per_host) : Json(nullptr)},
                 {"pinholes_per_connection",
                  config.pinholes_per_conn ? Json(*config.pinholes_per_conn) : Json(nullptr)},
+                {"pinholes_hosts", host_budgets_json(config.host_budgets)},
                 {"limits",
                  {{"max_ports", config.max_ports},
                   {"timeout_min", config.timeout_min},
@@ -208,11 +235,9 @@ std::string budget_use(std::uint32_t used, const std::optional<std::uint32_t> &l
 } // namespace
 
 std::string format_connections(const std::vector<Connection> &connections, const Config *limits) {
-    std::optional<std::uint32_t> per_conn, per_host;
-    if (limits) {
+    std::optional<std::uint32_t> per_conn;
+    if (limits)
         per_conn = limits->pinholes_per_conn;
-        per_host = limits->pinholes_per_host;
-    }
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"PROTO", "ORIGINAL", "REPLY", "TIMEOUT"});
     for (const auto &conn : connections) {
@@ -237,7 +262,9 @@ std::string format_connections(const std::vector<Connection> &connections, const
         if (conn.pinholes_used && conn.host_pinholes)
             rows.push_back({"", "budget pinholes " + budget_use(*conn.pinholes_used, per_conn),
                             "host " + address_text(conn.family, conn.host) + " " +
-                                budget_use(*conn.host_pinholes, per_host),
+                                budget_use(*conn.host_pinholes,
+                                           limits ? host_limit(*limits, conn.family, conn.host)
+                                                  : std::nullopt),
                             ""});
         // Pinholes sit in the ORIGINAL column: they are flows the router
         // will let in, written the same way.

@@ -1,8 +1,10 @@
 #include "values.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <charconv>
 #include <set>
+#include <sys/socket.h>
 
 namespace sipalg {
 
@@ -120,6 +122,79 @@ std::optional<std::uint32_t> parse_count(std::string_view text) {
     if (!number || !text.empty() || *number > UINT32_MAX)
         return std::nullopt;
     return static_cast<std::uint32_t>(*number);
+}
+
+std::optional<std::vector<HostBudget>> parse_host_budgets(std::string_view text) {
+    std::vector<HostBudget> budgets;
+    if (text == "none")
+        return budgets;
+    while (true) {
+        auto comma = std::min(text.find(','), text.size());
+        std::string_view item = text.substr(0, comma);
+        std::string_view host, count;
+        HostBudget budget;
+        if (item.starts_with('[')) {
+            auto close = item.find("]:");
+            if (close == std::string_view::npos)
+                return std::nullopt;
+            host = item.substr(1, close - 1);
+            count = item.substr(close + 2);
+            budget.family = AF_INET6;
+        } else {
+            auto colon = item.rfind(':');
+            if (colon == std::string_view::npos)
+                return std::nullopt;
+            host = item.substr(0, colon);
+            count = item.substr(colon + 1);
+            budget.family = AF_INET;
+        }
+        budget.address.resize(budget.family == AF_INET6 ? 16 : 4);
+        std::string host_text(host);
+        auto pinholes = parse_count(count);
+        if (!pinholes || inet_pton(budget.family, host_text.c_str(), budget.address.data()) != 1)
+            return std::nullopt;
+        budget.pinholes = *pinholes;
+        budgets.push_back(std::move(budget));
+        if (comma == text.size())
+            return budgets;
+        text.remove_prefix(comma + 1);
+    }
+}
+
+std::string address_string(int family, const std::vector<std::uint8_t> &address) {
+    char text[INET6_ADDRSTRLEN] = "?";
+    if (address.size() == (family == AF_INET6 ? 16u : 4u))
+        inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, address.data(), text, sizeof(text));
+    return text;
+}
+
+std::string format_host_budgets(const std::vector<HostBudget> &budgets) {
+    if (budgets.empty())
+        return "none";
+    std::string text;
+    for (const auto &budget : budgets) {
+        if (!text.empty())
+            text += ',';
+        std::string host = address_string(budget.family, budget.address);
+        text += (budget.family == AF_INET6 ? "[" + host + "]" : host) + ":" +
+                std::to_string(budget.pinholes);
+    }
+    return text;
+}
+
+bool host_budgets_valid(const std::vector<HostBudget> &budgets, std::size_t max,
+                        std::uint32_t min_pinholes, std::uint32_t max_pinholes) {
+    if (budgets.size() > max)
+        return false;
+    for (std::size_t i = 0; i < budgets.size(); ++i) {
+        const auto &b = budgets[i];
+        if (b.pinholes && (b.pinholes < min_pinholes || b.pinholes > max_pinholes))
+            return false;
+        for (std::size_t j = 0; j < i; ++j)
+            if (budgets[j].family == b.family && budgets[j].address == b.address)
+                return false;
+    }
+    return true;
 }
 
 std::string format_ports(const std::vector<std::uint16_t> &ports) {

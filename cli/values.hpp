@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model.hpp"
+
 namespace sipalg {
 
 // "3600", "90s", "30m", "1h", "1h30m", "1d", "1d2h3m4s": plain seconds, or
@@ -39,5 +41,16 @@ std::string format_ports(const std::vector<std::uint16_t> &ports);
 
 // "96": a plain decimal number that fits 32 bits; nothing else.
 std::optional<std::uint32_t> parse_count(std::string_view text);
+
+// "192.168.0.20:2048,[2001:db8:1::20]:0": hosts and their pinhole budgets,
+// separated by commas (IPv6 in brackets), or "none". Checks the syntax
+// only (see host_budgets_valid).
+std::optional<std::vector<HostBudget>> parse_host_budgets(std::string_view text);
+std::string format_host_budgets(const std::vector<HostBudget> &budgets);
+// The kernel's rule: at most max hosts, distinct, each 0 or min..max_pinholes.
+bool host_budgets_valid(const std::vector<HostBudget> &budgets, std::size_t max,
+                        std::uint32_t min_pinholes, std::uint32_t max_pinholes);
+// An address as text (IPv6 without brackets).
+std::string address_string(int family, const std::vector<std::uint8_t> &address);
 
 } // namespace sipalg

@@ -9,6 +9,8 @@
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/string.h>
 #include <linux/stringify.h>
 #include <net/netns/generic.h>
 
@@ -120,6 +122,37 @@ int sipalg_config_validate(const struct sipalg_config *cfg, int *attr,
 		       __stringify(SIPALG_PER_CONN_MIN) ".."
 		       __stringify(SIPALG_PER_CONN_MAX);
 		return -ERANGE;
+	}
+	*attr = SIPALG_A_PINHOLES_HOSTS;
+	if (cfg->n_host_budgets > SIPALG_MAX_HOST_BUDGETS) {
+		*why = "pinholes-hosts: at most " __stringify(SIPALG_MAX_HOST_BUDGETS)
+		       " hosts";
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_host_budgets; i++) {
+		const struct sipalg_host_budget *b = &cfg->host_budgets[i];
+
+		if ((b->family != AF_INET && b->family != AF_INET6) ||
+		    memchr_inv(b->pad, 0, sizeof(b->pad)) ||
+		    (b->family == AF_INET && memchr_inv(b->addr + 4, 0, 12))) {
+			*why = "pinholes-hosts: an IPv4 or IPv6 address each";
+			return -EINVAL;
+		}
+		if (b->pinholes && (b->pinholes < SIPALG_PER_HOST_MIN ||
+				    b->pinholes > SIPALG_PER_HOST_MAX)) {
+			*why = "pinholes-hosts: each allowed 0 (no limit) or "
+			       __stringify(SIPALG_PER_HOST_MIN) ".."
+			       __stringify(SIPALG_PER_HOST_MAX);
+			return -ERANGE;
+		}
+		for (j = 0; j < i; j++) {
+			if (b->family == cfg->host_budgets[j].family &&
+			    !memcmp(b->addr, cfg->host_budgets[j].addr,
+				    sizeof(b->addr))) {
+				*why = "pinholes-hosts: addresses must be distinct";
+				return -EINVAL;
+			}
+		}
 	}
 	*attr = 0;
 	*why = NULL;

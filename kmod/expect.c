@@ -83,6 +83,24 @@ unsigned int sipalg_expect_count_live(struct nf_conn *ct,
 	return n;
 }
 
+/* The budget of ct's inside host: its own, else pinholes-per-host. */
+static u32 sipalg_host_budget(const struct nf_conn *ct,
+			      const struct sipalg_config *cfg)
+{
+	const union nf_inet_addr *host = sipalg_budget_host_of(ct);
+	bool v4 = nf_ct_l3num(ct) == NFPROTO_IPV4;
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_host_budgets; i++) {
+		const struct sipalg_host_budget *b = &cfg->host_budgets[i];
+
+		if (b->family == (v4 ? AF_INET : AF_INET6) &&
+		    !memcmp(b->addr, host, v4 ? 4 : 16))
+			return b->pinholes;
+	}
+	return cfg->pinholes_per_host;
+}
+
 int sipalg_expect_reserve(struct nf_conn *ct, unsigned int class,
 			  unsigned int n, unsigned int credit,
 			  struct sipalg_budget_ticket *t)
@@ -105,7 +123,8 @@ int sipalg_expect_reserve(struct nf_conn *ct, unsigned int class,
 	    (cfg->pinholes_per_conn &&
 	     all + n > cfg->pinholes_per_conn + credit))
 		return -ENOSPC;
-	return sipalg_budget_reserve(ct, cfg->pinholes_per_host, n, credit, t);
+	return sipalg_budget_reserve(ct, sipalg_host_budget(ct, cfg), n, credit,
+				     t);
 }
 
 static bool sipalg_expect_expired(struct nf_conntrack_expect *exp, void *data)

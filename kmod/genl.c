@@ -42,6 +42,7 @@ static const struct nla_policy sipalg_policy[SIPALG_A_MAX + 1] = {
 	[SIPALG_A_DISABLED] = { .type = NLA_U8 },
 	[SIPALG_A_PINHOLES_PER_HOST] = { .type = NLA_U32 },
 	[SIPALG_A_PINHOLES_PER_CONN] = { .type = NLA_U32 },
+	[SIPALG_A_PINHOLES_HOSTS] = { .type = NLA_BINARY },
 };
 
 /* ---- configuration ---- */
@@ -71,7 +72,10 @@ static int sipalg_nl_get_config(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, SIPALG_A_PINHOLES_PER_HOST,
 			cfg->pinholes_per_host) ||
 	    nla_put_u32(msg, SIPALG_A_PINHOLES_PER_CONN,
-			cfg->pinholes_per_conn)) {
+			cfg->pinholes_per_conn) ||
+	    nla_put(msg, SIPALG_A_PINHOLES_HOSTS,
+		    cfg->n_host_budgets * sizeof(cfg->host_budgets[0]),
+		    cfg->host_budgets)) {
 		rcu_read_unlock();
 		goto nospace;
 	}
@@ -125,6 +129,18 @@ static int sipalg_config_from_attrs(struct sipalg_config *next,
 	a = attrs[SIPALG_A_PINHOLES_PER_CONN];
 	if (a)
 		next->pinholes_per_conn = nla_get_u32(a);
+	a = attrs[SIPALG_A_PINHOLES_HOSTS];
+	if (a) {
+		unsigned int len = nla_len(a);
+		unsigned int size = sizeof(next->host_budgets[0]);
+
+		/* As for ports: too many, or a torn one, the validator says. */
+		memset(next->host_budgets, 0, sizeof(next->host_budgets));
+		memcpy(next->host_budgets, nla_data(a),
+		       min_t(unsigned int, len, sizeof(next->host_budgets)));
+		next->n_host_budgets = len % size ? SIPALG_MAX_HOST_BUDGETS + 1 :
+				       len / size;
+	}
 	err = sipalg_config_validate(next, &attr, &why);
 	if (err && extack) {
 		/* why is static, as extack keeps only the pointer. */

@@ -10,10 +10,12 @@
  * SIPALG_CMD_GET_CONFIG   request: no attributes.
  *                         reply:   PORTS, SIP_TIMEOUT, DIRECT_MEDIA, DISABLED,
  *                                  MAX_PORTS, TIMEOUT_MIN, TIMEOUT_MAX,
- *                                  PINHOLES_PER_HOST, PINHOLES_PER_CONN.
+ *                                  PINHOLES_PER_HOST, PINHOLES_PER_CONN,
+ *                                  PINHOLES_HOSTS.
  * SIPALG_CMD_SET_CONFIG   request: any subset of PORTS, SIP_TIMEOUT,
  *                                  DIRECT_MEDIA, DISABLED, PINHOLES_PER_HOST,
- *                                  PINHOLES_PER_CONN. The new config is
+ *                                  PINHOLES_PER_CONN, PINHOLES_HOSTS. The new
+ *                                  config is
  *                                  validated whole before anything changes; a
  *                                  rejection names the attribute in extack.
  *                         reply:   none (ack).
@@ -45,6 +47,18 @@
 #define SIPALG_PER_HOST_MAX 1000000
 #define SIPALG_PER_CONN_MIN 2
 #define SIPALG_PER_CONN_MAX 104   /* signalling 8 + 3 call slots x 32 media */
+#define SIPALG_MAX_HOST_BUDGETS 8 /* inside hosts with a budget of their own */
+
+/*
+ * An inside host with a budget of its own instead of PINHOLES_PER_HOST (a
+ * PBX or a SIP gateway behind DNAT). PINHOLES_HOSTS is an array of these.
+ */
+struct sipalg_host_budget {
+	__u8 family;	/* AF_INET or AF_INET6 */
+	__u8 pad[3];	/* 0 */
+	__u32 pinholes;	/* 0 (no limit) or PER_HOST_MIN..PER_HOST_MAX */
+	__u8 addr[16];	/* network order; IPv4 in the first 4, the rest 0 */
+};
 
 enum sipalg_cmd {
 	SIPALG_CMD_UNSPEC,
@@ -84,6 +98,9 @@ enum sipalg_attr {
 	SIPALG_A_PINHOLES_PER_CONN, /* u32: ... one connection, 0 (only the
 				     * per-call caps) or PER_CONN_MIN..MAX
 				     */
+	SIPALG_A_PINHOLES_HOSTS, /* binary: 0..MAX_HOST_BUDGETS struct
+				  * sipalg_host_budget, distinct addresses
+				  */
 	__SIPALG_A_MAX,
 };
 

@@ -1,7 +1,10 @@
 // Command and key abbreviations, and `set` words with every error message.
 #include "arguments.hpp"
+#include "values.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <sys/socket.h>
 
 using namespace sipalg;
 
@@ -30,7 +33,7 @@ std::string command_error(const std::string &word) {
 }
 
 const std::string allowed = "allowed keys: ports, sip-direct-media, sip-timeout, disabled, "
-                            "pinholes-per-host, pinholes-per-connection";
+                            "pinholes-per-host, pinholes-per-connection, pinholes-hosts";
 const std::string want_ports = "want 1 to 8 distinct values in 1..65535, separated by commas";
 const std::string want_timeout = "want a duration from 10s to 1d, e.g. 3600, 90s, 30m, 1h30m";
 
@@ -133,7 +136,38 @@ TEST_CASE("set: the budgets are 0 (no limit) or within the kernel's range", "[cl
     // The kernel's own check can be reached.
     CHECK(parse_set_words({"pinholes-per-host=1"}, LimitCheck::skip).pinholes_per_host == 1u);
     CHECK(set_error({"pinholes=1"}) ==
-          "key 'pinholes' is ambiguous: pinholes-per-host, pinholes-per-connection");
+          "key 'pinholes' is ambiguous: pinholes-per-host, pinholes-per-connection, "
+          "pinholes-hosts");
+}
+
+TEST_CASE("set: hosts with a budget of their own", "[cli][arguments]") {
+    ConfigChange change = parse_set_words({"pinholes-hosts=192.168.0.20:2048,[2001:db8:1::20]:0"});
+    REQUIRE(change.host_budgets);
+    REQUIRE(change.host_budgets->size() == 2);
+    CHECK((*change.host_budgets)[0] ==
+          HostBudget{AF_INET, std::vector<std::uint8_t>{192, 168, 0, 20}, 2048});
+    CHECK((*change.host_budgets)[1].family == AF_INET6);
+    CHECK((*change.host_budgets)[1].address.size() == 16);
+    CHECK((*change.host_budgets)[1].pinholes == 0u);
+    CHECK(format_host_budgets(*change.host_budgets) == "192.168.0.20:2048,[2001:db8:1::20]:0");
+    change = parse_set_words({"pinholes-h=none"});
+    REQUIRE(change.host_budgets);
+    CHECK(change.host_budgets->empty());
+    CHECK(format_host_budgets({}) == "none");
+    const std::string want = "want none, or up to 8 distinct ADDRESS:N ([IPv6]:N), N 0 (no limit) "
+                             "or 4 to 1000000, separated by commas";
+    for (const char *value :
+         {"", "192.168.0.20", "192.168.0.20:", "192.168.0.20:3", "192.168.0.20:1000001", "host:8",
+          "2001:db8::1:8", "[2001:db8::1]8", "1.2.3.4:8,1.2.3.4:9", "1.2.3.4:8,",
+          "1.1.1.1:0,1.1.1.2:0,1.1.1.3:0,1.1.1.4:0,1.1.1.5:0,1.1.1.6:0,1.1.1.7:0,1.1.1.8:0,"
+          "1.1.1.9:0"}) {
+        INFO(value);
+        CHECK(set_error({std::string("pinholes-hosts=") + value}) ==
+              "bad value '" + std::string(value) + "' for pinholes-hosts: " + want);
+    }
+    // The kernel's own check can be reached: only the syntax is checked.
+    CHECK(parse_set_words({"pinholes-hosts=1.2.3.4:3"}, LimitCheck::skip).host_budgets->size() ==
+          1);
 }
 
 TEST_CASE("set: limits are the kernel's", "[cli][arguments]") {
@@ -152,7 +186,8 @@ TEST_CASE("set: word and key errors", "[cli][arguments]") {
     CHECK(set_error({"ports=5060", "ports=5061"}) == "key 'ports' given twice");
     CHECK(set_error({"ports=5060", "po=5061"}) == "key 'ports' given twice");
     CHECK(set_error({"p=5061"}) ==
-          "key 'p' is ambiguous: ports, pinholes-per-host, pinholes-per-connection");
+          "key 'p' is ambiguous: ports, pinholes-per-host, pinholes-per-connection, "
+          "pinholes-hosts");
 }
 
 TEST_CASE("set: value errors name the value and what is allowed", "[cli][arguments]") {

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <sstream>
+#include <sys/socket.h>
 
 using namespace sipalg;
 
@@ -26,6 +27,8 @@ template <> struct Catch::StringMaker<ConfigChange> {
             text += " pinholes-per-host=" + std::to_string(*change.pinholes_per_host);
         if (change.pinholes_per_conn)
             text += " pinholes-per-connection=" + std::to_string(*change.pinholes_per_conn);
+        if (change.host_budgets)
+            text += " pinholes-hosts=" + format_host_budgets(*change.host_budgets);
         return text + " }";
     }
 };
@@ -54,6 +57,11 @@ Config make_config(Ports ports, bool direct_media, std::uint32_t sip_timeout, bo
     return config;
 }
 
+Config with_hosts(Config config, std::vector<HostBudget> hosts) {
+    config.host_budgets = std::move(hosts);
+    return config;
+}
+
 // The message parse_import throws for `text` (named "sipalg.conf"), or ""
 // if it accepts it.
 std::string import_error(std::string_view text) {
@@ -66,7 +74,7 @@ std::string import_error(std::string_view text) {
 }
 
 const std::string allowed = "allowed keys: ports, sip-direct-media, sip-timeout, disabled, "
-                            "pinholes-per-host, pinholes-per-connection";
+                            "pinholes-per-host, pinholes-per-connection, pinholes-hosts";
 const std::string comment = "# sipalg configuration (sipalg export)\n";
 
 } // namespace
@@ -81,13 +89,21 @@ TEST_CASE("export: a comment, then one set line with every key", "[cli][config_f
     CHECK(format_export(make_config({5062, 5060}, true, 5400, false, 2048, 104)) ==
           comment + "set ports=5062,5060 sip-direct-media=yes sip-timeout=1h30m disabled=no "
                     "pinholes-per-host=2048 pinholes-per-connection=104\n");
+    Config hosts = make_config({5060}, true, 3600, false);
+    hosts.host_budgets = {{AF_INET, {192, 168, 0, 20}, 2048}};
+    CHECK(format_export(hosts) ==
+          comment + "set ports=5060 sip-direct-media=yes sip-timeout=1h disabled=no "
+                    "pinholes-per-host=96 pinholes-per-connection=48 "
+                    "pinholes-hosts=192.168.0.20:2048\n");
+    hosts.host_budgets->clear();
+    CHECK(format_export(hosts).ends_with(" pinholes-hosts=none\n"));
     // A module without budgets: only what it has.
     CHECK(format_export(make_config({5060}, true, 3600, false, none, none)) ==
           comment + "set ports=5060 sip-direct-media=yes sip-timeout=1h disabled=no\n");
 }
 
 TEST_CASE("export: the set line names every key set takes, in order", "[cli][config_file]") {
-    std::string text = format_export(make_config({5060}, true, 3600, false));
+    std::string text = format_export(with_hosts(make_config({5060}, true, 3600, false), {}));
     REQUIRE(text.starts_with(comment + "set "));
     std::istringstream words(text.substr(comment.size() + 4));
     std::vector<std::string> keys;
@@ -107,12 +123,18 @@ TEST_CASE("export then import: the same configuration", "[cli][config_file]") {
              make_config({5060}, false, 61, false, 0, 0),
              make_config({5060}, true, 3600, false, 1000000, 2),
              make_config({5060}, true, 3600, false, 4, 104),
+             with_hosts(make_config({5060}, true, 3600, false), {}),
+             with_hosts(
+                 make_config({5060}, true, 3600, false),
+                 {{AF_INET, {192, 168, 0, 20}, 2048},
+                  {AF_INET6, {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20}, 0}}),
          }) {
         std::string text = format_export(config);
         INFO(text);
         CHECK(parse_import(text, "saved.conf") ==
               ConfigChange{config.ports, config.sip_timeout, config.direct_media, config.disabled,
-                           config.pinholes_per_host, config.pinholes_per_conn});
+                           config.pinholes_per_host, config.pinholes_per_conn,
+                           config.host_budgets});
     }
 }
 
@@ -124,14 +146,14 @@ TEST_CASE("import: blank lines and comments are skipped", "[cli][config_file]") 
                        "#set ports=1\n"
                        "set disabled=yes\n"
                        "\n",
-                       "f") == ConfigChange{none, none, none, true, none, none});
+                       "f") == ConfigChange{none, none, none, true, none, none, none});
 }
 
 TEST_CASE("import: blanks, tabs, CRLF, no final newline, the sipalg prefix", "[cli][config_file]") {
     CHECK(parse_import("  sipalg\tset  ports=5060,5061 \r\n"
                        "set\tsip-t=90s\r\n"
                        "sipalg set sip-direct-media=no",
-                       "f") == ConfigChange{Ports{5060, 5061}, 90, false, none, none, none});
+                       "f") == ConfigChange{Ports{5060, 5061}, 90, false, none, none, none, none});
 }
 
 TEST_CASE("import: a later line's key overrides an earlier one's", "[cli][config_file]") {
@@ -139,12 +161,13 @@ TEST_CASE("import: a later line's key overrides an earlier one's", "[cli][config
                        "set ports=5070,5071\n"
                        "set sip-t=2h\n"
                        "set d=no\n",
-                       "f") == ConfigChange{Ports{5070, 5071}, 7200, none, false, none, none});
+                       "f") ==
+          ConfigChange{Ports{5070, 5071}, 7200, none, false, none, none, none});
 
     // Two exports in one file: the second wins whole.
     CHECK(parse_import(format_export(make_config({5060}, true, 3600, false)) +
                            format_export(make_config({5080}, false, 600, true)),
-                       "f") == ConfigChange{Ports{5080}, 600, false, true, 96, 48});
+                       "f") == ConfigChange{Ports{5080}, 600, false, true, 96, 48, none});
 }
 
 TEST_CASE("import: a file without set lines changes nothing", "[cli][config_file]") {

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
@@ -91,6 +93,14 @@ TEST_CASE("GET_CONFIG reply decoded", "[cli][message]") {
     nla_put_u32(msg.get(), SIPALG_A_TIMEOUT_MAX, 86400);
     nla_put_u32(msg.get(), SIPALG_A_PINHOLES_PER_HOST, 96);
     nla_put_u32(msg.get(), SIPALG_A_PINHOLES_PER_CONN, 0);
+    sipalg_host_budget hosts[2] = {};
+    hosts[0].family = AF_INET;
+    hosts[0].pinholes = 2048;
+    std::memcpy(hosts[0].addr, phone.data(), 4);
+    hosts[1].family = AF_INET6;
+    hosts[1].addr[0] = 0x20;
+    hosts[1].addr[15] = 1;
+    nla_put(msg.get(), SIPALG_A_PINHOLES_HOSTS, sizeof(hosts), hosts);
     // An attribute from a newer module is ignored.
     nla_put_u32(msg.get(), SIPALG_A_MAX + 1, 7);
 
@@ -104,6 +114,12 @@ TEST_CASE("GET_CONFIG reply decoded", "[cli][message]") {
     CHECK(config.timeout_max == 86400);
     CHECK(config.pinholes_per_host == 96u);
     CHECK(config.pinholes_per_conn == 0u);
+    REQUIRE(config.host_budgets);
+    REQUIRE(config.host_budgets->size() == 2);
+    CHECK((*config.host_budgets)[0] == HostBudget{AF_INET, phone, 2048});
+    CHECK((*config.host_budgets)[1].family == AF_INET6);
+    CHECK((*config.host_budgets)[1].address.size() == 16);
+    CHECK((*config.host_budgets)[1].pinholes == 0u);
 
     // A module without budgets: they stay unknown, not 0 (= no limit).
     Message old = genl_message(SIPALG_CMD_GET_CONFIG);
@@ -379,6 +395,29 @@ TEST_CASE("SET_CONFIG carries exactly the keys given", "[cli][message]") {
               (type == SIPALG_A_PINHOLES_PER_HOST || type == SIPALG_A_PINHOLES_PER_CONN));
     CHECK(nla_get_u32(third_attrs[SIPALG_A_PINHOLES_PER_HOST]) == 0);
     CHECK(nla_get_u32(third_attrs[SIPALG_A_PINHOLES_PER_CONN]) == 104);
+
+    ConfigChange hosts;
+    hosts.host_budgets = std::vector<HostBudget>{{AF_INET, phone, 2048}};
+    Message fourth = genl_message(SIPALG_CMD_SET_CONFIG);
+    REQUIRE(put_config_change(fourth.get(), hosts));
+    nlattr *fourth_attrs[SIPALG_A_MAX + 1] = {};
+    REQUIRE(genlmsg_parse(nlmsg_hdr(fourth.get()), 0, fourth_attrs, SIPALG_A_MAX, nullptr) == 0);
+    REQUIRE(fourth_attrs[SIPALG_A_PINHOLES_HOSTS]);
+    REQUIRE(nla_len(fourth_attrs[SIPALG_A_PINHOLES_HOSTS]) == sizeof(sipalg_host_budget));
+    sipalg_host_budget sent;
+    std::memcpy(&sent, nla_data(fourth_attrs[SIPALG_A_PINHOLES_HOSTS]), sizeof(sent));
+    CHECK(sent.family == AF_INET);
+    CHECK(sent.pinholes == 2048);
+    CHECK(std::vector<std::uint8_t>(sent.addr, sent.addr + 4) == phone);
+    CHECK(std::all_of(sent.addr + 4, sent.addr + 16, [](std::uint8_t b) { return b == 0; }));
+    // None: an empty attribute, which clears them.
+    hosts.host_budgets->clear();
+    Message fifth = genl_message(SIPALG_CMD_SET_CONFIG);
+    REQUIRE(put_config_change(fifth.get(), hosts));
+    nlattr *fifth_attrs[SIPALG_A_MAX + 1] = {};
+    REQUIRE(genlmsg_parse(nlmsg_hdr(fifth.get()), 0, fifth_attrs, SIPALG_A_MAX, nullptr) == 0);
+    REQUIRE(fifth_attrs[SIPALG_A_PINHOLES_HOSTS]);
+    CHECK(nla_len(fifth_attrs[SIPALG_A_PINHOLES_HOSTS]) == 0);
 
     ConfigChange only_disabled;
     only_disabled.disabled = true;

@@ -111,8 +111,13 @@ TEST_CASE("print: the RouterOS block", "[cli][output]") {
 TEST_CASE("print: JSON", "[cli][output]") {
     CHECK(config_json(sample_config()).dump() ==
           R"({"ports":[5060,5061],"sip_direct_media":true,"sip_timeout":3600,"disabled":false,)"
-          R"("pinholes_per_host":96,"pinholes_per_connection":48,)"
+          R"("pinholes_per_host":96,"pinholes_per_connection":48,"pinholes_hosts":null,)"
           R"("limits":{"max_ports":8,"timeout_min":10,"timeout_max":86400}})");
+    Config hosts = sample_config();
+    hosts.host_budgets = {{AF_INET, ipv4(192, 168, 0, 20), 2048}};
+    CHECK(config_json(hosts)["pinholes_hosts"].dump() ==
+          R"([{"address":"192.168.0.20","pinholes":2048}])");
+    CHECK(format_config(hosts).ends_with("         pinholes-hosts: 192.168.0.20:2048\n"));
 }
 
 TEST_CASE("stats: aligned, zeros included, kernel order kept", "[cli][output]") {
@@ -210,6 +215,10 @@ udp    192.168.0.10:5060 -> 203.0.113.10:5060     203.0.113.10:5060 -> 203.0.113
     CHECK(format_connections({conn}, &limits).find("budget pinholes 2/48 ") != std::string::npos);
     CHECK(format_connections({conn}, &limits).find("host 192.168.0.10 10\n") != std::string::npos);
     CHECK(format_connections({conn}).find("budget pinholes 2 ") != std::string::npos);
+    // A host with a budget of its own is shown against it.
+    limits.host_budgets = {{AF_INET, ipv4(192, 168, 0, 10), 2048}};
+    CHECK(format_connections({conn}, &limits).find("host 192.168.0.10 10/2048\n") !=
+          std::string::npos);
     Json json = connection_json(conn);
     CHECK(json["pinholes_used"] == 2);
     CHECK(json["host"] == "192.168.0.10");

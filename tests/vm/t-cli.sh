@@ -60,6 +60,7 @@ cat >"$WORK/want0.txt" <<-'EOF'
 	               disabled: no
 	      pinholes-per-host: 96
 	pinholes-per-connection: 48
+	         pinholes-hosts: none
 EOF
 diff -u "$WORK/want0.txt" "$WORK/print0.txt" || fail "print of the defaults differs"
 say "ok: print shows the defaults as a RouterOS block"
@@ -74,6 +75,7 @@ cat >"$WORK/want1.txt" <<-'EOF'
 	               disabled: no
 	      pinholes-per-host: 96
 	pinholes-per-connection: 48
+	         pinholes-hosts: none
 EOF
 diff -u "$WORK/want1.txt" "$WORK/print1.txt" || fail "print after set differs"
 say "ok: set ports sip-direct-media sip-timeout, then print shows them"
@@ -96,7 +98,10 @@ json_check "$WORK/print4.json" 'd["pinholes_per_host"] == 2048 and d["pinholes_p
 sipalg set pinholes-per-host=0 pinholes-per-connection=0 || fail "set of the budgets to 0 failed"
 sipalg print >"$WORK/print5.txt"
 expect_in "$WORK/print5.txt" "      pinholes-per-host: 0" "budgets off (0)"
-sipalg set pinholes-per-host=96 pinholes-per-connection=48 || fail "set of the budgets back failed"
+sipalg set pinholes-hosts=$PBX:2048 || fail "set pinholes-hosts failed"
+sipalg print -j >"$WORK/print6.json"
+json_check "$WORK/print6.json" 'd["pinholes_hosts"] == [{"address": "'$PBX'", "pinholes": 2048}]'
+sipalg set pinholes-per-host=96 pinholes-per-connection=48 pinholes-hosts=none || fail "set of the budgets back failed"
 say "ok: pinholes-per-host and pinholes-per-connection set (abbreviated too), off and back"
 expect_error "$WORK/ambiguous.err" "command 's' is ambiguous: set, stats" \
 	"ambiguous command" -- sipalg s
@@ -111,7 +116,7 @@ expect_error "$WORK/bad3.err" "sipalg: bad value '5s' for sip-timeout: want a du
 	"sip-timeout=5s refused client-side" -- sipalg set sip-timeout=5s
 expect_error "$WORK/bad4.err" "sipalg: bad value 'maybe' for disabled: want yes or no" \
 	"disabled=maybe refused" -- sipalg set disabled=maybe
-expect_error "$WORK/bad5.err" "sipalg: unknown key 'bogus'; allowed keys: ports, sip-direct-media, sip-timeout, disabled, pinholes-per-host, pinholes-per-connection" \
+expect_error "$WORK/bad5.err" "sipalg: unknown key 'bogus'; allowed keys: ports, sip-direct-media, sip-timeout, disabled, pinholes-per-host, pinholes-per-connection, pinholes-hosts" \
 	"unknown key named with the allowed ones" -- sipalg set ports=5070 bogus=1
 expect_error "$WORK/bad6.err" "sipalg: bad value '3' for pinholes-per-host: want 0 (no limit) or a number from 4 to 1000000" \
 	"pinholes-per-host=3 refused client-side" -- sipalg set pinholes-per-host=3
@@ -130,6 +135,10 @@ expect_error "$WORK/kbad4.err" "sipalg: the kernel refused set: pinholes-per-hos
 	"kernel's reason for pinholes-per-host=3" -- sipalg set --no-client-check pinholes-per-host=3
 expect_error "$WORK/kbad5.err" "sipalg: the kernel refused set: pinholes-per-connection: allowed 0 (no limit) or 2..104" \
 	"kernel's reason for pinholes-per-connection=200" -- sipalg set --no-client-check pinholes-per-connection=200
+expect_error "$WORK/kbad6.err" "sipalg: the kernel refused set: pinholes-hosts: addresses must be distinct" \
+	"kernel's reason for a host given twice" -- sipalg set --no-client-check pinholes-hosts=$PBX:8,$PBX:9
+expect_error "$WORK/bad8.err" "sipalg: bad value '$PBX:3' for pinholes-hosts" \
+	"pinholes-hosts=$PBX:3 refused client-side" -- sipalg set pinholes-hosts=$PBX:3
 sipalg print >"$WORK/after.txt"
 diff -u "$WORK/before.txt" "$WORK/after.txt" || fail "a refused set changed the config"
 say "ok: refused sets (client or kernel) leave the config unchanged"
@@ -151,13 +160,14 @@ diff -u "$WORK/before.txt" "$WORK/after-unpriv.txt" || fail "an unprivileged set
 # ---- export/import: the configuration saved, and applied again ----
 sipalg export >"$WORK/saved.conf" || fail "export failed"
 sipalg set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes \
-	pinholes-per-host=2048 pinholes-per-connection=104 || fail "set before export failed"
+	pinholes-per-host=2048 pinholes-per-connection=104 pinholes-hosts=192.168.0.20:4096,[2001:db8:1::20]:0 ||
+	fail "set before export failed"
 sipalg print >"$WORK/exported.txt"
 sipalg export >"$WORK/exported.conf" || fail "export failed"
 sed 's/^/    | /' "$WORK/exported.conf"
 cat >"$WORK/want-export.conf" <<-'EOF'
 	# sipalg configuration (sipalg export)
-	set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes pinholes-per-host=2048 pinholes-per-connection=104
+	set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes pinholes-per-host=2048 pinholes-per-connection=104 pinholes-hosts=192.168.0.20:4096,[2001:db8:1::20]:0
 EOF
 diff -u "$WORK/want-export.conf" "$WORK/exported.conf" || fail "export differs"
 unprivileged export >"$WORK/unpriv-export.conf" || fail "export without CAP_NET_ADMIN failed"
@@ -165,12 +175,12 @@ diff -u "$WORK/exported.conf" "$WORK/unpriv-export.conf" || fail "export without
 say "ok: export prints one set line with every key (also without CAP_NET_ADMIN)"
 
 sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no pinholes-per-host=96 \
-	pinholes-per-connection=48 || fail "set failed"
+	pinholes-per-connection=48 pinholes-hosts=none || fail "set failed"
 sipalg import "$WORK/exported.conf" || fail "import of the exported file failed"
 sipalg print >"$WORK/imported.txt"
 diff -u "$WORK/exported.txt" "$WORK/imported.txt" || fail "print after import differs from print before export"
 sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no pinholes-per-host=96 \
-	pinholes-per-connection=48 || fail "set failed"
+	pinholes-per-connection=48 pinholes-hosts=none || fail "set failed"
 sipalg im - <"$WORK/exported.conf" || fail "'im -' (standard input) failed"
 sipalg print >"$WORK/imported-stdin.txt"
 diff -u "$WORK/exported.txt" "$WORK/imported-stdin.txt" || fail "print after 'im -' differs"

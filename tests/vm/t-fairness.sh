@@ -10,7 +10,9 @@
 # out within Timer B (32 s, not the 3-minute media timeout), and then the
 # flooding phone itself calls with media both ways. On one connection the
 # per-connection budget and the per-call caps hold and an answered call's
-# class is never taken by the flood. Nothing is left after the flows end:
+# class is never taken by the flood, and a host with a budget of its own
+# (pinholes-hosts) gets it instead of pinholes-per-host. Nothing is left
+# after the flows end:
 # no expectation, no ledger entry, no slab object.
 . "$(dirname "$0")/lib.sh"
 
@@ -158,7 +160,9 @@ kill $sink 2>/dev/null
 wait $sink 2>/dev/null
 
 # ---- one connection: an answered call, then a flood on the same flow ----
-in_rtr "$CLI" set pinholes-per-host=0 || fail "set pinholes-per-host=0 failed"
+# The flooding phone has no host limit of its own (pinholes-hosts), while
+# every other host gets a tiny one: only the connection's budget holds it.
+in_rtr "$CLI" set pinholes-per-host=4 pinholes-hosts=$PHONE2:0 || fail "set pinholes-hosts failed"
 in_rtr "$CLI" stats --reset
 call_setup "$WORK/answered" $PHONE2 5062
 answered=$PUB
@@ -169,10 +173,12 @@ in_lan "$STORM" calls --src $PHONE2 --to $SERVER:5060 --flows 1 --base-port 5062
 mine=$(expectations | grep "master-src=$PHONE2 master-dst=$SERVER sport=5062 ")
 n=$(grep -c . <<<"$mine")
 per_class=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^class=/) c[$i]++ } END { for (k in c) if (c[k] > m) m = c[k]; print m + 0 }' <<<"$mine")
-read -r refused_conn < <(stat pinholes_refused_connection)
+read -r refused_conn refused_host < <(stat pinholes_refused_connection pinholes_refused_host)
 say "ok: 60 INVITEs on one answered connection: $n pinholes, at most $per_class in a class," \
-	"$refused_conn refused by the connection's budget"
+	"$refused_conn refused by the connection's budget, $refused_host by the host's"
 [ "$n" -le $PER_CONN ] || fail "the connection held $n pinholes (budget $PER_CONN)"
+[ "$n" -ge $((PER_CONN - 2)) ] && [ "$refused_host" -eq 0 ] ||
+	fail "$PHONE2's own budget (none) was not used: $n pinholes, $refused_host refused by the host budget (4)"
 [ "$per_class" -le $MEDIA_MAX ] || fail "a class held $per_class pinholes (cap $MEDIA_MAX)"
 [ "$refused_conn" -gt 0 ] || fail "the connection's budget was never reached"
 media_both_ways "$WORK/answered" $PHONE2 "$answered"
