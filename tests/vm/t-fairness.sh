@@ -88,6 +88,11 @@ sample() {
 	}'
 }
 flood_left() { expectations | grep -c "master-dst=$PEER " || true; }
+# The state the pinholes take: objects in use of the slabs that hold them.
+slabs() {
+	awk '$1 == "nf_conntrack_expect" || $1 == "sipalg_hole" || $1 == "sipalg_host" {
+		printf "%s%s %d x %d B", sep, $1, $2, $4; sep = ", " }' /proc/slabinfo
+}
 
 topology_up
 sysctl -qw net.netfilter.nf_conntrack_expect_max=$EXPECT_MAX
@@ -135,6 +140,7 @@ say "    most pinholes at once: $T in all, $H of $PHONE2, $C on one connection;"
 [ "$refused_table" -eq 0 ] || fail "$refused_table requests refused by a full table"
 [ "$H" -ge $((PER_HOST - 4)) ] || fail "the host budget was never reached ($H of $PER_HOST)"
 say "ok: the flooding host stayed within its budgets and the table never filled"
+say "    slabs in use: $(slabs)"
 
 # ---- right after: another phone's call, and the flooder's answered call ----
 call_setup "$WORK/other" $PHONE 5060
