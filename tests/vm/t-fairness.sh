@@ -113,6 +113,7 @@ protected=$PUB
 in_wan "$STORM" sink --bind $PEER:5060 --idle 600 >"$WORK/sink.log" 2>&1 &
 sink=$!
 wait_ready "$WORK/sink.log"
+flood_start=$(date +%s)
 in_lan "$STORM" calls --src $PHONE2 --to $PEER:5060 --flows 40 --base-port 30000 \
 	--count 2400 --mix invite --media 2 >"$WORK/flood.log" 2>&1 &
 flood=$!
@@ -167,12 +168,14 @@ $(expectations | grep "master-dst=$PEER " | head -5)"
 	sleep 1
 done
 wait $poller
-aged=$(($(cat "$WORK/aged") - flood_end))
+aged=$(($(cat "$WORK/aged") - flood_start))
 # Opened as the flood began (the budget was full at once), so they go
-# about 32 s after that: not sooner (nothing else removed them), not 180 s.
-[ $aged -ge 20 ] && [ $aged -le 36 ] ||
-	fail "the flood's pinholes took $aged s to age out, want 20..36 (Timer B 32 s)"
-say "ok: the flood's $left0 unanswered offer pinholes aged out ${aged} s after it ended (Timer B 32 s, not 180 s)"
+# about 32 s after that: not sooner (nothing else removed them), not 180 s
+# (the slack is the watcher's: conntrack -L in the emulated VM is slow).
+[ $aged -ge 25 ] && [ $aged -le 42 ] ||
+	fail "the flood's pinholes took $aged s to age out, want 25..42 (Timer B 32 s)"
+say "ok: the flood's $left0 unanswered offer pinholes aged out ${aged} s after it began" \
+	"($((flood_end - flood_start)) s long; Timer B 32 s, not 180 s)"
 call_setup "$WORK/flooder" $PHONE2 5064
 media_both_ways "$WORK/flooder" $PHONE2 "$PUB"
 say "ok: then a call from the flooding phone itself: media both ways (public port $PUB)"
