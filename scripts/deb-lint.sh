@@ -4,7 +4,7 @@
 # info and pedantic ones, and failing on any of them. A tag that is right
 # to stay is overridden in debian/*.lintian-overrides, with the reason.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 changes=$(ls build/deb/sipalg_*.changes 2>/dev/null | head -n 1)
 [ -n "$changes" ] || { echo "deb-lint: no build/deb/sipalg_*.changes: run make deb first" >&2; exit 1; }
 # lintian warns that it runs as root; that line is no finding.

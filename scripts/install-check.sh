@@ -25,17 +25,8 @@ ok() { echo "install-check: ok: $*"; }
 files() { (cd "$stage/root" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort); }
 run_make() { make --no-print-directory DESTDIR="$stage/root" PREFIX=/usr KVER="$kver" "$@" >>"$stage/make.log" 2>&1; }
 
-# What install must put there and nothing else: the spec, written out.
-cat >"$stage/want" <<EOF
-etc/modprobe.d/sipalg.conf
-etc/modules-load.d/sipalg.conf
-etc/sipalg/sipalg.conf
-lib/modules/$kver/updates/sipalg.ko
-usr/sbin/sipalg
-usr/share/bash-completion/completions/sipalg
-usr/share/man/man8/sipalg.8
-EOF
-sort -o "$stage/want" "$stage/want"
+# What install must put there and nothing else: the spec.
+grep -v '^#' tests/install-manifest.txt | sed "s|@PREFIX@|usr|; s|@KVER@|$kver|" | sort >"$stage/want"
 
 run_make install || { cat "$stage/make.log"; echo "install-check: make install failed"; exit 1; }
 files >"$stage/got"
@@ -71,8 +62,11 @@ else
 fi
 run_make uninstall
 got=$(files | tr '\n' ' ')
-[ "$got" = "etc/sipalg/sipalg.conf " ] && ok "uninstall removes everything but a changed sipalg.conf" ||
+if [ "$got" = "etc/sipalg/sipalg.conf " ]; then
+	ok "uninstall removes everything but a changed sipalg.conf"
+else
 	fail "after uninstall with a changed sipalg.conf, want only etc/sipalg/sipalg.conf left, got: $got"
+fi
 run_make install
 cp packaging/etc/sipalg/sipalg.conf "$stage/root/etc/sipalg/sipalg.conf"
 run_make uninstall
