@@ -47,6 +47,12 @@ std::string resolve_abbreviation(std::string_view word, const std::vector<std::s
                      "' is ambiguous: " + join(candidates, ", "));
 }
 
+const std::vector<std::string> &command_names() {
+    static const std::vector<std::string> names = {"set",   "print",       "export", "import",
+                                                   "stats", "connections", "monitor"};
+    return names;
+}
+
 std::vector<std::string> expand_command(std::vector<std::string> args,
                                         const std::vector<std::string> &commands) {
     for (std::size_t i = 1; i < args.size(); ++i) {

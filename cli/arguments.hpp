@@ -23,6 +23,9 @@ struct UsageError : std::runtime_error {
 std::string resolve_abbreviation(std::string_view word, const std::vector<std::string> &names,
                                  std::string_view what);
 
+// The commands of the program, in the order its help lists them.
+const std::vector<std::string> &command_names();
+
 // Replaces an abbreviated command in argv-style args (args[0] is the
 // program) by its full name, so CLI11 sees only full names. The command is
 // the first argument that is not an option; everything before it must be a

@@ -2,10 +2,13 @@
 //
 //   sipalg set ports=5060,5061 sip-direct-media=yes sip-timeout=1h
 //   sipalg print | stats [--reset] | connections | monitor   [-j]
+//   sipalg export > FILE        the configuration as a set line
+//   sipalg import FILE|-        apply a file of set lines, all or nothing
 //
 // Commands may be abbreviated as long as they stay unambiguous. Every
 // error is one line on stderr and exit status 1.
 #include "arguments.hpp"
+#include "config_file.hpp"
 #include "message.hpp"
 #include "netlink_client.hpp"
 #include "output.hpp"
@@ -17,6 +20,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <iostream>
 #include <poll.h>
 #include <sys/signalfd.h>
@@ -27,8 +31,6 @@ namespace sipalg {
 namespace {
 
 constexpr const char *version = "0.1";
-
-const std::vector<std::string> commands = {"set", "print", "stats", "connections", "monitor"};
 
 void print_json(const Json &json) {
     std::cout << json.dump() << '\n';
@@ -43,14 +45,57 @@ Config read_config(NetlinkClient &client) {
     return *config;
 }
 
-void run_set(const std::vector<std::string> &words, bool no_client_check) {
-    // Parse before connecting: a typo is reported even without the module.
-    ConfigChange change =
-        parse_set_words(words, no_client_check ? LimitCheck::skip : LimitCheck::enforce);
+// One SET_CONFIG request: the kernel applies all of `change` or none.
+void apply_change(const ConfigChange &change) {
     NetlinkClient client;
     client.request(
         SIPALG_CMD_SET_CONFIG, [&](nl_msg *msg) { return put_config_change(msg, change); },
         [](const nlmsghdr *) {});
+}
+
+void run_set(const std::vector<std::string> &words, bool no_client_check) {
+    // Parse before connecting: a typo is reported even without the module.
+    apply_change(parse_set_words(words, no_client_check ? LimitCheck::skip : LimitCheck::enforce));
+}
+
+void run_export(bool json) {
+    if (json)
+        throw UsageError("export has no JSON form (import reads set lines); use print -j");
+    NetlinkClient client;
+    std::cout << format_export(read_config(client));
+}
+
+// The whole of `path`, or of standard input for "-"; `name` is what
+// messages call it. A configuration file is a few lines: past 1 MiB it is
+// not one.
+std::string read_text(const std::string &path, const std::string &name) {
+    constexpr std::size_t max_size = 1 << 20;
+    int fd = path == "-" ? STDIN_FILENO : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        throw UsageError("cannot read " + name + ": " + std::strerror(errno));
+    std::string text;
+    char buffer[4096];
+    ssize_t got = 0;
+    while (text.size() <= max_size && (got = read(fd, buffer, sizeof(buffer))) != 0) {
+        if (got > 0)
+            text.append(buffer, static_cast<std::size_t>(got));
+        else if (errno != EINTR)
+            break;
+    }
+    int error = errno;
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (got < 0)
+        throw UsageError("cannot read " + name + ": " + std::strerror(error));
+    if (text.size() > max_size)
+        throw UsageError("cannot read " + name + ": larger than 1 MiB");
+    return text;
+}
+
+void run_import(const std::string &path) {
+    // Every line is checked before anything is sent, in one request.
+    std::string name = path == "-" ? "stdin" : path;
+    apply_change(parse_import(read_text(path, name), name));
 }
 
 void run_print(bool json) {
@@ -176,6 +221,24 @@ int run(int argc, char **argv) {
     auto *print = app.add_subcommand("print", "show the configuration");
     print->add_flag("-j,--json", json, "print JSON");
 
+    auto *export_config = app.add_subcommand(
+        "export", "print the configuration as a set line that import reads back");
+    // Hidden: taken only to say why there is no JSON form.
+    export_config->add_flag("-j,--json", json, "refused: use print -j")->group("");
+    export_config->footer("Example: sipalg export > /etc/sipalg/sipalg.conf");
+
+    std::string import_path;
+    auto *import_config = app.add_subcommand(
+        "import", "apply a file of set lines, all or nothing (needs CAP_NET_ADMIN)");
+    import_config
+        ->add_option("FILE", import_path,
+                     "the file, - for standard input: set key=value... lines, as export "
+                     "prints them; blank lines and # comments are skipped, a later line's key "
+                     "overrides an earlier one's")
+        ->type_name("")
+        ->required();
+    import_config->footer("Example: sipalg import /etc/sipalg/sipalg.conf");
+
     bool reset = false;
     auto *stats = app.add_subcommand("stats", "show the counters, or reset them");
     stats->add_flag("-j,--json", json, "print JSON");
@@ -191,7 +254,7 @@ int run(int argc, char **argv) {
     std::vector<std::string> args(argv, argv + argc);
     std::string command;
     try {
-        args = expand_command(args, commands);
+        args = expand_command(args, command_names());
         std::vector<char *> pointers;
         for (auto &arg : args)
             pointers.push_back(arg.data());
@@ -216,6 +279,12 @@ int run(int argc, char **argv) {
         } else if (print->parsed()) {
             command = "print";
             run_print(json);
+        } else if (export_config->parsed()) {
+            command = "export";
+            run_export(json);
+        } else if (import_config->parsed()) {
+            command = "import";
+            run_import(import_path);
         } else if (stats->parsed()) {
             command = reset ? "stats --reset" : "stats";
             run_stats(json, reset);
@@ -229,7 +298,8 @@ int run(int argc, char **argv) {
             std::cout << app.help();
         }
     } catch (...) {
-        return report(command, command == "set" || command == "stats --reset");
+        return report(command,
+                      command == "set" || command == "import" || command == "stats --reset");
     }
     return 0;
 }

@@ -29,6 +29,7 @@ struct ConfigChange {
     std::optional<bool> disabled;
 
     bool empty() const { return !ports && !sip_timeout && !direct_media && !disabled; }
+    bool operator==(const ConfigChange &) const = default;
 };
 
 struct Stat {

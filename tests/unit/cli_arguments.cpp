@@ -7,7 +7,8 @@ using namespace sipalg;
 
 namespace {
 
-const std::vector<std::string> commands = {"set", "print", "stats", "connections", "monitor"};
+// The program's own list, so that a new command is tested against the others.
+const std::vector<std::string> &commands = command_names();
 
 // The message parse_set_words throws for `words`, or "" if it accepts them.
 std::string set_error(const std::vector<std::string> &words) {
@@ -35,25 +36,37 @@ const std::string want_timeout = "want a duration from 10s to 1d, e.g. 3600, 90s
 } // namespace
 
 TEST_CASE("commands: full names and unambiguous abbreviations", "[cli][arguments]") {
-    CHECK(resolve_abbreviation("print", commands, "command") == "print");
-    CHECK(resolve_abbreviation("pr", commands, "command") == "print");
-    CHECK(resolve_abbreviation("p", commands, "command") == "print");
-    CHECK(resolve_abbreviation("se", commands, "command") == "set");
-    CHECK(resolve_abbreviation("st", commands, "command") == "stats");
-    CHECK(resolve_abbreviation("c", commands, "command") == "connections");
-    CHECK(resolve_abbreviation("mon", commands, "command") == "monitor");
+    for (auto [word, name] : std::vector<std::pair<std::string, std::string>>{
+             {"print", "print"},
+             {"pr", "print"},
+             {"p", "print"},
+             {"se", "set"},
+             {"st", "stats"},
+             {"c", "connections"},
+             {"mon", "monitor"},
+             {"e", "export"},
+             {"ex", "export"},
+             {"export", "export"},
+             {"i", "import"},
+             {"imp", "import"},
+             {"import", "import"},
+         }) {
+        INFO(word);
+        CHECK(resolve_abbreviation(word, commands, "command") == name);
+    }
     // An exact name wins over being the prefix of a longer one.
     CHECK(resolve_abbreviation("ab", {"ab", "abc"}, "command") == "ab");
 }
 
 TEST_CASE("commands: ambiguous and unknown", "[cli][arguments]") {
     CHECK(command_error("s") == "command 's' is ambiguous: set, stats");
-    CHECK(command_error("foo") ==
-          "unknown command 'foo'; commands: set, print, stats, connections, monitor");
-    CHECK(command_error("printx") ==
-          "unknown command 'printx'; commands: set, print, stats, connections, monitor");
+    CHECK(
+        command_error("foo") ==
+        "unknown command 'foo'; commands: set, print, export, import, stats, connections, monitor");
+    CHECK(command_error("printx") == "unknown command 'printx'; commands: set, print, export, "
+                                     "import, stats, connections, monitor");
     CHECK(command_error("") ==
-          "unknown command ''; commands: set, print, stats, connections, monitor");
+          "unknown command ''; commands: set, print, export, import, stats, connections, monitor");
 }
 
 TEST_CASE("commands: expanded in argv, options before it left alone", "[cli][arguments]") {
@@ -66,6 +79,7 @@ TEST_CASE("commands: expanded in argv, options before it left alone", "[cli][arg
     CHECK(expand_command(Args{"sipalg", "se", "p=5060"}, commands) ==
           Args{"sipalg", "set", "p=5060"});
     CHECK(expand_command(Args{"sipalg"}, commands) == Args{"sipalg"});
+    CHECK(expand_command(Args{"sipalg", "im", "-"}, commands) == Args{"sipalg", "import", "-"});
     CHECK_THROWS_AS(expand_command(Args{"sipalg", "s"}, commands), UsageError);
 }
 

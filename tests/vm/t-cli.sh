@@ -6,8 +6,10 @@
 # state (held and resumed by re-INVITEs) and without the call after BYE,
 # monitor printing a call's events (pinholes opening and closing too) and
 # leaving on SIGINT with status 0,
-# read-only use without CAP_NET_ADMIN, one config per network namespace,
-# and `set ports=` moving the helper to new connections at runtime.
+# read-only use without CAP_NET_ADMIN, export/import (a saved file applied
+# again reproduces the config; a file with one bad line applies nothing),
+# one config per network namespace, and `set ports=` moving the helper to
+# new connections at runtime.
 . "$(dirname "$0")/lib.sh"
 
 CLI="$TOP/cli/sipalg"
@@ -125,6 +127,60 @@ expect_error "$WORK/unpriv-reset.err" "sipalg: stats --reset needs CAP_NET_ADMIN
 	"stats --reset without CAP_NET_ADMIN refused" -- unprivileged stats --reset
 sipalg print >"$WORK/after-unpriv.txt"
 diff -u "$WORK/before.txt" "$WORK/after-unpriv.txt" || fail "an unprivileged set changed the config"
+
+# ---- export/import: the configuration saved, and applied again ----
+sipalg export >"$WORK/saved.conf" || fail "export failed"
+sipalg set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes ||
+	fail "set before export failed"
+sipalg print >"$WORK/exported.txt"
+sipalg export >"$WORK/exported.conf" || fail "export failed"
+sed 's/^/    | /' "$WORK/exported.conf"
+cat >"$WORK/want-export.conf" <<-'EOF'
+	# sipalg configuration (sipalg export)
+	set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes
+EOF
+diff -u "$WORK/want-export.conf" "$WORK/exported.conf" || fail "export differs"
+unprivileged export >"$WORK/unpriv-export.conf" || fail "export without CAP_NET_ADMIN failed"
+diff -u "$WORK/exported.conf" "$WORK/unpriv-export.conf" || fail "export without CAP_NET_ADMIN differs"
+say "ok: export prints one set line with every key (also without CAP_NET_ADMIN)"
+
+sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no || fail "set failed"
+sipalg import "$WORK/exported.conf" || fail "import of the exported file failed"
+sipalg print >"$WORK/imported.txt"
+diff -u "$WORK/exported.txt" "$WORK/imported.txt" || fail "print after import differs from print before export"
+sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no || fail "set failed"
+sipalg im - <"$WORK/exported.conf" || fail "'im -' (standard input) failed"
+sipalg print >"$WORK/imported-stdin.txt"
+diff -u "$WORK/exported.txt" "$WORK/imported-stdin.txt" || fail "print after 'im -' differs"
+say "ok: import FILE and 'im -' (standard input) restore the exported config"
+
+# A file of good lines and one bad one: one error naming the line, nothing
+# applied.
+cat >"$WORK/bad.conf" <<-'EOF'
+	# the good line before the bad one is not applied either
+	set ports=5090 disabled=no
+	set sip-timeout=5s
+EOF
+expect_error "$WORK/import-bad.err" "sipalg: $WORK/bad.conf:3: bad value '5s' for sip-timeout: want a duration from 10s to 1d" \
+	"import with a bad line 3: one error naming the file and line" -- sipalg import "$WORK/bad.conf"
+say "    | $(cat "$WORK/import-bad.err")"
+printf 'set disabled=no\nprint\n' >"$WORK/print.conf"
+expect_error "$WORK/import-print.err" "sipalg: $WORK/print.conf:2: command 'print' cannot be imported; allowed: set" \
+	"import refuses lines other than set" -- sipalg import "$WORK/print.conf"
+expect_error "$WORK/import-unpriv.err" "sipalg: import needs CAP_NET_ADMIN" \
+	"import without CAP_NET_ADMIN refused" -- unprivileged import "$WORK/saved.conf"
+expect_error "$WORK/export-json.err" "sipalg: export has no JSON form (import reads set lines); use print -j" \
+	"export -j refused" -- sipalg export -j
+sipalg import /dev/null || fail "import of an empty file failed"
+sipalg print >"$WORK/after-bad-import.txt"
+diff -u "$WORK/exported.txt" "$WORK/after-bad-import.txt" || fail "a refused or empty import changed the config"
+say "ok: refused imports (bad line, print line, no CAP_NET_ADMIN) and an empty file leave the config unchanged"
+
+# Back to the config saved at the start, which the tests below expect.
+sipalg import "$WORK/saved.conf" || fail "import of the saved config failed"
+sipalg print >"$WORK/restored.txt"
+diff -u "$WORK/before.txt" "$WORK/restored.txt" || fail "import of the saved config differs from it"
+say "ok: the config saved at the start imported again"
 
 # ---- a call: monitor, stats, connections ----
 # The monitors run as grandchildren, not jobs of this shell, because
