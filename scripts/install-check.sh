@@ -2,8 +2,8 @@
 # make install-check: `make install` into a staging directory (DESTDIR,
 # PREFIX=/usr) puts exactly the expected files there, and `make uninstall`
 # takes them away again, on the host without touching the system. Also:
-# the modprobe.d hook names the installed sipalg and modprobe reads it as
-# one install command; an existing /etc/sipalg/sipalg.conf is never
+# module, CLI and man page carry VERSION; the modprobe.d hook names the
+# installed sipalg and modprobe reads it as one install command; an existing /etc/sipalg/sipalg.conf is never
 # overwritten and a changed one survives uninstall; without a built module
 # install refuses (saying to run make first) and installs nothing.
 # Needs `make` (module for KVER, and the CLI) first.
@@ -41,6 +41,11 @@ cmp -s "build/kmod/$kver/sipalg.ko" "$stage/root/lib/modules/$kver/updates/sipal
 [ "$(modinfo -F version "$stage/root/lib/modules/$kver/updates/sipalg.ko")" = "$version" ] ||
 	fail "the installed module's version is not $version (VERSION)"
 [ -x "$stage/root/usr/sbin/sipalg" ] || fail "usr/sbin/sipalg is not executable"
+# One version everywhere: VERSION, the module (above), the CLI, the man page.
+[ "$("$stage/root/usr/sbin/sipalg" -V)" = "sipalg $version" ] ||
+	fail "sipalg -V says '$("$stage/root/usr/sbin/sipalg" -V)', not 'sipalg $version' (VERSION)"
+grep -q "^\.TH SIPALG 8 .* \"sipalg $version\"" "$stage/root/usr/share/man/man8/sipalg.8" ||
+	fail "the man page's .TH line does not name sipalg $version (VERSION)"
 
 # The hook: one install command, running the sipalg that was installed.
 hook=$(modprobe -C "$stage/root/etc/modprobe.d" -c | grep '^install sipalg ' || true)
