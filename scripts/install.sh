@@ -67,8 +67,10 @@ install_module() {
 }
 uninstall_module() {
 	local moddir=/lib/modules/${KVER:?KVER is not set}/updates
-	drop "$moddir/sipalg.ko"
-	depmod_system
+	if [ -e "$DESTDIR$moddir/sipalg.ko" ]; then
+		drop "$moddir/sipalg.ko"
+		depmod_system
+	fi
 	if grep -q '^sipalg ' /proc/modules 2>/dev/null && [ -z "$DESTDIR" ]; then
 		say "sipalg is still loaded (rmmod sipalg to unload it)"
 	fi
