@@ -1,8 +1,10 @@
 #!/bin/bash
 # make check: install what is missing, build, run the unit tests (plain and
 # under ASan+UBSan), the core's kernel-freestanding check and fuzz smoke
-# run, then boot the VM and run the VM tests, once for each kernel. Prints
-# progress as it goes and ends with one "check: N passed, N failed" line.
+# run, the packaging checks (staged install, DKMS builds, Debian packages
+# and lintian), then boot the VM and run the VM tests, once for each
+# kernel. Prints progress as it goes and ends with one
+# "check: N passed, N failed" line.
 #
 # usage: check.sh [KERNEL_RELEASE...]   (default: scripts/kernels.sh all)
 set -uo pipefail
@@ -88,6 +90,12 @@ catch2_step cli-unit cli-unit
 catch2_step cli-unit-asan cli-unit-asan
 single_step core-freestanding core-freestanding
 single_step fuzz-smoke fuzz-smoke
+# Packaging, before the VM tests: t-install installs the .debs and loads
+# the DKMS tarballs dkms-check leaves in build/.
+single_step install-check install-check
+single_step dkms-check dkms-check DKMS_KERNELS="${kernels[*]}"
+single_step deb deb
+single_step deb-lint deb-lint
 
 # The whole VM suite takes ~13 minutes per kernel under QEMU TCG; to keep
 # make check under 40 minutes on a fresh machine, the first kernel runs it
