@@ -116,7 +116,7 @@ for kver in "${kernels[@]}"; do
 	first=0
 	step "VM tests on $kver, $what (KVER=$kver scripts/vm-run.sh tests/vm/run.sh $tests)"
 	log="$log_dir/vm-$kver.log"
-	KVER=$kver scripts/vm-run.sh -t 2000 "tests/vm/run.sh $tests" 2>&1 | tee "$log"
+	KVER=$kver scripts/vm-run.sh -t 3600 "tests/vm/run.sh $tests" 2>&1 | tee "$log"
 	status=${PIPESTATUS[0]}
 	vm_ok=0
 	vm_bad=0
