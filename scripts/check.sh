@@ -116,6 +116,8 @@ for kver in "${kernels[@]}"; do
 	first=0
 	step "VM tests on $kver, $what (KVER=$kver scripts/vm-run.sh tests/vm/run.sh $tests)"
 	log="$log_dir/vm-$kver.log"
+	# The timeout only catches a hung VM: the whole suite takes ~17 minutes
+	# on a quiet host, and more than 2000 s when the host is busy.
 	KVER=$kver scripts/vm-run.sh -t 3600 "tests/vm/run.sh $tests" 2>&1 | tee "$log"
 	status=${PIPESTATUS[0]}
 	vm_ok=0
