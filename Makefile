@@ -7,6 +7,9 @@
 #   make bench      benchmarks (figures only, no assertions)
 #   make stress     the VM storm test with STRESS_COUNT (1,000,000) datagrams
 #                   and STRESS_TCP_CONNS (1000) TCP streams
+#   make install    the built module and CLI with their /etc files (and
+#                   uninstall, install-check, dkms-source, dkms-check, deb,
+#                   deb-lint: see mk/package.mk)
 #
 # KVER names the kernel release to build for and to boot in the VM. The
 # default is Debian 12's kernel (what linux-image-amd64 depends on), never
@@ -100,3 +103,4 @@ clean: core-clean
 	rm -rf build
 
 include mk/core.mk
+include mk/package.mk

@@ -30,7 +30,9 @@ namespace sipalg {
 
 namespace {
 
-constexpr const char *version = "0.1";
+// SIPALG_VERSION: the top-level VERSION file (cli/Makefile), which the
+// module's MODULE_VERSION and the packages read too.
+constexpr const char *version = SIPALG_VERSION;
 
 void print_json(const Json &json) {
     std::cout << json.dump() << '\n';

@@ -102,6 +102,7 @@ module_exit(sipalg_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("SIP application layer gateway for netfilter conntrack");
+MODULE_VERSION(SIPALG_VERSION);
 MODULE_ALIAS_NFCT_HELPER("sipalg");
 MODULE_ALIAS_NF_NAT_HELPER("sipalg");
 MODULE_ALIAS_GENL_FAMILY(SIPALG_GENL_NAME);

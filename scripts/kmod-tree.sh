@@ -1,5 +1,5 @@
 #!/bin/sh
-# Mirror the module's sources (Kbuild and the C, C++ and header files of kmod/, core/, include/) into a
+# Mirror the module's sources (scripts/module-sources.sh) into a
 # per-kernel build directory as symlinks, so that each kernel's objects
 # live apart (build/kmod/RELEASE/) and the source tree stays clean: kbuild
 # writes an external module's objects next to its sources.
@@ -12,7 +12,7 @@ mkdir -p "$dir"
 # Sources removed since the last build must not stay in the mirror.
 find "$dir" -xtype l -delete
 cd "$top"
-for f in Kbuild $(find kmod core include -type f \( -name '*.c' -o -name '*.h' -o -name '*.cpp' -o -name '*.hpp' \)); do
+for f in $(scripts/module-sources.sh); do
 	mkdir -p "$dir/$(dirname "$f")"
 	ln -sfn "$top/$f" "$dir/$f"
 done
