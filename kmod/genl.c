@@ -330,34 +330,52 @@ static int sipalg_put_conn(struct sk_buff *msg, struct nf_conn *ct)
 /*
  * A dump walks a snapshot of the helped conntracks (references held), so
  * that it can resume across messages however the table changes meanwhile.
+ * The snapshot is sized by a first walk that only counts, plus room for
+ * the connections that arrive between the two walks; any beyond that are
+ * not in this dump (they are in the next).
  */
-#define SIPALG_DUMP_MAX 16384
-
 struct sipalg_snapshot {
-	unsigned int n, next;
+	unsigned int n, next, max;
 	struct nf_conn *ct[];
 };
+
+static bool sipalg_ct_helped(struct nf_conn *ct)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+
+	return help && sipalg_is_our_helper(rcu_access_pointer(help->helper));
+}
+
+static int sipalg_snapshot_count(struct nf_conn *ct, void *data)
+{
+	if (sipalg_ct_helped(ct))
+		(*(unsigned int *)data)++;
+	return 0;	/* visit only, never delete */
+}
 
 static int sipalg_snapshot_add(struct nf_conn *ct, void *data)
 {
 	struct sipalg_snapshot *snap = data;
-	struct nf_conn_help *help = nfct_help(ct);
 
-	if (snap->n < SIPALG_DUMP_MAX && help &&
-	    sipalg_is_our_helper(rcu_access_pointer(help->helper)) &&
+	if (snap->n < snap->max && sipalg_ct_helped(ct) &&
 	    refcount_inc_not_zero(&ct->ct_general.use))
 		snap->ct[snap->n++] = ct;
-	return 0;	/* visit only, never delete */
+	return 0;
 }
 
 static int sipalg_nl_conns_start(struct netlink_callback *cb)
 {
 	struct nf_ct_iter_data iter = { .net = sock_net(cb->skb->sk) };
 	struct sipalg_snapshot *snap;
+	unsigned int helped = 0;
 
-	snap = kvzalloc(struct_size(snap, ct, SIPALG_DUMP_MAX), GFP_KERNEL);
+	iter.data = &helped;
+	nf_ct_iterate_cleanup_net(sipalg_snapshot_count, &iter);
+	helped += helped / 8 + 64;
+	snap = kvzalloc(struct_size(snap, ct, helped), GFP_KERNEL);
 	if (!snap)
 		return -ENOMEM;
+	snap->max = helped;
 	iter.data = snap;
 	nf_ct_iterate_cleanup_net(sipalg_snapshot_add, &iter);
 	cb->args[0] = (long)snap;

@@ -48,10 +48,10 @@
 static unsigned int max_sessions = 4096;
 module_param(max_sessions, uint, 0444);
 MODULE_PARM_DESC(max_sessions,
-		 "registrations and calls remembered for display, all namespaces together (64..65536, default 4096)");
+		 "registrations and calls remembered for display, all namespaces together (64..1048576, default 4096)");
 
 #define SIPALG_SESSIONS_MIN 64
-#define SIPALG_SESSIONS_MAX 65536
+#define SIPALG_SESSIONS_MAX 1048576
 /* Entries per shard, at least: a shard per 256 entries, up to 64. */
 #define SIPALG_SHARD_MIN 256
 #define SIPALG_SHARDS_MAX 64
