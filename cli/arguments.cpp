@@ -66,9 +66,9 @@ std::vector<std::string> expand_command(std::vector<std::string> args,
 
 const std::vector<std::string> &config_keys() {
     static const std::vector<std::string> keys = {
-        "ports",         "sip-direct-media",  "sip-timeout",
-        "disabled",      "pinholes-per-host", "pinholes-per-connection",
-        "pinholes-hosts"};
+        "ports",          "sip-direct-media",     "sip-timeout",
+        "disabled",       "pinholes-per-host",    "pinholes-per-connection",
+        "pinholes-hosts", "registration-pinholes"};
     return keys;
 }
 
@@ -162,6 +162,11 @@ ConfigChange parse_set_words(const std::vector<std::string> &words, LimitCheck l
                                   std::to_string(SIPALG_PER_HOST_MIN) + " to " +
                                   std::to_string(SIPALG_PER_HOST_MAX) + ", separated by commas"));
             change.host_budgets = std::move(*budgets);
+        } else if (key == "registration-pinholes") {
+            auto which = parse_registration_pinholes(value);
+            if (!which)
+                throw UsageError(bad_value(value, key, "always or when-needed"));
+            change.registration_pinholes = *which;
         } else {
             auto flag = parse_bool(value);
             if (!flag)

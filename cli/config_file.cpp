@@ -49,6 +49,8 @@ void merge(ConfigChange &into, const ConfigChange &later) {
         into.pinholes_per_conn = later.pinholes_per_conn;
     if (later.host_budgets)
         into.host_budgets = later.host_budgets;
+    if (later.registration_pinholes)
+        into.registration_pinholes = later.registration_pinholes;
 }
 
 } // namespace
@@ -61,6 +63,9 @@ std::string format_export(const Config &config) {
         budgets += " pinholes-per-connection=" + std::to_string(*config.pinholes_per_conn);
     if (config.host_budgets)
         budgets += " pinholes-hosts=" + format_host_budgets(*config.host_budgets);
+    if (config.registration_pinholes)
+        budgets += std::string(" registration-pinholes=") +
+                   format_registration_pinholes(*config.registration_pinholes);
     return "# sipalg configuration (sipalg export)\n"
            "set ports=" +
            format_ports(config.ports) + " sip-direct-media=" + format_bool(config.direct_media) +

@@ -212,7 +212,8 @@ int run(int argc, char **argv) {
                     "ports=PORT[,PORT...] (1 to 8 in 1..65535), sip-direct-media=yes|no, "
                     "sip-timeout=DURATION (10s..1d: 3600, 90s, 30m, 1h30m, 1d), "
                     "disabled=yes|no, pinholes-per-host=N (0 or 4..1000000), "
-                    "pinholes-per-connection=N (0 or 2..104), pinholes-hosts=ADDRESS:N[,...]|none")
+                    "pinholes-per-connection=N (0 or 2..104), pinholes-hosts=ADDRESS:N[,...]|none, "
+                    "registration-pinholes=always|when-needed")
         ->type_name("");
     bool no_client_check = false;
     // Hidden: for testing the kernel's validation and its extack messages.

@@ -223,6 +223,12 @@ bool put_config_change(nl_msg *msg, const ConfigChange &change) {
     if (change.pinholes_per_conn &&
         nla_put_u32(msg, SIPALG_A_PINHOLES_PER_CONN, *change.pinholes_per_conn) < 0)
         return false;
+    if (change.registration_pinholes &&
+        nla_put_u8(msg, SIPALG_A_REGISTRATION_PINHOLES,
+                   *change.registration_pinholes == RegistrationPinholes::always
+                       ? SIPALG_REG_PINHOLES_ALWAYS
+                       : SIPALG_REG_PINHOLES_WHEN_NEEDED) < 0)
+        return false;
     if (change.host_budgets) {
         std::vector<sipalg_host_budget> raw;
         for (const auto &budget : *change.host_budgets) {
@@ -255,6 +261,11 @@ Config decode_config(const nlmsghdr *header) {
         config.pinholes_per_host = get_u32(attrs[SIPALG_A_PINHOLES_PER_HOST], "PINHOLES_PER_HOST");
     if (attrs[SIPALG_A_PINHOLES_PER_CONN])
         config.pinholes_per_conn = get_u32(attrs[SIPALG_A_PINHOLES_PER_CONN], "PINHOLES_PER_CONN");
+    if (attrs[SIPALG_A_REGISTRATION_PINHOLES])
+        config.registration_pinholes = get_u8(attrs[SIPALG_A_REGISTRATION_PINHOLES],
+                                              "REGISTRATION_PINHOLES") == SIPALG_REG_PINHOLES_ALWAYS
+                                           ? RegistrationPinholes::always
+                                           : RegistrationPinholes::when_needed;
     if (const nlattr *hosts = attrs[SIPALG_A_PINHOLES_HOSTS]) {
         std::size_t size = sizeof(sipalg_host_budget);
         if (nla_len(hosts) % size != 0)

@@ -17,6 +17,10 @@ struct HostBudget {
     bool operator==(const HostBudget &) const = default;
 };
 
+// Which registered bindings get a pinhole from the registrar: always, or
+// only those the registration's own flow does not reach.
+enum class RegistrationPinholes { when_needed, always };
+
 // The module's configuration as GET_CONFIG reports it.
 struct Config {
     std::vector<std::uint16_t> ports;
@@ -27,6 +31,8 @@ struct Config {
     std::optional<std::uint32_t> pinholes_per_host;
     std::optional<std::uint32_t> pinholes_per_conn;
     std::optional<std::vector<HostBudget>> host_budgets;
+    // Absent from a module without the setting.
+    std::optional<RegistrationPinholes> registration_pinholes;
     // Limits the kernel enforces (read only).
     std::uint32_t max_ports = 0;
     std::uint32_t timeout_min = 0;
@@ -42,10 +48,11 @@ struct ConfigChange {
     std::optional<std::uint32_t> pinholes_per_host;
     std::optional<std::uint32_t> pinholes_per_conn;
     std::optional<std::vector<HostBudget>> host_budgets;
+    std::optional<RegistrationPinholes> registration_pinholes;
 
     bool empty() const {
         return !ports && !sip_timeout && !direct_media && !disabled && !pinholes_per_host &&
-               !pinholes_per_conn && !host_budgets;
+               !pinholes_per_conn && !host_budgets && !registration_pinholes;
     }
     bool operator==(const ConfigChange &) const = default;
 };

@@ -189,6 +189,9 @@ std::string format_config(const Config &config) {
         lines.emplace_back("pinholes-per-connection", std::to_string(*config.pinholes_per_conn));
     if (config.host_budgets)
         lines.emplace_back("pinholes-hosts", format_host_budgets(*config.host_budgets));
+    if (config.registration_pinholes)
+        lines.emplace_back("registration-pinholes",
+                           format_registration_pinholes(*config.registration_pinholes));
     return format_block(lines);
 }
 
@@ -202,6 +205,10 @@ Json config_json(const Config &config) {
                 {"pinholes_per_connection",
                  config.pinholes_per_conn ? Json(*config.pinholes_per_conn) : Json(nullptr)},
                 {"pinholes_hosts", host_budgets_json(config.host_budgets)},
+                {"registration_pinholes",
+                 config.registration_pinholes
+                     ? Json(format_registration_pinholes(*config.registration_pinholes))
+                     : Json(nullptr)},
                 {"limits",
                  {{"max_ports", config.max_ports},
                   {"timeout_min", config.timeout_min},

@@ -207,4 +207,16 @@ std::string format_ports(const std::vector<std::uint16_t> &ports) {
     return text;
 }
 
+std::optional<RegistrationPinholes> parse_registration_pinholes(std::string_view text) {
+    if (text == "always")
+        return RegistrationPinholes::always;
+    if (text == "when-needed")
+        return RegistrationPinholes::when_needed;
+    return std::nullopt;
+}
+
+const char *format_registration_pinholes(RegistrationPinholes value) {
+    return value == RegistrationPinholes::always ? "always" : "when-needed";
+}
+
 } // namespace sipalg

@@ -50,6 +50,10 @@ std::string format_host_budgets(const std::vector<HostBudget> &budgets);
 // The kernel's rule: at most max hosts, distinct, each 0 or min..max_pinholes.
 bool host_budgets_valid(const std::vector<HostBudget> &budgets, std::size_t max,
                         std::uint32_t min_pinholes, std::uint32_t max_pinholes);
+// "always" or "when-needed", the two values of registration-pinholes.
+std::optional<RegistrationPinholes> parse_registration_pinholes(std::string_view text);
+const char *format_registration_pinholes(RegistrationPinholes value);
+
 // An address as text (IPv6 without brackets).
 std::string address_string(int family, const std::vector<std::uint8_t> &address);
 

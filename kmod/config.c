@@ -52,6 +52,15 @@ MODULE_PARM_DESC(pinholes_per_connection, "live pinholes one SIP connection may 
 		 __stringify(SIPALG_PER_CONN_MIN) ".." __stringify(SIPALG_PER_CONN_MAX)
 		 ", default 48)");
 
+/*
+ * A registrar may send its INVITEs from another port than the one the
+ * REGISTER reached, which only a pinhole lets in: by default every
+ * binding gets one.
+ */
+static bool registration_pinholes = true;
+module_param(registration_pinholes, bool, 0444);
+MODULE_PARM_DESC(registration_pinholes, "a pinhole from the registrar for every registered binding (1, default), or only for those the registration's own flow does not reach (0)");
+
 static unsigned int sipalg_net_id __read_mostly;
 
 /* Serialises configuration changes; readers use RCU. */
@@ -123,6 +132,11 @@ int sipalg_config_validate(const struct sipalg_config *cfg, int *attr,
 		       __stringify(SIPALG_PER_CONN_MAX);
 		return -ERANGE;
 	}
+	*attr = SIPALG_A_REGISTRATION_PINHOLES;
+	if (cfg->registration_pinholes > SIPALG_REG_PINHOLES_ALWAYS) {
+		*why = "registration-pinholes: allowed 0 (when-needed) or 1 (always)";
+		return -EINVAL;
+	}
 	*attr = SIPALG_A_PINHOLES_HOSTS;
 	if (cfg->n_host_budgets > SIPALG_MAX_HOST_BUDGETS) {
 		*why = "pinholes-hosts: at most " __stringify(SIPALG_MAX_HOST_BUDGETS)
@@ -168,6 +182,8 @@ static void sipalg_config_from_params(struct sipalg_config *cfg)
 	cfg->disabled = 0;
 	cfg->pinholes_per_host = pinholes_per_host;
 	cfg->pinholes_per_conn = pinholes_per_connection;
+	cfg->registration_pinholes = registration_pinholes ?
+		SIPALG_REG_PINHOLES_ALWAYS : SIPALG_REG_PINHOLES_WHEN_NEEDED;
 }
 
 static int __net_init sipalg_net_init(struct net *net)

@@ -25,6 +25,7 @@ struct sipalg_config {
 	u8 disabled;			/* 0 or 1 */
 	u32 pinholes_per_host;		/* 0: no limit */
 	u32 pinholes_per_conn;		/* 0: only the classes' caps */
+	u8 registration_pinholes;	/* enum sipalg_reg_pinholes */
 	/* Hosts with a budget of their own. */
 	struct sipalg_host_budget host_budgets[SIPALG_MAX_HOST_BUDGETS];
 	unsigned int n_host_budgets;

@@ -29,6 +29,7 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_REFUSED_HOST] = "pinholes_refused_host",
 	[SIPALG_CTR_REFUSED_CONN] = "pinholes_refused_connection",
 	[SIPALG_CTR_REFUSED_TABLE] = "pinholes_refused_table",
+	[SIPALG_CTR_REGISTRATIONS_ON_FLOW] = "registrations_on_flow",
 };
 
 static const char *const sipalg_shim_reason_names[] = {

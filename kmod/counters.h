@@ -36,6 +36,7 @@ enum sipalg_counter {
 	SIPALG_CTR_REFUSED_HOST,	/* ... by the inside host's budget */
 	SIPALG_CTR_REFUSED_CONN,	/* ... by the connection's (or a call's) */
 	SIPALG_CTR_REFUSED_TABLE,	/* ... the table or the ledger is full */
+	SIPALG_CTR_REGISTRATIONS_ON_FLOW, /* bindings left to their own flow */
 	SIPALG_CTR_MAX
 };
 

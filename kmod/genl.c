@@ -43,6 +43,7 @@ static const struct nla_policy sipalg_policy[SIPALG_A_MAX + 1] = {
 	[SIPALG_A_PINHOLES_PER_HOST] = { .type = NLA_U32 },
 	[SIPALG_A_PINHOLES_PER_CONN] = { .type = NLA_U32 },
 	[SIPALG_A_PINHOLES_HOSTS] = { .type = NLA_BINARY },
+	[SIPALG_A_REGISTRATION_PINHOLES] = { .type = NLA_U8 },
 };
 
 /* ---- configuration ---- */
@@ -73,6 +74,8 @@ static int sipalg_nl_get_config(struct sk_buff *skb, struct genl_info *info)
 			cfg->pinholes_per_host) ||
 	    nla_put_u32(msg, SIPALG_A_PINHOLES_PER_CONN,
 			cfg->pinholes_per_conn) ||
+	    nla_put_u8(msg, SIPALG_A_REGISTRATION_PINHOLES,
+		       cfg->registration_pinholes) ||
 	    nla_put(msg, SIPALG_A_PINHOLES_HOSTS,
 		    cfg->n_host_budgets * sizeof(cfg->host_budgets[0]),
 		    cfg->host_budgets)) {
@@ -129,6 +132,9 @@ static int sipalg_config_from_attrs(struct sipalg_config *next,
 	a = attrs[SIPALG_A_PINHOLES_PER_CONN];
 	if (a)
 		next->pinholes_per_conn = nla_get_u32(a);
+	a = attrs[SIPALG_A_REGISTRATION_PINHOLES];
+	if (a)
+		next->registration_pinholes = nla_get_u8(a);
 	a = attrs[SIPALG_A_PINHOLES_HOSTS];
 	if (a) {
 		unsigned int len = nla_len(a);

@@ -10,6 +10,14 @@
  * The pinhole admits only the registrar's address, leads only to the
  * registering endpoint's own address, and gives the incoming connection
  * the sipalg helper, so the INVITE and its SDP are handled like any other.
+ *
+ * A pinhole never outlives the REGISTER's own connection (the kernel
+ * removes a master's expectations with it), and that connection already
+ * lets the registrar in from the address and port the REGISTER went to,
+ * to the binding on the REGISTER's own source port. So with
+ * registration-pinholes=when-needed such a binding gets none: one
+ * expectation less per registered phone, which is what fills the table
+ * of a router with tens of thousands of them.
  */
 #include <linux/netfilter.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -39,6 +47,11 @@ void sipalg_register_apply(struct nf_conn *ct, enum ip_conntrack_dir dir,
 						     &sent->dst.u3;
 	const union nf_inet_addr *registrar = request ? &reply->src.u3 :
 							&sent->src.u3;
+	/* The same two ends, as ports (network order in the tuples). */
+	u16 endpoint_port = ntohs(request ? sent->src.u.all :
+					    reply->src.u.all);
+	u16 public_port = ntohs(request ? reply->dst.u.all : sent->dst.u.all);
+	const struct sipalg_config *cfg = rcu_dereference(sn->config);
 	struct sipalg_pinhole p = {
 		.class = SIPALG_EXPECT_SIGNALLING,
 		.proto = nf_ct_protonum(ct),
@@ -62,6 +75,18 @@ void sipalg_register_apply(struct nf_conn *ct, enum ip_conntrack_dir dir,
 					     public, a->public_port);
 			break;
 		case SIPALG_REG_OPEN:
+			if (cfg->registration_pinholes ==
+			    SIPALG_REG_PINHOLES_WHEN_NEEDED &&
+			    a->port == endpoint_port &&
+			    a->public_port == public_port) {
+				/* One opened before the setting changed. */
+				sipalg_expect_remove(ct,
+						     SIPALG_EXPECT_SIGNALLING,
+						     public, a->public_port);
+				sipalg_count(sn,
+					     SIPALG_CTR_REGISTRATIONS_ON_FLOW);
+				break;
+			}
 			p.port = a->port;
 			p.pub_port = a->public_port;
 			p.seconds = min_t(u32, a->seconds, SIPALG_TIMEOUT_MAX);

@@ -11,10 +11,11 @@
  *                         reply:   PORTS, SIP_TIMEOUT, DIRECT_MEDIA, DISABLED,
  *                                  MAX_PORTS, TIMEOUT_MIN, TIMEOUT_MAX,
  *                                  PINHOLES_PER_HOST, PINHOLES_PER_CONN,
- *                                  PINHOLES_HOSTS.
+ *                                  PINHOLES_HOSTS, REGISTRATION_PINHOLES.
  * SIPALG_CMD_SET_CONFIG   request: any subset of PORTS, SIP_TIMEOUT,
  *                                  DIRECT_MEDIA, DISABLED, PINHOLES_PER_HOST,
- *                                  PINHOLES_PER_CONN, PINHOLES_HOSTS. The new
+ *                                  PINHOLES_PER_CONN, PINHOLES_HOSTS,
+ *                                  REGISTRATION_PINHOLES. The new
  *                                  config is
  *                                  validated whole before anything changes; a
  *                                  rejection names the attribute in extack.
@@ -48,6 +49,17 @@
 #define SIPALG_PER_CONN_MIN 2
 #define SIPALG_PER_CONN_MAX 104   /* signalling 8 + 3 call slots x 32 media */
 #define SIPALG_MAX_HOST_BUDGETS 8 /* inside hosts with a budget of their own */
+
+/* Which registered bindings get a pinhole from the registrar. */
+enum sipalg_reg_pinholes {
+	/*
+	 * Only those the registration's own flow does not reach: the
+	 * registrar must send its requests from the address and port the
+	 * REGISTER went to (one expectation less per registered phone).
+	 */
+	SIPALG_REG_PINHOLES_WHEN_NEEDED,
+	SIPALG_REG_PINHOLES_ALWAYS,	/* every binding (the default) */
+};
 
 /*
  * An inside host with a budget of its own instead of PINHOLES_PER_HOST (a
@@ -101,6 +113,7 @@ enum sipalg_attr {
 	SIPALG_A_PINHOLES_HOSTS, /* binary: 0..MAX_HOST_BUDGETS struct
 				  * sipalg_host_budget, distinct addresses
 				  */
+	SIPALG_A_REGISTRATION_PINHOLES, /* u8: SIPALG_REG_PINHOLES_* */
 	__SIPALG_A_MAX,
 };
 

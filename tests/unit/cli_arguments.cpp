@@ -33,7 +33,8 @@ std::string command_error(const std::string &word) {
 }
 
 const std::string allowed = "allowed keys: ports, sip-direct-media, sip-timeout, disabled, "
-                            "pinholes-per-host, pinholes-per-connection, pinholes-hosts";
+                            "pinholes-per-host, pinholes-per-connection, pinholes-hosts, "
+                            "registration-pinholes";
 const std::string want_ports = "want 1 to 8 distinct values in 1..65535, separated by commas";
 const std::string want_timeout = "want a duration from 10s to 1d, e.g. 3600, 90s, 30m, 1h30m";
 
@@ -168,6 +169,21 @@ TEST_CASE("set: hosts with a budget of their own", "[cli][arguments]") {
     // The kernel's own check can be reached: only the syntax is checked.
     CHECK(parse_set_words({"pinholes-hosts=1.2.3.4:3"}, LimitCheck::skip).host_budgets->size() ==
           1);
+}
+
+TEST_CASE("set: which registrations get a pinhole", "[cli][arguments]") {
+    CHECK(parse_set_words({"registration-pinholes=when-needed"}).registration_pinholes ==
+          RegistrationPinholes::when_needed);
+    CHECK(parse_set_words({"r=always"}).registration_pinholes == RegistrationPinholes::always);
+    CHECK(format_registration_pinholes(RegistrationPinholes::always) == std::string("always"));
+    CHECK(format_registration_pinholes(RegistrationPinholes::when_needed) ==
+          std::string("when-needed"));
+    for (const char *value : {"", "yes", "no", "1", "Always", "when_needed", "when-needed "}) {
+        INFO(value);
+        CHECK(set_error({std::string("registration-pinholes=") + value}) ==
+              "bad value '" + std::string(value) +
+                  "' for registration-pinholes: want always or when-needed");
+    }
 }
 
 TEST_CASE("set: limits are the kernel's", "[cli][arguments]") {

@@ -29,6 +29,9 @@ template <> struct Catch::StringMaker<ConfigChange> {
             text += " pinholes-per-connection=" + std::to_string(*change.pinholes_per_conn);
         if (change.host_budgets)
             text += " pinholes-hosts=" + format_host_budgets(*change.host_budgets);
+        if (change.registration_pinholes)
+            text += std::string(" registration-pinholes=") +
+                    format_registration_pinholes(*change.registration_pinholes);
         return text + " }";
     }
 };
@@ -36,8 +39,8 @@ template <> struct Catch::StringMaker<ConfigChange> {
 namespace {
 
 // An expected change: ConfigChange{ports, sip_timeout, direct_media,
-// disabled, pinholes_per_host, pinholes_per_conn}, `none` for a key not
-// given.
+// disabled, pinholes_per_host, pinholes_per_conn, host_budgets,
+// registration_pinholes}, `none` for a key not given.
 using Ports = std::vector<std::uint16_t>;
 constexpr auto none = std::nullopt;
 
@@ -62,6 +65,11 @@ Config with_hosts(Config config, std::vector<HostBudget> hosts) {
     return config;
 }
 
+Config with_registration_pinholes(Config config, RegistrationPinholes which) {
+    config.registration_pinholes = which;
+    return config;
+}
+
 // The message parse_import throws for `text` (named "sipalg.conf"), or ""
 // if it accepts it.
 std::string import_error(std::string_view text) {
@@ -74,7 +82,8 @@ std::string import_error(std::string_view text) {
 }
 
 const std::string allowed = "allowed keys: ports, sip-direct-media, sip-timeout, disabled, "
-                            "pinholes-per-host, pinholes-per-connection, pinholes-hosts";
+                            "pinholes-per-host, pinholes-per-connection, pinholes-hosts, "
+                            "registration-pinholes";
 const std::string comment = "# sipalg configuration (sipalg export)\n";
 
 } // namespace
@@ -97,13 +106,21 @@ TEST_CASE("export: a comment, then one set line with every key", "[cli][config_f
                     "pinholes-hosts=192.168.0.20:2048\n");
     hosts.host_budgets->clear();
     CHECK(format_export(hosts).ends_with(" pinholes-hosts=none\n"));
+    Config flow = make_config({5060}, true, 3600, false);
+    flow.registration_pinholes = RegistrationPinholes::when_needed;
+    CHECK(format_export(flow) ==
+          comment + "set ports=5060 sip-direct-media=yes sip-timeout=1h disabled=no "
+                    "pinholes-per-host=96 pinholes-per-connection=48 "
+                    "registration-pinholes=when-needed\n");
     // A module without budgets: only what it has.
     CHECK(format_export(make_config({5060}, true, 3600, false, none, none)) ==
           comment + "set ports=5060 sip-direct-media=yes sip-timeout=1h disabled=no\n");
 }
 
 TEST_CASE("export: the set line names every key set takes, in order", "[cli][config_file]") {
-    std::string text = format_export(with_hosts(make_config({5060}, true, 3600, false), {}));
+    Config config = with_hosts(make_config({5060}, true, 3600, false), {});
+    config.registration_pinholes = RegistrationPinholes::always;
+    std::string text = format_export(config);
     REQUIRE(text.starts_with(comment + "set "));
     std::istringstream words(text.substr(comment.size() + 4));
     std::vector<std::string> keys;
@@ -128,13 +145,17 @@ TEST_CASE("export then import: the same configuration", "[cli][config_file]") {
                  make_config({5060}, true, 3600, false),
                  {{AF_INET, {192, 168, 0, 20}, 2048},
                   {AF_INET6, {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20}, 0}}),
+             with_registration_pinholes(make_config({5060}, true, 3600, false),
+                                        RegistrationPinholes::always),
+             with_registration_pinholes(make_config({5060}, true, 3600, false),
+                                        RegistrationPinholes::when_needed),
          }) {
         std::string text = format_export(config);
         INFO(text);
         CHECK(parse_import(text, "saved.conf") ==
               ConfigChange{config.ports, config.sip_timeout, config.direct_media, config.disabled,
-                           config.pinholes_per_host, config.pinholes_per_conn,
-                           config.host_budgets});
+                           config.pinholes_per_host, config.pinholes_per_conn, config.host_budgets,
+                           config.registration_pinholes});
     }
 }
 
@@ -146,14 +167,15 @@ TEST_CASE("import: blank lines and comments are skipped", "[cli][config_file]") 
                        "#set ports=1\n"
                        "set disabled=yes\n"
                        "\n",
-                       "f") == ConfigChange{none, none, none, true, none, none, none});
+                       "f") == ConfigChange{none, none, none, true, none, none, none, none});
 }
 
 TEST_CASE("import: blanks, tabs, CRLF, no final newline, the sipalg prefix", "[cli][config_file]") {
     CHECK(parse_import("  sipalg\tset  ports=5060,5061 \r\n"
                        "set\tsip-t=90s\r\n"
                        "sipalg set sip-direct-media=no",
-                       "f") == ConfigChange{Ports{5060, 5061}, 90, false, none, none, none, none});
+                       "f") ==
+          ConfigChange{Ports{5060, 5061}, 90, false, none, none, none, none, none});
 }
 
 TEST_CASE("import: a later line's key overrides an earlier one's", "[cli][config_file]") {
@@ -162,12 +184,12 @@ TEST_CASE("import: a later line's key overrides an earlier one's", "[cli][config
                        "set sip-t=2h\n"
                        "set d=no\n",
                        "f") ==
-          ConfigChange{Ports{5070, 5071}, 7200, none, false, none, none, none});
+          ConfigChange{Ports{5070, 5071}, 7200, none, false, none, none, none, none});
 
     // Two exports in one file: the second wins whole.
     CHECK(parse_import(format_export(make_config({5060}, true, 3600, false)) +
                            format_export(make_config({5080}, false, 600, true)),
-                       "f") == ConfigChange{Ports{5080}, 600, false, true, 96, 48, none});
+                       "f") == ConfigChange{Ports{5080}, 600, false, true, 96, 48, none, none});
 }
 
 TEST_CASE("import: a file without set lines changes nothing", "[cli][config_file]") {

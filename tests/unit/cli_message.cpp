@@ -101,6 +101,7 @@ TEST_CASE("GET_CONFIG reply decoded", "[cli][message]") {
     hosts[1].addr[0] = 0x20;
     hosts[1].addr[15] = 1;
     nla_put(msg.get(), SIPALG_A_PINHOLES_HOSTS, sizeof(hosts), hosts);
+    nla_put_u8(msg.get(), SIPALG_A_REGISTRATION_PINHOLES, SIPALG_REG_PINHOLES_WHEN_NEEDED);
     // An attribute from a newer module is ignored.
     nla_put_u32(msg.get(), SIPALG_A_MAX + 1, 7);
 
@@ -120,6 +121,7 @@ TEST_CASE("GET_CONFIG reply decoded", "[cli][message]") {
     CHECK((*config.host_budgets)[1].family == AF_INET6);
     CHECK((*config.host_budgets)[1].address.size() == 16);
     CHECK((*config.host_budgets)[1].pinholes == 0u);
+    CHECK(config.registration_pinholes == RegistrationPinholes::when_needed);
 
     // A module without budgets: they stay unknown, not 0 (= no limit).
     Message old = genl_message(SIPALG_CMD_GET_CONFIG);
@@ -130,6 +132,7 @@ TEST_CASE("GET_CONFIG reply decoded", "[cli][message]") {
     config = decode_config(nlmsg_hdr(old.get()));
     CHECK_FALSE(config.pinholes_per_host);
     CHECK_FALSE(config.pinholes_per_conn);
+    CHECK_FALSE(config.registration_pinholes);
 }
 
 TEST_CASE("GET_CONFIG reply: missing or short attributes", "[cli][message]") {
@@ -395,6 +398,21 @@ TEST_CASE("SET_CONFIG carries exactly the keys given", "[cli][message]") {
               (type == SIPALG_A_PINHOLES_PER_HOST || type == SIPALG_A_PINHOLES_PER_CONN));
     CHECK(nla_get_u32(third_attrs[SIPALG_A_PINHOLES_PER_HOST]) == 0);
     CHECK(nla_get_u32(third_attrs[SIPALG_A_PINHOLES_PER_CONN]) == 104);
+
+    for (auto which : {RegistrationPinholes::always, RegistrationPinholes::when_needed}) {
+        ConfigChange reg;
+        reg.registration_pinholes = which;
+        Message fifth = genl_message(SIPALG_CMD_SET_CONFIG);
+        REQUIRE(put_config_change(fifth.get(), reg));
+        nlattr *fifth_attrs[SIPALG_A_MAX + 1] = {};
+        REQUIRE(genlmsg_parse(nlmsg_hdr(fifth.get()), 0, fifth_attrs, SIPALG_A_MAX, nullptr) == 0);
+        for (int type = 1; type <= SIPALG_A_MAX; ++type)
+            CHECK((fifth_attrs[type] != nullptr) == (type == SIPALG_A_REGISTRATION_PINHOLES));
+        CHECK(nla_len(fifth_attrs[SIPALG_A_REGISTRATION_PINHOLES]) == 1);
+        CHECK(nla_get_u8(fifth_attrs[SIPALG_A_REGISTRATION_PINHOLES]) ==
+              (which == RegistrationPinholes::always ? SIPALG_REG_PINHOLES_ALWAYS
+                                                     : SIPALG_REG_PINHOLES_WHEN_NEEDED));
+    }
 
     ConfigChange hosts;
     hosts.host_budgets = std::vector<HostBudget>{{AF_INET, phone, 2048}};

@@ -112,7 +112,14 @@ TEST_CASE("print: JSON", "[cli][output]") {
     CHECK(config_json(sample_config()).dump() ==
           R"({"ports":[5060,5061],"sip_direct_media":true,"sip_timeout":3600,"disabled":false,)"
           R"("pinholes_per_host":96,"pinholes_per_connection":48,"pinholes_hosts":null,)"
+          R"("registration_pinholes":null,)"
           R"("limits":{"max_ports":8,"timeout_min":10,"timeout_max":86400}})");
+    Config flow = sample_config();
+    flow.registration_pinholes = RegistrationPinholes::when_needed;
+    CHECK(config_json(flow)["registration_pinholes"].dump() == R"("when-needed")");
+    CHECK(format_config(flow).ends_with("registration-pinholes: when-needed\n"));
+    flow.registration_pinholes = RegistrationPinholes::always;
+    CHECK(config_json(flow)["registration_pinholes"].dump() == R"("always")");
     Config hosts = sample_config();
     hosts.host_budgets = {{AF_INET, ipv4(192, 168, 0, 20), 2048}};
     CHECK(config_json(hosts)["pinholes_hosts"].dump() ==

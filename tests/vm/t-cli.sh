@@ -61,6 +61,7 @@ cat >"$WORK/want0.txt" <<-'EOF'
 	      pinholes-per-host: 96
 	pinholes-per-connection: 48
 	         pinholes-hosts: none
+	  registration-pinholes: always
 EOF
 diff -u "$WORK/want0.txt" "$WORK/print0.txt" || fail "print of the defaults differs"
 say "ok: print shows the defaults as a RouterOS block"
@@ -76,6 +77,7 @@ cat >"$WORK/want1.txt" <<-'EOF'
 	      pinholes-per-host: 96
 	pinholes-per-connection: 48
 	         pinholes-hosts: none
+	  registration-pinholes: always
 EOF
 diff -u "$WORK/want1.txt" "$WORK/print1.txt" || fail "print after set differs"
 say "ok: set ports sip-direct-media sip-timeout, then print shows them"
@@ -103,6 +105,12 @@ sipalg print -j >"$WORK/print6.json"
 json_check "$WORK/print6.json" 'd["pinholes_hosts"] == [{"address": "'$PBX'", "pinholes": 2048}]'
 sipalg set pinholes-per-host=96 pinholes-per-connection=48 pinholes-hosts=none || fail "set of the budgets back failed"
 say "ok: pinholes-per-host and pinholes-per-connection set (abbreviated too), off and back"
+sipalg set registration-pinholes=when-needed || fail "set registration-pinholes failed"
+sipalg print -j >"$WORK/print7.json"
+json_check "$WORK/print7.json" 'd["registration_pinholes"] == "when-needed"'
+sipalg set r=always || fail "set r=always failed"
+sipalg print >"$WORK/print8.txt"
+expect_in "$WORK/print8.txt" "  registration-pinholes: always" "registration-pinholes set and back (abbreviated)"
 expect_error "$WORK/ambiguous.err" "command 's' is ambiguous: set, stats" \
 	"ambiguous command" -- sipalg s
 
@@ -116,7 +124,7 @@ expect_error "$WORK/bad3.err" "sipalg: bad value '5s' for sip-timeout: want a du
 	"sip-timeout=5s refused client-side" -- sipalg set sip-timeout=5s
 expect_error "$WORK/bad4.err" "sipalg: bad value 'maybe' for disabled: want yes or no" \
 	"disabled=maybe refused" -- sipalg set disabled=maybe
-expect_error "$WORK/bad5.err" "sipalg: unknown key 'bogus'; allowed keys: ports, sip-direct-media, sip-timeout, disabled, pinholes-per-host, pinholes-per-connection, pinholes-hosts" \
+expect_error "$WORK/bad5.err" "sipalg: unknown key 'bogus'; allowed keys: ports, sip-direct-media, sip-timeout, disabled, pinholes-per-host, pinholes-per-connection, pinholes-hosts, registration-pinholes" \
 	"unknown key named with the allowed ones" -- sipalg set ports=5070 bogus=1
 expect_error "$WORK/bad6.err" "sipalg: bad value '3' for pinholes-per-host: want 0 (no limit) or a number from 4 to 1000000" \
 	"pinholes-per-host=3 refused client-side" -- sipalg set pinholes-per-host=3
@@ -137,6 +145,8 @@ expect_error "$WORK/kbad5.err" "sipalg: the kernel refused set: pinholes-per-con
 	"kernel's reason for pinholes-per-connection=200" -- sipalg set --no-client-check pinholes-per-connection=200
 expect_error "$WORK/kbad6.err" "sipalg: the kernel refused set: pinholes-hosts: addresses must be distinct" \
 	"kernel's reason for a host given twice" -- sipalg set --no-client-check pinholes-hosts=$PBX:8,$PBX:9
+expect_error "$WORK/bad9.err" "sipalg: bad value 'no' for registration-pinholes: want always or when-needed" \
+	"registration-pinholes=no refused client-side" -- sipalg set registration-pinholes=no
 expect_error "$WORK/bad8.err" "sipalg: bad value '$PBX:3' for pinholes-hosts" \
 	"pinholes-hosts=$PBX:3 refused client-side" -- sipalg set pinholes-hosts=$PBX:3
 sipalg print >"$WORK/after.txt"
@@ -160,14 +170,14 @@ diff -u "$WORK/before.txt" "$WORK/after-unpriv.txt" || fail "an unprivileged set
 # ---- export/import: the configuration saved, and applied again ----
 sipalg export >"$WORK/saved.conf" || fail "export failed"
 sipalg set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes \
-	pinholes-per-host=2048 pinholes-per-connection=104 pinholes-hosts=192.168.0.20:4096,[2001:db8:1::20]:0 ||
-	fail "set before export failed"
+	pinholes-per-host=2048 pinholes-per-connection=104 pinholes-hosts=192.168.0.20:4096,[2001:db8:1::20]:0 \
+	registration-pinholes=when-needed || fail "set before export failed"
 sipalg print >"$WORK/exported.txt"
 sipalg export >"$WORK/exported.conf" || fail "export failed"
 sed 's/^/    | /' "$WORK/exported.conf"
 cat >"$WORK/want-export.conf" <<-'EOF'
 	# sipalg configuration (sipalg export)
-	set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes pinholes-per-host=2048 pinholes-per-connection=104 pinholes-hosts=192.168.0.20:4096,[2001:db8:1::20]:0
+	set ports=5064,5066,5068 sip-direct-media=no sip-timeout=2h5m disabled=yes pinholes-per-host=2048 pinholes-per-connection=104 pinholes-hosts=192.168.0.20:4096,[2001:db8:1::20]:0 registration-pinholes=when-needed
 EOF
 diff -u "$WORK/want-export.conf" "$WORK/exported.conf" || fail "export differs"
 unprivileged export >"$WORK/unpriv-export.conf" || fail "export without CAP_NET_ADMIN failed"
@@ -175,12 +185,12 @@ diff -u "$WORK/exported.conf" "$WORK/unpriv-export.conf" || fail "export without
 say "ok: export prints one set line with every key (also without CAP_NET_ADMIN)"
 
 sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no pinholes-per-host=96 \
-	pinholes-per-connection=48 pinholes-hosts=none || fail "set failed"
+	pinholes-per-connection=48 pinholes-hosts=none registration-pinholes=always || fail "set failed"
 sipalg import "$WORK/exported.conf" || fail "import of the exported file failed"
 sipalg print >"$WORK/imported.txt"
 diff -u "$WORK/exported.txt" "$WORK/imported.txt" || fail "print after import differs from print before export"
 sipalg set ports=5060 sip-direct-media=yes sip-timeout=10m disabled=no pinholes-per-host=96 \
-	pinholes-per-connection=48 pinholes-hosts=none || fail "set failed"
+	pinholes-per-connection=48 pinholes-hosts=none registration-pinholes=always || fail "set failed"
 sipalg im - <"$WORK/exported.conf" || fail "'im -' (standard input) failed"
 sipalg print >"$WORK/imported-stdin.txt"
 diff -u "$WORK/exported.txt" "$WORK/imported-stdin.txt" || fail "print after 'im -' differs"

@@ -5,12 +5,17 @@
 # the helper (Request-URI to the phone's address, the phone's answer
 # rewritten, media pinholes). Another WAN host cannot use the pinhole, and
 # REGISTER with Expires 0 closes it. Without sipalg the INVITE is dropped.
+# With registration-pinholes=when-needed a binding on the REGISTER's own
+# source port gets no pinhole (the registrar reaches it over the REGISTER's
+# flow, from the port the REGISTER went to, and from there only), while a
+# TCP binding on the phone's listening port still gets its pinhole.
 . "$(dirname "$0")/lib.sh"
 
 
-register() { # register EXPIRES
+register() { # register EXPIRES [CONTACT_PORT]
 	in_lan $SIPUA send --bind $PHONE:5060 --to $SERVER:5060 --set expires="$1" \
-		"${CALL_VALUES[@]}" "$VM_DIR/msgs/register.sip" >/dev/null || fail "REGISTER got no reply"
+		"${CALL_VALUES[@]}" --set sip_port="${2:-5060}" "$VM_DIR/msgs/register.sip" >/dev/null ||
+		fail "REGISTER got no reply"
 }
 
 # incoming DIR FROM_IP [FROM_PORT]: an INVITE from FROM_IP:FROM_PORT (5080)
@@ -63,3 +68,40 @@ expect_not_in "$WORK/expect-off.txt" "dport=5060 mask" "REGISTER with Expires 0 
 # (From a new port: the call from 5080 is an established flow by now.)
 [ "$(incoming "$WORK/after" $SERVER 5082)" = dropped ] || fail "the INVITE got in after unregistering"
 say "ok: after unregistering a new INVITE from the registrar is dropped again"
+
+# registration-pinholes=when-needed: the binding on the REGISTER's source
+# port is left to the REGISTER's own flow.
+in_rtr "$TOP/cli/sipalg" set registration-pinholes=when-needed || fail "set registration-pinholes"
+on_flow0=$(sipalg_stat rtr registrations_on_flow)
+registrar flow
+register 3600
+wait
+expectations >"$WORK/expect-flow.txt"
+expect_not_in "$WORK/expect-flow.txt" "dport=5060 mask" "when-needed: no pinhole for a binding on the REGISTER's own flow"
+[ "$(sipalg_stat rtr registrations_on_flow)" = $((on_flow0 + 1)) ] ||
+	fail "registrations_on_flow did not count the binding"
+[ "$(incoming "$WORK/flow" $SERVER 5060)" = delivered ] ||
+	fail "when-needed: the registrar's INVITE from 5060 (the REGISTER's flow) did not reach the phone"
+say "ok: when-needed: no pinhole, and the registrar's INVITE over the REGISTER's flow reaches the phone"
+[ "$(incoming "$WORK/flow-other" $SERVER 5084)" = dropped ] ||
+	fail "when-needed: an INVITE from another port of the registrar got in without a pinhole"
+say "ok: when-needed: from another port of the registrar it does not (the trade-off)"
+
+# Over UDP every binding the core accepts is on the REGISTER's own port;
+# over TCP a phone names its listening port, not its connection's: that
+# binding still gets its pinhole.
+serve_in_wan "$WORK/registrar-tcp.log" --tcp --bind $SERVER:5060 --count 1 --save-dir "$WORK/reg-tcp"
+in_lan $SIPUA send --tcp --bind $PHONE:5063 --to $SERVER:5060 --set expires=3600 "${CALL_VALUES[@]}" \
+	--set sip_port=5062 --set transport=TCP "$VM_DIR/msgs/register.sip" >/dev/null ||
+	fail "REGISTER over TCP got no reply"
+wait
+expectations >"$WORK/expect-off-flow.txt"
+expect_in "$WORK/expect-off-flow.txt" "proto=6 src=$SERVER dst=$ROUTER_WAN sport=0 dport=5062" \
+	"when-needed: a TCP binding on the phone's listening port opened a pinhole"
+in_rtr "$TOP/cli/sipalg" set registration-pinholes=always || fail "set registration-pinholes"
+registrar always
+register 3600
+wait
+expectations >"$WORK/expect-always.txt"
+expect_in "$WORK/expect-always.txt" "src=$SERVER dst=$ROUTER_WAN sport=0 dport=5060" \
+	"always again: the binding on the REGISTER's flow has its pinhole"
