@@ -347,9 +347,11 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
             set_state(state, sdp && sdp_holds(msg) ? SIPALG_CALL_HELD : SIPALG_CALL_ESTABLISHED);
         out->session_create = progresses;
     }
-    // The callee is alerting or has answered: Timer B no longer runs, the
-    // call's pinholes wait for the media (100 Trying is hop by hop).
-    if (progresses)
+    // Any response to the INVITE, 100 Trying too, stops Timer B (RFC 3261
+    // 17.1.1.2: the transaction is Proceeding and may wait minutes for the
+    // answer, by Timer C): the call's pinholes wait for the media. An offer
+    // nobody answers at all still ages out with Timer B.
+    if (!request && m == SIPALG_M_INVITE && status >= 100 && slot >= 0)
         out->actions |= SIPALG_DO_EXTEND_MEDIA;
     if (call_state(state)) {
         out->session = SIPALG_SESS_CALL;

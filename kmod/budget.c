@@ -45,7 +45,7 @@
 
 static unsigned int max_pinholes = 16384;
 module_param(max_pinholes, uint, 0444);
-MODULE_PARM_DESC(max_pinholes, "pinholes the ledger holds, all namespaces ("
+MODULE_PARM_DESC(max_pinholes, "pinholes the ledger holds per namespace ("
 		 __stringify(SIPALG_PINHOLES_MIN) ".." __stringify(SIPALG_PINHOLES_MAX)
 		 ", default 16384; at least nf_conntrack_expect_max)");
 
@@ -63,6 +63,7 @@ struct sipalg_host {
 	struct hlist_node node;
 	struct list_head holes;		/* oldest first */
 	const struct net *net;		/* NULL: its namespace is gone */
+	atomic_t *net_pinholes;		/* its namespace's count, or NULL */
 	union nf_inet_addr addr;	/* only the family's bytes, rest 0 */
 	u16 l3num;
 	u32 bucket;
@@ -75,9 +76,9 @@ static struct kmem_cache *sipalg_host_cache __read_mostly;
 static struct hlist_head *sipalg_hosts __read_mostly;
 static unsigned int sipalg_hosts_bits __read_mostly;
 static spinlock_t sipalg_host_locks[SIPALG_HOST_LOCKS];
-/* Entries and reservations of all hosts: at most max_pinholes. */
-static atomic_t sipalg_holes = ATOMIC_INIT(0);
 static struct delayed_work sipalg_prune_work;
+/* jiffies before which a full ledger does not hurry the worker again */
+static unsigned long sipalg_prune_kick_after;
 
 static spinlock_t *sipalg_bucket_lock(u32 bucket)
 {
@@ -137,7 +138,8 @@ static void sipalg_hole_drop(struct sipalg_host *h, struct sipalg_hole *hole)
 	nf_ct_expect_put(hole->exp);
 	kmem_cache_free(sipalg_hole_cache, hole);
 	h->n--;
-	atomic_dec(&sipalg_holes);
+	if (h->net_pinholes)
+		atomic_dec(h->net_pinholes);
 }
 
 /* Drop the host's dead entries; its bucket lock is held. */
@@ -182,24 +184,44 @@ static void sipalg_ticket_free(struct sipalg_budget_ticket *t)
 	t->n = 0;
 }
 
-/* Room in the ledger as a whole for n more; the host's lock is held. */
+/*
+ * Have the other hosts' dead entries collected now, at most once a second:
+ * a ledger full of live ones would otherwise keep the worker walking.
+ */
+static void sipalg_prune_soon(void)
+{
+	unsigned long after = READ_ONCE(sipalg_prune_kick_after);
+
+	if (time_before(jiffies, after) ||
+	    cmpxchg(&sipalg_prune_kick_after, after, jiffies + HZ) != after)
+		return;
+	mod_delayed_work(system_power_efficient_wq, &sipalg_prune_work, 0);
+}
+
+/*
+ * Room in the namespace's ledger for n more; the host's lock is held. Each
+ * namespace has max_pinholes of its own, as each has its own expectation
+ * table: one (a container's, whose budgets its owner may turn off) cannot
+ * take another's.
+ */
 static bool sipalg_ledger_take(struct sipalg_host *h, unsigned int n)
 {
-	if (atomic_add_return(n, &sipalg_holes) <= max_pinholes)
+	atomic_t *count = h->net_pinholes;
+
+	if (atomic_add_return(n, count) <= max_pinholes)
 		return true;
-	atomic_sub(n, &sipalg_holes);
+	atomic_sub(n, count);
 	sipalg_host_prune(h);
-	if (atomic_add_return(n, &sipalg_holes) <= max_pinholes)
+	if (atomic_add_return(n, count) <= max_pinholes)
 		return true;
-	atomic_sub(n, &sipalg_holes);
-	/* Other hosts' dead entries: have them collected now. */
-	mod_delayed_work(system_power_efficient_wq, &sipalg_prune_work, 0);
+	atomic_sub(n, count);
+	sipalg_prune_soon();
 	return false;
 }
 
-int sipalg_budget_reserve(const struct nf_conn *ct, unsigned int budget,
-			  unsigned int n, unsigned int credit,
-			  struct sipalg_budget_ticket *t)
+int sipalg_budget_reserve(const struct nf_conn *ct, atomic_t *net_pinholes,
+			  unsigned int budget, unsigned int n,
+			  unsigned int credit, struct sipalg_budget_ticket *t)
 {
 	const struct net *net = nf_ct_net(ct);
 	u16 l3num = nf_ct_l3num(ct);
@@ -230,6 +252,7 @@ int sipalg_budget_reserve(const struct nf_conn *ct, unsigned int budget,
 		}
 		INIT_LIST_HEAD(&h->holes);
 		h->net = net;
+		h->net_pinholes = net_pinholes;
 		h->addr = addr;
 		h->l3num = l3num;
 		h->bucket = bucket;
@@ -292,7 +315,8 @@ void sipalg_budget_cancel(struct sipalg_budget_ticket *t)
 	lock = sipalg_bucket_lock(h->bucket);
 	spin_lock_bh(lock);
 	h->reserved -= t->n;
-	atomic_sub(t->n, &sipalg_holes);
+	if (h->net_pinholes)
+		atomic_sub(t->n, h->net_pinholes);
 	sipalg_host_put_if_unused(h);
 	spin_unlock_bh(lock);
 	sipalg_ticket_free(t);
@@ -359,6 +383,7 @@ static void sipalg_budget_drop(const struct net *net, bool all)
 			list_for_each_entry_safe(hole, next, &h->holes, node)
 				sipalg_hole_drop(h, hole);
 			h->net = NULL;
+			h->net_pinholes = NULL;
 			sipalg_host_put_if_unused(h);
 		}
 		spin_unlock_bh(sipalg_bucket_lock(b));

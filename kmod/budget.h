@@ -33,13 +33,15 @@ const union nf_inet_addr *sipalg_budget_host_of(const struct nf_conn *ct);
 
 /*
  * Reserve room for n (<= SIPALG_TICKET_MAX) new pinholes of ct's host,
- * credit of which replace pinholes about to close. budget 0: no limit per
- * host. 0, -EDQUOT (the host's budget), -ENOBUFS (the ledger is full:
- * max_pinholes) or -ENOMEM.
+ * credit of which replace pinholes about to close. net_pinholes: the
+ * count of ct's namespace, which must outlive its hosts (until
+ * sipalg_budget_net_exit()). budget 0: no limit per host. 0, -EDQUOT (the
+ * host's budget), -ENOBUFS (the namespace's ledger is full: max_pinholes)
+ * or -ENOMEM.
  */
-int sipalg_budget_reserve(const struct nf_conn *ct, unsigned int budget,
-			  unsigned int n, unsigned int credit,
-			  struct sipalg_budget_ticket *t);
+int sipalg_budget_reserve(const struct nf_conn *ct, atomic_t *net_pinholes,
+			  unsigned int budget, unsigned int n,
+			  unsigned int credit, struct sipalg_budget_ticket *t);
 /* An opened pinhole; the ledger takes over the caller's reference. */
 void sipalg_budget_commit(struct sipalg_budget_ticket *t,
 			  struct nf_conntrack_expect *exp);

@@ -197,7 +197,7 @@ static int __net_init sipalg_net_init(struct net *net)
 	sipalg_config_from_params(cfg);
 	RCU_INIT_POINTER(sn->config, cfg);
 
-	sn->sweep_after = jiffies;
+	atomic_set(&sn->pinholes, 0);
 	sn->counters = alloc_percpu(struct sipalg_counters);
 	if (!sn->counters) {
 		kfree(cfg);

@@ -37,8 +37,8 @@ struct sipalg_counters;
 struct sipalg_net {
 	struct sipalg_config __rcu *config;
 	struct sipalg_counters __percpu *counters;
-	/* jiffies before which the table is not swept again (expect.c) */
-	unsigned long sweep_after;
+	/* ledger entries and reservations of the namespace (budget.c) */
+	atomic_t pinholes;
 };
 
 struct sipalg_net *sipalg_pernet(const struct net *net);

@@ -105,8 +105,8 @@ int sipalg_expect_reserve(struct nf_conn *ct, unsigned int class,
 			  unsigned int n, unsigned int credit,
 			  struct sipalg_budget_ticket *t)
 {
-	const struct sipalg_config *cfg =
-		rcu_dereference(sipalg_pernet(nf_ct_net(ct))->config);
+	struct sipalg_net *sn = sipalg_pernet(nf_ct_net(ct));
+	const struct sipalg_config *cfg = rcu_dereference(sn->config);
 	unsigned int per_class[SIPALG_EXPECT_CLASS_MAX + 1], all;
 	unsigned int cap = class == SIPALG_EXPECT_SIGNALLING ?
 			   SIPALG_SIGNALLING_EXPECT_MAX : SIPALG_MEDIA_EXPECT_MAX;
@@ -123,8 +123,8 @@ int sipalg_expect_reserve(struct nf_conn *ct, unsigned int class,
 	    (cfg->pinholes_per_conn &&
 	     all + n > cfg->pinholes_per_conn + credit))
 		return -ENOSPC;
-	return sipalg_budget_reserve(ct, sipalg_host_budget(ct, cfg), n, credit,
-				     t);
+	return sipalg_budget_reserve(ct, &sn->pinholes,
+				     sipalg_host_budget(ct, cfg), n, credit, t);
 }
 
 static bool sipalg_expect_expired(struct nf_conntrack_expect *exp, void *data)
@@ -132,21 +132,23 @@ static bool sipalg_expect_expired(struct nf_conntrack_expect *exp, void *data)
 	return nf_ct_exp_is_expired(exp);
 }
 
+/* jiffies before which the table is not swept again */
+static unsigned long sipalg_sweep_after;
+
 /*
- * The table is full: collect the namespace's expired expectations of
- * every master, at most once a second (it walks the whole table under its
- * lock). Whether it did.
+ * A table is full: collect the expired expectations of every master, of
+ * every namespace in the same walk, at most once a second whatever the
+ * number of namespaces (it walks the whole table under its global lock).
+ * Whether it did.
  */
-static bool sipalg_expect_sweep(struct nf_conn *ct)
+static bool sipalg_expect_sweep(void)
 {
-	struct net *net = nf_ct_net(ct);
-	struct sipalg_net *sn = sipalg_pernet(net);
-	unsigned long after = READ_ONCE(sn->sweep_after);
+	unsigned long after = READ_ONCE(sipalg_sweep_after);
 
 	if (time_before(jiffies, after) ||
-	    cmpxchg(&sn->sweep_after, after, jiffies + HZ) != after)
+	    cmpxchg(&sipalg_sweep_after, after, jiffies + HZ) != after)
 		return false;
-	nf_ct_expect_iterate_net(net, sipalg_expect_expired, NULL, 0, 0);
+	nf_ct_expect_iterate_destroy(sipalg_expect_expired, NULL);
 	return true;
 }
 
@@ -189,7 +191,7 @@ int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p,
 		exp->expectfn = sipalg_expected_to_saved;
 	}
 	err = nf_ct_expect_related(exp, 0);
-	if (err == -EMFILE && sipalg_expect_sweep(ct))
+	if (err == -EMFILE && sipalg_expect_sweep())
 		err = nf_ct_expect_related(exp, 0);
 	if (err) {
 		nf_ct_expect_put(exp);

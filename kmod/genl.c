@@ -185,21 +185,25 @@ static int sipalg_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 
 /* ---- counters ---- */
 
-static bool sipalg_count_expectation(struct nf_conntrack_expect *exp,
-				     void *data)
-{
-	unsigned int *n = data;
-
-	*n += !nf_ct_exp_is_expired(exp);
-	return false;	/* count only, never remove */
-}
-
-/* Every live expectation of the namespace, sipalg's or not. */
+/*
+ * Every live expectation of the namespace, sipalg's or not. Read under RCU
+ * as ctnetlink dumps them, not under the table's global lock: anyone may
+ * ask for the stats.
+ */
 static unsigned int sipalg_expectations_count(struct net *net)
 {
-	unsigned int n = 0;
+	struct nf_conntrack_expect *exp;
+	unsigned int n = 0, i;
 
-	nf_ct_expect_iterate_net(net, sipalg_count_expectation, &n, 0, 0);
+	for (i = 0; i < nf_ct_expect_hsize; i++) {
+		rcu_read_lock();
+		hlist_for_each_entry_rcu(exp, &nf_ct_expect_hash[i], hnode)
+			n += net_eq(nf_ct_exp_net(exp), net) &&
+			     !nf_ct_exp_is_expired(exp);
+		rcu_read_unlock();
+		if (i % 1024 == 1023)
+			cond_resched();
+	}
 	return n;
 }
 

@@ -49,10 +49,10 @@
  *   as long as the INVITE transaction may (SIPALG_OFFER_SECONDS, RFC 3261
  *   Timer B), so that offers nobody answers (a broken phone, a scanner, a
  *   flood) age out fast. An answer's pinholes, and every pinhole of the
- *   call once an answer or a 101..299 response to its INVITE shows that
- *   the callee is there (alerting: Timer B is stopped), get the media
- *   timeout (SIPALG_MEDIA_SECONDS) from then on (SIPALG_DO_EXTEND_MEDIA).
- *   100 Trying is hop by hop and extends nothing.
+ *   call once an answer or any 100..299 response to its INVITE shows that
+ *   the transaction proceeds (Timer B is stopped, RFC 3261 17.1.1.2), get
+ *   the media timeout (SIPALG_MEDIA_SECONDS) from then on
+ *   (SIPALG_DO_EXTEND_MEDIA).
  *
  *   Who may send into a pinhole. With direct media off, the signalling
  *   peer only. With it on, the signalling peer and the addresses the other
@@ -172,7 +172,7 @@ enum sipalg_session_op {
 #define SIPALG_DO_SET_OTHERS 0x10
 /*
  * Every media pinhole of the slot lives SIPALG_MEDIA_SECONDS from now (not
- * less than it had): the call was answered or is alerting. Done before the
+ * less than it had): the call was answered or its INVITE proceeds. Done before the
  * message's own pinholes open.
  */
 #define SIPALG_DO_EXTEND_MEDIA 0x20

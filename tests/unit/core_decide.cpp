@@ -1101,7 +1101,7 @@ TEST_CASE("decide: a 4th call takes an unanswered slot before an answered one", 
 TEST_CASE("decide: an offer waits Timer B; an answer or alerting extends the call's pinholes",
           "[decide][ageing]") {
     // decide.h: an offer's pinholes live SIPALG_OFFER_SECONDS; an answer's
-    // the media timeout (0: the class's), and an answer or a 101..299
+    // the media timeout (0: the class's), and an answer or a 100..299
     // response to the INVITE extends every pinhole of the call.
     auto offer = [](int s, int state, Stream st) {
         Want w = in_call(s, state, kOpen, {st});
@@ -1130,7 +1130,8 @@ TEST_CASE("decide: an offer waits Timer B; an answer or alerting extends the cal
             r.actions = kAnswer; // a retransmission replaces with itself
             return r;
         }());
-        check(c.out(response(100, "INVITE", kCallId)), plain(0, SIPALG_CALL_CALLING, false));
+        // 100 Trying too: the transaction proceeds, Timer B stops.
+        check(c.out(response(100, "INVITE", kCallId)), plain(0, SIPALG_CALL_CALLING, true));
         check(c.out(response(180, "INVITE", kCallId)), plain(0, SIPALG_CALL_RINGING, true));
         w = answer(0, SIPALG_CALL_RINGING, {0, 50000, 50001});
         check(c.out(response(183, "INVITE", kCallId, sdp(kOut, 50000))), w);
