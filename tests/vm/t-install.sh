@@ -106,19 +106,23 @@ expect_print() {
 # modprobe.d (the initial values), runtime settings in sipalg.conf.
 configure() {
 	cat >>/etc/modprobe.d/sipalg.conf <<-'EOF'
-		options sipalg sip_direct_media=0 max_sessions=1024
+		options sipalg sip_direct_media=0 max_sessions=1024 registration_pinholes=0
 	EOF
 	cat >/etc/sipalg/sipalg.conf <<-'EOF'
 		# written by t-install
 		set ports=5060,5070
-		set sip-timeout=10m
+		set sip-timeout=10m pinholes-per-host=128
 	EOF
 }
 cat >"$WORK/want-print.txt" <<-'EOF'
-	           ports: 5060,5070
-	sip-direct-media: no
-	     sip-timeout: 10m
-	        disabled: no
+	                  ports: 5060,5070
+	       sip-direct-media: no
+	            sip-timeout: 10m
+	               disabled: no
+	      pinholes-per-host: 128
+	pinholes-per-connection: 48
+	         pinholes-hosts: none
+	  registration-pinholes: when-needed
 EOF
 check_loaded() { # check_loaded WHAT: sipalg and what it needs are loaded, configured
 	local what=$1 m
