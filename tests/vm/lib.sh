@@ -99,6 +99,10 @@ topology_up() {
 topology_down() {
 	local ns
 	for ns in lan rtr wan; do
+		# Its processes first (a background in_wan is a subshell, which
+		# a kill of its job does not pass on): a namespace lives on, with
+		# its conntracks and rules, while one is in it.
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$ns" 2>/dev/null || true
 	done
 }
