@@ -88,11 +88,17 @@ bench-vm: module $(BENCH_TOOLS)
 # The storm generator, run inside the VM (t-storm, t-bounds,
 # t-sipalg-unload): mutated SIP, classified by the core it links.
 STORM := build/storm/sipstorm
-vm-tools: $(STORM)
+FLEET := build/scale/sipfleet
+vm-tools: $(STORM) $(FLEET)
 $(STORM): tests/storm/sipstorm.cpp $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CORE_CXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude tests/storm/sipstorm.cpp \
 		$(CORE_SRCS) -o $@
+
+# The phones and server of the scale test (t-scale): plain C++, no core.
+$(FLEET): tests/scale/sipfleet.cpp
+	@mkdir -p $(dir $@)
+	$(CORE_CXX) -std=c++20 -O2 -Wall -Wextra -Werror $< -o $@
 
 stress: all
 	scripts/vm-run.sh -t 7200 'STORM_COUNT=$(STRESS_COUNT) STORM_TCP_CONNS=$(STRESS_TCP_CONNS) \
