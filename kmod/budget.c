@@ -78,6 +78,14 @@ static spinlock_t sipalg_host_locks[SIPALG_HOST_LOCKS];
 /* Entries and reservations of all hosts: at most max_pinholes. */
 static atomic_t sipalg_holes = ATOMIC_INIT(0);
 static struct delayed_work sipalg_prune_work;
+/*
+ * Pinholes sipalg closed since the ledger was last pruned whole: dead
+ * entries a sweep would collect. Not before sipalg_sweep_after (jiffies)
+ * is the whole ledger pruned for a request unless there are that many.
+ */
+static atomic_t sipalg_closed = ATOMIC_INIT(0);
+static unsigned long sipalg_sweep_after;
+#define SIPALG_SWEEP_CLOSED 64
 
 static spinlock_t *sipalg_bucket_lock(u32 bucket)
 {
@@ -182,6 +190,54 @@ static void sipalg_ticket_free(struct sipalg_budget_ticket *t)
 	t->n = 0;
 }
 
+/*
+ * Drop every host's dead entries, one bucket lock at a time (none may be
+ * held by the caller); may_sleep: from the worker, which may reschedule.
+ */
+static void sipalg_prune_buckets(bool may_sleep)
+{
+	struct hlist_node *tmp;
+	struct sipalg_host *h;
+	unsigned int b;
+
+	atomic_set(&sipalg_closed, 0);
+	for (b = 0; b < (1U << sipalg_hosts_bits); b++) {
+		spin_lock_bh(sipalg_bucket_lock(b));
+		hlist_for_each_entry_safe(h, tmp, &sipalg_hosts[b], node) {
+			sipalg_host_prune(h);
+			sipalg_host_put_if_unused(h);
+		}
+		spin_unlock_bh(sipalg_bucket_lock(b));
+		if (may_sleep && b % SIPALG_HOST_LOCKS == SIPALG_HOST_LOCKS - 1)
+			cond_resched();
+	}
+}
+
+void sipalg_budget_closed(unsigned int n)
+{
+	atomic_add(n, &sipalg_closed);
+}
+
+/*
+ * The ledger as a whole is full, and other hosts' dead entries (pinholes
+ * closed or used since the last prune, up to 5 s of them) may be what
+ * fills it: drop them all now, so that a refusal sees the truth. As it
+ * walks the whole ledger, only when sipalg closed at least
+ * SIPALG_SWEEP_CLOSED pinholes since the last walk (each walk collects
+ * them), else at most once a second. No lock may be held.
+ */
+static void sipalg_ledger_sweep(void)
+{
+	unsigned long after = READ_ONCE(sipalg_sweep_after);
+
+	if (atomic_read(&sipalg_closed) < SIPALG_SWEEP_CLOSED &&
+	    time_before(jiffies, after))
+		return;
+	if (cmpxchg(&sipalg_sweep_after, after, jiffies + HZ) != after)
+		return;	/* another CPU sweeps */
+	sipalg_prune_buckets(false);
+}
+
 /* Room in the ledger as a whole for n more; the host's lock is held. */
 static bool sipalg_ledger_take(struct sipalg_host *h, unsigned int n)
 {
@@ -218,6 +274,8 @@ int sipalg_budget_reserve(const struct nf_conn *ct, unsigned int budget,
 		if (!t->hole[i])
 			goto nomem;
 	}
+	if (atomic_read(&sipalg_holes) + n > max_pinholes)
+		sipalg_ledger_sweep();
 	bucket = sipalg_host_key(ct, &addr);
 	lock = sipalg_bucket_lock(bucket);
 	spin_lock_bh(lock);
@@ -374,20 +432,7 @@ void sipalg_budget_net_exit(const struct net *net)
 
 static void sipalg_prune_all(struct work_struct *work)
 {
-	struct hlist_node *tmp;
-	struct sipalg_host *h;
-	unsigned int b;
-
-	for (b = 0; b < (1U << sipalg_hosts_bits); b++) {
-		spin_lock_bh(sipalg_bucket_lock(b));
-		hlist_for_each_entry_safe(h, tmp, &sipalg_hosts[b], node) {
-			sipalg_host_prune(h);
-			sipalg_host_put_if_unused(h);
-		}
-		spin_unlock_bh(sipalg_bucket_lock(b));
-		if (b % SIPALG_HOST_LOCKS == SIPALG_HOST_LOCKS - 1)
-			cond_resched();
-	}
+	sipalg_prune_buckets(true);
 	queue_delayed_work(system_power_efficient_wq, &sipalg_prune_work,
 			   SIPALG_PRUNE_INTERVAL);
 }
@@ -419,6 +464,7 @@ int sipalg_budget_init(void)
 		kvfree(sipalg_hosts);
 		return -ENOMEM;
 	}
+	sipalg_sweep_after = jiffies;
 	INIT_DELAYED_WORK(&sipalg_prune_work, sipalg_prune_all);
 	queue_delayed_work(system_power_efficient_wq, &sipalg_prune_work,
 			   SIPALG_PRUNE_INTERVAL);
