@@ -99,7 +99,7 @@ $(STORM): tests/storm/sipstorm.cpp $(CORE_SRCS) $(CORE_HDRS)
 	$(CORE_CXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude tests/storm/sipstorm.cpp \
 		$(CORE_SRCS) -o $@
 
-# The phones and server of the scale test (t-scale): plain C++, no core.
+# The phones and server of the scale test (tests/vm/scale.sh): plain C++.
 $(FLEET): tests/scale/sipfleet.cpp
 	@mkdir -p $(dir $@)
 	$(CORE_CXX) -std=c++20 -O2 -Wall -Wextra -Werror $< -o $@
@@ -110,7 +110,7 @@ stress: all
 
 scale: all
 	scripts/vm-run.sh -t 1800 'SCALE_PHONES=$(SCALE_PHONES) SCALE_CALLS=$(SCALE_CALLS) \
-		tests/vm/run.sh t-scale.sh'
+		tests/vm/run.sh scale.sh'
 
 clean: core-clean
 	$(MAKE) -C cli clean

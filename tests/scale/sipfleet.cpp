@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // sipfleet: a fleet of SIP phones and the server they use, for the VM scale
-// test (t-scale). Userspace, plain C++ and epoll: one process holds tens of
-// thousands of phones, each on an address of its own.
+// test (tests/vm/scale.sh, make scale). Userspace, plain C++ and epoll: one
+// process holds tens of thousands of phones, each on an address of its own.
 //
 //   sipfleet phones --net A.B.C.D --count N --registrar IP:PORT
 //                   [--callee IP:PORT] [--calls C] [--rtp-port P]
