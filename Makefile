@@ -7,6 +7,8 @@
 #   make bench      benchmarks (figures only, no assertions)
 #   make stress     the VM storm test with STRESS_COUNT (1,000,000) datagrams
 #                   and STRESS_TCP_CONNS (1000) TCP streams
+#   make scale      the VM scale test alone: SCALE_PHONES (20,000) registered
+#                   phones, SCALE_CALLS (2,000) calls
 #   make install    the built module and CLI with their /etc files (and
 #                   uninstall, install-check, dkms-source, dkms-check, deb,
 #                   deb-lint: see mk/package.mk)
@@ -34,8 +36,10 @@ export KVER
 STRESS_COUNT ?= 1000000
 STRESS_TCP_CONNS ?= 1000
 STRESS_SEED ?= $(shell date +%s)
+SCALE_PHONES ?= 20000
+SCALE_CALLS ?= 2000
 
-.PHONY: all module cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm stress lint \
+.PHONY: all module cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm stress scale lint \
 	kmod-calls kmod-lines clean
 
 all: module cli vm-tools
@@ -88,15 +92,25 @@ bench-vm: module $(BENCH_TOOLS)
 # The storm generator, run inside the VM (t-storm, t-bounds,
 # t-sipalg-unload): mutated SIP, classified by the core it links.
 STORM := build/storm/sipstorm
-vm-tools: $(STORM)
+FLEET := build/scale/sipfleet
+vm-tools: $(STORM) $(FLEET)
 $(STORM): tests/storm/sipstorm.cpp $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CORE_CXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude tests/storm/sipstorm.cpp \
 		$(CORE_SRCS) -o $@
 
+# The phones and server of the scale test (tests/vm/scale.sh): plain C++.
+$(FLEET): tests/scale/sipfleet.cpp
+	@mkdir -p $(dir $@)
+	$(CORE_CXX) -std=c++20 -O2 -Wall -Wextra -Werror $< -o $@
+
 stress: all
 	scripts/vm-run.sh -t 7200 'STORM_COUNT=$(STRESS_COUNT) STORM_TCP_CONNS=$(STRESS_TCP_CONNS) \
 		STORM_SEED=$(STRESS_SEED) tests/vm/run.sh t-storm.sh'
+
+scale: all
+	scripts/vm-run.sh -t 1800 'SCALE_PHONES=$(SCALE_PHONES) SCALE_CALLS=$(SCALE_CALLS) \
+		tests/vm/run.sh scale.sh'
 
 clean: core-clean
 	$(MAKE) -C cli clean

@@ -47,7 +47,7 @@ static unsigned int max_pinholes = 16384;
 module_param(max_pinholes, uint, 0444);
 MODULE_PARM_DESC(max_pinholes, "pinholes the ledger holds per namespace ("
 		 __stringify(SIPALG_PINHOLES_MIN) ".." __stringify(SIPALG_PINHOLES_MAX)
-		 ", default 16384; at least nf_conntrack_expect_max)");
+		 ", default 16384; twice nf_conntrack_expect_max)");
 
 /* Bucket locks: few enough to be cheap, many enough not to contend. */
 #define SIPALG_HOST_LOCKS 256
@@ -77,8 +77,14 @@ static struct hlist_head *sipalg_hosts __read_mostly;
 static unsigned int sipalg_hosts_bits __read_mostly;
 static spinlock_t sipalg_host_locks[SIPALG_HOST_LOCKS];
 static struct delayed_work sipalg_prune_work;
-/* jiffies before which a full ledger does not hurry the worker again */
-static unsigned long sipalg_prune_kick_after;
+/*
+ * Pinholes sipalg closed since the ledger was last pruned whole: dead
+ * entries a sweep would collect. Not before sipalg_sweep_after (jiffies)
+ * is the whole ledger pruned for a request unless there are that many.
+ */
+static atomic_t sipalg_closed = ATOMIC_INIT(0);
+static unsigned long sipalg_sweep_after;
+#define SIPALG_SWEEP_CLOSED 64
 
 static spinlock_t *sipalg_bucket_lock(u32 bucket)
 {
@@ -185,17 +191,51 @@ static void sipalg_ticket_free(struct sipalg_budget_ticket *t)
 }
 
 /*
- * Have the other hosts' dead entries collected now, at most once a second:
- * a ledger full of live ones would otherwise keep the worker walking.
+ * Drop every host's dead entries, one bucket lock at a time (none may be
+ * held by the caller); may_sleep: from the worker, which may reschedule.
  */
-static void sipalg_prune_soon(void)
+static void sipalg_prune_buckets(bool may_sleep)
 {
-	unsigned long after = READ_ONCE(sipalg_prune_kick_after);
+	struct hlist_node *tmp;
+	struct sipalg_host *h;
+	unsigned int b;
 
-	if (time_before(jiffies, after) ||
-	    cmpxchg(&sipalg_prune_kick_after, after, jiffies + HZ) != after)
+	atomic_set(&sipalg_closed, 0);
+	for (b = 0; b < (1U << sipalg_hosts_bits); b++) {
+		spin_lock_bh(sipalg_bucket_lock(b));
+		hlist_for_each_entry_safe(h, tmp, &sipalg_hosts[b], node) {
+			sipalg_host_prune(h);
+			sipalg_host_put_if_unused(h);
+		}
+		spin_unlock_bh(sipalg_bucket_lock(b));
+		if (may_sleep && b % SIPALG_HOST_LOCKS == SIPALG_HOST_LOCKS - 1)
+			cond_resched();
+	}
+}
+
+void sipalg_budget_closed(unsigned int n)
+{
+	atomic_add(n, &sipalg_closed);
+}
+
+/*
+ * A namespace's ledger is full, and dead entries of its hosts (pinholes
+ * closed or used since the last prune, up to 5 s of them) may be what
+ * fills it: drop them all now, so that a refusal sees the truth. As it
+ * walks the whole ledger, only when sipalg closed at least
+ * SIPALG_SWEEP_CLOSED pinholes since the last walk (each walk collects
+ * them), else at most once a second. No lock may be held.
+ */
+static void sipalg_ledger_sweep(void)
+{
+	unsigned long after = READ_ONCE(sipalg_sweep_after);
+
+	if (atomic_read(&sipalg_closed) < SIPALG_SWEEP_CLOSED &&
+	    time_before(jiffies, after))
 		return;
-	mod_delayed_work(system_power_efficient_wq, &sipalg_prune_work, 0);
+	if (cmpxchg(&sipalg_sweep_after, after, jiffies + HZ) != after)
+		return;	/* another CPU sweeps */
+	sipalg_prune_buckets(false);
 }
 
 /*
@@ -215,7 +255,6 @@ static bool sipalg_ledger_take(struct sipalg_host *h, unsigned int n)
 	if (atomic_add_return(n, count) <= max_pinholes)
 		return true;
 	atomic_sub(n, count);
-	sipalg_prune_soon();
 	return false;
 }
 
@@ -240,6 +279,8 @@ int sipalg_budget_reserve(const struct nf_conn *ct, atomic_t *net_pinholes,
 		if (!t->hole[i])
 			goto nomem;
 	}
+	if (atomic_read(net_pinholes) + n > max_pinholes)
+		sipalg_ledger_sweep();
 	bucket = sipalg_host_key(ct, &addr);
 	lock = sipalg_bucket_lock(bucket);
 	spin_lock_bh(lock);
@@ -399,20 +440,7 @@ void sipalg_budget_net_exit(const struct net *net)
 
 static void sipalg_prune_all(struct work_struct *work)
 {
-	struct hlist_node *tmp;
-	struct sipalg_host *h;
-	unsigned int b;
-
-	for (b = 0; b < (1U << sipalg_hosts_bits); b++) {
-		spin_lock_bh(sipalg_bucket_lock(b));
-		hlist_for_each_entry_safe(h, tmp, &sipalg_hosts[b], node) {
-			sipalg_host_prune(h);
-			sipalg_host_put_if_unused(h);
-		}
-		spin_unlock_bh(sipalg_bucket_lock(b));
-		if (b % SIPALG_HOST_LOCKS == SIPALG_HOST_LOCKS - 1)
-			cond_resched();
-	}
+	sipalg_prune_buckets(true);
 	queue_delayed_work(system_power_efficient_wq, &sipalg_prune_work,
 			   SIPALG_PRUNE_INTERVAL);
 }
@@ -444,6 +472,7 @@ int sipalg_budget_init(void)
 		kvfree(sipalg_hosts);
 		return -ENOMEM;
 	}
+	sipalg_sweep_after = jiffies;
 	INIT_DELAYED_WORK(&sipalg_prune_work, sipalg_prune_all);
 	queue_delayed_work(system_power_efficient_wq, &sipalg_prune_work,
 			   SIPALG_PRUNE_INTERVAL);

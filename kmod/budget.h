@@ -47,6 +47,8 @@ void sipalg_budget_commit(struct sipalg_budget_ticket *t,
 			  struct nf_conntrack_expect *exp);
 /* Give back what was reserved and not committed. */
 void sipalg_budget_cancel(struct sipalg_budget_ticket *t);
+/* sipalg closed n of its pinholes: their entries are dead. */
+void sipalg_budget_closed(unsigned int n);
 
 /* Live pinholes of ct's host. */
 unsigned int sipalg_budget_host_count(const struct nf_conn *ct);

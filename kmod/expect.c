@@ -408,6 +408,7 @@ static unsigned int sipalg_expect_remove_victims(struct nf_conn *ct,
 		sipalg_event_pinhole(ct, SIPALG_EVENT_PINHOLE_CLOSE, found[i]);
 		nf_ct_expect_put(found[i]);
 	}
+	sipalg_budget_closed(n);
 	return n;
 }
 
