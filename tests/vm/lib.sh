@@ -197,21 +197,47 @@ $(sed 's/^/    | /' "$dir/wan/001.sip")"
 		fail "RTP to public port $port did not reach the phone ($dir): $(cat "$dir/rtp.log")"
 }
 
-# Objects of the nf_conntrack_expect slab cache in use. SLUB counts the free
-# objects of per-CPU slabs as used, so they are flushed first (shrink), and
-# expectations are freed after an RCU grace period, so this waits (up to
-# about 5 s) for the figure to come down to $1 when given. Needs the VM's
-# slab_nomerge (scripts/vm-run.sh): merged, the cache has no line of its own.
-expect_slab_objects() {
-	local want=${1:-} n _
+# slab_objects CACHE [MAX]: objects of the slab cache CACHE in use. SLUB
+# counts the free objects of per-CPU slabs as used, so they are flushed
+# first (shrink), and conntracks and expectations are freed after an RCU
+# grace period, so this waits (up to about 5 s) for the figure to come down
+# to MAX when given. Needs the VM's slab_nomerge (scripts/vm-run.sh):
+# merged, a cache has no line of its own.
+slab_objects() {
+	local cache=$1 want=${2:-} n _
 	for _ in $(seq 20); do
-		echo 1 >/sys/kernel/slab/nf_conntrack_expect/shrink 2>/dev/null
-		n=$(awk '$1 == "nf_conntrack_expect" { print $2 }' /proc/slabinfo)
-		[ -n "$n" ] || fail "no nf_conntrack_expect line in /proc/slabinfo (slab_nomerge missing?)"
+		echo 1 >"/sys/kernel/slab/$cache/shrink" 2>/dev/null
+		n=$(awk -v c="$cache" '$1 == c { print $2 }' /proc/slabinfo)
+		[ -n "$n" ] || fail "no $cache line in /proc/slabinfo (slab_nomerge missing?)"
 		{ [ -z "$want" ] || [ "$n" -le "$want" ]; } && break
 		sleep 0.25
 	done
 	echo "$n"
+}
+expect_slab_objects() { slab_objects nf_conntrack_expect "$@"; }
+
+# ledger_emptied SLAB0: after the test's flows, nothing of sipalg's is
+# left: no expectation once conntrack is flushed, no ledger entry or host
+# (within 10 s), no kernel complaint; the module unloads with its caches
+# empty and nf_conntrack_expect back to SLAB0 objects.
+ledger_emptied() {
+	local slab0=$1 pinholes hosts slab _
+	in_rtr conntrack -F >/dev/null 2>&1
+	[ -z "$(expectations)" ] || fail "pinholes left after conntrack -F: $(expectations | head -3)"
+	for _ in $(seq 20); do
+		read -r pinholes hosts < <(sipalg_stat rtr pinholes pinhole_hosts)
+		[ "$pinholes $hosts" = "0 0" ] && break
+		sleep 0.5
+	done
+	[ "$pinholes $hosts" = "0 0" ] || fail "the ledger still counts $pinholes pinholes of $hosts hosts"
+	say "ok: no expectation and no ledger entry left after conntrack -F"
+	dmesg | grep -E 'WARNING|BUG|Oops|soft lockup|hung_task|refcount|general protection|sipalg_ho' &&
+		fail "kernel complained"
+	rmmod sipalg || fail "rmmod failed"
+	dmesg | grep -E 'sipalg_hole|sipalg_host|Objects remaining' && fail "the ledger's caches were not empty"
+	slab=$(expect_slab_objects "$slab0")
+	[ "$slab" -le "$slab0" ] || fail "nf_conntrack_expect objects: $slab0 before, $slab after unloading"
+	say "ok: module unloads; nf_conntrack_expect objects $slab0 before, $slab after"
 }
 
 # Can the server reach the phone's RTP port (40000) through the router?

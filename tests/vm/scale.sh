@@ -128,18 +128,6 @@ mem_delta() {
 			what, parts == "" ? " nothing" : parts, total / per, total / 1024, per, km / per
 	}' "$WORK/mem.$1" "$WORK/mem.$2"
 }
-# slab_objects CACHE [MAX]: objects of CACHE in use (per-CPU slabs flushed),
-# waiting up to ~5 s for them to come down to MAX (frees wait for RCU).
-slab_objects() {
-	local n _
-	for _ in $(seq 20); do
-		echo 1 >"/sys/kernel/slab/$1/shrink" 2>/dev/null
-		n=$(awk -v c="$1" '$1 == c { print $2 }' /proc/slabinfo)
-		{ [ -z "${2:-}" ] || [ "${n:-0}" -le "$2" ]; } && break
-		sleep 0.25
-	done
-	echo "${n:-0}"
-}
 
 # The expectations, a line each: "class src dst dport".
 expect_list() {
@@ -348,22 +336,7 @@ exec 3>&- 4>&-
 wait
 
 # ---- nothing left ----
-in_rtr conntrack -F >/dev/null 2>&1
-[ -z "$(expectations)" ] || fail "pinholes left after the flush: $(expectations | head -3)"
-for _ in $(seq 20); do
-	read -r pinholes hosts < <(stat pinholes pinhole_hosts)
-	[ "$pinholes $hosts" = "0 0" ] && break
-	sleep 0.5
-done
-[ "$pinholes $hosts" = "0 0" ] || fail "the ledger still counts $pinholes pinholes of $hosts hosts"
-say "ok: no expectation and no ledger entry left after conntrack -F"
-dmesg | grep -E 'WARNING|BUG|Oops|soft lockup|hung_task|refcount|general protection|sipalg_ho' &&
-	fail "kernel complained"
-rmmod sipalg || fail "rmmod failed"
-dmesg | grep -E 'sipalg_hole|sipalg_host|Objects remaining' && fail "the ledger's caches were not empty"
-slab=$(expect_slab_objects "$expect_slab0")
-[ "$slab" -le "$expect_slab0" ] || fail "nf_conntrack_expect objects: $expect_slab0 before, $slab after"
-say "ok: module unloads; nf_conntrack_expect objects $expect_slab0 before, $slab after"
+ledger_emptied "$expect_slab0"
 ct_slab=$(slab_objects nf_conntrack "$ct_slab0")
 [ "$ct_slab" -le "$ct_slab0" ] || fail "nf_conntrack objects: $ct_slab0 before, $ct_slab after"
 say "ok: nf_conntrack objects $ct_slab0 before, $ct_slab after"

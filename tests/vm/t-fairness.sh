@@ -208,19 +208,4 @@ media_both_ways "$WORK/answered" $PHONE2 "$answered"
 say "ok: the connection's answered call kept its pinholes: media both ways (public port $answered)"
 
 # ---- nothing left ----
-in_rtr conntrack -F >/dev/null 2>&1
-[ -z "$(expectations)" ] || fail "pinholes left after the flows went: $(expectations | head)"
-for _ in $(seq 20); do
-	read -r pinholes hosts < <(stat pinholes pinhole_hosts)
-	[ "$pinholes $hosts" = "0 0" ] && break
-	sleep 0.5
-done
-[ "$pinholes $hosts" = "0 0" ] || fail "the ledger still counts $pinholes pinholes of $hosts hosts"
-say "ok: the ledger counts no pinhole and no host once the flows are gone"
-dmesg | grep -E 'WARNING|BUG|Oops|soft lockup|hung_task|refcount|general protection|sipalg_ho' &&
-	fail "kernel complained"
-rmmod sipalg || fail "rmmod failed"
-dmesg | grep -E 'sipalg_hole|sipalg_host|Objects remaining' && fail "the ledger's caches were not empty"
-slab=$(expect_slab_objects "$slab0")
-[ "$slab" -le "$slab0" ] || fail "nf_conntrack_expect objects: $slab0 before, $slab after unloading"
-say "ok: module unloads; nf_conntrack_expect objects $slab0 before, $slab after"
+ledger_emptied "$slab0"
