@@ -351,24 +351,29 @@ trace_stop() {
 		fail "trace $name exited $(cat "$WORK/$name.rc") on SIGINT: $(cat "$WORK/$name.err")"
 	[ ! -s "$WORK/$name.err" ] || fail "trace $name said on stderr: $(cat "$WORK/$name.err")"
 }
-kill_traces() {
+kill_traces() { # and the captures
 	local pidfile
 	for pidfile in "$WORK"/*.trace-pid; do
 		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
 	done
+	[ ${#SIP_CAP_PIDS[@]} -eq 0 ] || kill "${SIP_CAP_PIDS[@]}" 2>/dev/null
 	return 0
 }
 
 SIP_CAP_PIDS=()
 # sip_capture_start DIR: SIP (port 5060: UDP and TCP, IPv4 and IPv6) on
 # lan0 (the phones' side of the router) into DIR/lan.pcap and on wan0 (the
-# far side) into DIR/wan.pcap. sip_capture_stop ends both.
+# far side) into DIR/wan.pcap. sip_capture_stop ends both. Like the traces,
+# tcpdump is no job of the caller's, which may `wait` for its own.
 sip_capture_start() {
 	local dir=$1 ns _
 	for ns in lan wan; do
-		ip netns exec $ns tcpdump -Z root --immediate-mode -U -s 0 -n -i ${ns}0 \
-			-w "$dir/$ns.pcap" port 5060 >"$dir/tcpdump-$ns.log" 2>&1 &
-		SIP_CAP_PIDS+=($!)
+		(
+			ip netns exec $ns tcpdump -Z root --immediate-mode -U -s 0 -n -i ${ns}0 \
+				-w "$dir/$ns.pcap" port 5060 >"$dir/tcpdump-$ns.log" 2>&1 &
+			echo $! >"$dir/tcpdump-$ns.pid"
+		)
+		SIP_CAP_PIDS+=("$(cat "$dir/tcpdump-$ns.pid")")
 	done
 	for ns in lan wan; do
 		for _ in $(seq 100); do
@@ -379,9 +384,16 @@ sip_capture_start() {
 	done
 }
 sip_capture_stop() {
+	local pid _
 	sleep 0.5 # the last replies on the wire
 	kill -INT "${SIP_CAP_PIDS[@]}" 2>/dev/null
-	wait "${SIP_CAP_PIDS[@]}" 2>/dev/null
+	for pid in "${SIP_CAP_PIDS[@]}"; do
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || continue 2
+			sleep 0.1
+		done
+		fail "tcpdump $pid did not stop on SIGINT"
+	done
 	SIP_CAP_PIDS=()
 }
 
