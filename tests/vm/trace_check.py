@@ -194,8 +194,19 @@ def read_packets(path):
 # ------------------------------------------------------------ SIP framing
 
 def frame(buf):
-    """The helper's TCP framing (core/frame.cpp) over buf:
-    ("complete", length) | ("need_more", None) | ("invalid", reason)."""
+    """The helper's TCP framing (core/frame.cpp) over buf: ("complete",
+    length) | ("keepalive", length) | ("need_more", None) | ("invalid", reason)."""
+    if not buf:
+        return "need_more", None
+    if buf[:1] in (b"\r", b"\n"):
+        # Keep-alive CRLFs between (or instead of) messages: no record,
+        # but they count in a segment's message index.
+        k = 0
+        while k < len(buf) and k < 4 and buf[k:k + 1] in (b"\r", b"\n"):
+            k += 1
+        if k == len(buf) and buf[k - 1:k] == b"\r":
+            return "need_more", None
+        return "keepalive", k
     i, have_cl, cl = 0, False, 0
     while True:
         nl = buf.find(b"\n", i)
@@ -319,6 +330,9 @@ class Side:
         msgs, off = [], 0
         while off < len(stream):
             state, length = frame(stream[off:])
+            if state == "keepalive":
+                off += length
+                continue
             if state != "complete":
                 msgs.append((off, len(stream) - off))
                 if state == "need_more":
@@ -337,21 +351,26 @@ class Side:
             if not p.payload:
                 continue
             rel = (p.seq - base) & 0xFFFFFFFF
-            off = 0
+            off = index = 0  # index: the message's in its segment
             while off < len(p.payload):
                 state, length = frame(p.payload[off:])
                 at = rel + off
+                if state == "keepalive":
+                    off += length
+                    index += 1
+                    continue
                 if state == "complete":
                     kind = "message" if starts.get(at) == length else "fragment"
-                    out.append(Message(self.name, flow, len(out), p.payload[off:off + length], p.ts,
+                    out.append(Message(self.name, flow, index, p.payload[off:off + length], p.ts,
                                        p.seq, off, kind))
                     off += length
+                    index += 1
                     continue
                 if state == "need_more":
                     kind = "split" if at in starts else "fragment"
                 else:
                     kind = "invalid"
-                out.append(Message(self.name, flow, len(out), p.payload[off:], p.ts, p.seq, off, kind))
+                out.append(Message(self.name, flow, index, p.payload[off:], p.ts, p.seq, off, kind))
                 break
         return out
 
@@ -590,12 +609,9 @@ class Checker:
         if length.get("before") != len(arrived):
             self.error(where, f"length.before {length.get('before')}, arrived with {len(arrived)} bytes")
         tcp = rec.get("tcp")
-        if msg.kind == "message" and isinstance(tcp, dict):
-            # index: how many messages came before it in its segment
-            a = rec["_a"]
-            index = sum(1 for m in a.tcp_expected(msg.flow) if m.seq == msg.seq and m.off < msg.off)
-            if tcp.get("index") != index:
-                self.error(where, f"tcp.index {tcp.get('index')}, it is message {index} of its segment")
+        if msg.kind == "message" and isinstance(tcp, dict) and tcp.get("index") != msg.index:
+            # index: how many messages (keep-alives too) came before it in its segment
+            self.error(where, f"tcp.index {tcp.get('index')}, it is message {msg.index} of its segment")
 
         # The edits, against the bytes as they arrived.
         last_end = -1
@@ -679,9 +695,12 @@ class Checker:
         edited = sorted({e.get("line") for e in edits})
         entries = rec.get("lines") or []
         omitted = rec.get("lines_omitted") or 0
-        if len(entries) + omitted != len(edited):
-            self.error(where, f"{len(entries)} lines + {omitted} omitted, but edits are on "
-                       f"{len(edited)} lines {edited}")
+        shown_lines = sorted({entry.get("line") for entry in entries})
+        # Each edited line shown (a cut line may come as several windows),
+        # unless some were left out to keep the record small.
+        if shown_lines != edited if not omitted else len(entries) + omitted < len(edited):
+            self.error(where, f"lines {shown_lines} shown + {omitted} omitted, but edits are on "
+                       f"lines {edited}")
         for entry in entries:
             n = entry.get("line")
             if n not in edited:

@@ -244,9 +244,12 @@ def build(full):
     lan.tcp(tick(), SERVER, 5060, PHONE, 5070, isn_s, 0x12)
     c_seq, c_delta, s_seq, s_delta = isn_c + 1, 0, isn_s + 1, 0
     reg, inv, bye = (m.replace(b"UDP", b"TCP") for m in (REGISTER, INVITE, BYE))
-    for segment in ((reg, inv), (bye,)):
+    for segment in ((reg, inv), (b"\r\n\r\n", bye)):  # a keep-alive: no record, index 1
         arrived, left, off = b"", b"", 0
         for index, m in enumerate(segment):
+            if not m.strip():
+                arrived, left, off = arrived + m, left + m, off + len(m)
+                continue
             e = nat_edits(m, PHONE, ROUTER)
             recs.append(record(c, "original", o_out, m, e, full=full,
                                tcp={"seq": c_seq & 0xFFFFFFFF, "msg_off": off, "index": index}))
@@ -254,7 +257,7 @@ def build(full):
         lan.tcp(tick(), PHONE, 5070, SERVER, 5060, c_seq, 0x18, arrived)
         wan.tcp(tick(), ROUTER, 5070, SERVER, 5060, c_seq + c_delta, 0x18, left)
         c_seq, c_delta = c_seq + len(arrived), c_delta + len(left) - len(arrived)
-        for m in segment:
+        for m in filter(bytes.strip, segment):
             rep = reply_to(apply(m, nat_edits(m, PHONE, ROUTER)))
             e = nat_edits(rep, ROUTER, PHONE)
             recs.append(record(c, "reply", r_out, rep, e, full=full,
@@ -365,6 +368,10 @@ def mutations():
         ("line after wrong", "line 2 after",
          lambda lan, wan, recs: first(recs, rewritten)["lines"][0].update(
              after="Via: SIP/2.0/UDP 203.0.113.1:5061;branch=z9hG4bK1;rport")),
+        ("a line left out", "omitted, but edits are on",
+         lambda lan, wan, recs: first(recs, rewritten)["lines"].pop()),
+        ("BYE after a keep-alive: index 0", "tcp.index",
+         setkey(lambda r: r["start_line"].startswith("BYE"), "tcp", "index", 0)),
         ("reason line wrong", "is not line",
          setkey(lambda r: r["reason"] == "bad_content_length", "reason_line", 7)),
         ("split not passed", "not passed",
