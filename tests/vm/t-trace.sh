@@ -41,11 +41,20 @@ CHECK="/usr/bin/python3 $VM_DIR/trace_check.py"
 # records_check FILE EXPR WHAT: the Python expression EXPR is true with
 # `recs` the list of records in FILE (JSON lines).
 records_check() {
-	/usr/bin/python3 -c '
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" || fail "$3: '$2' is false for $(basename "$1"):
-$(sed 's/^/    | /' "$1" | cut -c1-300)"
+	/usr/bin/python3 - "$1" "$2" >"$WORK/records_check.txt" <<-'PY' ||
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+	if eval(sys.argv[2]):
+	    sys.exit(0)
+	for r in recs:  # one line a record, for the failure message
+	    c = r["connection"]
+	    print(f"    | {c['family']} {c['proto']} {r['direction']:8} {r['outcome']:9} "
+	          f"{r['reason'] or ''} {r['start_line'][:50]!r} call-id {r['call_id']} tcp {r['tcp']} "
+	          f"edits {len(r['edits'])} pinholes {[p['action'] for p in r['pinholes']]}")
+	sys.exit(1)
+	PY
+		fail "$3: '$2' is false for $(basename "$1"):
+$(cat "$WORK/records_check.txt")"
 	say "ok: $3"
 }
 
@@ -225,8 +234,8 @@ say "ok: --full: $(tail -n 1 "$WORK/check-full.txt")"
 # What each scenario must have shown (trace_check proved each record true;
 # here: that the records are the ones expected).
 a="$WORK/all.out"
-records_check "$a" 'sum(r["start_line"].startswith("REGISTER") and r["connection"]["proto"] == "udp" and r["outcome"] == "rewritten" for r in recs) >= 2' \
-	"1. UDP REGISTERs rewritten"
+records_check "$a" 'any(r["start_line"].startswith("REGISTER") and r["connection"]["proto"] == "udp" and r["outcome"] == "rewritten" for r in recs)' \
+	"1. the UDP REGISTER rewritten"
 records_check "$a" 'any(r["call_id"] == "1589215404@'$PHONE'" and r["start_line"].startswith("INVITE") and r["connection"]["proto"] == "udp" and r["outcome"] == "rewritten" for r in recs)' \
 	"1. the UDP INVITE rewritten"
 records_check "$a" 'any(r["call_id"] == "1589215404@'$PHONE'" and r["connection"]["proto"] == "udp" and r["cseq_method"] == "INVITE" and any(p["action"] == "open" for p in r["pinholes"]) for r in recs)' \
