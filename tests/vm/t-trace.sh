@@ -294,6 +294,11 @@ expect_in "$WORK/text.out" "INVITE sip:*43@$SERVER;user=phone SIP/2.0" "the text
 	stripped = [{**r, "full": None} for r in full]
 	print(f"full: {len(full)} records, the same as without --full: {stripped == recs}")
 	bad += stripped != recs
+	for n, (f, r) in enumerate(zip(stripped, recs), 1):
+	    for key in sorted(set(f) | set(r)):
+	        if f.get(key) != r.get(key):
+	            print(f"  record {n} {key}: with --full {json.dumps(f.get(key))[:300]}")
+	            print(f"  record {n} {key}: without     {json.dumps(r.get(key))[:300]}")
 	invites = load("invites")
 	print(f"invites: {sum(r['status'] == 200 for r in invites)} answers among them")
 	bad += not any(r["status"] == 200 for r in invites)
