@@ -291,10 +291,15 @@ expect_in "$WORK/text.out" "INVITE sip:*43@$SERVER;user=phone SIP/2.0" "the text
 	    print(f"{name}: {len(got)} records, {len(want)} of {len(recs)} match{'' if same else '   <-- DIFFERENT'}")
 	    bad += not same or not want or len(want) == len(recs) and name != "address"
 	full = load("full")
-	stripped = [{**r, "full": None} for r in full]
-	print(f"full: {len(full)} records, the same as without --full: {stripped == recs}")
-	bad += stripped != recs
-	for n, (f, r) in enumerate(zip(stripped, recs), 1):
+	# The --full group gets a record of its own, built a moment later: a
+	# pinhole's remaining time may be a second less.
+	def timeless(r):
+	    return {**r, "pinholes": [{**p, "timeout": None} for p in r["pinholes"]]}
+	recs_timeless = [timeless(r) for r in recs]
+	stripped = [timeless({**r, "full": None}) for r in full]
+	print(f"full: {len(full)} records, the same as without --full: {stripped == recs_timeless}")
+	bad += stripped != recs_timeless
+	for n, (f, r) in enumerate(zip(stripped, recs_timeless), 1):
 	    for key in sorted(set(f) | set(r)):
 	        if f.get(key) != r.get(key):
 	            print(f"  record {n} {key}: with --full {json.dumps(f.get(key))[:300]}")
