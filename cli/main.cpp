@@ -18,12 +18,9 @@
 #include <CLI/CLI.hpp>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
-#include <poll.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 namespace sipalg {
@@ -138,46 +135,20 @@ void run_connections(bool json) {
         std::cout << format_connections(connections, &config);
 }
 
-// Prints events until SIGINT or SIGTERM, which end it with status 0. The
-// signals are taken through a signalfd because libnl retries reads that a
-// signal interrupts.
+// Prints events until SIGINT or SIGTERM, which end it with status 0.
 void run_monitor(bool json) {
     NetlinkClient client;
     client.subscribe_events();
-
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
-    // A shell starts background jobs with SIGINT ignored; blocked signals
-    // still reach the signalfd, but say plainly that we want them.
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-    if (signal_fd < 0)
-        throw NetlinkError(std::string("signalfd: ") + std::strerror(errno));
-
-    auto show = [&](const nlmsghdr *header) {
-        Event event = decode_event(header);
-        if (json)
-            std::cout << event_json(event).dump() << std::endl;
-        else
-            std::cout << format_event(event) << std::endl;
-    };
-    while (true) {
-        pollfd fds[2] = {{client.fd(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            throw NetlinkError(std::string("poll: ") + std::strerror(errno));
-        }
-        if (fds[1].revents)
-            break;
-        if (fds[0].revents && !client.receive_events(show))
-            std::cerr << "sipalg: events were lost (receive buffer full)" << std::endl;
-    }
-    close(signal_fd);
+    receive_until_stopped(
+        client,
+        [&](const nlmsghdr *header) {
+            Event event = decode_event(header);
+            if (json)
+                std::cout << event_json(event).dump() << std::endl;
+            else
+                std::cout << format_event(event) << std::endl;
+        },
+        [] { std::cerr << "sipalg: events were lost (receive buffer full)" << std::endl; });
 }
 
 // One line on stderr for whatever went wrong in `command`; returns the
