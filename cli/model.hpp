@@ -9,6 +9,13 @@
 
 namespace sipalg {
 
+// An IPv4 or IPv6 address.
+struct Address {
+    int family = 0;                    // AF_INET or AF_INET6
+    std::vector<std::uint8_t> address; // 4 or 16 bytes, network order
+    bool operator==(const Address &) const = default;
+};
+
 // An inside host with a pinhole budget of its own.
 struct HostBudget {
     int family = 0;                    // AF_INET or AF_INET6
