@@ -48,8 +48,8 @@ std::string resolve_abbreviation(std::string_view word, const std::vector<std::s
 }
 
 const std::vector<std::string> &command_names() {
-    static const std::vector<std::string> names = {"set",   "print",       "export", "import",
-                                                   "stats", "connections", "monitor"};
+    static const std::vector<std::string> names = {"set",   "print",       "export",  "import",
+                                                   "stats", "connections", "monitor", "trace"};
     return names;
 }
 

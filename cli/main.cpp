@@ -2,6 +2,8 @@
 //
 //   sipalg set ports=5060,5061 sip-direct-media=yes sip-timeout=1h
 //   sipalg print | stats [--reset] | connections | monitor   [-j]
+//   sipalg trace [--address A] [--call-id ID] [--method M] [--status S]
+//                [--passed] [--full] [-j]   what the helper did to each message
 //   sipalg export > FILE        the configuration as a set line
 //   sipalg import FILE|-        apply a file of set lines, all or nothing
 //
@@ -12,6 +14,7 @@
 #include "message.hpp"
 #include "netlink_client.hpp"
 #include "output.hpp"
+#include "trace.hpp"
 
 #include <sipalg/uapi.h>
 
@@ -151,14 +154,14 @@ void run_monitor(bool json) {
         [] { std::cerr << "sipalg: events were lost (receive buffer full)" << std::endl; });
 }
 
-// One line on stderr for whatever went wrong in `command`; returns the
-// exit status.
-int report(std::string_view command, bool changes) {
+// One line on stderr for whatever went wrong in `command`, which needs
+// CAP_NET_ADMIN if `privileged`; returns the exit status.
+int report(std::string_view command, bool privileged) {
     std::string message;
     try {
         throw;
     } catch (const KernelError &error) {
-        if (changes && (error.error_number == EPERM || error.error_number == EACCES))
+        if (privileged && (error.error_number == EPERM || error.error_number == EACCES))
             message = std::string(command) + " needs CAP_NET_ADMIN";
         else if (!error.extack.empty())
             message = "the kernel refused " + std::string(command) + ": " + error.extack;
@@ -227,6 +230,36 @@ int run(int argc, char **argv) {
     auto *monitor = app.add_subcommand("monitor", "print SIP events as they happen, until Ctrl-C");
     monitor->add_flag("-j,--json", json, "print one JSON object per line");
 
+    TraceFilterWords trace_words;
+    bool trace_full = false;
+    auto *trace = app.add_subcommand(
+        "trace", "print what the helper does to each SIP message, until Ctrl-C (needs "
+                 "CAP_NET_ADMIN)");
+    // Each flag may be repeated: its values are alternatives (OR), the
+    // flags together must all match (AND).
+    trace
+        ->add_option("--address", trace_words.addresses,
+                     "only connections with ADDR on either side of the NAT")
+        ->type_name("ADDR")
+        ->allow_extra_args(false);
+    trace->add_option("--call-id", trace_words.call_ids, "only messages with this Call-ID")
+        ->type_name("ID")
+        ->allow_extra_args(false);
+    trace
+        ->add_option("--method", trace_words.methods,
+                     "only requests of method M and responses to them (any case)")
+        ->type_name("M")
+        ->allow_extra_args(false);
+    trace
+        ->add_option("--status", trace_words.statuses,
+                     "only responses with this status, or of this class (200, 4xx)")
+        ->type_name("CODE|Nxx")
+        ->allow_extra_args(false);
+    trace->add_flag("--passed", trace_words.passed_only, "only messages passed unmodified");
+    trace->add_flag("--full", trace_full, "also the whole message before and after");
+    trace->add_flag("-j,--json", json, "print one JSON object per line");
+    trace->footer("Example: sipalg trace --address 192.168.0.10 --method INVITE");
+
     std::vector<std::string> args(argv, argv + argc);
     std::string command;
     try {
@@ -270,12 +303,17 @@ int run(int argc, char **argv) {
         } else if (monitor->parsed()) {
             command = "monitor";
             run_monitor(json);
+        } else if (trace->parsed()) {
+            command = "trace";
+            // Parse before connecting: a typo is reported even without
+            // the module.
+            run_trace({parse_trace_filter(trace_words), trace_full, json});
         } else {
             std::cout << app.help();
         }
     } catch (...) {
-        return report(command,
-                      command == "set" || command == "import" || command == "stats --reset");
+        return report(command, command == "set" || command == "import" ||
+                                   command == "stats --reset" || command == "trace");
     }
     return 0;
 }
