@@ -30,13 +30,8 @@ namespace {
 
 // The CONN nest of a NATed call with an RTP and an RTCP pinhole.
 void put_call(nl_msg *msg) {
-    nlattr *conn = nla_nest_start(msg, SIPALG_A_CONN);
-    nla_put_u8(msg, SIPALG_A_CONN_FAMILY, AF_INET);
-    nla_put_u8(msg, SIPALG_A_CONN_PROTO, IPPROTO_UDP);
-    put_tuple(msg, SIPALG_A_CONN_ORIG, phone, server, 5060, 5060);
-    put_tuple(msg, SIPALG_A_CONN_REPLY, server, router, 5060, 5060);
+    nlattr *conn = start_nated_conn(msg, IPPROTO_UDP);
     nla_put_u32(msg, SIPALG_A_CONN_TIMEOUT, 3598);
-    nla_put_u8(msg, SIPALG_A_CONN_NAT, 1);
     for (std::uint16_t port : {40000, 40001}) {
         nlattr *pinhole = nla_nest_start(msg, SIPALG_A_CONN_PINHOLE);
         nla_put_u8(msg, SIPALG_A_PINHOLE_CLASS, SIPALG_PINHOLE_MEDIA);

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <sys/socket.h>
 #include <vector>
 
 namespace sipalg_test {
@@ -45,5 +46,22 @@ inline void put_tuple(nl_msg *msg, int type, const std::vector<std::uint8_t> &sr
 inline const std::vector<std::uint8_t> phone = {192, 168, 0, 10};
 inline const std::vector<std::uint8_t> server = {203, 0, 113, 10};
 inline const std::vector<std::uint8_t> router = {203, 0, 113, 1};
+
+// A CONN nest of a NATed IPv4 connection from the phone to the server,
+// left open for more attributes: close it with nla_nest_end.
+inline nlattr *start_nated_conn(nl_msg *msg, std::uint8_t proto) {
+    nlattr *conn = nla_nest_start(msg, SIPALG_A_CONN);
+    nla_put_u8(msg, SIPALG_A_CONN_FAMILY, AF_INET);
+    nla_put_u8(msg, SIPALG_A_CONN_PROTO, proto);
+    put_tuple(msg, SIPALG_A_CONN_ORIG, phone, server, 5060, 5060);
+    put_tuple(msg, SIPALG_A_CONN_REPLY, server, router, 5060, 5060);
+    nla_put_u8(msg, SIPALG_A_CONN_NAT, 1);
+    return conn;
+}
+
+// The brief CONN of traces: no timeout, no pinholes.
+inline void put_nated_conn(nl_msg *msg, std::uint8_t proto) {
+    nla_nest_end(msg, start_nated_conn(msg, proto));
+}
 
 } // namespace sipalg_test

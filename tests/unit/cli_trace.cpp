@@ -106,13 +106,7 @@ void put_bytes(nl_msg *msg, int type, std::string_view bytes) {
 Message kernel_record(const Sent &sent) {
     Message msg = genl_message(SIPALG_CMD_TRACE);
     nl_msg *m = msg.get();
-    nlattr *conn = nla_nest_start(m, SIPALG_A_CONN);
-    nla_put_u8(m, SIPALG_A_CONN_FAMILY, AF_INET);
-    nla_put_u8(m, SIPALG_A_CONN_PROTO, static_cast<std::uint8_t>(sent.proto));
-    put_tuple(m, SIPALG_A_CONN_ORIG, phone, server, 5060, 5060);
-    put_tuple(m, SIPALG_A_CONN_REPLY, server, router, 5060, 5060);
-    nla_put_u8(m, SIPALG_A_CONN_NAT, 1);
-    nla_nest_end(m, conn);
+    put_nated_conn(m, static_cast<std::uint8_t>(sent.proto));
 
     nlattr *trace = nla_nest_start(m, SIPALG_A_TRACE);
     nla_put_u8(m, SIPALG_A_TRACE_DIR, sent.reply ? 1 : 0);
@@ -280,6 +274,14 @@ Sent passed_bad_length() {
     return sent;
 }
 
+// A message whose Via address is the one edit.
+Sent via_rewritten(std::string message) {
+    Sent sent;
+    sent.edits = {edit(message, "Via: ", "192.168.0.10", "203.0.113.1")};
+    sent.message = std::move(message);
+    return sent;
+}
+
 std::string line_text(const std::string &message, std::uint32_t number) {
     return line_at(message, number).second;
 }
@@ -357,11 +359,7 @@ TEST_CASE("trace: records the CLI cannot read", "[cli][trace]") {
     CHECK(error_of(no_conn) == "the kernel's reply lacks CONN");
 
     Message no_trace = genl_message(SIPALG_CMD_TRACE);
-    nlattr *conn = nla_nest_start(no_trace.get(), SIPALG_A_CONN);
-    nla_put_u8(no_trace.get(), SIPALG_A_CONN_FAMILY, AF_INET);
-    nla_put_u8(no_trace.get(), SIPALG_A_CONN_PROTO, IPPROTO_UDP);
-    put_tuple(no_trace.get(), SIPALG_A_CONN_ORIG, phone, server, 5060, 5060);
-    nla_nest_end(no_trace.get(), conn);
+    put_nated_conn(no_trace.get(), IPPROTO_UDP);
     CHECK(error_of(no_trace) == "the kernel's reply lacks TRACE");
 
     nlattr *trace = nla_nest_start(no_trace.get(), SIPALG_A_TRACE);
@@ -574,14 +572,11 @@ TEST_CASE("trace: text output", "[cli][trace]") {
 }
 
 TEST_CASE("trace: text output with the whole message", "[cli][trace]") {
-    std::string message = "OPTIONS sip:203.0.113.10 SIP/2.0\r\n"
-                          "Via: SIP/2.0/UDP 192.168.0.10:5060\r\n"
-                          "Content-Length: 0\r\n"
-                          "\r\n";
-    Sent sent;
-    sent.message = message;
+    Sent sent = via_rewritten("OPTIONS sip:203.0.113.10 SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP 192.168.0.10:5060\r\n"
+                              "Content-Length: 0\r\n"
+                              "\r\n");
     sent.cseq_method = "OPTIONS";
-    sent.edits = {edit(message, "Via: ", "192.168.0.10", "203.0.113.1")};
     sent.full = true;
     CHECK(format_trace(decoded(sent)) ==
           "OPTIONS sip:203.0.113.10 SIP/2.0\n"
@@ -605,13 +600,10 @@ TEST_CASE("trace: text output with the whole message", "[cli][trace]") {
 }
 
 TEST_CASE("trace: bytes outside printable ASCII are escaped", "[cli][trace]") {
-    std::string message = "MESSAGE sip:bob@203.0.113.10 SIP/2.0\r\n"
-                          "Via: SIP/2.0/UDP 192.168.0.10:5060;x=\xff\t\r\n"
-                          "Content-Length: 0\r\n\r\n";
-    Sent sent;
-    sent.message = message;
+    Sent sent = via_rewritten("MESSAGE sip:bob@203.0.113.10 SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP 192.168.0.10:5060;x=\xff\t\r\n"
+                              "Content-Length: 0\r\n\r\n");
     sent.call_id = "caf\xc3\xa9\x01";
-    sent.edits = {edit(message, "Via: ", "192.168.0.10", "203.0.113.1")};
     TraceRecord record = decoded(sent);
     std::string text = format_trace(record);
     CHECK(text.find("call-id caf\\xc3\\xa9\\x01 cseq") != std::string::npos);
