@@ -429,6 +429,13 @@ std::uint32_t highest_line(const TraceRecord &record, const std::optional<Messag
     return highest;
 }
 
+// Why it passed; null for any other outcome, as sipalg(8) promises.
+Json passed_reason(const TraceRecord &record) {
+    if (record.outcome != TraceOutcome::passed || record.reason.empty())
+        return nullptr;
+    return record.reason;
+}
+
 Json optional_json(const std::optional<std::string> &value) {
     return value ? Json(*value) : Json(nullptr);
 }
@@ -509,7 +516,7 @@ Json trace_json(const TraceRecord &record) {
                 {"cseq_method", optional_json(record.cseq_method)},
                 {"status", optional_json(record.status)},
                 {"outcome", outcome_name(record.outcome)},
-                {"reason", record.reason.empty() ? Json(nullptr) : Json(record.reason)},
+                {"reason", passed_reason(record)},
                 {"reason_line", optional_json(record.reason_line)},
                 {"reason_text", optional_json(record.reason_text)},
                 {"length", {{"before", record.old_length}, {"after", record.new_length}}},

@@ -646,6 +646,10 @@ TEST_CASE("trace: JSON output", "[cli][trace]") {
     CHECK(json["status"] == 200);
     CHECK(json["outcome"] == "rewritten");
     CHECK(json["reason"] == nullptr);
+    // A reason is shown for passed messages only.
+    Sent odd = invite_out();
+    odd.reason = "too_big";
+    CHECK(trace_json(decoded(odd))["reason"] == nullptr);
     CHECK(json["tcp"] == Json{{"seq", 4001}, {"msg_off", 812}, {"index", 1}});
     CHECK(json["applied"] == true);
     CHECK(json["length"] == Json{{"before", ok.size()}, {"after", ok.size()}});
