@@ -253,18 +253,23 @@ enum sipalg_trace_attr {
 	SIPALG_A_TRACE_MSG_OFF,	/* u32: TCP: the message's offset in that
 				 * segment's payload as it arrived
 				 */
-	SIPALG_A_TRACE_MSG_INDEX, /* u32: TCP: 0 for a segment's first message */
+	SIPALG_A_TRACE_MSG_INDEX, /* u32: TCP: 0 for a segment's first message
+				   * (keep-alives, which get no record, count)
+				   */
 	SIPALG_A_TRACE_APPLIED,	/* flag: the edits were made; absent, they were
 				 * planned only (the message passed unmodified,
 				 * e.g. too_big) and the LINEs are as it arrived
 				 */
-	SIPALG_A_TRACE_EDIT,	/* nest of SIPALG_A_TRACE_EDIT_*, repeated, in
+	SIPALG_A_TRACE_EDIT,	/* nest of EDIT attributes, repeated, in
 				 * message order; never omitted
 				 */
-	SIPALG_A_TRACE_LINE,	/* nest of SIPALG_A_TRACE_LINE_*, repeated: each
-				 * line with an edit, as it left
+	SIPALG_A_TRACE_LINE,	/* nest of LINE attributes, repeated: each
+				 * line with an edit, as it left; a line cut
+				 * into several windows has one LINE each
 				 */
-	SIPALG_A_TRACE_LINES_OMITTED, /* u32: such lines left out (record size) */
+	SIPALG_A_TRACE_LINES_OMITTED, /* u32: such LINEs left out: a record
+				       * without FULL stays within RECORD_MAX
+				       */
 	SIPALG_A_TRACE_PINHOLE_OPENED, /* nest of SIPALG_A_PINHOLE_*, repeated */
 	SIPALG_A_TRACE_PINHOLE_CLOSED, /* nest of SIPALG_A_PINHOLE_*, repeated */
 	SIPALG_A_TRACE_PINHOLES_OMITTED, /* u32 */
@@ -307,6 +312,8 @@ enum sipalg_trace_line_attr {
 				   */
 	SIPALG_A_TRACE_LINE_TEXT, /* binary: the line without CRLF, or a window
 				   * of at most TEXT_MAX bytes holding its edits
+				   * (or some of them: the windows of one line
+				   * do not overlap and hold each edit whole)
 				   */
 	SIPALG_A_TRACE_LINE_CUT,  /* flag: TEXT is a window, not the whole line */
 	__SIPALG_A_TRACE_LINE_MAX,
