@@ -21,10 +21,14 @@
 #   5. two datagrams with a bad Content-Length (a value that is no number,
 #      and one that lies about the body): passed, at the Content-Length
 #      line, which this test finds in the file it sends.
+# The records must also say what each scenario did (the INVITE's media
+# pinhole opening, the BYE closing it, msg_off > 0, tcp_split, no_nat,
+# NAT66, the Content-Length line), and the text trace the reason in words.
 # Listening at the same time: filtered traces (6: --call-id, --address,
-# --method INVITE also showing the answers, --passed) print exactly the
-# records of the unfiltered one that match; --full (7) passes the same
-# check with whole messages; a trace in the lan namespace (8) sees nothing.
+# --method INVITE also showing the answers, --status 2xx, --passed, and
+# repeated flags ORed, different ones ANDed) print exactly the records of
+# the unfiltered one that match; --full (7) passes the same check with
+# whole messages; a trace in the lan namespace (8) sees nothing.
 # Around it: as uid 65534 (9) the CLI refuses and the kernel does not let
 # the process join the trace groups (the events group, as a control, it
 # can); trace_sent does not move while nobody traces (10); each trace
@@ -198,6 +202,8 @@ trace_start callid rtr -j --call-id "1589215404@$PHONE"
 trace_start address rtr -j --address $ROUTER_WAN
 trace_start invites rtr -j --method INVITE
 trace_start passed rtr -j --passed
+trace_start answers rtr -j --status 2xx
+trace_start combined rtr -j --method BYE --method REGISTER --address $SERVER6 --address $PHONE
 trace_start lanside lan -j
 sip_capture_start "$WORK"
 
@@ -210,7 +216,7 @@ call6 nat6 5062
 bad_content_length                # 5.
 
 sip_capture_stop
-for t in all text full callid address invites passed lanside; do
+for t in all text full callid address invites passed answers combined lanside; do
 	trace_stop "$t"
 done
 say "ok: every trace left on SIGINT with status 0 and nothing on stderr"
@@ -266,9 +272,10 @@ expect_in "$WORK/text.out" "INVITE sip:*43@$SERVER;user=phone SIP/2.0" "the text
 
 # 6. Each filtered trace printed exactly the unfiltered records that match,
 # in the same order. 7. --full: the same records, with the whole messages.
-/usr/bin/python3 - "$WORK" "1589215404@$PHONE" $ROUTER_WAN >"$WORK/filters.txt" <<-'PY' ||
+/usr/bin/python3 - "$WORK" "1589215404@$PHONE" $ROUTER_WAN $SERVER6 $PHONE >"$WORK/filters.txt" <<-'PY' ||
 	import ipaddress, json, sys
 	work, call_id, address = sys.argv[1], sys.argv[2], ipaddress.ip_address(sys.argv[3])
+	either = {ipaddress.ip_address(a) for a in sys.argv[4:6]}  # "combined": either of them
 	def load(name):
 	    return [json.loads(l) for l in open(f"{work}/{name}.out") if l.strip()]
 	recs = load("all")
@@ -282,6 +289,8 @@ expect_in "$WORK/text.out" "INVITE sip:*43@$SERVER;user=phone SIP/2.0" "the text
 	    "address": lambda r: address in addresses(r),
 	    "invites": lambda r: method(r) == "INVITE",
 	    "passed": lambda r: r["outcome"] == "passed",
+	    "answers": lambda r: r["status"] is not None and 200 <= r["status"] <= 299,
+	    "combined": lambda r: method(r) in ("BYE", "REGISTER") and bool(addresses(r) & either),
 	}
 	bad = 0
 	for name, keep in filters.items():
