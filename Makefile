@@ -40,7 +40,7 @@ SCALE_PHONES ?= 20000
 SCALE_CALLS ?= 2000
 
 .PHONY: all module cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm stress scale lint \
-	kmod-calls kmod-lines clean
+	kmod-calls kmod-lines trace-check-test clean
 
 all: module cli vm-tools
 
@@ -70,6 +70,11 @@ kmod-calls: module
 # An oops decodes to file:line in the C shim and in the C++ core.
 kmod-lines: module
 	scripts/kmod-lines.sh $(KOBJ)
+
+# The checker t-trace and the demo prove `sipalg trace` with, proven on
+# synthetic captures (right and wrong traces), without the VM.
+trace-check-test:
+	python3 tests/vm/trace_check_test.py
 
 # Every kernel of `scripts/kernels.sh all`, or the one KVER names.
 check:

@@ -22,12 +22,12 @@ std::string allowed_keys() {
     return "allowed keys: " + join(config_keys(), ", ");
 }
 
+} // namespace
+
 std::string bad_value(std::string_view value, std::string_view key, std::string_view want) {
     return "bad value '" + std::string(value) + "' for " + std::string(key) + ": want " +
            std::string(want);
 }
-
-} // namespace
 
 std::string resolve_abbreviation(std::string_view word, const std::vector<std::string> &names,
                                  std::string_view what) {
@@ -48,8 +48,8 @@ std::string resolve_abbreviation(std::string_view word, const std::vector<std::s
 }
 
 const std::vector<std::string> &command_names() {
-    static const std::vector<std::string> names = {"set",   "print",       "export", "import",
-                                                   "stats", "connections", "monitor"};
+    static const std::vector<std::string> names = {"set",   "print",       "export",  "import",
+                                                   "stats", "connections", "monitor", "trace"};
     return names;
 }
 

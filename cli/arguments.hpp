@@ -17,6 +17,10 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// "bad value 'VALUE' for KEY: want WANT", the one wording of a value
+// refused.
+std::string bad_value(std::string_view value, std::string_view key, std::string_view want);
+
 // The full name `word` stands for: itself if it is one of `names`, else the
 // only name it is a prefix of. `what` names the kind in messages
 // ("command", "key"). Throws UsageError if none or several match.

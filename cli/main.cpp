@@ -2,6 +2,8 @@
 //
 //   sipalg set ports=5060,5061 sip-direct-media=yes sip-timeout=1h
 //   sipalg print | stats [--reset] | connections | monitor   [-j]
+//   sipalg trace [--address A] [--call-id ID] [--method M] [--status S]
+//                [--passed] [--full] [-j]   what the helper did to each message
 //   sipalg export > FILE        the configuration as a set line
 //   sipalg import FILE|-        apply a file of set lines, all or nothing
 //
@@ -12,18 +14,16 @@
 #include "message.hpp"
 #include "netlink_client.hpp"
 #include "output.hpp"
+#include "trace.hpp"
 
 #include <sipalg/uapi.h>
 
 #include <CLI/CLI.hpp>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
-#include <poll.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 namespace sipalg {
@@ -138,56 +138,30 @@ void run_connections(bool json) {
         std::cout << format_connections(connections, &config);
 }
 
-// Prints events until SIGINT or SIGTERM, which end it with status 0. The
-// signals are taken through a signalfd because libnl retries reads that a
-// signal interrupts.
+// Prints events until SIGINT or SIGTERM, which end it with status 0.
 void run_monitor(bool json) {
     NetlinkClient client;
     client.subscribe_events();
-
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
-    // A shell starts background jobs with SIGINT ignored; blocked signals
-    // still reach the signalfd, but say plainly that we want them.
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-    if (signal_fd < 0)
-        throw NetlinkError(std::string("signalfd: ") + std::strerror(errno));
-
-    auto show = [&](const nlmsghdr *header) {
-        Event event = decode_event(header);
-        if (json)
-            std::cout << event_json(event).dump() << std::endl;
-        else
-            std::cout << format_event(event) << std::endl;
-    };
-    while (true) {
-        pollfd fds[2] = {{client.fd(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            throw NetlinkError(std::string("poll: ") + std::strerror(errno));
-        }
-        if (fds[1].revents)
-            break;
-        if (fds[0].revents && !client.receive_events(show))
-            std::cerr << "sipalg: events were lost (receive buffer full)" << std::endl;
-    }
-    close(signal_fd);
+    receive_until_stopped(
+        client,
+        [&](const nlmsghdr *header) {
+            Event event = decode_event(header);
+            if (json)
+                std::cout << event_json(event).dump() << std::endl;
+            else
+                std::cout << format_event(event) << std::endl;
+        },
+        [] { std::cerr << "sipalg: events were lost (receive buffer full)" << std::endl; });
 }
 
-// One line on stderr for whatever went wrong in `command`; returns the
-// exit status.
-int report(std::string_view command, bool changes) {
+// One line on stderr for whatever went wrong in `command`, which needs
+// CAP_NET_ADMIN if `privileged`; returns the exit status.
+int report(std::string_view command, bool privileged) {
     std::string message;
     try {
         throw;
     } catch (const KernelError &error) {
-        if (changes && (error.error_number == EPERM || error.error_number == EACCES))
+        if (privileged && (error.error_number == EPERM || error.error_number == EACCES))
             message = std::string(command) + " needs CAP_NET_ADMIN";
         else if (!error.extack.empty())
             message = "the kernel refused " + std::string(command) + ": " + error.extack;
@@ -256,6 +230,36 @@ int run(int argc, char **argv) {
     auto *monitor = app.add_subcommand("monitor", "print SIP events as they happen, until Ctrl-C");
     monitor->add_flag("-j,--json", json, "print one JSON object per line");
 
+    TraceFilterWords trace_words;
+    bool trace_full = false;
+    auto *trace = app.add_subcommand(
+        "trace", "print what the helper does to each SIP message, until Ctrl-C (needs "
+                 "CAP_NET_ADMIN)");
+    // Each flag may be repeated: its values are alternatives (OR), the
+    // flags together must all match (AND).
+    trace
+        ->add_option("--address", trace_words.addresses,
+                     "only connections with ADDR on either side of the NAT")
+        ->type_name("ADDR")
+        ->allow_extra_args(false);
+    trace->add_option("--call-id", trace_words.call_ids, "only messages with this Call-ID")
+        ->type_name("ID")
+        ->allow_extra_args(false);
+    trace
+        ->add_option("--method", trace_words.methods,
+                     "only requests of method M and responses to them (any case)")
+        ->type_name("M")
+        ->allow_extra_args(false);
+    trace
+        ->add_option("--status", trace_words.statuses,
+                     "only responses with this status, or of this class (200, 4xx)")
+        ->type_name("CODE|Nxx")
+        ->allow_extra_args(false);
+    trace->add_flag("--passed", trace_words.passed_only, "only messages passed unmodified");
+    trace->add_flag("--full", trace_full, "also the whole message before and after");
+    trace->add_flag("-j,--json", json, "print one JSON object per line");
+    trace->footer("Example: sipalg trace --address 192.168.0.10 --method INVITE");
+
     std::vector<std::string> args(argv, argv + argc);
     std::string command;
     try {
@@ -299,12 +303,17 @@ int run(int argc, char **argv) {
         } else if (monitor->parsed()) {
             command = "monitor";
             run_monitor(json);
+        } else if (trace->parsed()) {
+            command = "trace";
+            // Parse before connecting: a typo is reported even without
+            // the module.
+            run_trace({parse_trace_filter(trace_words), trace_full, json});
         } else {
             std::cout << app.help();
         }
     } catch (...) {
-        return report(command,
-                      command == "set" || command == "import" || command == "stats --reset");
+        return report(command, command == "set" || command == "import" ||
+                                   command == "stats --reset" || command == "trace");
     }
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <linux/netlink.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <sys/socket.h>
 
@@ -53,6 +54,18 @@ std::string get_string(const nlattr *attr) {
     // The kernel NUL-terminates strings; do not trust it to.
     const char *text = static_cast<const char *>(nla_data(attr));
     return std::string(text, strnlen(text, nla_len(attr)));
+}
+
+// A binary attribute's bytes, exactly: SIP text as the kernel copied it.
+std::string get_bytes(const nlattr *attr) {
+    return std::string(static_cast<const char *>(nla_data(attr)),
+                       static_cast<std::size_t>(nla_len(attr)));
+}
+
+std::optional<std::string> get_optional_bytes(const nlattr *attr) {
+    if (!attr)
+        return std::nullopt;
+    return get_bytes(attr);
 }
 
 std::uint8_t get_u8(const nlattr *attr, const char *name) {
@@ -202,6 +215,44 @@ Connection decode_connection(const nlattr *nest) {
     return conn;
 }
 
+TraceEdit decode_trace_edit(const nlattr *nest) {
+    auto attrs = parse_nested<SIPALG_A_TRACE_EDIT_MAX>(nest);
+    TraceEdit edit;
+    edit.offset = get_u32(attrs[SIPALG_A_TRACE_EDIT_OFF], "TRACE_EDIT_OFF");
+    // Empty OLD or NEW (an insertion, a deletion) may come as no attribute.
+    if (attrs[SIPALG_A_TRACE_EDIT_OLD])
+        edit.old_text = get_bytes(attrs[SIPALG_A_TRACE_EDIT_OLD]);
+    if (attrs[SIPALG_A_TRACE_EDIT_NEW])
+        edit.new_text = get_bytes(attrs[SIPALG_A_TRACE_EDIT_NEW]);
+    edit.line = get_u32(attrs[SIPALG_A_TRACE_EDIT_LINE], "TRACE_EDIT_LINE");
+    return edit;
+}
+
+TraceLine decode_trace_line(const nlattr *nest) {
+    auto attrs = parse_nested<SIPALG_A_TRACE_LINE_MAX>(nest);
+    TraceLine line;
+    line.number = get_u32(attrs[SIPALG_A_TRACE_LINE_NO], "TRACE_LINE_NO");
+    line.offset = get_u32(attrs[SIPALG_A_TRACE_LINE_OFF], "TRACE_LINE_OFF");
+    line.text = get_bytes(require(attrs[SIPALG_A_TRACE_LINE_TEXT], "TRACE_LINE_TEXT", 0));
+    line.cut = attrs[SIPALG_A_TRACE_LINE_CUT] != nullptr;
+    return line;
+}
+
+TraceOutcome trace_outcome(std::uint8_t value) {
+    switch (value) {
+    case SIPALG_TRACE_REWRITTEN:
+        return TraceOutcome::rewritten;
+    case SIPALG_TRACE_UNCHANGED:
+        return TraceOutcome::unchanged;
+    case SIPALG_TRACE_NO_NAT:
+        return TraceOutcome::no_nat;
+    case SIPALG_TRACE_PASSED:
+        return TraceOutcome::passed;
+    default:
+        return TraceOutcome::unknown;
+    }
+}
+
 } // namespace
 
 bool put_config_change(nl_msg *msg, const ConfigChange &change) {
@@ -349,6 +400,69 @@ Event decode_event(const nlmsghdr *header) {
         event.pinhole = decode_pinhole(attrs[SIPALG_A_EVENT_PINHOLE],
                                        event.connection ? event.connection->family : AF_INET);
     return event;
+}
+
+TraceRecord decode_trace(const nlmsghdr *header) {
+    auto message = parse_message<SIPALG_A_MAX>(header);
+    TraceRecord record;
+    record.connection = decode_connection(require(message[SIPALG_A_CONN], "CONN", 0));
+    const nlattr *trace = require(message[SIPALG_A_TRACE], "TRACE", 0);
+    auto attrs = parse_nested<SIPALG_A_TRACE_MAX>(trace);
+    record.reply = get_u8(attrs[SIPALG_A_TRACE_DIR], "TRACE_DIR") != 0;
+    record.outcome = trace_outcome(get_u8(attrs[SIPALG_A_TRACE_OUTCOME], "TRACE_OUTCOME"));
+    record.reason = get_string(attrs[SIPALG_A_TRACE_REASON]);
+    if (attrs[SIPALG_A_TRACE_REASON_LINE])
+        record.reason_line = get_u32(attrs[SIPALG_A_TRACE_REASON_LINE], "TRACE_REASON_LINE");
+    record.reason_text = get_optional_bytes(attrs[SIPALG_A_TRACE_REASON_TEXT]);
+    record.start_line = get_optional_bytes(attrs[SIPALG_A_TRACE_START_LINE]);
+    record.call_id = get_optional_bytes(attrs[SIPALG_A_TRACE_CALL_ID]);
+    if (attrs[SIPALG_A_TRACE_CSEQ])
+        record.cseq = get_u32(attrs[SIPALG_A_TRACE_CSEQ], "TRACE_CSEQ");
+    record.cseq_method = get_optional_bytes(attrs[SIPALG_A_TRACE_CSEQ_METHOD]);
+    if (attrs[SIPALG_A_TRACE_STATUS])
+        record.status = get_u16(attrs[SIPALG_A_TRACE_STATUS], "TRACE_STATUS");
+    record.old_length = get_u32(attrs[SIPALG_A_TRACE_OLD_LEN], "TRACE_OLD_LEN");
+    record.new_length = get_u32(attrs[SIPALG_A_TRACE_NEW_LEN], "TRACE_NEW_LEN");
+    if (attrs[SIPALG_A_TRACE_SEQ]) {
+        TraceTcp tcp;
+        tcp.seq = get_u32(attrs[SIPALG_A_TRACE_SEQ], "TRACE_SEQ");
+        if (attrs[SIPALG_A_TRACE_MSG_OFF])
+            tcp.message_offset = get_u32(attrs[SIPALG_A_TRACE_MSG_OFF], "TRACE_MSG_OFF");
+        if (attrs[SIPALG_A_TRACE_MSG_INDEX])
+            tcp.index = get_u32(attrs[SIPALG_A_TRACE_MSG_INDEX], "TRACE_MSG_INDEX");
+        record.tcp = tcp;
+    }
+    record.applied = attrs[SIPALG_A_TRACE_APPLIED] != nullptr;
+    if (attrs[SIPALG_A_TRACE_LINES_OMITTED])
+        record.lines_omitted = get_u32(attrs[SIPALG_A_TRACE_LINES_OMITTED], "TRACE_LINES_OMITTED");
+    if (attrs[SIPALG_A_TRACE_PINHOLES_OMITTED])
+        record.pinholes_omitted =
+            get_u32(attrs[SIPALG_A_TRACE_PINHOLES_OMITTED], "TRACE_PINHOLES_OMITTED");
+    if (attrs[SIPALG_A_TRACE_FULL]) {
+        record.full = get_bytes(attrs[SIPALG_A_TRACE_FULL]);
+        record.full_length = attrs[SIPALG_A_TRACE_FULL_LEN]
+                                 ? get_u32(attrs[SIPALG_A_TRACE_FULL_LEN], "TRACE_FULL_LEN")
+                                 : static_cast<std::uint32_t>(record.full->size());
+    }
+    // EDIT, LINE and the PINHOLEs repeat: walk them all, in order.
+    const nlattr *pos;
+    int remaining;
+    nla_for_each_nested(pos, const_cast<nlattr *>(trace), remaining) {
+        switch (nla_type(pos)) {
+        case SIPALG_A_TRACE_EDIT:
+            record.edits.push_back(decode_trace_edit(pos));
+            break;
+        case SIPALG_A_TRACE_LINE:
+            record.lines.push_back(decode_trace_line(pos));
+            break;
+        case SIPALG_A_TRACE_PINHOLE_OPENED:
+        case SIPALG_A_TRACE_PINHOLE_CLOSED:
+            record.pinholes.push_back({nla_type(pos) == SIPALG_A_TRACE_PINHOLE_OPENED,
+                                       decode_pinhole(pos, record.connection.family)});
+            break;
+        }
+    }
+    return record;
 }
 
 } // namespace sipalg

@@ -1,6 +1,6 @@
 // The uapi.h messages, both ways: a ConfigChange into SET_CONFIG
-// attributes, and GET_CONFIG / GET_STATS / GET_CONNS / EVENT messages into
-// the structs of model.hpp. Works on libnl messages in memory, without a
+// attributes, and GET_CONFIG / GET_STATS / GET_CONNS / EVENT / TRACE
+// messages into the structs of model.hpp. Works on libnl messages in memory, without a
 // socket, so the unit tests can feed it hand-built messages.
 #pragma once
 
@@ -30,6 +30,9 @@ Config decode_config(const nlmsghdr *header);
 std::vector<Stat> decode_stats(const nlmsghdr *header);
 Connection decode_connection_message(const nlmsghdr *header);
 Event decode_event(const nlmsghdr *header);
+// A SIPALG_CMD_TRACE record, its edits, lines and pinholes in the order
+// the kernel sent them.
+TraceRecord decode_trace(const nlmsghdr *header);
 
 } // namespace sipalg
 

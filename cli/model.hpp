@@ -9,6 +9,13 @@
 
 namespace sipalg {
 
+// An IPv4 or IPv6 address.
+struct Address {
+    int family = 0;                    // AF_INET or AF_INET6
+    std::vector<std::uint8_t> address; // 4 or 16 bytes, network order
+    bool operator==(const Address &) const = default;
+};
+
 // An inside host with a pinhole budget of its own.
 struct HostBudget {
     int family = 0;                    // AF_INET or AF_INET6
@@ -129,6 +136,66 @@ struct Event {
     std::string call_id;            // empty if the kernel sent none
     std::string reason;             // why a message passed unmodified; may be empty
     std::optional<Pinhole> pinhole; // the pinhole opened or closed
+};
+
+// What the helper did with one SIP message (SIPALG_CMD_TRACE).
+enum class TraceOutcome { rewritten, unchanged, no_nat, passed, unknown };
+
+// One edit: `old_text` at `offset` in the message as it arrived became
+// `new_text`. Bytes, not necessarily text.
+struct TraceEdit {
+    std::uint32_t offset = 0;
+    std::string old_text;
+    std::string new_text;
+    std::uint32_t line = 0; // 1-based, the start line is 1
+};
+
+// A line holding edits: as it left the router when the edits were
+// applied, else as it arrived.
+struct TraceLine {
+    std::uint32_t number = 0;
+    std::uint32_t offset = 0; // of text's first byte, in the same message
+    std::string text;         // without CRLF
+    bool cut = false;         // text is a window around the edits
+};
+
+struct TracePinhole {
+    bool opened = false; // else closed
+    Pinhole pinhole;
+};
+
+// Where a message sat in a TCP stream.
+struct TraceTcp {
+    std::uint32_t seq = 0;            // the segment's, as the sender sent it
+    std::uint32_t message_offset = 0; // in that segment's payload
+    std::uint32_t index = 0;          // 0 for a segment's first message
+};
+
+struct TraceRecord {
+    Connection connection;
+    bool reply = false; // the conntrack direction it travelled
+    TraceOutcome outcome = TraceOutcome::unknown;
+    std::string reason; // why it passed; empty otherwise
+    std::optional<std::uint32_t> reason_line;
+    std::optional<std::string> reason_text;
+    std::optional<std::string> start_line; // as it arrived
+    std::optional<std::string> call_id;
+    std::optional<std::uint32_t> cseq;
+    std::optional<std::string> cseq_method;
+    std::optional<std::uint16_t> status; // responses only
+    std::uint32_t old_length = 0;        // as it arrived
+    std::uint32_t new_length = 0;        // as it left
+    std::optional<TraceTcp> tcp;
+    bool applied = false; // else the edits were planned only
+    std::vector<TraceEdit> edits;
+    std::vector<TraceLine> lines;
+    std::uint32_t lines_omitted = 0;
+    std::vector<TracePinhole> pinholes; // in the order they happened
+    std::uint32_t pinholes_omitted = 0;
+    // The trace-full group only: the message as it left, maybe cut short
+    // (then full_length is more than full's size).
+    std::optional<std::string> full;
+    std::uint32_t full_length = 0;
 };
 
 } // namespace sipalg

@@ -13,10 +13,15 @@
 
 #include <linux/netlink.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace sipalg {
 
@@ -82,8 +87,8 @@ Callbacks make_callbacks(ReceiveState &state) {
     return cb;
 }
 
-std::string libnl_error(const char *what, int error) {
-    return std::string(what) + ": " + nl_geterror(error);
+std::string libnl_error(const std::string &what, int error) {
+    return what + ": " + nl_geterror(error);
 }
 
 } // namespace
@@ -150,15 +155,35 @@ void NetlinkClient::request(int cmd, const Filler &fill, const MessageHandler &o
     }
 }
 
-void NetlinkClient::subscribe_events() {
-    int group = genl_ctrl_resolve_grp(socket_, SIPALG_GENL_NAME, SIPALG_GENL_MCGRP);
-    if (group < 0)
-        throw NetlinkError(libnl_error("cannot find the sipalg events group", group));
-    if (int error = nl_socket_add_membership(socket_, group); error < 0)
-        throw NetlinkError(libnl_error("cannot join the sipalg events group", error));
-    // Room for bursts of events while the terminal is slow.
-    nl_socket_set_buffer_size(socket_, 1 << 20, 0);
+void NetlinkClient::subscribe(const char *group) {
+    int id = genl_ctrl_resolve_grp(socket_, SIPALG_GENL_NAME, group);
+    if (id == -NLE_OBJ_NOTFOUND)
+        throw NetlinkError(std::string("the loaded sipalg module has no \"") + group +
+                           "\" group: it is older than this sipalg");
+    if (id < 0)
+        throw NetlinkError(
+            libnl_error("cannot find the sipalg " + std::string(group) + " group", id));
+    if (int error = nl_socket_add_membership(socket_, id); error < 0) {
+        // The trace groups are for CAP_NET_ADMIN only (genl checks it at
+        // join time); say so the way a refused request does.
+        if (error == -NLE_PERM || error == -NLE_NOACCESS)
+            throw KernelError(EPERM, "");
+        throw NetlinkError(
+            libnl_error("cannot join the sipalg " + std::string(group) + " group", error));
+    }
+    // Room for bursts while the terminal is slow. SO_RCVBUFFORCE lets a
+    // privileged caller past rmem_max (about 416 KiB on Debian), which a
+    // burst of trace records fills quickly; anyone else gets SO_RCVBUF,
+    // capped there.
+    int fd = nl_socket_get_fd(socket_);
+    int size = 4 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     nl_socket_set_nonblocking(socket_);
+}
+
+void NetlinkClient::subscribe_events() {
+    subscribe(SIPALG_GENL_MCGRP);
 }
 
 int NetlinkClient::fd() const {
@@ -181,6 +206,40 @@ bool NetlinkClient::receive_events(const MessageHandler &on_event) {
             return false;
         if (error < 0)
             throw NetlinkError(libnl_error("cannot receive events", error));
+    }
+}
+
+void receive_until_stopped(NetlinkClient &client, const NetlinkClient::MessageHandler &on_message,
+                           const std::function<void()> &on_lost) {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    // A shell starts background jobs with SIGINT ignored; blocked signals
+    // still reach the signalfd, but say plainly that we want them.
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+    if (signal_fd < 0)
+        throw NetlinkError(std::string("signalfd: ") + std::strerror(errno));
+    // Closed however the loop ends, an exception from on_message included.
+    struct Closer {
+        int fd;
+        ~Closer() { close(fd); }
+    } closer{signal_fd};
+
+    while (true) {
+        pollfd fds[2] = {{client.fd(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            throw NetlinkError(std::string("poll: ") + std::strerror(errno));
+        }
+        if (fds[1].revents)
+            return;
+        if (fds[0].revents && !client.receive_events(on_message))
+            on_lost();
     }
 }
 

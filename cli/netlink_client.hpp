@@ -50,17 +50,27 @@ class NetlinkClient {
     void request(int cmd, const Filler &fill, const MessageHandler &on_reply, bool dump = false);
     void request(int cmd, const MessageHandler &on_reply) { request(cmd, nullptr, on_reply); }
 
-    // Joins the "events" multicast group; afterwards the socket is
-    // non-blocking and receive_events() reads what is pending.
+    // Joins the multicast group `group` of the family (uapi.h's
+    // SIPALG_GENL_MCGRP*); afterwards the socket is non-blocking and
+    // receive_events() reads what is pending. Throws KernelError with
+    // EPERM if the group needs a privilege the caller lacks.
+    void subscribe(const char *group);
     void subscribe_events();
     int fd() const;
-    // Calls on_event for each pending event. Returns false if the kernel
-    // dropped events because the receive buffer was full.
+    // Calls on_event for each pending message. Returns false if the kernel
+    // dropped messages because the receive buffer was full.
     bool receive_events(const MessageHandler &on_event);
 
   private:
     nl_sock *socket_ = nullptr;
     int family_ = 0;
 };
+
+// Calls on_message for each message of the groups `client` subscribed to,
+// and on_lost whenever the kernel dropped some, until SIGINT or SIGTERM,
+// which end it normally. The signals are taken through a signalfd because
+// libnl retries reads that a signal interrupts.
+void receive_until_stopped(NetlinkClient &client, const NetlinkClient::MessageHandler &on_message,
+                           const std::function<void()> &on_lost);
 
 } // namespace sipalg

@@ -25,13 +25,6 @@ Json address_json(int family, const std::vector<std::uint8_t> &address) {
     return address_text(family, address);
 }
 
-Json tuple_json(const Tuple &tuple) {
-    return Json{{"src", address_json(tuple.family, tuple.src)},
-                {"dst", address_json(tuple.family, tuple.dst)},
-                {"sport", tuple.sport},
-                {"dport", tuple.dport}};
-}
-
 // Lines of cells, padded so that columns line up; the last cell of a line
 // is not padded, so no line ends in blanks.
 std::string format_table(const std::vector<std::vector<std::string>> &rows) {
@@ -58,6 +51,13 @@ std::string format_table(const std::vector<std::vector<std::string>> &rows) {
 }
 
 } // namespace
+
+Json tuple_json(const Tuple &tuple) {
+    return Json{{"src", address_json(tuple.family, tuple.src)},
+                {"dst", address_json(tuple.family, tuple.dst)},
+                {"sport", tuple.sport},
+                {"dport", tuple.dport}};
+}
 
 std::string format_block(const std::vector<std::pair<std::string, std::string>> &lines) {
     std::size_t width = 0;

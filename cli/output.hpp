@@ -25,6 +25,8 @@ std::string format_endpoint(int family, const std::vector<std::uint8_t> &address
                             std::uint16_t port);
 // "192.168.0.10:5060 -> 203.0.113.10:5060"
 std::string format_tuple(const Tuple &tuple);
+// {"src","dst","sport","dport"}: addresses as strings, null for any.
+Json tuple_json(const Tuple &tuple);
 std::string protocol_name(int proto);
 std::string pinhole_class_name(PinholeClass pinhole_class);
 std::string session_kind_name(SessionKind kind);

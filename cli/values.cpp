@@ -161,6 +161,18 @@ std::optional<std::vector<HostBudget>> parse_host_budgets(std::string_view text)
     }
 }
 
+std::optional<Address> parse_address(std::string_view text) {
+    if (text.size() > 2 && text.front() == '[' && text.back() == ']')
+        text = text.substr(1, text.size() - 2);
+    std::string host(text);
+    for (int family : {AF_INET, AF_INET6}) {
+        Address address{family, std::vector<std::uint8_t>(family == AF_INET6 ? 16 : 4)};
+        if (inet_pton(family, host.c_str(), address.address.data()) == 1)
+            return address;
+    }
+    return std::nullopt;
+}
+
 std::string address_string(int family, const std::vector<std::uint8_t> &address) {
     char text[INET6_ADDRSTRLEN] = "?";
     if (address.size() == (family == AF_INET6 ? 16u : 4u))

@@ -54,6 +54,9 @@ bool host_budgets_valid(const std::vector<HostBudget> &budgets, std::size_t max,
 std::optional<RegistrationPinholes> parse_registration_pinholes(std::string_view text);
 const char *format_registration_pinholes(RegistrationPinholes value);
 
+// "192.168.0.10", "2001:db8::10" or "[2001:db8::10]".
+std::optional<Address> parse_address(std::string_view text);
+
 // An address as text (IPv6 without brackets).
 std::string address_string(int family, const std::vector<std::uint8_t> &address);
 

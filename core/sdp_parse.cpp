@@ -173,7 +173,7 @@ int parse_sdp(const u8 *b, u32 off, u32 len, sipalg_msg *m) {
             continue;
         }
         if (le - i < 2 || b[i + 1] != '=' || !is_alpha(b[i]) || (first && b[i] != 'v'))
-            return SIPALG_R_BAD_SDP;
+            return fail_at(m, i, SIPALG_R_BAD_SDP);
         first = false;
         u32 vs = i + 2;
         sipalg_media *md = m->n_media ? &m->media[m->n_media - 1] : nullptr;
@@ -184,7 +184,7 @@ int parse_sdp(const u8 *b, u32 off, u32 len, sipalg_msg *m) {
             u32 k = vs, fs, fe;
             for (int f = 0; f < 3; f++)
                 if (!next_field(b, &k, le, &fs, &fe))
-                    return SIPALG_R_BAD_SDP;
+                    return fail_at(m, i, SIPALG_R_BAD_SDP);
             rc = parse_conn(b, k, le, SIPALG_REF_SDP_O, m, &idx);
             m->sdp_o_ref = (signed char)idx;
             break;
@@ -225,11 +225,11 @@ int parse_sdp(const u8 *b, u32 off, u32 len, sipalg_msg *m) {
             break;
         }
         if (rc != SIPALG_OK)
-            return rc;
+            return fail_at(m, i, rc);
         i = next;
     }
     if (first)
-        return SIPALG_R_BAD_SDP; // only blank lines
+        return fail_at(m, off, SIPALG_R_BAD_SDP); // only blank lines
     m->sdp_dir = session_dir;
     for (u32 k = 0; k < m->n_media; k++) {
         sipalg_media &md = m->media[k];

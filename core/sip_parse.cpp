@@ -664,6 +664,7 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
     // Only the scalar part is cleared: the arrays are valid up to their counts.
     __builtin_memset(msg, 0, __builtin_offsetof(sipalg_msg, refs));
     msg->sdp_o_ref = msg->sdp_c_ref = -1;
+    msg->err_off = SIPALG_ERR_OFF_NONE;
     msg->len = len;
     msg->body_off = len;
     if (!buf || (transport != SIPALG_UDP && transport != SIPALG_TCP))
@@ -685,7 +686,7 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
         }
     }
     if (!is_token(buf[0]))
-        return SIPALG_R_NOT_SIP;
+        return fail_at(msg, 0, SIPALG_R_NOT_SIP);
 
     State st;
     __builtin_memset(&st, 0, sizeof(st));
@@ -694,47 +695,50 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
 
     u32 eol = find_lf(buf, 0, len);
     if (eol >= len)
-        return SIPALG_R_TRUNCATED;
+        return fail_at(msg, 0, SIPALG_R_TRUNCATED);
     u32 le = (eol > 0 && buf[eol - 1] == '\r') ? eol - 1 : eol;
     int rc = parse_start_line(st, le);
     if (rc != SIPALG_OK)
-        return rc;
+        return fail_at(msg, 0, rc);
 
+    // Where the last header, the CSeq and the Content-Length start: the
+    // lines to blame for failures found only after the header loop.
+    u32 last = 0, cseq_line = 0, cl_line = 0;
     u32 i = eol + 1;
     u32 body;
     for (;;) {
         if (i >= len)
-            return SIPALG_R_TRUNCATED;
+            return fail_at(msg, last, SIPALG_R_TRUNCATED);
         if (buf[i] == '\n') {
             body = i + 1;
             break;
         }
         if (buf[i] == '\r') {
             if (i + 1 >= len)
-                return SIPALG_R_TRUNCATED;
+                return fail_at(msg, i, SIPALG_R_TRUNCATED);
             if (buf[i + 1] == '\n') {
                 body = i + 2;
                 break;
             }
-            return SIPALG_R_BAD_HEADER;
+            return fail_at(msg, i, SIPALG_R_BAD_HEADER);
         }
-        if (is_sp(buf[i]))
-            return SIPALG_R_BAD_HEADER; // continuation with nothing to continue
+        if (is_sp(buf[i])) // continuation with nothing to continue
+            return fail_at(msg, i, SIPALG_R_BAD_HEADER);
         if (++msg->n_headers > SIPALG_MAX_HEADERS)
-            return SIPALG_R_TOO_MANY_HEADERS;
+            return fail_at(msg, i, SIPALG_R_TOO_MANY_HEADERS);
         // The logical header ends at the first LF not followed by SP/HT.
         u32 nl = find_lf(buf, i, len);
         while (nl < len && nl + 1 < len && is_sp(buf[nl + 1]))
             nl = find_lf(buf, nl + 1, len);
         if (nl >= len)
-            return SIPALG_R_TRUNCATED;
+            return fail_at(msg, i, SIPALG_R_TRUNCATED);
         u32 hend = (nl > i && buf[nl - 1] == '\r') ? nl - 1 : nl;
         u32 ne = skip_token(buf, i, hend);
         u32 c = ne;
         while (c < hend && is_sp(buf[c]))
             c++;
         if (ne == i || c >= hend || buf[c] != ':')
-            return SIPALG_R_BAD_HEADER;
+            return fail_at(msg, i, SIPALG_R_BAD_HEADER);
         Hdr h = header_id(buf + i, ne - i);
         if (h != H_OTHER) {
             u32 vs = skip_ws(buf, c + 1, hend);
@@ -743,8 +747,13 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
                 ve--;
             rc = parse_header(st, h, vs, ve);
             if (rc != SIPALG_OK)
-                return rc;
+                return fail_at(msg, i, rc);
+            if (h == H_CSEQ)
+                cseq_line = i;
+            else if (h == H_CONTENT_LENGTH)
+                cl_line = i;
         }
+        last = i;
         i = nl + 1;
     }
 
@@ -753,7 +762,7 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
     if (msg->kind == SIPALG_KIND_REQUEST &&
         (msg->cseq_method_text.len != msg->method_text.len ||
          __builtin_memcmp(buf + msg->cseq_method_text.off, buf, msg->method_text.len) != 0))
-        return SIPALG_R_BAD_CSEQ;
+        return fail_at(msg, cseq_line, SIPALG_R_BAD_CSEQ);
 
     msg->body_off = body;
     msg->body_len = len - body;
@@ -761,7 +770,7 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
     // Content-Length, and a UDP datagram that disagrees with its declared
     // length is damaged or crafted; either way it is not rewritten.
     if ((msg->flags & SIPALG_MSGF_CL) && msg->cl_value != msg->body_len)
-        return SIPALG_R_BAD_CONTENT_LENGTH;
+        return fail_at(msg, cl_line, SIPALG_R_BAD_CONTENT_LENGTH);
     if (msg->body_len == 0)
         return SIPALG_OK;
     bool sdp = st.ctype_sdp ||

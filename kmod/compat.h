@@ -10,7 +10,19 @@
 #define SIPALG_COMPAT_H
 
 #include <linux/version.h>
+#include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack.h>
+
+/*
+ * Multicast groups only CAP_NET_ADMIN may join: both Debian kernels have
+ * the flag (6.1.0-57 as a backport); a kernel without it leaves the group
+ * open to anyone (a known limit).
+ */
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+#define SIPALG_GENL_MCAST_ADMIN GENL_MCAST_CAP_NET_ADMIN
+#else
+#define SIPALG_GENL_MCAST_ADMIN 0
+#endif
 
 /* 6.12 refreshes a conntrack's timeout without looking at the packet. */
 static inline void sipalg_ct_refresh(struct nf_conn *ct,

@@ -30,6 +30,8 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_REFUSED_CONN] = "pinholes_refused_connection",
 	[SIPALG_CTR_REFUSED_TABLE] = "pinholes_refused_table",
 	[SIPALG_CTR_REGISTRATIONS_ON_FLOW] = "registrations_on_flow",
+	[SIPALG_CTR_TRACE_SENT] = "trace_sent",
+	[SIPALG_CTR_TRACE_LOST] = "trace_lost",
 };
 
 static const char *const sipalg_shim_reason_names[] = {

@@ -37,6 +37,8 @@ enum sipalg_counter {
 	SIPALG_CTR_REFUSED_CONN,	/* ... by the connection's (or a call's) */
 	SIPALG_CTR_REFUSED_TABLE,	/* ... the table or the ledger is full */
 	SIPALG_CTR_REGISTRATIONS_ON_FLOW, /* bindings left to their own flow */
+	SIPALG_CTR_TRACE_SENT,		/* trace records sent (each group's copy) */
+	SIPALG_CTR_TRACE_LOST,		/* ... not built (memory) or not delivered */
 	SIPALG_CTR_MAX
 };
 

@@ -12,6 +12,7 @@
 
 #include "events.h"
 #include "nlattr.h"
+#include "trace.h"
 
 static const struct genl_family __rcu *sipalg_events_family;
 static unsigned int sipalg_events_group;
@@ -84,7 +85,8 @@ void sipalg_event(struct nf_conn *ct, enum sipalg_event type,
 }
 
 void sipalg_event_pinhole(struct nf_conn *ct, enum sipalg_event type,
-			  const struct nf_conntrack_expect *exp)
+			  struct nf_conntrack_expect *exp)
 {
+	sipalg_trace_pinhole(ct, type == SIPALG_EVENT_PINHOLE_OPEN, exp);
 	sipalg_event_send(ct, type, NULL, NULL, 0, exp);
 }

@@ -19,8 +19,11 @@ void sipalg_events_stop(void);
 void sipalg_event(struct nf_conn *ct, enum sipalg_event type,
 		  const char *reason, const unsigned char *call_id,
 		  unsigned int call_id_len);
-/* Not under nf_conntrack_expect_lock: the event lists ct's pinholes. */
+/*
+ * Not under nf_conntrack_expect_lock: the event lists ct's pinholes. The
+ * message being traced on this CPU, if it is ct's, records exp too.
+ */
 void sipalg_event_pinhole(struct nf_conn *ct, enum sipalg_event type,
-			  const struct nf_conntrack_expect *exp);
+			  struct nf_conntrack_expect *exp);
 
 #endif /* SIPALG_EVENTS_H */

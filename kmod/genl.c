@@ -17,6 +17,7 @@
 #include <sipalg/uapi.h>
 
 #include "budget.h"
+#include "compat.h"
 #include "config.h"
 #include "counters.h"
 #include "events.h"
@@ -25,13 +26,19 @@
 #include "helper.h"
 #include "nlattr.h"
 #include "sessions.h"
+#include "trace.h"
 
 static struct genl_family sipalg_genl_family;
 
-enum { SIPALG_MCGRP_EVENTS };
+enum { SIPALG_MCGRP_EVENTS, SIPALG_MCGRP_TRACE, SIPALG_MCGRP_TRACE_FULL };
 
+/* A trace holds whole SIP headers (numbers, credentials): admins only. */
 static const struct genl_multicast_group sipalg_mcgrps[] = {
 	[SIPALG_MCGRP_EVENTS] = { .name = SIPALG_GENL_MCGRP },
+	[SIPALG_MCGRP_TRACE] = { .name = SIPALG_GENL_MCGRP_TRACE,
+				 .flags = SIPALG_GENL_MCAST_ADMIN },
+	[SIPALG_MCGRP_TRACE_FULL] = { .name = SIPALG_GENL_MCGRP_TRACE_FULL,
+				      .flags = SIPALG_GENL_MCAST_ADMIN },
 };
 
 /* Ranges are checked by hand, for messages that name the allowed values. */
@@ -471,13 +478,17 @@ int sipalg_genl_init(void)
 {
 	int err = genl_register_family(&sipalg_genl_family);
 
-	if (!err)
+	if (!err) {
 		sipalg_events_start(&sipalg_genl_family, SIPALG_MCGRP_EVENTS);
+		sipalg_trace_start(&sipalg_genl_family, SIPALG_MCGRP_TRACE,
+				   SIPALG_MCGRP_TRACE_FULL);
+	}
 	return err;
 }
 
 void sipalg_genl_exit(void)
 {
+	sipalg_trace_stop();
 	sipalg_events_stop();
 	genl_unregister_family(&sipalg_genl_family);
 }

@@ -10,7 +10,8 @@
  * the per-netns state must exist before anything can reach them (the helper runs for any
  * packet of a helped conntrack), the helpers before the hooks that attach
  * them, and the control plane (the netlink family) comes last, once there
- * is something to control; events find no family to send on until then.
+ * is something to control; events and traces find no family to send on
+ * until then.
  * Unloading undoes it in reverse: the control plane goes first (events stop
  * before the family goes), then once the hooks are gone no new conntrack
  * gets the helper, unregistering the helpers detaches them from every
@@ -34,6 +35,7 @@
 #include "helper.h"
 #include "rewrite.h"
 #include "sessions.h"
+#include "trace.h"
 
 static int __init sipalg_init(void)
 {
@@ -47,9 +49,12 @@ static int __init sipalg_init(void)
 	err = sipalg_rewrite_init();
 	if (err)
 		return err;
-	err = sipalg_sessions_init();
+	err = sipalg_trace_init();
 	if (err)
 		goto exit_rewrite;
+	err = sipalg_sessions_init();
+	if (err)
+		goto exit_trace;
 	err = sipalg_budget_init();
 	if (err)
 		goto exit_sessions;
@@ -80,6 +85,8 @@ exit_budget:
 	sipalg_budget_exit();
 exit_sessions:
 	sipalg_sessions_exit();
+exit_trace:
+	sipalg_trace_exit();
 exit_rewrite:
 	sipalg_rewrite_exit();
 	return err;
@@ -93,6 +100,7 @@ static void __exit sipalg_exit(void)
 	sipalg_pernet_exit();
 	sipalg_budget_exit();
 	sipalg_sessions_exit();
+	sipalg_trace_exit();
 	sipalg_rewrite_exit();
 	pr_info("unloaded\n");
 }

@@ -62,6 +62,24 @@ int sipalg_put_pinhole(struct sk_buff *msg, int type,
 	return 0;
 }
 
+/* A tuple nest as sipalg_put_tuple() writes it, with or without source. */
+static size_t sipalg_tuple_size(u16 l3num, bool src)
+{
+	size_t alen = l3num == NFPROTO_IPV4 ? 4 : 16;
+
+	return nla_total_size(0) + nla_total_size(alen) +
+	       nla_total_size(sizeof(u16)) +
+	       (src ? nla_total_size(alen) + nla_total_size(sizeof(u16)) : 0);
+}
+
+size_t sipalg_pinhole_size(const struct nf_conntrack_expect *exp)
+{
+	return nla_total_size(0) + nla_total_size(sizeof(u8)) +
+	       sipalg_tuple_size(exp->tuple.src.l3num,
+				 !sipalg_expect_any_src(exp)) +
+	       nla_total_size(sizeof(u32));
+}
+
 static int sipalg_put_pinholes(struct sk_buff *msg, struct nf_conn *ct)
 {
 	struct nf_conn_help *help = nfct_help(ct);
@@ -108,4 +126,28 @@ struct nlattr *sipalg_put_conn_start(struct sk_buff *msg, struct nf_conn *ct)
 	    sipalg_put_pinholes(msg, ct))
 		return NULL;
 	return nest;
+}
+
+int sipalg_put_conn_brief(struct sk_buff *msg, const struct nf_conn *ct)
+{
+	struct nlattr *nest = nla_nest_start(msg, SIPALG_A_CONN);
+
+	if (!nest ||
+	    nla_put_u8(msg, SIPALG_A_CONN_FAMILY,
+		       nf_ct_l3num(ct) == NFPROTO_IPV4 ? AF_INET : AF_INET6) ||
+	    nla_put_u8(msg, SIPALG_A_CONN_PROTO, nf_ct_protonum(ct)) ||
+	    sipalg_put_ct_tuple(msg, SIPALG_A_CONN_ORIG,
+				&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple) ||
+	    sipalg_put_ct_tuple(msg, SIPALG_A_CONN_REPLY,
+				&ct->tuplehash[IP_CT_DIR_REPLY].tuple) ||
+	    nla_put_u8(msg, SIPALG_A_CONN_NAT, !!(ct->status & IPS_NAT_MASK)))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+size_t sipalg_conn_brief_size(const struct nf_conn *ct)
+{
+	return nla_total_size(0) + 3 * nla_total_size(sizeof(u8)) +
+	       2 * sipalg_tuple_size(nf_ct_l3num(ct), true);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Netlink attributes of a helped conntrack and of its pinholes, shared by
- * the dumps (genl.c) and the events (events.c).
+ * the dumps (genl.c), the events (events.c) and the traces (trace.c).
  */
 #ifndef SIPALG_NLATTR_H
 #define SIPALG_NLATTR_H
@@ -17,5 +17,15 @@ int sipalg_put_pinhole(struct sk_buff *msg, int type,
  * caller may add more and closes it (nla_nest_end). NULL: no room.
  */
 struct nlattr *sipalg_put_conn_start(struct sk_buff *msg, struct nf_conn *ct);
+
+/*
+ * A closed SIPALG_A_CONN nest with only family, protocol, tuples and NAT:
+ * no pinholes, so no lock (trace records, from the packet path).
+ */
+int sipalg_put_conn_brief(struct sk_buff *msg, const struct nf_conn *ct);
+
+/* What the two above take in a message, for skbs of exact size. */
+size_t sipalg_pinhole_size(const struct nf_conntrack_expect *exp);
+size_t sipalg_conn_brief_size(const struct nf_conn *ct);
 
 #endif /* SIPALG_NLATTR_H */

@@ -39,6 +39,7 @@
 #include "register.h"
 #include "rewrite.h"
 #include "sessions.h"
+#include "trace.h"
 #include "xlat.h"
 
 /*
@@ -69,10 +70,13 @@ void sipalg_rewrite_exit(void)
 	free_percpu(sipalg_scratch);
 }
 
-/* Offset of the SIP payload from skb->data (the network header). */
+/*
+ * Offset of the SIP payload from skb->data (the network header) and, TCP,
+ * the segment's sequence number as sent (the helper runs before seqadj).
+ */
 static bool sipalg_payload_offset(const struct sk_buff *skb,
 				  unsigned int protoff, u8 protonum,
-				  unsigned int *dataoff)
+				  unsigned int *dataoff, __be32 *seq)
 {
 	struct tcphdr _th;
 	const struct tcphdr *th;
@@ -84,6 +88,7 @@ static bool sipalg_payload_offset(const struct sk_buff *skb,
 		if (!th)
 			return false;
 		*dataoff = protoff + th->doff * 4;
+		*seq = th->seq;
 	}
 	return *dataoff < skb->len;
 }
@@ -369,6 +374,27 @@ static void sipalg_act_after(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		sipalg_register_apply(ct, dir, &s->msg, dec, sn);
 }
 
+/*
+ * TCP: frame the message at msg (avail bytes): SIPALG_OK and its length,
+ * or why the rest of the segment passes (there is no boundary to resume
+ * from) and *len = avail.
+ */
+static int sipalg_frame_tcp(const unsigned char *msg, unsigned int avail,
+			    unsigned int *len)
+{
+	int reason;
+
+	switch (sipalg_frame(msg, avail, len, &reason)) {
+	case SIPALG_FRAME_COMPLETE:
+		return SIPALG_OK;
+	case SIPALG_FRAME_NEED_MORE:
+		reason = SIPALG_PASS_TCP_SPLIT;
+		break;
+	}
+	*len = avail;
+	return reason;
+}
+
 static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			   struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 			   const struct sipalg_config *cfg,
@@ -377,13 +403,15 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	u8 protonum = nf_ct_protonum(ct);
 	int transport = protonum == IPPROTO_TCP ? SIPALG_TCP : SIPALG_UDP;
-	unsigned int dataoff, off, old_l4_len, n_ov, max_len, edits = 0;
+	unsigned int dataoff, off, step, old_l4_len, n_ov, max_len, edits = 0;
+	struct sipalg_trace_pos pos = { 0 };
 	struct sipalg_scratch *s;
 	bool nat, changed = false;
+	unsigned int want;
 	__be32 seq = 0;
 	int delta = 0;
 
-	if (!sipalg_payload_offset(skb, protoff, protonum, &dataoff))
+	if (!sipalg_payload_offset(skb, protoff, protonum, &dataoff, &seq))
 		return;
 
 	/*
@@ -392,61 +420,68 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	 */
 	local_bh_disable();
 	s = this_cpu_ptr(sipalg_scratch);
+	/* With nobody tracing, this is all a trace costs. */
+	want = sipalg_trace_want(nf_ct_net(ct));
+	pos.seq = ntohl(seq);
 	nat = (ct->status & IPS_NAT_MASK) &&
 	      sipalg_xlat_for(&s->xlat, ct, dir);
 	if (nat ? skb_ensure_writable(skb, skb->len) :
 		  !pskb_may_pull(skb, skb->len)) {
 		sipalg_pass(ct, sn, SIPALG_PASS_NOMEM);
+		if (unlikely(want)) {
+			sipalg_trace_begin(ct, dir, want, &pos, NULL,
+					   skb->len - dataoff, NULL);
+			sipalg_trace_end(sn, SIPALG_TRACE_PASSED,
+					 SIPALG_PASS_NOMEM, NULL,
+					 skb->len - dataoff);
+		}
 		goto out;
 	}
-	if (protonum == IPPROTO_TCP)
-		seq = ((struct tcphdr *)(skb->data + protoff))->seq;
 	old_l4_len = skb->len - protoff;
 	max_len = sipalg_max_len(skb, nf_ct_l3num(ct));
 
-	for (off = dataoff; off < skb->len;) {
+	/* Each message ends at next:, the one place its outcome is known. */
+	for (off = dataoff; off < skb->len; off += step, pos.msg_index++) {
 		const unsigned char *msg = skb->data + off;
-		unsigned int avail = skb->len - off, msg_len = avail;
-		int reason;
+		const struct sipalg_msg *parsed = NULL;
+		int outcome = SIPALG_TRACE_PASSED;
+		int reason = SIPALG_OK;
 
-		if (transport == SIPALG_TCP) {
-			switch (sipalg_frame(msg, avail, &msg_len, &reason)) {
-			case SIPALG_FRAME_COMPLETE:
-				break;
-			case SIPALG_FRAME_NEED_MORE:
-				sipalg_pass(ct, sn, SIPALG_PASS_TCP_SPLIT);
-				goto done;
-			default:
-				/* No boundary to resume from: the rest passes. */
-				sipalg_pass(ct, sn, reason);
-				goto done;
-			}
+		step = skb->len - off;
+		if (transport == SIPALG_TCP)
+			reason = sipalg_frame_tcp(msg, step, &step);
+		if (reason == SIPALG_OK) {
+			reason = sipalg_parse(msg, step, transport, &s->msg);
+			if (reason == SIPALG_OK &&
+			    s->msg.kind == SIPALG_KIND_KEEPALIVE)
+				continue;
+			parsed = &s->msg;
 		}
-
-		reason = sipalg_parse(msg, msg_len, transport, &s->msg);
-		if (reason != SIPALG_OK) {
-			sipalg_pass(ct, sn, reason);
-			off += msg_len;
-			continue;
+		if (unlikely(want)) {
+			/* Where it arrived: before the earlier edits' delta. */
+			pos.msg_off = off - dataoff - delta;
+			sipalg_trace_begin(ct, dir, want, &pos, msg, step,
+					   parsed);
 		}
-		if (s->msg.kind == SIPALG_KIND_KEEPALIVE) {
-			off += msg_len;
-			continue;
-		}
+		if (reason != SIPALG_OK)
+			goto next;
 		sipalg_count(sn, SIPALG_CTR_MESSAGES);
 		sipalg_decide_for(ct, dir, msg, cfg, s);
 		n_ov = sipalg_act_before(ct, dir, msg, s, sn);
 
 		if (!nat) {
 			sipalg_act_after(ct, dir, s, false, sn);
-			off += msg_len;
-			continue;
+			outcome = SIPALG_TRACE_NO_NAT;
+			goto next;
 		}
 		reason = sipalg_make_plan(msg, &s->msg, &s->xlat, s->ov, n_ov,
 					  &s->plan);
 		if (reason == SIPALG_OK && !s->plan.n_edits) {
 			sipalg_count(sn, SIPALG_CTR_UNCHANGED);
 		} else if (reason == SIPALG_OK) {
+			/* The apply works in place: the old bytes go first. */
+			if (unlikely(want))
+				sipalg_trace_plan(msg, &s->plan);
 			/* Only seqadj keeps a TCP stream whole when lengths change. */
 			if (transport == SIPALG_TCP && !nfct_seqadj(ct) &&
 			    s->plan.new_len != s->plan.old_len)
@@ -457,22 +492,26 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 							      max_len);
 		}
 		sipalg_act_after(ct, dir, s, reason != SIPALG_OK, sn);
-		if (reason != SIPALG_OK) {
-			sipalg_pass(ct, sn, reason);
-			off += msg_len;
-			continue;
-		}
+		if (reason != SIPALG_OK)
+			goto next;
 		if (!s->plan.n_edits) {
-			off += msg_len;
-			continue;
+			outcome = SIPALG_TRACE_UNCHANGED;
+			goto next;
 		}
 		sipalg_count(sn, SIPALG_CTR_REWRITTEN);
 		edits += s->plan.n_edits;
 		delta += (int)s->plan.new_len - (int)s->plan.old_len;
 		changed = true;
-		off += s->plan.new_len;
+		step = s->plan.new_len;
+		outcome = SIPALG_TRACE_REWRITTEN;
+next:
+		if (outcome == SIPALG_TRACE_PASSED)
+			sipalg_pass(ct, sn, reason);
+		/* skb->data may have moved (pskb_expand_head). */
+		if (unlikely(want))
+			sipalg_trace_end(sn, outcome, reason, skb->data + off,
+					 step);
 	}
-done:
 	if (changed) {
 		sipalg_fix_headers(skb, protoff, ct, ctinfo, old_l4_len, seq,
 				   delta);

@@ -90,6 +90,7 @@ catch2_step cli-unit cli-unit
 catch2_step cli-unit-asan cli-unit-asan
 single_step core-freestanding core-freestanding
 single_step fuzz-smoke fuzz-smoke
+single_step trace-check-test trace-check-test
 # Packaging, before the VM tests: t-install installs the .debs and loads
 # the DKMS tarballs dkms-check leaves in build/.
 single_step install-check install-check
@@ -101,11 +102,12 @@ single_step deb-lint deb-lint
 # make check under 40 minutes on a fresh machine, the first kernel runs it
 # all and the others a smoke subset: what touches the kernel APIs that
 # differ between versions (loading and parameters, the hooks, expectations
-# and their NAT, TCP sequence adjustment, IPv6, generic netlink, unload
-# under traffic, the storm) and installing the packages. `make check
-# KVER=...` runs the whole suite on the kernel it names.
+# and their NAT, TCP sequence adjustment, IPv6, generic netlink and its
+# privileged multicast groups (t-trace), unload under traffic, the storm)
+# and installing the packages. `make check KVER=...` runs the whole suite
+# on the kernel it names.
 smoke="t-module-load.sh t-attach.sh t-cli.sh t-install.sh t-sipalg-media.sh
-	t-sipalg-tcp.sh t-sipalg-ipv6.sh t-sipalg-unload.sh t-storm.sh"
+	t-sipalg-tcp.sh t-sipalg-ipv6.sh t-sipalg-unload.sh t-storm.sh t-trace.sh"
 first=1
 for kver in "${kernels[@]}"; do
 	if [ $first -eq 1 ]; then

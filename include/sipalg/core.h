@@ -112,7 +112,7 @@
  * to_port comes back with from_port (on the way back it is the translated
  * port).
  *
- * Memory: sizeof(struct sipalg_msg) is 2860 bytes and sizeof(struct
+ * Memory: sizeof(struct sipalg_msg) is 2864 bytes and sizeof(struct
  * sipalg_plan) 1816 bytes on x86-64 (checked by the unit tests); keep them in
  * per-CPU scratch, not on the stack. No core function uses more than ~450
  * bytes of stack along any call chain (largest frame 208 bytes).
@@ -318,6 +318,8 @@ struct sipalg_media {
 #define SIPALG_MSGF_SDP 0x0004       /* the body was parsed as SDP */
 #define SIPALG_MSGF_BODY_SKIP 0x0008 /* a body that is not SDP (left alone) */
 
+#define SIPALG_ERR_OFF_NONE 0xffffffffu /* sipalg_msg.err_off: no line to blame */
+
 struct sipalg_msg {
     unsigned int len;        /* message length given to sipalg_parse */
     unsigned char transport; /* SIPALG_UDP / SIPALG_TCP */
@@ -346,6 +348,15 @@ struct sipalg_msg {
     signed char sdp_c_ref;         /* session c=, -1 if none */
     unsigned char sdp_dir;         /* session-level direction */
     struct sipalg_addr sdp_c_addr; /* session c= address (also hostnames: family 0) */
+    /*
+     * When sipalg_parse() fails: where the line it failed on starts (start
+     * line, header or SDP line; an SDP line's offset is from the start of
+     * the message, not of the body), so a trace can show the line. Folded
+     * headers: the first line of the header. SIPALG_ERR_OFF_NONE when no
+     * one line is to blame (a missing header, too long, bad arguments) and
+     * whenever the parse succeeds.
+     */
+    unsigned int err_off;
     struct sipalg_ref refs[SIPALG_MAX_REFS];
     struct sipalg_contact contacts[SIPALG_MAX_CONTACTS];
     struct sipalg_media media[SIPALG_MAX_MEDIA];

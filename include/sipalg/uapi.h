@@ -29,6 +29,12 @@
  * SIPALG_CMD_EVENT        multicast on group SIPALG_GENL_MCGRP: EVENT_TYPE,
  *                         CONN (without its sessions) and, as they apply,
  *                         EVENT_REASON, EVENT_CALL_ID, EVENT_PINHOLE.
+ * SIPALG_CMD_TRACE        multicast on group SIPALG_GENL_MCGRP_TRACE (and,
+ *                         with TRACE_FULL, on SIPALG_GENL_MCGRP_TRACE_FULL):
+ *                         one per SIP message the helper handled: CONN
+ *                         (without pinholes or sessions) and TRACE. Both
+ *                         groups need CAP_NET_ADMIN to join: a record holds
+ *                         SIP headers (phone numbers, credentials).
  */
 #ifndef SIPALG_UAPI_H
 #define SIPALG_UAPI_H
@@ -38,6 +44,14 @@
 #define SIPALG_GENL_NAME "sipalg"
 #define SIPALG_GENL_VERSION 1
 #define SIPALG_GENL_MCGRP "events"
+#define SIPALG_GENL_MCGRP_TRACE "trace"
+#define SIPALG_GENL_MCGRP_TRACE_FULL "trace-full"
+
+/* Bounds of a trace record. */
+#define SIPALG_TRACE_TEXT_MAX 256	/* start line, reason line, each LINE */
+#define SIPALG_TRACE_CALL_ID_MAX 128
+#define SIPALG_TRACE_FULL_MAX 8192	/* TRACE_FULL: the message as it left */
+#define SIPALG_TRACE_RECORD_MAX 16384	/* LINEs stop before a record passes it */
 
 /* Limits of the configuration, also reported by GET_CONFIG. */
 #define SIPALG_MAX_PORTS 8
@@ -80,6 +94,7 @@ enum sipalg_cmd {
 	SIPALG_CMD_RESET_STATS,
 	SIPALG_CMD_GET_CONNS,
 	SIPALG_CMD_EVENT,
+	SIPALG_CMD_TRACE,
 	__SIPALG_CMD_MAX,
 };
 
@@ -114,6 +129,7 @@ enum sipalg_attr {
 				  * sipalg_host_budget, distinct addresses
 				  */
 	SIPALG_A_REGISTRATION_PINHOLES, /* u8: SIPALG_REG_PINHOLES_* */
+	SIPALG_A_TRACE,		/* nest of SIPALG_A_TRACE_* (CMD_TRACE) */
 	__SIPALG_A_MAX,
 };
 
@@ -211,5 +227,98 @@ enum sipalg_event {
 	SIPALG_EVENT_PINHOLE_OPEN,	/* EVENT_PINHOLE was opened */
 	SIPALG_EVENT_PINHOLE_CLOSE,	/* EVENT_PINHOLE was closed by a message */
 };
+
+/*
+ * A trace record: what the helper did to one SIP message. Offsets are in
+ * bytes from the start of the message (its first byte of the start line),
+ * as it arrived; lines are numbered from 1 (the start line).
+ */
+enum sipalg_trace_attr {
+	SIPALG_A_TRACE_UNSPEC,
+	SIPALG_A_TRACE_DIR,	/* u8: 0 original, 1 reply (conntrack direction) */
+	SIPALG_A_TRACE_OUTCOME,	/* u8: enum sipalg_trace_outcome */
+	SIPALG_A_TRACE_REASON,	/* string: why it passed (stats' passed_* name) */
+	SIPALG_A_TRACE_REASON_LINE, /* u32: the line the parse failed on */
+	SIPALG_A_TRACE_REASON_TEXT, /* binary: that line, at most TEXT_MAX */
+	SIPALG_A_TRACE_START_LINE, /* binary: as it arrived, at most TEXT_MAX */
+	SIPALG_A_TRACE_CALL_ID,	/* binary: at most CALL_ID_MAX */
+	SIPALG_A_TRACE_CSEQ,	/* u32 */
+	SIPALG_A_TRACE_CSEQ_METHOD, /* binary: the CSeq method, at most 32 */
+	SIPALG_A_TRACE_STATUS,	/* u16: responses only */
+	SIPALG_A_TRACE_OLD_LEN,	/* u32: message length as it arrived */
+	SIPALG_A_TRACE_NEW_LEN,	/* u32: ... as it left */
+	SIPALG_A_TRACE_SEQ,	/* u32: TCP: the segment's sequence number as
+				 * the sender sent it (host order)
+				 */
+	SIPALG_A_TRACE_MSG_OFF,	/* u32: TCP: the message's offset in that
+				 * segment's payload as it arrived
+				 */
+	SIPALG_A_TRACE_MSG_INDEX, /* u32: TCP: 0 for a segment's first message
+				   * (keep-alives, which get no record, count)
+				   */
+	SIPALG_A_TRACE_APPLIED,	/* flag: the edits were made; absent, they were
+				 * planned only (the message passed unmodified,
+				 * e.g. too_big) and the LINEs are as it arrived
+				 */
+	SIPALG_A_TRACE_EDIT,	/* nest of EDIT attributes, repeated, in
+				 * message order; never omitted
+				 */
+	SIPALG_A_TRACE_LINE,	/* nest of LINE attributes, repeated: each
+				 * line with an edit, as it left; a line cut
+				 * into several windows has one LINE each
+				 */
+	SIPALG_A_TRACE_LINES_OMITTED, /* u32: such LINEs left out: a record
+				       * without FULL stays within RECORD_MAX
+				       */
+	SIPALG_A_TRACE_PINHOLE_OPENED, /* nest of SIPALG_A_PINHOLE_*, repeated */
+	SIPALG_A_TRACE_PINHOLE_CLOSED, /* nest of SIPALG_A_PINHOLE_*, repeated */
+	SIPALG_A_TRACE_PINHOLES_OMITTED, /* u32 */
+	SIPALG_A_TRACE_FULL,	/* binary: trace-full group only: the message as
+				 * it left, at most FULL_MAX bytes
+				 */
+	SIPALG_A_TRACE_FULL_LEN, /* u32: its whole length */
+	SIPALG_A_TRACE_PAD,
+	__SIPALG_A_TRACE_MAX,
+};
+
+#define SIPALG_A_TRACE_MAX (__SIPALG_A_TRACE_MAX - 1)
+
+enum sipalg_trace_outcome {
+	SIPALG_TRACE_REWRITTEN = 1,	/* edited (EDITs, APPLIED) */
+	SIPALG_TRACE_UNCHANGED,		/* NATed, but nothing to change */
+	SIPALG_TRACE_NO_NAT,		/* not translated: looked at, not edited */
+	SIPALG_TRACE_PASSED,		/* left alone: see REASON */
+};
+
+/* One edit: OLD bytes at OFF (as it arrived) became NEW. */
+enum sipalg_trace_edit_attr {
+	SIPALG_A_TRACE_EDIT_UNSPEC,
+	SIPALG_A_TRACE_EDIT_OFF,  /* u32: offset in the message as it arrived */
+	SIPALG_A_TRACE_EDIT_OLD,  /* binary: the bytes replaced (may be empty) */
+	SIPALG_A_TRACE_EDIT_NEW,  /* binary: what replaced them (may be empty) */
+	SIPALG_A_TRACE_EDIT_LINE, /* u32: the line it is on */
+	__SIPALG_A_TRACE_EDIT_MAX,
+};
+
+#define SIPALG_A_TRACE_EDIT_MAX (__SIPALG_A_TRACE_EDIT_MAX - 1)
+
+/* A line holding edits, as it left (with APPLIED; else as it arrived). */
+enum sipalg_trace_line_attr {
+	SIPALG_A_TRACE_LINE_UNSPEC,
+	SIPALG_A_TRACE_LINE_NO,	  /* u32 */
+	SIPALG_A_TRACE_LINE_OFF,  /* u32: offset of TEXT's first byte in the
+				   * message as it left (as it arrived without
+				   * APPLIED)
+				   */
+	SIPALG_A_TRACE_LINE_TEXT, /* binary: the line without CRLF, or a window
+				   * of at most TEXT_MAX bytes holding its edits
+				   * (or some of them: the windows of one line
+				   * do not overlap and hold each edit whole)
+				   */
+	SIPALG_A_TRACE_LINE_CUT,  /* flag: TEXT is a window, not the whole line */
+	__SIPALG_A_TRACE_LINE_MAX,
+};
+
+#define SIPALG_A_TRACE_LINE_MAX (__SIPALG_A_TRACE_LINE_MAX - 1)
 
 #endif /* SIPALG_UAPI_H */

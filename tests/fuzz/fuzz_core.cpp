@@ -170,9 +170,13 @@ void parse_and_check(Scratch *s, const unsigned char *buf, unsigned len, int tra
     int rc = sipalg_parse(buf, len, transport, &s->msg);
     FUZZ_CHECK(rc >= 0 && rc < SIPALG_R_COUNT);
     FUZZ_CHECK(std::strcmp(sipalg_reason_name(rc), "unknown") != 0);
+    const sipalg_msg &m = s->msg;
+    // A trace shows the line err_off names: it must be a line's start.
+    FUZZ_CHECK(
+        m.err_off == SIPALG_ERR_OFF_NONE ||
+        (rc != SIPALG_OK && m.err_off < len && (m.err_off == 0 || buf[m.err_off - 1] == '\n')));
     if (rc != SIPALG_OK)
         return;
-    const sipalg_msg &m = s->msg;
     FUZZ_CHECK(m.n_refs <= SIPALG_MAX_REFS && m.n_media <= SIPALG_MAX_MEDIA &&
                m.n_contacts <= SIPALG_MAX_CONTACTS);
     FUZZ_CHECK(m.kind == SIPALG_KIND_KEEPALIVE || m.body_off + m.body_len == len);

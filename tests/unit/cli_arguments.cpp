@@ -49,6 +49,7 @@ TEST_CASE("commands: full names and unambiguous abbreviations", "[cli][arguments
              {"st", "stats"},
              {"c", "connections"},
              {"mon", "monitor"},
+             {"tr", "trace"},
              {"e", "export"},
              {"ex", "export"},
              {"export", "export"},
@@ -65,13 +66,12 @@ TEST_CASE("commands: full names and unambiguous abbreviations", "[cli][arguments
 
 TEST_CASE("commands: ambiguous and unknown", "[cli][arguments]") {
     CHECK(command_error("s") == "command 's' is ambiguous: set, stats");
-    CHECK(
-        command_error("foo") ==
-        "unknown command 'foo'; commands: set, print, export, import, stats, connections, monitor");
+    CHECK(command_error("foo") == "unknown command 'foo'; commands: set, print, export, import, "
+                                  "stats, connections, monitor, trace");
     CHECK(command_error("printx") == "unknown command 'printx'; commands: set, print, export, "
-                                     "import, stats, connections, monitor");
-    CHECK(command_error("") ==
-          "unknown command ''; commands: set, print, export, import, stats, connections, monitor");
+                                     "import, stats, connections, monitor, trace");
+    CHECK(command_error("") == "unknown command ''; commands: set, print, export, import, stats, "
+                               "connections, monitor, trace");
 }
 
 TEST_CASE("commands: expanded in argv, options before it left alone", "[cli][arguments]") {

@@ -3,6 +3,8 @@
 // found in error messages.
 #include "message.hpp"
 
+#include "cli_netlink_messages.hpp"
+
 #include <sipalg/uapi.h>
 
 #include <catch2/catch.hpp>
@@ -22,44 +24,14 @@
 #include <sys/socket.h>
 
 using namespace sipalg;
+using namespace sipalg_test;
 
 namespace {
 
-constexpr int test_family_id = 42;
-
-using Message = std::unique_ptr<nl_msg, decltype(&nlmsg_free)>;
-
-Message genl_message(std::uint8_t cmd) {
-    Message msg(nlmsg_alloc(), nlmsg_free);
-    REQUIRE(msg);
-    REQUIRE(genlmsg_put(msg.get(), 0, 1, test_family_id, 0, 0, cmd, SIPALG_GENL_VERSION));
-    return msg;
-}
-
-void put_tuple(nl_msg *msg, int type, const std::vector<std::uint8_t> &src,
-               const std::vector<std::uint8_t> &dst, std::uint16_t sport, std::uint16_t dport) {
-    nlattr *nest = nla_nest_start(msg, type);
-    if (!src.empty())
-        nla_put(msg, SIPALG_A_TUPLE_SRC, static_cast<int>(src.size()), src.data());
-    nla_put(msg, SIPALG_A_TUPLE_DST, static_cast<int>(dst.size()), dst.data());
-    nla_put_u16(msg, SIPALG_A_TUPLE_SPORT, sport);
-    nla_put_u16(msg, SIPALG_A_TUPLE_DPORT, dport);
-    nla_nest_end(msg, nest);
-}
-
-const std::vector<std::uint8_t> phone = {192, 168, 0, 10};
-const std::vector<std::uint8_t> server = {203, 0, 113, 10};
-const std::vector<std::uint8_t> router = {203, 0, 113, 1};
-
 // The CONN nest of a NATed call with an RTP and an RTCP pinhole.
 void put_call(nl_msg *msg) {
-    nlattr *conn = nla_nest_start(msg, SIPALG_A_CONN);
-    nla_put_u8(msg, SIPALG_A_CONN_FAMILY, AF_INET);
-    nla_put_u8(msg, SIPALG_A_CONN_PROTO, IPPROTO_UDP);
-    put_tuple(msg, SIPALG_A_CONN_ORIG, phone, server, 5060, 5060);
-    put_tuple(msg, SIPALG_A_CONN_REPLY, server, router, 5060, 5060);
+    nlattr *conn = start_nated_conn(msg, IPPROTO_UDP);
     nla_put_u32(msg, SIPALG_A_CONN_TIMEOUT, 3598);
-    nla_put_u8(msg, SIPALG_A_CONN_NAT, 1);
     for (std::uint16_t port : {40000, 40001}) {
         nlattr *pinhole = nla_nest_start(msg, SIPALG_A_CONN_PINHOLE);
         nla_put_u8(msg, SIPALG_A_PINHOLE_CLASS, SIPALG_PINHOLE_MEDIA);

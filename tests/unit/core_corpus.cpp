@@ -28,6 +28,10 @@ TEST_CASE("corpus: invalid messages are refused with the expected reason", "[cor
         CHECK(sipalg_reason_name(p.rc) == want);
         // Whatever the plan would be, there is no plan for them.
         CHECK(p.rc != SIPALG_OK);
+        // The line to blame, if any, starts a line of the message.
+        unsigned int e = p.msg->err_off;
+        CHECK((e == SIPALG_ERR_OFF_NONE ||
+               (e < f.bytes.size() && (e == 0 || f.bytes[e - 1] == '\n'))));
     }
 }
 

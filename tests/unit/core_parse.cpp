@@ -237,8 +237,80 @@ TEST_CASE("pass-unmodified reasons", "[parse]") {
     CHECK(sipalg_parse(u(ok), (unsigned)ok.size(), 7, &m) == SIPALG_R_BAD_ARG);
 }
 
+// Where a message starts its n-th line (1-based), as err_off reports it.
+static unsigned int line_start(const std::string &s, unsigned int n) {
+    std::size_t off = 0;
+    while (--n)
+        off = s.find('\n', off) + 1;
+    return static_cast<unsigned int>(off);
+}
+
+TEST_CASE("err_off: the line a parse failed on", "[parse]") {
+    std::string ok = kFanvilRegister;
+    CHECK(parse(ok).msg->err_off == SIPALG_ERR_OFF_NONE);
+    std::string inv = fanvil_invite(kFanvilInviteSdp);
+    CHECK(parse(inv).msg->err_off == SIPALG_ERR_OFF_NONE);
+
+    // A header without a colon on line 3.
+    std::string bad = ok;
+    bad.insert(line_start(ok, 3), "No colon here\r\n");
+    auto p = parse(bad);
+    CHECK(p.rc == SIPALG_R_BAD_HEADER);
+    CHECK(p.msg->err_off == line_start(bad, 3));
+
+    // A header parsed and found wrong (an unbalanced quote in To).
+    std::string quote = ok;
+    quote.replace(quote.find("To: \" \""), 7, "To: \" ");
+    p = parse(quote);
+    CHECK(p.rc == SIPALG_R_BAD_HEADER);
+    CHECK(p.msg->err_off == quote.rfind("\r\nTo:") + 2);
+
+    // Content-Length well formed but not the body's length: found after
+    // the headers, blamed on the Content-Length line.
+    std::string cl = ok;
+    cl.replace(cl.find("Length: 0"), 9, "Length: 5");
+    p = parse(cl);
+    CHECK(p.rc == SIPALG_R_BAD_CONTENT_LENGTH);
+    CHECK(p.msg->err_off == cl.find("Content-Length: 5"));
+
+    // A CSeq method that is not the request's.
+    std::string mism = ok;
+    mism.replace(mism.find("1 REGISTER"), 10, "1 INVITE");
+    p = parse(mism);
+    CHECK(p.rc == SIPALG_R_BAD_CSEQ);
+    CHECK(p.msg->err_off == mism.find("CSeq:"));
+
+    // The start line; a message that ends inside its headers.
+    std::string v7 = ok;
+    v7.replace(v7.find("SIP/2.0\r\n"), 7, "SIP/7.0");
+    p = parse(v7);
+    CHECK(p.rc == SIPALG_R_BAD_VERSION);
+    CHECK(p.msg->err_off == 0);
+    std::string cut = ok.substr(0, ok.size() - 2);
+    p = parse(cut);
+    CHECK(p.rc == SIPALG_R_TRUNCATED);
+    CHECK(p.msg->err_off == cut.rfind("\r\n", cut.size() - 3) + 2);
+
+    // An SDP line: the offset is in the message, not in the body.
+    std::string sdp = fanvil_invite(crlf("v=0\no=- 1 1 IN IP4 10.0.0.1\nthis is not sdp\n"));
+    p = parse(sdp);
+    CHECK(p.rc == SIPALG_R_BAD_SDP);
+    CHECK(p.msg->err_off == sdp.find("this is not sdp"));
+    std::string port = fanvil_invite(crlf("v=0\nm=audio 70000 RTP/AVP 0\n"));
+    p = parse(port);
+    CHECK(p.rc == SIPALG_R_BAD_SDP);
+    CHECK(p.msg->err_off == port.find("m=audio"));
+
+    // No one line to blame.
+    std::string miss = ok;
+    miss.erase(miss.find("CSeq:"), std::string("CSeq: 1 REGISTER\r\n").size());
+    p = parse(miss);
+    CHECK(p.rc == SIPALG_R_MISSING_HEADER);
+    CHECK(p.msg->err_off == SIPALG_ERR_OFF_NONE);
+}
+
 // The shim allocates these in per-CPU scratch; core.h documents the sizes.
-static_assert(sizeof(sipalg_msg) == 2860, "update core.h and tell the shim");
+static_assert(sizeof(sipalg_msg) == 2864, "update core.h and tell the shim");
 static_assert(sizeof(sipalg_plan) == 1816, "update core.h and tell the shim");
 static_assert(sizeof(sipalg_xlat) == 96);
 static_assert(sizeof(sipalg_media_override) == 4);

@@ -1,21 +1,13 @@
 #!/bin/bash
 # make demo, inside the VM: a phone behind a NAT router registers and
 # places a call to a server on the WAN, with sipalg.ko loaded on the router
-# (no firewall rule needed: it attaches itself to SIP on 5060/5061). Every
-# SIP message is shown as it left one side of the router and as it arrived
-# on the other, as a diff; then the media pinholes, and RTP from the server
-# reaching the phone through the router's drop-policy firewall.
+# (no firewall rule needed: it attaches itself to SIP on 5060/5061).
+# `sipalg trace` on the router shows what it did to every SIP message, line
+# by line before and after; tcpdump on both sides of the router is the
+# proof (trace_check.py: the trace matches the wire byte for byte). Then
+# the media pinholes, and RTP from the server reaching the phone through
+# the router's drop-policy firewall.
 . "$(dirname "$0")/lib.sh"
-
-
-show() { # show TITLE BEFORE-LABEL AFTER-LABEL BEFORE-FILE AFTER-FILE
-	echo
-	echo "---------------------------------------------------------------------"
-	echo "$1"
-	echo "---------------------------------------------------------------------"
-	diff -u --label "$2" --label "$3" <(tr -d '\r' <"$4") <(tr -d '\r' <"$5") |
-		tail -n +3 || true
-}
 
 sipalg() { in_rtr "$TOP/cli/sipalg" "$@"; }
 
@@ -25,16 +17,23 @@ insmod "$ko" && dmesg | grep 'sipalg:' | tail -n 1
 echo
 echo "rtr# sipalg print"
 sipalg print
+trace_start trace rtr
+trace_start trace-json rtr -j
+sip_capture_start "$WORK"
 register_and_invite "$WORK"
-
-show "REGISTER  phone -> server" "sent on the LAN" "received on the WAN" \
-	"$WORK/lan-register.sip" "$WORK/wan/000.sip"
-show "200 OK to REGISTER  server -> phone" "sent on the WAN" "received on the LAN" \
-	"$WORK/wan/000-reply.sip" "$WORK/lan-register-reply.sip"
-show "INVITE with SDP  phone -> server" "sent on the LAN" "received on the WAN" \
-	"$WORK/lan-invite.sip" "$WORK/wan/001.sip"
-show "200 OK with SDP  server -> phone" "sent on the WAN" "received on the LAN" \
-	"$WORK/wan/001-reply.sip" "$WORK/lan-invite-reply.sip"
+sip_capture_stop
+trace_stop trace
+trace_stop trace-json
+echo
+echo "rtr# sipalg trace            (left running during the call; each SIP message as it crossed the router)"
+cat "$WORK/trace.out"
+echo
+echo "The proof: tcpdump on lan0 and wan0 during the call, against sipalg trace -j:"
+proof=0
+/usr/bin/python3 "$VM_DIR/trace_check.py" "$WORK/lan.pcap" "$WORK/wan.pcap" "$WORK/trace-json.out" \
+	>"$WORK/proof.txt" || proof=$?
+sed 's/^/  /' "$WORK/proof.txt"
+[ "$proof" = 0 ] || fail "the trace does not match the captures"
 echo
 echo "rtr# sipalg connections      (the signalling connection, the registration and call on it, the pinholes)"
 sipalg connections

@@ -304,8 +304,102 @@ $(sed 's/^/    | /' "$file")"
 	say "ok: $what"
 }
 
+# sipalg trace listeners (t-trace, demo, bench). They run as grandchildren,
+# not jobs of the calling shell, because the scenarios wait for their own
+# jobs; a subshell records each one's pid and exit status, and cleanup
+# ends any left running. trace_start NAME NS [ARGS]: `sipalg trace ARGS`
+# in namespace NS, stdout in $WORK/NAME.out (or $TRACE_OUT), stderr in
+# $WORK/NAME.err; returns once it has joined its multicast group.
+trace_start() {
+	local name=$1 ns=$2 out=${TRACE_OUT:-$WORK/$1.out} pid _
+	shift 2
+	rm -f "$WORK/$name.trace-pid" "$WORK/$name.rc"
+	( (
+		ip netns exec "$ns" "$TOP/cli/sipalg" trace "$@" >"$out" 2>"$WORK/$name.err" &
+		echo $! >"$WORK/$name.trace-pid"
+		wait $!
+		echo $? >"$WORK/$name.rc"
+	) & )
+	for _ in $(seq 50); do
+		[ -s "$WORK/$name.trace-pid" ] && break
+		sleep 0.1
+	done
+	[ -s "$WORK/$name.trace-pid" ] || fail "trace $name did not start"
+	pid=$(cat "$WORK/$name.trace-pid")
+	# Joined when one of its generic netlink sockets (libnl's port id has
+	# the pid in its low 22 bits) is in a multicast group.
+	for _ in $(seq 50); do
+		[ -s "$WORK/$name.rc" ] && fail "trace $name exited $(cat "$WORK/$name.rc"): $(cat "$WORK/$name.err")"
+		ip netns exec "$ns" awk -v pid="$pid" '$2 == 16 && $3 % 4194304 == pid % 4194304 &&
+			$4 != "00000000" { found = 1 } END { exit !found }' /proc/net/netlink && return 0
+		sleep 0.1
+	done
+	say "(trace $name: no group seen in /proc/net/netlink; waiting 1 s instead)"
+	sleep 1
+}
+# trace_stop NAME: SIGINT; it must exit 0 and say nothing on stderr.
+trace_stop() {
+	local name=$1 _
+	kill -INT "$(cat "$WORK/$name.trace-pid")"
+	for _ in $(seq 100); do
+		[ -s "$WORK/$name.rc" ] && break
+		sleep 0.1
+	done
+	rm -f "$WORK/$name.trace-pid"
+	[ -s "$WORK/$name.rc" ] || fail "trace $name did not stop on SIGINT"
+	[ "$(cat "$WORK/$name.rc")" = 0 ] ||
+		fail "trace $name exited $(cat "$WORK/$name.rc") on SIGINT: $(cat "$WORK/$name.err")"
+	[ ! -s "$WORK/$name.err" ] || fail "trace $name said on stderr: $(cat "$WORK/$name.err")"
+}
+kill_traces() { # and the captures
+	local pidfile
+	for pidfile in "$WORK"/*.trace-pid; do
+		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+	done
+	[ ${#SIP_CAP_PIDS[@]} -eq 0 ] || kill "${SIP_CAP_PIDS[@]}" 2>/dev/null
+	return 0
+}
+
+SIP_CAP_PIDS=()
+# sip_capture_start DIR: SIP (port 5060: UDP and TCP, IPv4 and IPv6) on
+# lan0 (the phones' side of the router) into DIR/lan.pcap and on wan0 (the
+# far side) into DIR/wan.pcap. sip_capture_stop ends both. Like the traces,
+# tcpdump is no job of the caller's, which may `wait` for its own.
+sip_capture_start() {
+	local dir=$1 ns _
+	for ns in lan wan; do
+		(
+			ip netns exec $ns tcpdump -Z root --immediate-mode -U -s 0 -n -i ${ns}0 \
+				-w "$dir/$ns.pcap" port 5060 >"$dir/tcpdump-$ns.log" 2>&1 &
+			echo $! >"$dir/tcpdump-$ns.pid"
+		)
+		SIP_CAP_PIDS+=("$(cat "$dir/tcpdump-$ns.pid")")
+	done
+	for ns in lan wan; do
+		for _ in $(seq 100); do
+			grep -q listening "$dir/tcpdump-$ns.log" && continue 2
+			sleep 0.1
+		done
+		fail "tcpdump in $ns did not start: $(cat "$dir/tcpdump-$ns.log")"
+	done
+}
+sip_capture_stop() {
+	local pid _
+	sleep 0.5 # the last replies on the wire
+	kill -INT "${SIP_CAP_PIDS[@]}" 2>/dev/null
+	for pid in "${SIP_CAP_PIDS[@]}"; do
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || continue 2
+			sleep 0.1
+		done
+		fail "tcpdump $pid did not stop on SIGINT"
+	done
+	SIP_CAP_PIDS=()
+}
+
 cleanup() {
 	local status=$?
+	kill_traces
 	jobs -p | xargs -r kill 2>/dev/null
 	wait 2>/dev/null
 	topology_down

@@ -17,7 +17,14 @@ inline int add_ref(sipalg_msg *msg, u8 kind) {
     return msg->n_refs++;
 }
 
+// A parse failure rc on the line that starts at line_off (msg->err_off).
+inline int fail_at(sipalg_msg *msg, u32 line_off, int rc) {
+    msg->err_off = line_off;
+    return rc;
+}
+
 // Parse the SDP body buf[off, off+len) into msg (sdp fields, media, refs).
+// On failure, msg->err_off is the failing line (offset in buf).
 int parse_sdp(const u8 *buf, u32 off, u32 len, sipalg_msg *msg);
 
 // Address text helpers (address.cpp).
