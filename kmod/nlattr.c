@@ -109,7 +109,9 @@ static u32 sipalg_ct_seconds_left(const struct nf_conn *ct)
 	return nf_ct_expires(ct) / HZ;
 }
 
-struct nlattr *sipalg_put_conn_start(struct sk_buff *msg, struct nf_conn *ct)
+/* A CONN nest begun with what every form of it has: family, proto, tuples. */
+static struct nlattr *sipalg_put_conn_tuples(struct sk_buff *msg,
+					     const struct nf_conn *ct)
 {
 	struct nlattr *nest = nla_nest_start(msg, SIPALG_A_CONN);
 
@@ -120,7 +122,16 @@ struct nlattr *sipalg_put_conn_start(struct sk_buff *msg, struct nf_conn *ct)
 	    sipalg_put_ct_tuple(msg, SIPALG_A_CONN_ORIG,
 				&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple) ||
 	    sipalg_put_ct_tuple(msg, SIPALG_A_CONN_REPLY,
-				&ct->tuplehash[IP_CT_DIR_REPLY].tuple) ||
+				&ct->tuplehash[IP_CT_DIR_REPLY].tuple))
+		return NULL;
+	return nest;
+}
+
+struct nlattr *sipalg_put_conn_start(struct sk_buff *msg, struct nf_conn *ct)
+{
+	struct nlattr *nest = sipalg_put_conn_tuples(msg, ct);
+
+	if (!nest ||
 	    nla_put_u32(msg, SIPALG_A_CONN_TIMEOUT, sipalg_ct_seconds_left(ct)) ||
 	    nla_put_u8(msg, SIPALG_A_CONN_NAT, !!(ct->status & IPS_NAT_MASK)) ||
 	    sipalg_put_pinholes(msg, ct))
@@ -130,16 +141,9 @@ struct nlattr *sipalg_put_conn_start(struct sk_buff *msg, struct nf_conn *ct)
 
 int sipalg_put_conn_brief(struct sk_buff *msg, const struct nf_conn *ct)
 {
-	struct nlattr *nest = nla_nest_start(msg, SIPALG_A_CONN);
+	struct nlattr *nest = sipalg_put_conn_tuples(msg, ct);
 
 	if (!nest ||
-	    nla_put_u8(msg, SIPALG_A_CONN_FAMILY,
-		       nf_ct_l3num(ct) == NFPROTO_IPV4 ? AF_INET : AF_INET6) ||
-	    nla_put_u8(msg, SIPALG_A_CONN_PROTO, nf_ct_protonum(ct)) ||
-	    sipalg_put_ct_tuple(msg, SIPALG_A_CONN_ORIG,
-				&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple) ||
-	    sipalg_put_ct_tuple(msg, SIPALG_A_CONN_REPLY,
-				&ct->tuplehash[IP_CT_DIR_REPLY].tuple) ||
 	    nla_put_u8(msg, SIPALG_A_CONN_NAT, !!(ct->status & IPS_NAT_MASK)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
