@@ -48,9 +48,11 @@ if [ ! -e "$policy" ]; then
 fi
 apt-get update -qq
 if [ -z "$have_612" ]; then
-	# The newest 6.12 release whose image and headers are both in the archive.
+	# The newest 6.12 release whose image and headers can both be installed.
 	for v in $(apt-cache pkgnames linux-headers-6.12. | sed -n 's/^linux-headers-\(6\.12\.[0-9]*+deb12-amd64\)$/\1/p' | sort -rV); do
-		if apt-cache show "linux-image-$v" >/dev/null 2>&1; then
+		# (apt-cache show succeeds for a name that is only referenced:
+		# the signed image can lag behind its headers for days.)
+		if apt-cache policy "linux-image-$v" | grep -q 'Candidate: [0-9]'; then
 			missing="$missing linux-image-$v linux-headers-$v"
 			echo "deps: adding kernel $v (Debian 12's 6.12) for the VM tests"
 			break
