@@ -1,13 +1,16 @@
 # Inside the VM: where the router's per-packet time goes with sipalg loaded.
 # The bench's flood (lan -> wan through the NAT router, one flow) runs for
-# a while and the function_graph tracer times sipalg's functions and a few
-# kernel ones around them for a second in the middle of it: calls, total
-# and average time per call, children included, over both CPUs. (perf's
-# cpu-clock sampling lands almost only in the idle loop under QEMU TCG,
-# 93% native_safe_halt while the flood kept a vCPU busy, and Debian's
-# kernels have no function profiler.) The tracer's own cost inflates every
-# figure, more for small functions: compare runs of this script with each
-# other, not with the bench.
+# a while and the function_graph tracer times, for a second in the middle
+# of it, the kernel functions that copy or reallocate the packet for the
+# helper (and sipalg's own, asked for with *:mod:sipalg, though on
+# Debian's 6.1 none of them showed up in the output): calls, total and
+# average time per call, children included, over both CPUs. perf's
+# cpu-clock sampling lands almost only in the idle loop under QEMU TCG
+# (93% native_safe_halt while the flood kept a vCPU busy), and Debian's
+# kernels have no function profiler. The tracer is set up before the
+# flood: patching code a vCPU runs flat out hung a TCG guest. Its own cost
+# inflates every figure: compare runs of this script with each other
+# (SIPALG_KO= an older build), not with the bench.
 # Figures only: nothing here passes or fails.
 #
 # usage: profile.sh [SECONDS] [MESSAGES...]   (default 4, REGISTER INVITE TLS)
