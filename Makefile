@@ -19,8 +19,8 @@
 # `make check` tests. KDIR may name another kernel build tree (KVER is then
 # read from it). Each kernel's objects live in build/kmod/$KVER/.
 
-BENCH_ROUNDS ?= 5
-BENCH_SECONDS ?= 3
+BENCH_ROUNDS ?= 3
+BENCH_SECONDS ?= 2
 # bench-vm: the tables to print (sip other calls conns trace; empty: all)
 # and QEMU's -icount shift for guest time (8 ns per instruction; empty:
 # real time, 2 vCPUs; see README, Benchmarks).

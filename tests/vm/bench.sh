@@ -29,8 +29,8 @@
 # usage: bench.sh [ROUNDS] [SECONDS]   (BENCH_ONLY="sip other ...")
 . "$(dirname "$0")/lib.sh"
 
-rounds=${1:-5}
-seconds=${2:-3}
+rounds=${1:-3}
+seconds=${2:-2}
 only=${BENCH_ONLY:-sip other calls conns trace}
 tools="$TOP/build/bench"
 for tool in udpflood udpsink tlsflood tcpsink udpask; do
@@ -198,7 +198,7 @@ measure() {
 	mode_none
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.0f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # spread FORMAT: "median (min..max)" of the numbers on stdin.
 spread() {
 	sort -g | awk -v f="$1" '{ v[NR] = $1 }
