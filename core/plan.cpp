@@ -8,9 +8,21 @@
 namespace sipalg::core {
 namespace {
 
+// The longest address text: an IPv6 address with embedded IPv4.
+constexpr u32 kAddrText = 46;
+
+// A mapping's new address as text, formatted on first use: one message
+// names the same address in up to a dozen places (Via, Contact, From, SDP).
+struct AddrText {
+    u8 len; // 0: not formatted yet
+    u8 text[kAddrText];
+};
+
 struct Builder {
     const u8 *b;
     sipalg_plan *p;
+    const sipalg_xlat *x;
+    AddrText to_text[2]; // of x->map[0].to, x->map[1].to
 };
 
 // Replacement text is built in small stack buffers: the longest piece is
@@ -100,11 +112,16 @@ bool match_addr(const sipalg_map *m, const sipalg_addr &a) {
     return addr_equal(m->from, a);
 }
 
-u32 put_addr(const sipalg_addr &a, bool brackets, u8 *out) {
+// Writes m->to (m is one of bd.x->map), in brackets if asked.
+u32 put_to_addr(Builder &bd, const sipalg_map *m, bool brackets, u8 *out) {
+    AddrText &t = bd.to_text[m == &bd.x->map[0] ? 0 : 1];
+    if (t.len == 0)
+        t.len = (u8)sipalg_addr_format(&m->to, t.text, kAddrText);
     u32 n = 0;
     if (brackets)
         out[n++] = '[';
-    n += sipalg_addr_format(&a, out + n, 46);
+    __builtin_memcpy(out + n, t.text, t.len);
+    n += t.len;
     if (brackets)
         out[n++] = ']';
     return n;
@@ -120,7 +137,7 @@ int plan_uri_ref(Builder &bd, const sipalg_map *m, bool exact_only, const sipalg
     if (exact_only && !exact)
         return SIPALG_OK;
     u8 text[kPiece];
-    u32 n = put_addr(m->to, m->to.family == 6, text);
+    u32 n = put_to_addr(bd, m, m->to.family == 6, text);
     u32 len = r.host_len;
     if (exact && (m->flags & SIPALG_MAP_PORT) && m->to_port != r.port) {
         u16 dflt = (r.flags & SIPALG_REFF_SIPS) ? 5061 : 5060;
@@ -146,7 +163,7 @@ int plan_addr_ref(Builder &bd, const sipalg_map *m, const sipalg_ref &r) {
         brackets = m->to.family == 6 && (r.flags & SIPALG_REFF_BRACKETS); // keep the style
     else
         brackets = false; // SDP
-    u32 n = put_addr(m->to, brackets, text);
+    u32 n = put_to_addr(bd, m, brackets, text);
     int rc = add_edit(bd, r.host_off, r.host_len, text, n);
     if (rc == SIPALG_OK && r.atype_off && m->to.family != r.addr.family)
         rc = add_edit(bd, r.atype_off, 3, (const u8 *)(m->to.family == 6 ? "IP6" : "IP4"), 3);
@@ -278,7 +295,11 @@ extern "C" int sipalg_make_plan(const unsigned char *buf, const sipalg_msg *msg,
         return SIPALG_OK;
     if (msg->kind != SIPALG_KIND_REQUEST && msg->kind != SIPALG_KIND_RESPONSE)
         return SIPALG_R_BAD_ARG;
-    Builder bd{buf, plan};
+    Builder bd;
+    bd.b = buf;
+    bd.p = plan;
+    bd.x = xlat;
+    bd.to_text[0].len = bd.to_text[1].len = 0;
     int rc = plan_all(bd, msg, xlat, ov, n_ov);
     if (rc != SIPALG_OK) {
         plan->n_edits = 0;

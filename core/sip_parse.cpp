@@ -48,9 +48,25 @@ enum Hdr : u8 {
     H_EXPIRES,
 };
 
+// Case-insensitive comparison of a header name with a lowercase literal of
+// the same length. The name is made of token characters (checked by the
+// caller); setting the 0x20 bit lowers its letters, and no other token
+// character becomes a letter or '-' that way, so the comparison is exact.
+bool name_is(const u8 *p, const char *lit, u32 n) {
+    for (u32 k = 0; k < n; k++)
+        if ((p[k] | 0x20) != (u8)lit[k])
+            return false;
+    return true;
+}
+
+// One switch on the length, then at most two comparisons: each header name
+// is looked at once, and the headers nobody needs (Allow, Supported,
+// User-Agent, ...) mostly fall out on the length alone.
 Hdr header_id(const u8 *p, u32 n) {
-    if (n == 1) {
-        switch (lower(p[0])) {
+    const u8 c = p[0] | 0x20;
+    switch (n) {
+    case 1:
+        switch (c) {
         case 'v':
             return H_VIA;
         case 'f':
@@ -68,28 +84,26 @@ Hdr header_id(const u8 *p, u32 n) {
         default:
             return H_OTHER;
         }
-    }
-    switch (lower(p[0])) {
-    case 'v':
-        return SIPALG_IEQ(p, n, "via") ? H_VIA : H_OTHER;
-    case 'f':
-        return SIPALG_IEQ(p, n, "from") ? H_FROM : H_OTHER;
-    case 't':
-        return SIPALG_IEQ(p, n, "to") ? H_TO : H_OTHER;
-    case 'e':
-        return SIPALG_IEQ(p, n, "expires") ? H_EXPIRES : H_OTHER;
-    case 'c':
-        if (SIPALG_IEQ(p, n, "call-id"))
-            return H_CALL_ID;
-        if (SIPALG_IEQ(p, n, "cseq"))
-            return H_CSEQ;
-        if (SIPALG_IEQ(p, n, "contact"))
-            return H_CONTACT;
-        if (SIPALG_IEQ(p, n, "content-length"))
-            return H_CONTENT_LENGTH;
-        if (SIPALG_IEQ(p, n, "content-type"))
-            return H_CONTENT_TYPE;
-        return H_OTHER;
+    case 2:
+        return name_is(p, "to", 2) ? H_TO : H_OTHER;
+    case 3:
+        return name_is(p, "via", 3) ? H_VIA : H_OTHER;
+    case 4:
+        if (c == 'f')
+            return name_is(p, "from", 4) ? H_FROM : H_OTHER;
+        return name_is(p, "cseq", 4) ? H_CSEQ : H_OTHER;
+    case 7:
+        if (c == 'e')
+            return name_is(p, "expires", 7) ? H_EXPIRES : H_OTHER;
+        if (c != 'c')
+            return H_OTHER;
+        if ((p[1] | 0x20) == 'a')
+            return name_is(p, "call-id", 7) ? H_CALL_ID : H_OTHER;
+        return name_is(p, "contact", 7) ? H_CONTACT : H_OTHER;
+    case 12:
+        return name_is(p, "content-type", 12) ? H_CONTENT_TYPE : H_OTHER;
+    case 14:
+        return name_is(p, "content-length", 14) ? H_CONTENT_LENGTH : H_OTHER;
     default:
         return H_OTHER;
     }
@@ -116,7 +130,11 @@ int host_ref(State &st, u8 kind, u32 hs, u32 he, int *idx) {
             return SIPALG_R_BAD_HEADER;
         a.family = 6;
         flags = SIPALG_REFF_BRACKETS;
-    } else if (parse_ipv4(b + hs, he - hs, a.a)) {
+    } else if (!is_hex(b[hs]) && b[hs] != ':') {
+        // Neither an IPv4 nor an IPv6 literal can start so: a hostname
+        // (the usual case), never rewritten, and no parser needs to try it.
+        return SIPALG_OK;
+    } else if (is_digit(b[hs]) && parse_ipv4(b + hs, he - hs, a.a)) {
         a.family = 4;
     } else if (parse_ipv6(b + hs, he - hs, a.a)) {
         a.family = 6; // received= may hold a bare IPv6 address
@@ -149,20 +167,45 @@ u32 host_end(const u8 *b, u32 h, u32 end) {
     return h;
 }
 
-// Parse a URI [us, ue). sip:/sips: hosts that are IP literals become refs of
-// the given kind; other schemes are accepted and ignored. *idx = ref or -1.
-int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
-    const u8 *b = st.b;
-    *idx = -1;
+enum Scheme : int { kOtherScheme, kSip, kSips };
+
+// The scheme of the URI [us, ue): kSip, kSips, kOtherScheme, or -1 when it
+// is malformed (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":").
+int uri_scheme(const u8 *b, u32 us, u32 ue) {
+    // "sip:" / "sips:" in any case, without the general scan. Setting the
+    // 0x20 bit maps only 'S'/'s', 'I'/'i', 'P'/'p' onto those letters.
+    if (ue - us >= 5 && (b[us] | 0x20) == 's' && (b[us + 1] | 0x20) == 'i' &&
+        (b[us + 2] | 0x20) == 'p') {
+        if (b[us + 3] == ':')
+            return kSip;
+        if ((b[us + 3] | 0x20) == 's' && b[us + 4] == ':')
+            return kSips;
+    }
     u32 i = us;
     while (i < ue &&
            (is_alpha(b[i]) || is_digit(b[i]) || b[i] == '+' || b[i] == '-' || b[i] == '.'))
         i++;
     if (i == us || i >= ue || b[i] != ':' || !is_alpha(b[us]))
+        return -1;
+    if (SIPALG_IEQ(b + us, i - us, "sips"))
+        return kSips;
+    if (SIPALG_IEQ(b + us, i - us, "sip"))
+        return kSip;
+    return kOtherScheme;
+}
+
+// Parse a URI [us, ue). sip:/sips: hosts that are IP literals become refs of
+// the given kind; other schemes are accepted and ignored. *idx = ref or -1.
+int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
+    const u8 *b = st.b;
+    *idx = -1;
+    int scheme = uri_scheme(b, us, ue);
+    if (scheme < 0)
         return SIPALG_R_BAD_HEADER;
-    bool sips = SIPALG_IEQ(b + us, i - us, "sips");
-    if (!sips && !SIPALG_IEQ(b + us, i - us, "sip"))
+    if (scheme == kOtherScheme)
         return SIPALG_OK;
+    const bool sips = scheme == kSips;
+    const u32 i = us + (sips ? 4 : 3); // the ':'
     u32 rest = i + 1, h = rest;
     // userinfo never holds an unescaped '@', nor do URI params or headers.
     u32 at = find_byte(b, rest, ue, '@');
@@ -585,6 +628,18 @@ int check_version(const u8 *b, u32 s, u32 e) {
     return SIPALG_R_BAD_VERSION;
 }
 
+// The bytes the Request-URI check below must look at: '<', '>', LWS, '@'
+// and '?'. Every other byte passes with one table lookup.
+constexpr CharTable make_ruri_special() {
+    CharTable t{};
+    const char *special = "<> \t\r\n@?";
+    for (int i = 0; special[i]; i++)
+        t.v[(u8)special[i]] = 1;
+    return t;
+}
+
+constexpr CharTable kRuriSpecial = make_ruri_special();
+
 int parse_start_line(State &st, u32 le) {
     const u8 *b = st.b;
     sipalg_msg *m = st.m;
@@ -629,7 +684,9 @@ int parse_start_line(State &st, u32 le) {
     // One pass: a '?' is fine only inside the userinfo, i.e. before an '@'.
     bool seen_at = false, question = false;
     for (u32 k = us; k < ue; k++) {
-        u8 c = b[k];
+        const u8 c = b[k];
+        if (!kRuriSpecial.v[c]) // one lookup for the usual byte
+            continue;
         if (c == '<' || c == '>' || is_ws(c))
             return SIPALG_R_BAD_START_LINE;
         if (c == '@' && !seen_at) {

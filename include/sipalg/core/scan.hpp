@@ -142,7 +142,17 @@ inline u32 skip_ws(const u8 *b, u32 i, u32 end) {
     return i;
 }
 
+// Four bytes per step while they are all token characters: header names,
+// methods and Via transports are 3-14 bytes, so the byte loop's per-step
+// bound check and branch cost as much as the class lookups.
 inline u32 skip_token(const u8 *b, u32 i, u32 end) {
+    while (i < end && end - i >= 4) {
+        const u8 all =
+            kChars.v[b[i]] & kChars.v[b[i + 1]] & kChars.v[b[i + 2]] & kChars.v[b[i + 3]];
+        if (!(all & C_TOKEN))
+            break;
+        i += 4;
+    }
     while (i < end && is_token(b[i]))
         i++;
     return i;
@@ -211,6 +221,35 @@ inline u32 find_byte(const u8 *b, u32 i, u32 end, u8 c) {
         i += 8;
     }
     while (i < end && b[i] != c)
+        i++;
+    return i;
+}
+
+// Word-at-a-time helpers. A byte of x is zero exactly where the word
+// matched; zero_bytes() flags the lowest zero byte of x exactly (a borrow
+// only runs upwards, so a false flag can only sit above a true one).
+constexpr unsigned long long kOnes = 0x0101010101010101ull;
+constexpr unsigned long long kHighs = 0x8080808080808080ull;
+
+inline unsigned long long zero_bytes(unsigned long long x) {
+    return (x - kOnes) & ~x & kHighs;
+}
+
+// Index of the first byte equal to c1 or c2 in [i, end), or end. Used where
+// a field ends at either of two bytes (an SDP address at ' ' or '/').
+inline u32 find_byte2(const u8 *b, u32 i, u32 end, u8 c1, u8 c2) {
+    const unsigned long long p1 = kOnes * c1, p2 = kOnes * c2;
+    while (i < end && end - i >= 8) {
+        unsigned long long w;
+        __builtin_memcpy(&w, b + i, 8);
+        // Each mask's lowest flag is exact, so the lowest flag of the two
+        // together is the first byte matching either.
+        const unsigned long long hit = zero_bytes(w ^ p1) | zero_bytes(w ^ p2);
+        if (hit)
+            return i + ((u32)__builtin_ctzll(hit) >> 3);
+        i += 8;
+    }
+    while (i < end && b[i] != c1 && b[i] != c2)
         i++;
     return i;
 }
