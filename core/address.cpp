@@ -118,14 +118,15 @@ bool addr_equal(const sipalg_addr &a, const sipalg_addr &b) {
 }
 
 u32 format_port(u16 port, u8 *out) {
-    u8 tmp[5];
-    u32 n = 0;
-    do {
-        tmp[n++] = (u8)('0' + port % 10);
-        port /= 10;
-    } while (port);
-    for (u32 i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    // The digit count first, then the digits straight into place from the
+    // right: no reversal pass (media ports and Content-Length on every plan).
+    u32 v = port;
+    const u32 n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1;
+    for (u32 k = n; k > 1; k--) {
+        out[k - 1] = (u8)('0' + v % 10);
+        v /= 10;
+    }
+    out[0] = (u8)('0' + v);
     return n;
 }
 

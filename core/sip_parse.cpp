@@ -162,9 +162,7 @@ u32 host_end(const u8 *b, u32 h, u32 end) {
             j++;
         return (j < end && b[j] == ']') ? j + 1 : end + 1;
     }
-    while (h < end && !in_class(b[h], C_HOST_STOP))
-        h++;
-    return h;
+    return find_class(b, h, end, C_HOST_STOP);
 }
 
 enum Scheme : int { kOtherScheme, kSip, kSips };
@@ -249,9 +247,7 @@ int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
 u32 param_value_end(const u8 *b, u32 i, u32 end) {
     if (i < end && b[i] == '"')
         return skip_quoted(b, i, end);
-    while (i < end && !in_class(b[i], C_PARAM_STOP))
-        i++;
-    return i;
+    return find_class(b, i, end, C_PARAM_STOP);
 }
 
 struct Param {
@@ -442,8 +438,7 @@ u32 parse_addr_value(const u8 *b, u32 i, u32 end, bool allow_star, AddrValue *v)
             return end + 1;
     } else {
         // Display name made of tokens, or an addr-spec: look for '<'.
-        while (j < end && !in_class(b[j], C_NAME_STOP))
-            j++;
+        j = find_class(b, j, end, C_NAME_STOP);
         if (j < end && b[j] == '"')
             return end + 1;
     }

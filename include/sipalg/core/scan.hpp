@@ -142,20 +142,34 @@ inline u32 skip_ws(const u8 *b, u32 i, u32 end) {
     return i;
 }
 
-// Four bytes per step while they are all token characters: header names,
-// methods and Via transports are 3-14 bytes, so the byte loop's per-step
+// Index of the first byte in [i, end) outside (in_cls true) or inside
+// (in_cls false) the class cls, or end. Four bytes per step: header names,
+// hosts and parameter values are 3-20 bytes, and a byte loop's per-byte
 // bound check and branch cost as much as the class lookups.
-inline u32 skip_token(const u8 *b, u32 i, u32 end) {
+template <bool in_cls> inline u32 skip_class(const u8 *b, u32 i, u32 end, u8 cls) {
     while (i < end && end - i >= 4) {
-        const u8 all =
-            kChars.v[b[i]] & kChars.v[b[i + 1]] & kChars.v[b[i + 2]] & kChars.v[b[i + 3]];
-        if (!(all & C_TOKEN))
-            break;
+        const u8 *p = b + i;
+        if (in_cls) {
+            if (!(kChars.v[p[0]] & kChars.v[p[1]] & kChars.v[p[2]] & kChars.v[p[3]] & cls))
+                break;
+        } else {
+            if ((kChars.v[p[0]] | kChars.v[p[1]] | kChars.v[p[2]] | kChars.v[p[3]]) & cls)
+                break;
+        }
         i += 4;
     }
-    while (i < end && is_token(b[i]))
+    while (i < end && (bool)(kChars.v[b[i]] & cls) == in_cls)
         i++;
     return i;
+}
+
+inline u32 skip_token(const u8 *b, u32 i, u32 end) {
+    return skip_class<true>(b, i, end, C_TOKEN);
+}
+
+// Index of the first byte of class cls in [i, end), or end.
+inline u32 find_class(const u8 *b, u32 i, u32 end, u8 cls) {
+    return skip_class<false>(b, i, end, cls);
 }
 
 // Skip a quoted string starting at b[i] == '"'. Returns the index after the
@@ -203,55 +217,75 @@ inline bool parse_port(const u8 *b, u32 i, u32 end, u16 *port) {
 
 namespace sipalg::core {
 
-// Index of the first byte equal to c in [i, end), or end. Eight bytes at a
-// time: lines, URIs and values are 20-80 bytes, and these scans dominate the
-// parse. (General registers only, as the kernel build requires.)
-inline u32 find_byte(const u8 *b, u32 i, u32 end, u8 c) {
-    constexpr unsigned long long ones = 0x0101010101010101ull;
-    constexpr unsigned long long highs = 0x8080808080808080ull;
-    const unsigned long long pattern = ones * c;
-    while (end - i >= 8) {
-        unsigned long long w;
-        __builtin_memcpy(&w, b + i, 8);
-        unsigned long long x = w ^ pattern;
-        // The lowest flagged byte is exact (borrows only run upwards).
-        unsigned long long hit = (x - ones) & ~x & highs;
-        if (hit)
-            return i + ((u32)__builtin_ctzll(hit) >> 3);
-        i += 8;
-    }
-    while (i < end && b[i] != c)
-        i++;
-    return i;
-}
+// Word-at-a-time scanning (general registers only, as the kernel build
+// requires): lines, URIs and values are 20-80 bytes, and these scans
+// dominate the parse.
+//
+// A byte of x is zero exactly where the word matched; zero_bytes() flags
+// the lowest zero byte of x exactly (a borrow only runs upwards, so a false
+// flag can only sit above a true one).
+using u64 = unsigned long long;
+constexpr u64 kOnes = 0x0101010101010101ull;
+constexpr u64 kHighs = 0x8080808080808080ull;
 
-// Word-at-a-time helpers. A byte of x is zero exactly where the word
-// matched; zero_bytes() flags the lowest zero byte of x exactly (a borrow
-// only runs upwards, so a false flag can only sit above a true one).
-constexpr unsigned long long kOnes = 0x0101010101010101ull;
-constexpr unsigned long long kHighs = 0x8080808080808080ull;
-
-inline unsigned long long zero_bytes(unsigned long long x) {
+inline u64 zero_bytes(u64 x) {
     return (x - kOnes) & ~x & kHighs;
 }
 
-// Index of the first byte equal to c1 or c2 in [i, end), or end. Used where
-// a field ends at either of two bytes (an SDP address at ' ' or '/').
-inline u32 find_byte2(const u8 *b, u32 i, u32 end, u8 c1, u8 c2) {
-    const unsigned long long p1 = kOnes * c1, p2 = kOnes * c2;
-    while (i < end && end - i >= 8) {
-        unsigned long long w;
-        __builtin_memcpy(&w, b + i, 8);
-        // Each mask's lowest flag is exact, so the lowest flag of the two
-        // together is the first byte matching either.
-        const unsigned long long hit = zero_bytes(w ^ p1) | zero_bytes(w ^ p2);
-        if (hit)
-            return i + ((u32)__builtin_ctzll(hit) >> 3);
+inline u64 load_word(const u8 *p) {
+    u64 w;
+    __builtin_memcpy(&w, p, 8);
+    return w;
+}
+
+// Index of the first byte in [i, end) that flags(word) flags, or end.
+// flags(w) sets the high bit of bytes of w that match; its lowest flag must
+// be exact (higher ones may be false, as zero_bytes() gives them).
+//
+// Precondition: b[0, end) is readable (b is the start of the buffer). The
+// scan never reads at or past end: the kernel's buffer ends exactly there.
+// A tail of 1-7 bytes is read as the last word before end, [end - 8, end),
+// shifted right past the bytes before i; only flags on the real bytes (the
+// low ones after the shift) count, and a false flag among them can only sit
+// above a true one.
+template <typename Flags>
+__attribute__((always_inline)) inline u32 find_first(const u8 *b, u32 i, u32 end, Flags flags) {
+    if (i >= end)
+        return i;
+    while (end - i >= 8) {
+        const u64 h = flags(load_word(b + i));
+        if (h)
+            return i + ((u32)__builtin_ctzll(h) >> 3);
         i += 8;
     }
-    while (i < end && b[i] != c1 && b[i] != c2)
+    if (i == end)
+        return end;
+    const u32 left = end - i; // 1..7
+    if (end >= 8) {
+        const u64 real = (1ull << (left * 8)) - 1; // the low `left` bytes
+        const u64 h = flags(load_word(b + end - 8) >> ((8 - left) * 8)) & real;
+        return h ? i + ((u32)__builtin_ctzll(h) >> 3) : end;
+    }
+    // A buffer shorter than a word: byte by byte (the byte's own flag, in
+    // the lowest position, is exact).
+    while (i < end && !(flags((u64)b[i]) & 0x80))
         i++;
     return i;
+}
+
+// Index of the first byte equal to c in [i, end), or end.
+__attribute__((always_inline)) inline u32 find_byte(const u8 *b, u32 i, u32 end, u8 c) {
+    const u64 pattern = kOnes * c;
+    return find_first(b, i, end, [pattern](u64 w) { return zero_bytes(w ^ pattern); });
+}
+
+// Index of the first byte equal to c1 or c2 in [i, end), or end. Used where
+// a field ends at either of two bytes (an SDP address at ' ' or '/'). Each
+// mask's lowest flag is exact, so the lowest of both together is too.
+__attribute__((always_inline)) inline u32 find_byte2(const u8 *b, u32 i, u32 end, u8 c1, u8 c2) {
+    const u64 p1 = kOnes * c1, p2 = kOnes * c2;
+    return find_first(b, i, end,
+                      [p1, p2](u64 w) { return zero_bytes(w ^ p1) | zero_bytes(w ^ p2); });
 }
 
 inline u32 find_lf(const u8 *b, u32 i, u32 end) {
