@@ -12,30 +12,35 @@ bool parse_ipv4(const u8 *s, u32 n, u8 out[4]) {
     if (n < 7 || n > 15)
         return false;
     u32 i = 0;
-    for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (i >= n || s[i] != '.')
-                return false;
-            i++;
-        }
+    for (int part = 0;; part++) {
+        // One to three digits; a second digit after a leading zero makes
+        // it octal-looking, which is refused.
         if (i >= n)
             return false;
         u32 v = (u32)s[i] - '0';
         if (v > 9)
             return false;
         i++;
-        // Up to two more digits, and no leading zero before them.
-        for (int k = 0; k < 2 && i < n; k++) {
-            u32 d = (u32)s[i] - '0';
-            if (d > 9)
-                break;
-            if (v == 0 || (v = v * 10 + d) > 255)
+        u32 d;
+        if (i < n && (d = (u32)s[i] - '0') <= 9) {
+            if (v == 0)
                 return false;
+            v = v * 10 + d;
             i++;
+            if (i < n && (d = (u32)s[i] - '0') <= 9) {
+                v = v * 10 + d;
+                if (v > 255)
+                    return false;
+                i++;
+            }
         }
         out[part] = (u8)v;
+        if (part == 3)
+            return i == n;
+        if (i >= n || s[i] != '.')
+            return false;
+        i++;
     }
-    return i == n;
 }
 
 bool parse_ipv6(const u8 *s, u32 n, u8 out[16]) {
