@@ -193,6 +193,12 @@ u8 direction(const u8 *p, u32 n) {
     return kDirUnset;
 }
 
+// The media section being parsed (the last m= line), or null at session
+// level.
+sipalg_media *current_media(sipalg_msg *m) {
+    return m->n_media ? &m->media[m->n_media - 1] : nullptr;
+}
+
 } // namespace
 
 int parse_sdp(const u8 *b, u32 off, u32 len, sipalg_msg *m) {
@@ -212,7 +218,6 @@ int parse_sdp(const u8 *b, u32 off, u32 len, sipalg_msg *m) {
             return fail_at(m, i, SIPALG_R_BAD_SDP);
         first = false;
         u32 vs = i + 2;
-        sipalg_media *md = m->n_media ? &m->media[m->n_media - 1] : nullptr;
         int idx;
         switch (b[i]) {
         case 'o': {
@@ -225,7 +230,8 @@ int parse_sdp(const u8 *b, u32 off, u32 len, sipalg_msg *m) {
             m->sdp_o_ref = (signed char)idx;
             break;
         }
-        case 'c':
+        case 'c': {
+            sipalg_media *md = current_media(m);
             if (md) {
                 rc = parse_conn(b, vs, le, SIPALG_REF_SDP_MEDIA_C, m, &idx);
                 md->c_ref = (signed char)idx;
@@ -238,11 +244,13 @@ int parse_sdp(const u8 *b, u32 off, u32 len, sipalg_msg *m) {
                     __builtin_memset(&m->sdp_c_addr, 0, sizeof(m->sdp_c_addr));
             }
             break;
+        }
         case 'm':
             rc = parse_m(b, vs, le, m);
             break;
         case 'a': {
             // Only a=rtcp:<...> and the four 8-letter direction flags matter.
+            sipalg_media *md = current_media(m);
             if (le - vs > 5 && __builtin_memcmp(b + vs, "rtcp:", 5) == 0) {
                 if (md) // session-level a=rtcp is meaningless; ignore it
                     rc = parse_rtcp(b, vs + 5, le, m, *md);

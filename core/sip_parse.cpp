@@ -780,7 +780,7 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
             return fail_at(msg, i, SIPALG_R_TOO_MANY_HEADERS);
         // The logical header ends at the first LF not followed by SP/HT.
         u32 nl = find_lf(buf, i, len);
-        while (nl < len && nl + 1 < len && is_sp(buf[nl + 1]))
+        while (nl + 1 < len && is_sp(buf[nl + 1])) // (nl + 1 < len implies nl < len)
             nl = find_lf(buf, nl + 1, len);
         if (nl >= len)
             return fail_at(msg, i, SIPALG_R_TRUNCATED);

@@ -238,3 +238,47 @@ TEST_CASE("SDP connection fields: the fast and the general path agree", "[scan][
                msg.compare(r.atype_off, 3, "ip4") == 0 || msg.compare(r.atype_off, 3, "IP6") == 0));
     }
 }
+
+TEST_CASE("parse_u32: digits of every length, saturating, at buffer ends", "[scan]") {
+    // Reference: the digit loop with saturation on every digit.
+    auto naive = [](const u8 *b, u32 i, u32 end, u32 *v) {
+        unsigned long long acc = 0;
+        while (i < end && b[i] >= '0' && b[i] <= '9') {
+            acc = acc * 10 + (b[i] - '0');
+            if (acc > 0xffffffffull)
+                acc = 0x100000000ull;
+            i++;
+        }
+        *v = acc > 0xffffffffull ? 0xffffffffu : (u32)acc;
+        return i;
+    };
+    std::mt19937 rng(777);
+    const char digits[] = "0123456789";
+    for (int round = 0; round < 200; round++)
+        every_window(
+            [&](u8 *b, u32 len) {
+                // Mostly digits, sometimes a stop byte, some all-9 runs.
+                for (u32 k = 0; k < len; k++) {
+                    const u32 r = rng() % 16;
+                    b[k] = r == 0           ? (u8)' '
+                           : r == 1         ? (u8)'/'
+                           : round % 4 == 0 ? (u8)'9'
+                                            : (u8)digits[r % 10];
+                }
+            },
+            [&](const u8 *b, u32 i, u32 end) {
+                u32 want = 0, got = 0;
+                const u32 want_end = naive(b, i, end, &want);
+                REQUIRE(sipalg::core::parse_u32(b, i, end, &got) == want_end);
+                REQUIRE(got == want);
+            });
+    u32 v = 7;
+    const u8 nine[] = "4294967295";
+    CHECK(sipalg::core::parse_u32(nine, 0, 10, &v) == 10);
+    CHECK(v == 4294967295u);
+    const u8 over[] = "4294967296";
+    CHECK(sipalg::core::parse_u32(over, 0, 10, &v) == 10);
+    CHECK(v == 4294967295u);
+    CHECK(sipalg::core::parse_u32(over, 5, 3, &v) == 5); // start past the end
+    CHECK(v == 0);
+}

@@ -192,14 +192,26 @@ inline u32 skip_quoted(const u8 *b, u32 i, u32 end) {
 // Parse decimal digits [i, end) into *v, saturating at 0xffffffff. Returns the
 // index after the last digit (== i when there is no digit).
 inline u32 parse_u32(const u8 *b, u32 i, u32 end, u32 *v) {
-    unsigned long long acc = 0;
-    while (i < end && is_digit(b[i])) {
-        acc = acc * 10 + (b[i] - '0');
-        if (acc > 0xffffffffull)
-            acc = 0x100000000ull; // saturate, keep scanning the digits
+    // Nine digits cannot overflow 32 bits: no saturation test per digit
+    // for the usual 1-5 digit port, length or CSeq number.
+    u32 acc = 0, d;
+    const u32 fast_end = i < end && end - i > 9 ? i + 9 : end;
+    while (i < fast_end && (d = (u32)b[i] - '0') <= 9) {
+        acc = acc * 10 + d;
         i++;
     }
-    *v = acc > 0xffffffffull ? 0xffffffffu : (u32)acc;
+    if (i < fast_end || i >= end || !is_digit(b[i])) {
+        *v = acc;
+        return i;
+    }
+    unsigned long long wide = acc;
+    while (i < end && is_digit(b[i])) {
+        wide = wide * 10 + (b[i] - '0');
+        if (wide > 0xffffffffull)
+            wide = 0x100000000ull; // saturate, keep scanning the digits
+        i++;
+    }
+    *v = wide > 0xffffffffull ? 0xffffffffu : (u32)wide;
     return i;
 }
 
