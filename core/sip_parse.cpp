@@ -49,14 +49,25 @@ enum Hdr : u8 {
 };
 
 // Case-insensitive comparison of a header name with a lowercase literal of
-// the same length. The name is made of token characters (checked by the
-// caller); setting the 0x20 bit lowers its letters, and no other token
-// character becomes a letter or '-' that way, so the comparison is exact.
-bool name_is(const u8 *p, const char *lit, u32 n) {
-    for (u32 k = 0; k < n; k++)
-        if ((p[k] | 0x20) != (u8)lit[k])
-            return false;
-    return true;
+// the same length, 2 to 16 bytes. The name is made of token characters
+// (checked by the caller); setting the 0x20 bit lowers its letters, and no
+// other token character becomes a letter or '-' that way, so the comparison
+// is exact. It compares two overlapping pieces (the first and the last
+// min(n, 8) bytes) as words, not byte by byte.
+template <u32 N> bool name_is(const u8 *p, const char (&lit)[N]) {
+    constexpr u32 n = N - 1;
+    static_assert(n >= 2 && n <= 16, "name_is compares 2..16 bytes");
+    constexpr u32 piece = n >= 8 ? 8 : n >= 4 ? 4 : 2;
+    auto piece_at = [](const u8 *q) {
+        unsigned long long w = 0;
+        __builtin_memcpy(&w, q, piece);
+        return w;
+    };
+    constexpr unsigned long long lower_bits = 0x2020202020202020ull >> (64 - piece * 8);
+    const u8 *tail = p + n - piece;
+    const u8 *lit_bytes = (const u8 *)lit;
+    return ((piece_at(p) | lower_bits) == piece_at(lit_bytes)) &
+           ((piece_at(tail) | lower_bits) == piece_at(lit_bytes + n - piece));
 }
 
 // One switch on the length, then at most two comparisons: each header name
@@ -85,25 +96,25 @@ Hdr header_id(const u8 *p, u32 n) {
             return H_OTHER;
         }
     case 2:
-        return name_is(p, "to", 2) ? H_TO : H_OTHER;
+        return name_is(p, "to") ? H_TO : H_OTHER;
     case 3:
-        return name_is(p, "via", 3) ? H_VIA : H_OTHER;
+        return name_is(p, "via") ? H_VIA : H_OTHER;
     case 4:
         if (c == 'f')
-            return name_is(p, "from", 4) ? H_FROM : H_OTHER;
-        return name_is(p, "cseq", 4) ? H_CSEQ : H_OTHER;
+            return name_is(p, "from") ? H_FROM : H_OTHER;
+        return name_is(p, "cseq") ? H_CSEQ : H_OTHER;
     case 7:
         if (c == 'e')
-            return name_is(p, "expires", 7) ? H_EXPIRES : H_OTHER;
+            return name_is(p, "expires") ? H_EXPIRES : H_OTHER;
         if (c != 'c')
             return H_OTHER;
         if ((p[1] | 0x20) == 'a')
-            return name_is(p, "call-id", 7) ? H_CALL_ID : H_OTHER;
-        return name_is(p, "contact", 7) ? H_CONTACT : H_OTHER;
+            return name_is(p, "call-id") ? H_CALL_ID : H_OTHER;
+        return name_is(p, "contact") ? H_CONTACT : H_OTHER;
     case 12:
-        return name_is(p, "content-type", 12) ? H_CONTENT_TYPE : H_OTHER;
+        return name_is(p, "content-type") ? H_CONTENT_TYPE : H_OTHER;
     case 14:
-        return name_is(p, "content-length", 14) ? H_CONTENT_LENGTH : H_OTHER;
+        return name_is(p, "content-length") ? H_CONTENT_LENGTH : H_OTHER;
     default:
         return H_OTHER;
     }
