@@ -227,10 +227,8 @@ int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
     bool has_port = false;
     u16 port = sips ? 5061 : 5060;
     if (he < ue && b[he] == ':') {
-        ps = pe = he + 1;
-        while (pe < ue && is_digit(b[pe]))
-            pe++;
-        if (!parse_port(b, ps, pe, &port))
+        ps = he + 1;
+        if (!parse_port_run(b, ps, ue, &port, &pe))
             return SIPALG_R_BAD_HEADER;
         has_port = true;
     } else {
@@ -326,10 +324,8 @@ int parse_via(State &st, u32 i, u32 end) {
         u32 ps = 0, pe = 0;
         bool has_port = false;
         if (i < end && b[i] == ':') {
-            ps = pe = i + 1;
-            while (pe < end && is_digit(b[pe]))
-                pe++;
-            if (!parse_port(b, ps, pe, &port))
+            ps = i + 1;
+            if (!parse_port_run(b, ps, end, &port, &pe))
                 return SIPALG_R_BAD_HEADER;
             has_port = true;
             i = pe;

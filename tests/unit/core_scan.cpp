@@ -282,3 +282,26 @@ TEST_CASE("parse_u32: digits of every length, saturating, at buffer ends", "[sca
     CHECK(sipalg::core::parse_u32(over, 5, 3, &v) == 5); // start past the end
     CHECK(v == 0);
 }
+
+TEST_CASE("parse_port_run: the digit run scanned once, as scan-then-parse_port", "[scan]") {
+    std::mt19937 rng(4242);
+    const char alphabet[] = "0123456789;:>";
+    for (int round = 0; round < 100; round++)
+        every_window(
+            [&](u8 *b, u32 len) {
+                for (u32 k = 0; k < len; k++)
+                    b[k] = (u8)alphabet[rng() % (round % 2 ? 10 : 13)];
+            },
+            [&](const u8 *b, u32 i, u32 end) {
+                u32 run = i;
+                while (run < end && b[run] >= '0' && b[run] <= '9')
+                    run++;
+                sipalg::core::u16 want = 0, got = 0;
+                const bool want_ok = sipalg::core::parse_port(b, i, run, &want);
+                u32 got_end = 0;
+                REQUIRE(sipalg::core::parse_port_run(b, i, end, &got, &got_end) == want_ok);
+                REQUIRE(got_end == run);
+                if (want_ok)
+                    REQUIRE(got == want);
+            });
+}

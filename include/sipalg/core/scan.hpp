@@ -215,6 +215,20 @@ inline u32 parse_u32(const u8 *b, u32 i, u32 end, u32 *v) {
     return i;
 }
 
+// A port at b[i]: the run of digits there, 1 to 5 of them, value <= 65535.
+// Returns the index after the digits (*end_out), false when it is no port.
+// One pass over the digits, where scanning the run and then parse_port()
+// would take two.
+inline bool parse_port_run(const u8 *b, u32 i, u32 end, u16 *port, u32 *end_out) {
+    u32 v;
+    const u32 e = parse_u32(b, i, end, &v);
+    *end_out = e;
+    if (e == i || e - i > 5 || v > 65535)
+        return false;
+    *port = (u16)v;
+    return true;
+}
+
 // A port: 1 to 5 digits, value <= 65535, exactly covering [i, end).
 inline bool parse_port(const u8 *b, u32 i, u32 end, u16 *port) {
     if (end <= i || end - i > 5)
