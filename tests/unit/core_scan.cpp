@@ -305,3 +305,31 @@ TEST_CASE("parse_port_run: the digit run scanned once, as scan-then-parse_port",
                     REQUIRE(got == want);
             });
 }
+
+TEST_CASE("skip_quoted: quotes and escapes at every position", "[scan]") {
+    auto naive = [](const u8 *b, u32 i, u32 end) {
+        i++;
+        while (i < end) {
+            if (b[i] == '\\') {
+                i += 2;
+                continue;
+            }
+            if (b[i] == '"')
+                return i + 1;
+            i++;
+        }
+        return end + 1;
+    };
+    std::mt19937 rng(99);
+    const u8 alphabet[] = {'"', '\\', 'a', ' ', '"' ^ 0x01, '\\' ^ 0x01, 0x80};
+    for (int round = 0; round < 100; round++)
+        every_window(
+            [&](u8 *b, u32 len) {
+                for (u32 k = 0; k < len; k++)
+                    b[k] = alphabet[rng() % (round % 3 ? 7 : 3)];
+            },
+            [&](const u8 *b, u32 i, u32 end) {
+                if (i < end) // the scan starts on the opening quote
+                    REQUIRE(sipalg::core::skip_quoted(b, i, end) == naive(b, i, end));
+            });
+}

@@ -173,22 +173,6 @@ inline u32 find_class(const u8 *b, u32 i, u32 end, u8 cls) {
     return skip_class<false>(b, i, end, cls);
 }
 
-// Skip a quoted string starting at b[i] == '"'. Returns the index after the
-// closing quote, or end + 1 when it is unterminated.
-inline u32 skip_quoted(const u8 *b, u32 i, u32 end) {
-    i++;
-    while (i < end) {
-        if (b[i] == '\\') {
-            i += 2;
-            continue;
-        }
-        if (b[i] == '"')
-            return i + 1;
-        i++;
-    }
-    return end + 1;
-}
-
 // Parse decimal digits [i, end) into *v, saturating at 0xffffffff. Returns the
 // index after the last digit (== i when there is no digit).
 inline u32 parse_u32(const u8 *b, u32 i, u32 end, u32 *v) {
@@ -317,6 +301,22 @@ __attribute__((always_inline)) inline u32 find_byte2(const u8 *b, u32 i, u32 end
 
 inline u32 find_lf(const u8 *b, u32 i, u32 end) {
     return find_byte(b, i, end, '\n');
+}
+
+// Skip a quoted string starting at b[i] == '"'. Returns the index after the
+// closing quote, or end + 1 when it is unterminated.
+inline u32 skip_quoted(const u8 *b, u32 i, u32 end) {
+    i++;
+    for (;;) {
+        // Word at a time to the next quote or escape (display names and
+        // digest parameters are 5-40 bytes).
+        i = find_byte2(b, i, end, '"', '\\');
+        if (i >= end)
+            return end + 1;
+        if (b[i] == '"')
+            return i + 1;
+        i += 2; // the escaped byte
+    }
 }
 
 } // namespace sipalg::core
