@@ -66,8 +66,9 @@ template <u32 N> bool name_is(const u8 *p, const char (&lit)[N]) {
     constexpr unsigned long long lower_bits = 0x2020202020202020ull >> (64 - piece * 8);
     const u8 *tail = p + n - piece;
     const u8 *lit_bytes = (const u8 *)lit;
-    return ((piece_at(p) | lower_bits) == piece_at(lit_bytes)) &
-           ((piece_at(tail) | lower_bits) == piece_at(lit_bytes + n - piece));
+    // Both pieces in one test, without a branch between them.
+    return (((piece_at(p) | lower_bits) ^ piece_at(lit_bytes)) |
+            ((piece_at(tail) | lower_bits) ^ piece_at(lit_bytes + n - piece))) == 0;
 }
 
 // One switch on the length, then at most two comparisons: each header name
