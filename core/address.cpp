@@ -208,6 +208,14 @@ static u32 format_ipv6(const u8 *a, u8 *out) {
     return n;
 }
 
+u32 format_addr(const sipalg_addr &a, u8 *out) {
+    if (a.family == 4)
+        return format_ipv4(a.a, out);
+    if (a.family == 6)
+        return format_ipv6(a.a, out);
+    return 0;
+}
+
 } // namespace sipalg::core
 
 using namespace sipalg::core;
@@ -230,16 +238,10 @@ extern "C" int sipalg_addr_parse(const unsigned char *s, unsigned int len, sipal
 extern "C" unsigned int sipalg_addr_format(const sipalg_addr *a, unsigned char *out,
                                            unsigned int cap) {
     u8 tmp[48];
-    u32 n;
     if (!a || !out)
         return 0;
-    if (a->family == 4)
-        n = format_ipv4(a->a, tmp);
-    else if (a->family == 6)
-        n = format_ipv6(a->a, tmp);
-    else
-        return 0;
-    if (n > cap)
+    const u32 n = format_addr(*a, tmp);
+    if (n == 0 || n > cap)
         return 0;
     __builtin_memcpy(out, tmp, n);
     return n;

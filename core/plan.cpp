@@ -123,7 +123,7 @@ bool match_addr(const sipalg_map *m, const sipalg_addr &a) {
 u32 put_to_addr(Builder &bd, const sipalg_map *m, bool brackets, u8 *out) {
     AddrText &t = bd.to_text[m == &bd.x->map[0] ? 0 : 1];
     if (t.len == 0)
-        t.len = (u8)sipalg_addr_format(&m->to, t.text, kAddrText);
+        t.len = (u8)format_addr(m->to, t.text);
     u32 n = 0;
     if (brackets)
         out[n++] = '[';
