@@ -28,15 +28,17 @@ bool next_field(const u8 *b, u32 *i, u32 le, u32 *fs, u32 *fe) {
 u8 fast_in_ip(const u8 *b, u32 i, u32 le) {
     if (le - i < 8)
         return 0;
-    unsigned long long w;
-    __builtin_memcpy(&w, b + i, 8);
+    // load_word() puts b[i] in the lowest byte on either byte order, and
+    // the constants are built from text the same way.
+    const u64 w = load_word(b + i);
     // Lower-case the four letters by setting their 0x20 bit: of the bytes
     // that can stand there, only 'I'/'i', 'N'/'n', 'P'/'p' then compare
     // equal to the letter. Bytes 0..4 in memory order: 'i' 'n' ' ' 'i' 'p'.
-    constexpr unsigned long long kLetters = 0x0000002020002020ull;
-    constexpr unsigned long long kFirstFive = 0x000000ffffffffffull;
-    constexpr unsigned long long kInIp = 0x0000007069206e69ull; // "in ip"
-    const unsigned long long prefix = (w | kLetters) & kFirstFive;
+    constexpr u64 kLetters = word_of("\x20\x20\0\x20\x20", 5);
+    constexpr u64 kFirstFive = word_of("\xff\xff\xff\xff\xff", 5);
+    constexpr u64 kInIp = word_of("in ip", 5);
+    static_assert(kLetters == 0x0000002020002020ull && kInIp == 0x0000007069206e69ull);
+    const u64 prefix = (w | kLetters) & kFirstFive;
     if (prefix != kInIp || b[i + 6] != ' ' || b[i + 7] == ' ')
         return 0;
     return b[i + 5] == '4' ? 4 : b[i + 5] == '6' ? 6 : 0;

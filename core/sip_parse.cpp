@@ -58,12 +58,24 @@ template <u32 N> bool name_is(const u8 *p, const char (&lit)[N]) {
     constexpr u32 n = N - 1;
     static_assert(n >= 2 && n <= 16, "name_is compares 2..16 bytes");
     constexpr u32 piece = n >= 8 ? 8 : n >= 4 ? 4 : 2;
+    // A piece is loaded into an integer of exactly its size, and the case
+    // bits are set in every byte of it: the comparison is the same on
+    // either byte order (both sides are loaded the same way).
+    using Word = decltype([] {
+        if constexpr (piece == 8)
+            return 0ull;
+        else if constexpr (piece == 4)
+            return 0u;
+        else
+            return (u16)0;
+    }());
+    static_assert(sizeof(Word) == piece);
     auto piece_at = [](const u8 *q) {
-        unsigned long long w = 0;
+        Word w;
         __builtin_memcpy(&w, q, piece);
         return w;
     };
-    constexpr unsigned long long lower_bits = 0x2020202020202020ull >> (64 - piece * 8);
+    constexpr Word lower_bits = (Word)0x2020202020202020ull;
     const u8 *tail = p + n - piece;
     const u8 *lit_bytes = (const u8 *)lit;
     // Both pieces in one test, without a branch between them.

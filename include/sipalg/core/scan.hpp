@@ -243,9 +243,28 @@ inline u64 zero_bytes(u64 x) {
     return (x - kOnes) & ~x & kHighs;
 }
 
+// The eight bytes at p as a word whose lowest byte is p[0], on either byte
+// order: the scanners find the first match with ctz (the lowest byte), and
+// shift a tail word right to drop the bytes before i. Big-endian targets
+// (MIPS, PowerPC routers) pay one byte swap per word.
 inline u64 load_word(const u8 *p) {
     u64 w;
     __builtin_memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#elif __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "sipalg core: unknown byte order"
+#endif
+    return w;
+}
+
+// The word load_word() returns for the bytes of s[0..n) (n <= 8; missing
+// bytes zero), at compile time: word constants built from text, so they
+// match load_word() on either byte order.
+constexpr u64 word_of(const char *s, u32 n) {
+    u64 w = 0;
+    for (u32 k = 0; k < n; k++)
+        w |= (u64)(u8)s[k] << (8 * k);
     return w;
 }
 
