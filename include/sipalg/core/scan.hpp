@@ -148,7 +148,9 @@ inline u32 skip_ws(const u8 *b, u32 i, u32 end) {
 // bytes, and a byte loop's bound check costs as much as its class lookup.
 template <bool in_cls> inline u32 skip_class(const u8 *b, u32 i, u32 end, u8 cls) {
     auto stops = [cls](u8 c) { return (bool)(kChars.v[c] & cls) != in_cls; };
-    while (i < end && end - i >= 4) {
+    // One compare per step: i <= end - 4 (false when i > end).
+    const u32 last4 = end >= 4 ? end - 4 : 0;
+    while (end >= 4 && i <= last4) {
         if (stops(b[i]))
             return i;
         if (stops(b[i + 1]))
