@@ -333,3 +333,23 @@ TEST_CASE("skip_quoted: quotes and escapes at every position", "[scan]") {
                     REQUIRE(sipalg::core::skip_quoted(b, i, end) == naive(b, i, end));
             });
 }
+
+TEST_CASE("load_word: the first byte is the lowest on either byte order", "[scan][endian]") {
+    using namespace sipalg::core;
+    // The scanners' ctz and tail shift rely on this; on a big-endian target
+    // load_word() swaps the bytes of the word it reads.
+    for (u32 align = 0; align < 8; align++) {
+        Buffer buf(align, 8);
+        for (u32 k = 0; k < 8; k++)
+            buf.b[k] = (u8)(0x11 * (k + 1));
+        const u64 w = load_word(buf.b);
+        for (u32 k = 0; k < 8; k++)
+            REQUIRE((u8)(w >> (8 * k)) == buf.b[k]);
+    }
+    // word_of() builds a constant the way load_word() reads text.
+    static_assert(word_of("ab", 2) == 0x6261ull);
+    Buffer buf(3, 8);
+    std::memcpy(buf.b, "in ip4 x", 8);
+    CHECK(load_word(buf.b) == word_of("in ip4 x", 8));
+    CHECK((load_word(buf.b) & 0xffffffffffull) == word_of("in ip", 5));
+}
