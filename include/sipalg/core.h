@@ -115,7 +115,7 @@
  * Memory: sizeof(struct sipalg_msg) is 2864 bytes and sizeof(struct
  * sipalg_plan) 1816 bytes on x86-64 (checked by the unit tests); keep them in
  * per-CPU scratch, not on the stack. No core function uses more than ~450
- * bytes of stack along any call chain (largest frame 208 bytes).
+ * bytes of stack along any call chain (largest frame 288 bytes).
  */
 #ifndef SIPALG_CORE_H
 #define SIPALG_CORE_H
