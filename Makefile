@@ -19,8 +19,13 @@
 # `make check` tests. KDIR may name another kernel build tree (KVER is then
 # read from it). Each kernel's objects live in build/kmod/$KVER/.
 
-BENCH_ROUNDS ?= 5
-BENCH_SECONDS ?= 3
+BENCH_ROUNDS ?= 3
+BENCH_SECONDS ?= 2
+# bench-vm: the tables to print (sip other calls conns trace; empty: all)
+# and QEMU's -icount shift for guest time (8 ns per instruction; empty:
+# real time, 2 vCPUs; see README, Benchmarks).
+BENCH_ONLY ?=
+BENCH_ICOUNT ?= 3
 KVER_GIVEN := $(if $(filter undefined,$(origin KVER)),,$(KVER))
 ifeq ($(origin KVER),undefined)
 ifeq ($(origin KDIR),undefined)
@@ -86,13 +91,14 @@ demo:
 bench: bench-core bench-vm
 
 # The VM benchmark's traffic tools, run inside the VM.
-BENCH_TOOLS := build/bench/udpflood build/bench/udpsink
+BENCH_TOOLS := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 bench-vm: module $(BENCH_TOOLS)
-	scripts/vm-run.sh -t 1800 'tests/vm/bench.sh $(BENCH_ROUNDS) $(BENCH_SECONDS)'
+	scripts/vm-run.sh -t 2400 $(if $(BENCH_ICOUNT),-i $(BENCH_ICOUNT)) \
+		'BENCH_ONLY="$(BENCH_ONLY)" tests/vm/bench.sh $(BENCH_ROUNDS) $(BENCH_SECONDS)'
 
 # The storm generator, run inside the VM (t-storm, t-bounds,
 # t-sipalg-unload): mutated SIP, classified by the core it links.

@@ -1,11 +1,14 @@
 // Benchmark of the core: parse + plan + apply per message. Prints figures
-// only; asserts nothing about time. The plan is applied in place, as the
+// only; asserts nothing about time. With "--profile CASE N" it runs one case
+// N times without timing, for callgrind (scripts/core-profile.sh): timing
+// on a shared host is noisy, instruction counts are not. The plan is applied in place, as the
 // shim does in the skb, to a fresh copy of the message each time (the copy
 // is part of the figure).
 #include <sipalg/core.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -178,9 +181,28 @@ void run(const char *name, const std::string &m, const sipalg_xlat &x, Stage sta
     std::printf("%-24s %5u bytes %3u edits %8.1f ns/msg %8.1f MB/s\n", name, len, edits, ns, mbs);
 }
 
+// One case, n times, no clock: the profile divides the counts by n.
+int profile(const char *name, const std::string &m, const sipalg_xlat &x, long n) {
+    static auto s = std::make_unique<Scratch>();
+    const auto *buf = reinterpret_cast<const unsigned char *>(m.data());
+    const unsigned len = (unsigned)m.size();
+    sipalg_media_override ov[2] = {{40000, 40001}, {0, 0}};
+    for (long i = 0; i < n; i++) {
+        if (sipalg_parse(buf, len, SIPALG_UDP, &s->msg) != SIPALG_OK ||
+            sipalg_make_plan(buf, &s->msg, &x, ov, 2, &s->plan) != SIPALG_OK) {
+            std::fprintf(stderr, "%s: FAILED\n", name);
+            return 1;
+        }
+        std::memcpy(s->out, buf, len);
+        g_sink = g_sink + sipalg_apply_in_place(s->out, sizeof s->out, len, &s->plan);
+    }
+    std::printf("%s: %u bytes, %ld runs\n", name, len, n);
+    return 0;
+}
+
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
     sipalg_xlat out{};
     out.map[0].flags = SIPALG_MAP_ACTIVE | SIPALG_MAP_PORT;
     out.map[0].from = A("192.168.0.31");
@@ -193,6 +215,18 @@ int main() {
     in.map[1].from_port = 5010;
     in.map[1].to = A("192.168.0.31");
     in.map[1].to_port = 5010;
+
+    if (argc == 4 && std::strcmp(argv[1], "--profile") == 0) {
+        const long n = std::atol(argv[3]);
+        if (std::strcmp(argv[2], "invite") == 0)
+            return profile("INVITE+SDP (SNAT out)", invite(), out, n);
+        if (std::strcmp(argv[2], "register") == 0)
+            return profile("REGISTER (SNAT out)", reg(), out, n);
+        if (std::strcmp(argv[2], "ok200") == 0)
+            return profile("200 OK+SDP (reply in)", ok200(), in, n);
+        std::fprintf(stderr, "usage: bench_core [--profile invite|register|ok200 N]\n");
+        return 2;
+    }
 
     std::printf("sipalg core %s: parse + plan + apply, best of 5\n", sipalg_core_version());
     run("INVITE+SDP (SNAT out)", invite(), out);

@@ -12,30 +12,35 @@ bool parse_ipv4(const u8 *s, u32 n, u8 out[4]) {
     if (n < 7 || n > 15)
         return false;
     u32 i = 0;
-    for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (i >= n || s[i] != '.')
-                return false;
-            i++;
-        }
+    for (int part = 0;; part++) {
+        // One to three digits; a second digit after a leading zero makes
+        // it octal-looking, which is refused.
         if (i >= n)
             return false;
         u32 v = (u32)s[i] - '0';
         if (v > 9)
             return false;
         i++;
-        // Up to two more digits, and no leading zero before them.
-        for (int k = 0; k < 2 && i < n; k++) {
-            u32 d = (u32)s[i] - '0';
-            if (d > 9)
-                break;
-            if (v == 0 || (v = v * 10 + d) > 255)
+        u32 d;
+        if (i < n && (d = (u32)s[i] - '0') <= 9) {
+            if (v == 0)
                 return false;
+            v = v * 10 + d;
             i++;
+            if (i < n && (d = (u32)s[i] - '0') <= 9) {
+                v = v * 10 + d;
+                if (v > 255)
+                    return false;
+                i++;
+            }
         }
         out[part] = (u8)v;
+        if (part == 3)
+            return i == n;
+        if (i >= n || s[i] != '.')
+            return false;
+        i++;
     }
-    return i == n;
 }
 
 bool parse_ipv6(const u8 *s, u32 n, u8 out[16]) {
@@ -118,14 +123,15 @@ bool addr_equal(const sipalg_addr &a, const sipalg_addr &b) {
 }
 
 u32 format_port(u16 port, u8 *out) {
-    u8 tmp[5];
-    u32 n = 0;
-    do {
-        tmp[n++] = (u8)('0' + port % 10);
-        port /= 10;
-    } while (port);
-    for (u32 i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    // The digit count first, then the digits straight into place from the
+    // right: no reversal pass (media ports and Content-Length on every plan).
+    u32 v = port;
+    const u32 n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1;
+    for (u32 k = n; k > 1; k--) {
+        out[k - 1] = (u8)('0' + v % 10);
+        v /= 10;
+    }
+    out[0] = (u8)('0' + v);
     return n;
 }
 
@@ -202,6 +208,14 @@ static u32 format_ipv6(const u8 *a, u8 *out) {
     return n;
 }
 
+u32 format_addr(const sipalg_addr &a, u8 *out) {
+    if (a.family == 4)
+        return format_ipv4(a.a, out);
+    if (a.family == 6)
+        return format_ipv6(a.a, out);
+    return 0;
+}
+
 } // namespace sipalg::core
 
 using namespace sipalg::core;
@@ -224,16 +238,10 @@ extern "C" int sipalg_addr_parse(const unsigned char *s, unsigned int len, sipal
 extern "C" unsigned int sipalg_addr_format(const sipalg_addr *a, unsigned char *out,
                                            unsigned int cap) {
     u8 tmp[48];
-    u32 n;
     if (!a || !out)
         return 0;
-    if (a->family == 4)
-        n = format_ipv4(a->a, tmp);
-    else if (a->family == 6)
-        n = format_ipv6(a->a, tmp);
-    else
-        return 0;
-    if (n > cap)
+    const u32 n = format_addr(*a, tmp);
+    if (n == 0 || n > cap)
         return 0;
     __builtin_memcpy(out, tmp, n);
     return n;

@@ -8,14 +8,28 @@
 namespace sipalg::core {
 namespace {
 
+// Room for the longest address text (an IPv6 address with embedded IPv4,
+// 45 bytes), rounded up to whole words so it is copied without a call.
+constexpr u32 kAddrText = 48;
+
+// A mapping's new address as text, formatted on first use: one message
+// names the same address in up to a dozen places (Via, Contact, From, SDP).
+struct AddrText {
+    u8 len; // 0: not formatted yet
+    u8 text[kAddrText];
+};
+
 struct Builder {
     const u8 *b;
     sipalg_plan *p;
+    const sipalg_xlat *x;
+    AddrText to_text[2]; // of x->map[0].to, x->map[1].to
 };
 
 // Replacement text is built in small stack buffers: the longest piece is
 // "[" IPv6 "]:" port = 1 + 45 + 2 + 5 bytes.
 constexpr u32 kPiece = 56;
+static_assert(1 + kAddrText <= kPiece, "put_to_addr copies whole AddrText words");
 
 int add_edit(Builder &bd, u32 off, u32 len, const u8 *text, u32 tlen) {
     if (tlen == len && same_bytes(bd.b + off, (const char *)text, len))
@@ -35,12 +49,17 @@ int add_edit(Builder &bd, u32 off, u32 len, const u8 *text, u32 tlen) {
     return SIPALG_OK;
 }
 
+// 0.0.0.0 or :: (a hold address). Word loads, not a byte loop: this runs
+// for every address occurrence of every message.
 bool unspecified(const sipalg_addr &a) {
-    u32 n = a.family == 4 ? 4 : 16;
-    for (u32 i = 0; i < n; i++)
-        if (a.a[i])
-            return false;
-    return true;
+    if (a.family == 4) {
+        unsigned int v4;
+        __builtin_memcpy(&v4, a.a, 4);
+        return v4 == 0;
+    }
+    unsigned long long v6[2];
+    __builtin_memcpy(v6, a.a, 16);
+    return (v6[0] | v6[1]) == 0;
 }
 
 // Whose mapping may rewrite a ref: the endpoint that wrote it ("who wrote
@@ -100,11 +119,19 @@ bool match_addr(const sipalg_map *m, const sipalg_addr &a) {
     return addr_equal(m->from, a);
 }
 
-u32 put_addr(const sipalg_addr &a, bool brackets, u8 *out) {
+// Writes m->to (m is one of bd.x->map), in brackets if asked.
+u32 put_to_addr(Builder &bd, const sipalg_map *m, bool brackets, u8 *out) {
+    AddrText &t = bd.to_text[m == &bd.x->map[0] ? 0 : 1];
+    if (t.len == 0)
+        t.len = (u8)format_addr(m->to, t.text);
     u32 n = 0;
     if (brackets)
         out[n++] = '[';
-    n += sipalg_addr_format(&a, out + n, 46);
+    // Whole words up to the text's length: IPv4 text fits in two, and a
+    // fixed-size copy is a few moves where a memcpy call is tens.
+    for (u32 k = 0; k < t.len; k += 8)
+        __builtin_memcpy(out + n + k, t.text + k, 8);
+    n += t.len;
     if (brackets)
         out[n++] = ']';
     return n;
@@ -120,7 +147,7 @@ int plan_uri_ref(Builder &bd, const sipalg_map *m, bool exact_only, const sipalg
     if (exact_only && !exact)
         return SIPALG_OK;
     u8 text[kPiece];
-    u32 n = put_addr(m->to, m->to.family == 6, text);
+    u32 n = put_to_addr(bd, m, m->to.family == 6, text);
     u32 len = r.host_len;
     if (exact && (m->flags & SIPALG_MAP_PORT) && m->to_port != r.port) {
         u16 dflt = (r.flags & SIPALG_REFF_SIPS) ? 5061 : 5060;
@@ -146,7 +173,7 @@ int plan_addr_ref(Builder &bd, const sipalg_map *m, const sipalg_ref &r) {
         brackets = m->to.family == 6 && (r.flags & SIPALG_REFF_BRACKETS); // keep the style
     else
         brackets = false; // SDP
-    u32 n = put_addr(m->to, brackets, text);
+    u32 n = put_to_addr(bd, m, brackets, text);
     int rc = add_edit(bd, r.host_off, r.host_len, text, n);
     if (rc == SIPALG_OK && r.atype_off && m->to.family != r.addr.family)
         rc = add_edit(bd, r.atype_off, 3, (const u8 *)(m->to.family == 6 ? "IP6" : "IP4"), 3);
@@ -278,7 +305,11 @@ extern "C" int sipalg_make_plan(const unsigned char *buf, const sipalg_msg *msg,
         return SIPALG_OK;
     if (msg->kind != SIPALG_KIND_REQUEST && msg->kind != SIPALG_KIND_RESPONSE)
         return SIPALG_R_BAD_ARG;
-    Builder bd{buf, plan};
+    Builder bd;
+    bd.b = buf;
+    bd.p = plan;
+    bd.x = xlat;
+    bd.to_text[0].len = bd.to_text[1].len = 0;
     int rc = plan_all(bd, msg, xlat, ov, n_ov);
     if (rc != SIPALG_OK) {
         plan->n_edits = 0;

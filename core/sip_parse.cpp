@@ -48,9 +48,49 @@ enum Hdr : u8 {
     H_EXPIRES,
 };
 
+// Case-insensitive comparison of a header name with a lowercase literal of
+// the same length, 2 to 16 bytes. The name is made of token characters
+// (checked by the caller); setting the 0x20 bit lowers its letters, and no
+// other token character becomes a letter or '-' that way, so the comparison
+// is exact. It compares two overlapping pieces (the first and the last
+// min(n, 8) bytes) as words, not byte by byte.
+template <u32 N> bool name_is(const u8 *p, const char (&lit)[N]) {
+    constexpr u32 n = N - 1;
+    static_assert(n >= 2 && n <= 16, "name_is compares 2..16 bytes");
+    constexpr u32 piece = n >= 8 ? 8 : n >= 4 ? 4 : 2;
+    // A piece is loaded into an integer of exactly its size, and the case
+    // bits are set in every byte of it: the comparison is the same on
+    // either byte order (both sides are loaded the same way).
+    using Word = decltype([] {
+        if constexpr (piece == 8)
+            return 0ull;
+        else if constexpr (piece == 4)
+            return 0u;
+        else
+            return (u16)0;
+    }());
+    static_assert(sizeof(Word) == piece);
+    auto piece_at = [](const u8 *q) {
+        Word w;
+        __builtin_memcpy(&w, q, piece);
+        return w;
+    };
+    constexpr Word lower_bits = (Word)0x2020202020202020ull;
+    const u8 *tail = p + n - piece;
+    const u8 *lit_bytes = (const u8 *)lit;
+    // Both pieces in one test, without a branch between them.
+    return (((piece_at(p) | lower_bits) ^ piece_at(lit_bytes)) |
+            ((piece_at(tail) | lower_bits) ^ piece_at(lit_bytes + n - piece))) == 0;
+}
+
+// One switch on the length, then at most two comparisons: each header name
+// is looked at once, and the headers nobody needs (Allow, Supported,
+// User-Agent, ...) mostly fall out on the length alone.
 Hdr header_id(const u8 *p, u32 n) {
-    if (n == 1) {
-        switch (lower(p[0])) {
+    const u8 c = p[0] | 0x20;
+    switch (n) {
+    case 1:
+        switch (c) {
         case 'v':
             return H_VIA;
         case 'f':
@@ -68,28 +108,26 @@ Hdr header_id(const u8 *p, u32 n) {
         default:
             return H_OTHER;
         }
-    }
-    switch (lower(p[0])) {
-    case 'v':
-        return SIPALG_IEQ(p, n, "via") ? H_VIA : H_OTHER;
-    case 'f':
-        return SIPALG_IEQ(p, n, "from") ? H_FROM : H_OTHER;
-    case 't':
-        return SIPALG_IEQ(p, n, "to") ? H_TO : H_OTHER;
-    case 'e':
-        return SIPALG_IEQ(p, n, "expires") ? H_EXPIRES : H_OTHER;
-    case 'c':
-        if (SIPALG_IEQ(p, n, "call-id"))
-            return H_CALL_ID;
-        if (SIPALG_IEQ(p, n, "cseq"))
-            return H_CSEQ;
-        if (SIPALG_IEQ(p, n, "contact"))
-            return H_CONTACT;
-        if (SIPALG_IEQ(p, n, "content-length"))
-            return H_CONTENT_LENGTH;
-        if (SIPALG_IEQ(p, n, "content-type"))
-            return H_CONTENT_TYPE;
-        return H_OTHER;
+    case 2:
+        return name_is(p, "to") ? H_TO : H_OTHER;
+    case 3:
+        return name_is(p, "via") ? H_VIA : H_OTHER;
+    case 4:
+        if (c == 'f')
+            return name_is(p, "from") ? H_FROM : H_OTHER;
+        return name_is(p, "cseq") ? H_CSEQ : H_OTHER;
+    case 7:
+        if (c == 'e')
+            return name_is(p, "expires") ? H_EXPIRES : H_OTHER;
+        if (c != 'c')
+            return H_OTHER;
+        if ((p[1] | 0x20) == 'a')
+            return name_is(p, "call-id") ? H_CALL_ID : H_OTHER;
+        return name_is(p, "contact") ? H_CONTACT : H_OTHER;
+    case 12:
+        return name_is(p, "content-type") ? H_CONTENT_TYPE : H_OTHER;
+    case 14:
+        return name_is(p, "content-length") ? H_CONTENT_LENGTH : H_OTHER;
     default:
         return H_OTHER;
     }
@@ -116,7 +154,11 @@ int host_ref(State &st, u8 kind, u32 hs, u32 he, int *idx) {
             return SIPALG_R_BAD_HEADER;
         a.family = 6;
         flags = SIPALG_REFF_BRACKETS;
-    } else if (parse_ipv4(b + hs, he - hs, a.a)) {
+    } else if (!is_hex(b[hs]) && b[hs] != ':') {
+        // Neither an IPv4 nor an IPv6 literal can start so: a hostname
+        // (the usual case), never rewritten, and no parser needs to try it.
+        return SIPALG_OK;
+    } else if (is_digit(b[hs]) && parse_ipv4(b + hs, he - hs, a.a)) {
         a.family = 4;
     } else if (parse_ipv6(b + hs, he - hs, a.a)) {
         a.family = 6; // received= may hold a bare IPv6 address
@@ -144,9 +186,34 @@ u32 host_end(const u8 *b, u32 h, u32 end) {
             j++;
         return (j < end && b[j] == ']') ? j + 1 : end + 1;
     }
-    while (h < end && !in_class(b[h], C_HOST_STOP))
-        h++;
-    return h;
+    return find_class(b, h, end, C_HOST_STOP);
+}
+
+enum Scheme : int { kOtherScheme, kSip, kSips };
+
+// The scheme of the URI [us, ue): kSip, kSips, kOtherScheme, or -1 when it
+// is malformed (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":").
+int uri_scheme(const u8 *b, u32 us, u32 ue) {
+    // "sip:" / "sips:" in any case, without the general scan. Setting the
+    // 0x20 bit maps only 'S'/'s', 'I'/'i', 'P'/'p' onto those letters.
+    if (ue - us >= 5 && (b[us] | 0x20) == 's' && (b[us + 1] | 0x20) == 'i' &&
+        (b[us + 2] | 0x20) == 'p') {
+        if (b[us + 3] == ':')
+            return kSip;
+        if ((b[us + 3] | 0x20) == 's' && b[us + 4] == ':')
+            return kSips;
+    }
+    u32 i = us;
+    while (i < ue &&
+           (is_alpha(b[i]) || is_digit(b[i]) || b[i] == '+' || b[i] == '-' || b[i] == '.'))
+        i++;
+    if (i == us || i >= ue || b[i] != ':' || !is_alpha(b[us]))
+        return -1;
+    if (SIPALG_IEQ(b + us, i - us, "sips"))
+        return kSips;
+    if (SIPALG_IEQ(b + us, i - us, "sip"))
+        return kSip;
+    return kOtherScheme;
 }
 
 // Parse a URI [us, ue). sip:/sips: hosts that are IP literals become refs of
@@ -154,15 +221,13 @@ u32 host_end(const u8 *b, u32 h, u32 end) {
 int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
     const u8 *b = st.b;
     *idx = -1;
-    u32 i = us;
-    while (i < ue &&
-           (is_alpha(b[i]) || is_digit(b[i]) || b[i] == '+' || b[i] == '-' || b[i] == '.'))
-        i++;
-    if (i == us || i >= ue || b[i] != ':' || !is_alpha(b[us]))
+    int scheme = uri_scheme(b, us, ue);
+    if (scheme < 0)
         return SIPALG_R_BAD_HEADER;
-    bool sips = SIPALG_IEQ(b + us, i - us, "sips");
-    if (!sips && !SIPALG_IEQ(b + us, i - us, "sip"))
+    if (scheme == kOtherScheme)
         return SIPALG_OK;
+    const bool sips = scheme == kSips;
+    const u32 i = us + (sips ? 4 : 3); // the ':'
     u32 rest = i + 1, h = rest;
     // userinfo never holds an unescaped '@', nor do URI params or headers.
     u32 at = find_byte(b, rest, ue, '@');
@@ -175,10 +240,8 @@ int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
     bool has_port = false;
     u16 port = sips ? 5061 : 5060;
     if (he < ue && b[he] == ':') {
-        ps = pe = he + 1;
-        while (pe < ue && is_digit(b[pe]))
-            pe++;
-        if (!parse_port(b, ps, pe, &port))
+        ps = he + 1;
+        if (!parse_port_run(b, ps, ue, &port, &pe))
             return SIPALG_R_BAD_HEADER;
         has_port = true;
     } else {
@@ -206,9 +269,7 @@ int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
 u32 param_value_end(const u8 *b, u32 i, u32 end) {
     if (i < end && b[i] == '"')
         return skip_quoted(b, i, end);
-    while (i < end && !in_class(b[i], C_PARAM_STOP))
-        i++;
-    return i;
+    return find_class(b, i, end, C_PARAM_STOP);
 }
 
 struct Param {
@@ -276,10 +337,8 @@ int parse_via(State &st, u32 i, u32 end) {
         u32 ps = 0, pe = 0;
         bool has_port = false;
         if (i < end && b[i] == ':') {
-            ps = pe = i + 1;
-            while (pe < end && is_digit(b[pe]))
-                pe++;
-            if (!parse_port(b, ps, pe, &port))
+            ps = i + 1;
+            if (!parse_port_run(b, ps, end, &port, &pe))
                 return SIPALG_R_BAD_HEADER;
             has_port = true;
             i = pe;
@@ -399,8 +458,7 @@ u32 parse_addr_value(const u8 *b, u32 i, u32 end, bool allow_star, AddrValue *v)
             return end + 1;
     } else {
         // Display name made of tokens, or an addr-spec: look for '<'.
-        while (j < end && !in_class(b[j], C_NAME_STOP))
-            j++;
+        j = find_class(b, j, end, C_NAME_STOP);
         if (j < end && b[j] == '"')
             return end + 1;
     }
@@ -585,6 +643,18 @@ int check_version(const u8 *b, u32 s, u32 e) {
     return SIPALG_R_BAD_VERSION;
 }
 
+// The bytes the Request-URI check below must look at: '<', '>', LWS, '@'
+// and '?'. Every other byte passes with one table lookup.
+constexpr CharTable make_ruri_special() {
+    CharTable t{};
+    const char *special = "<> \t\r\n@?";
+    for (int i = 0; special[i]; i++)
+        t.v[(u8)special[i]] = 1;
+    return t;
+}
+
+constexpr CharTable kRuriSpecial = make_ruri_special();
+
 int parse_start_line(State &st, u32 le) {
     const u8 *b = st.b;
     sipalg_msg *m = st.m;
@@ -629,7 +699,9 @@ int parse_start_line(State &st, u32 le) {
     // One pass: a '?' is fine only inside the userinfo, i.e. before an '@'.
     bool seen_at = false, question = false;
     for (u32 k = us; k < ue; k++) {
-        u8 c = b[k];
+        const u8 c = b[k];
+        if (!kRuriSpecial.v[c]) // one lookup for the usual byte
+            continue;
         if (c == '<' || c == '>' || is_ws(c))
             return SIPALG_R_BAD_START_LINE;
         if (c == '@' && !seen_at) {
@@ -728,7 +800,7 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
             return fail_at(msg, i, SIPALG_R_TOO_MANY_HEADERS);
         // The logical header ends at the first LF not followed by SP/HT.
         u32 nl = find_lf(buf, i, len);
-        while (nl < len && nl + 1 < len && is_sp(buf[nl + 1]))
+        while (nl + 1 < len && is_sp(buf[nl + 1])) // (nl + 1 < len implies nl < len)
             nl = find_lf(buf, nl + 1, len);
         if (nl >= len)
             return fail_at(msg, i, SIPALG_R_TRUNCATED);

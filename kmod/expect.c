@@ -272,6 +272,29 @@ void sipalg_expect_extend(struct nf_conn *ct, unsigned int class,
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 }
 
+/* Are both pinholes of a stream there? Under nf_conntrack_expect_lock. */
+static bool sipalg_pair_in(struct nf_conn_help *help, unsigned int class,
+			   const union nf_inet_addr *src,
+			   const union nf_inet_addr *public,
+			   const union nf_inet_addr *private,
+			   u16 pub_rtp, u16 rtp, u16 pub_rtcp, u16 rtcp)
+{
+	struct nf_conntrack_expect *exp;
+	bool have_rtp = false, have_rtcp = false;
+
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		have_rtp = have_rtp ||
+			   sipalg_expect_is(exp, class, src, public, pub_rtp,
+					    private, rtp);
+		have_rtcp = have_rtcp ||
+			    sipalg_expect_is(exp, class, src, public, pub_rtcp,
+					     private, rtcp);
+		if (have_rtp && have_rtcp)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Are the stream's RTP and RTCP pinholes there already? Retransmitted and
  * repeated SDP then costs one look at the connection's few pinholes
@@ -284,51 +307,61 @@ bool sipalg_expect_pair_exists(struct nf_conn *ct, unsigned int class,
 			       u16 pub_rtp, u16 rtp, u16 pub_rtcp, u16 rtcp)
 {
 	struct nf_conn_help *help = nfct_help(ct);
-	struct nf_conntrack_expect *exp;
-	bool have_rtp = false, have_rtcp = false;
+	bool found;
 
 	if (!help)
 		return false;
 	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		have_rtp = have_rtp ||
-			   sipalg_expect_is(exp, class, src, public, pub_rtp,
-					    private, rtp);
-		have_rtcp = have_rtcp ||
-			    sipalg_expect_is(exp, class, src, public, pub_rtcp,
-					     private, rtcp);
-		if (have_rtp && have_rtcp)
-			break;
-	}
+	found = sipalg_pair_in(help, class, src, public, private, pub_rtp, rtp,
+			       pub_rtcp, rtcp);
 	spin_unlock_bh(&nf_conntrack_expect_lock);
-	return have_rtp && have_rtcp;
+	return found;
 }
 
 /*
  * The public port of ct's live pinhole leading to private:port, or 0: a
  * retransmitted or repeated SDP must get the same public port as before.
+ * Under nf_conntrack_expect_lock.
  */
-u16 sipalg_expect_public_port(struct nf_conn *ct, unsigned int class,
-			      const union nf_inet_addr *private, u16 port)
+static u16 sipalg_public_port_in(struct nf_conn_help *help,
+				 unsigned int class,
+				 const union nf_inet_addr *private, u16 port)
 {
-	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
-	u16 found = 0;
 
-	if (!help)
-		return 0;
-	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
 		if (exp->class == class && !nf_ct_exp_is_expired(exp) &&
 		    exp->expectfn == sipalg_expected_to_saved &&
 		    nf_inet_addr_cmp(&exp->saved_addr, private) &&
-		    ntohs(exp->saved_proto.udp.port) == port) {
-			found = ntohs(exp->tuple.dst.u.udp.port);
-			break;
-		}
+		    ntohs(exp->saved_proto.udp.port) == port)
+			return ntohs(exp->tuple.dst.u.udp.port);
+	}
+	return 0;
+}
+
+bool sipalg_expect_stream_lookup(struct nf_conn *ct, unsigned int class,
+				 const union nf_inet_addr *src,
+				 const union nf_inet_addr *public,
+				 const union nf_inet_addr *private, bool nat,
+				 u16 rtp, u16 rtcp, u16 *pub)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	bool open = false;
+	u16 pub_rtcp;
+
+	*pub = nat ? 0 : rtp;
+	if (!help)
+		return false;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	if (nat)
+		*pub = sipalg_public_port_in(help, class, private, rtp);
+	if (*pub) {
+		pub_rtcp = rtcp ? *pub + (rtcp - rtp) : *pub;
+		open = sipalg_pair_in(help, class, src, public, private, *pub,
+				      rtp, pub_rtcp, rtcp ?: rtp);
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
-	return found;
+	return open;
 }
 
 /* Where a pinhole leads: its translation, or its own destination. */

@@ -58,9 +58,17 @@ static inline bool sipalg_expect_any_src(const struct nf_conntrack_expect *exp)
 	return !exp->mask.src.u3.all[0] && !exp->mask.src.u3.all[3];
 }
 
-/* The public port of ct's pinhole of class leading to private:port, or 0. */
-u16 sipalg_expect_public_port(struct nf_conn *ct, unsigned int class,
-			      const union nf_inet_addr *private, u16 port);
+/*
+ * A stream's public RTP port in *pub: behind NAT the one its pinholes
+ * already have (0: none), else the SDP's own. And are both of them there
+ * on it already (a retransmitted or repeated offer)? One hold of the
+ * global expectation lock for both answers.
+ */
+bool sipalg_expect_stream_lookup(struct nf_conn *ct, unsigned int class,
+				 const union nf_inet_addr *src,
+				 const union nf_inet_addr *public,
+				 const union nf_inet_addr *private, bool nat,
+				 u16 rtp, u16 rtcp, u16 *pub);
 /* Are both pinholes there already (a retransmission, a repeated SDP)? */
 bool sipalg_expect_pair_exists(struct nf_conn *ct, unsigned int class,
 			       const union nf_inet_addr *src,

@@ -89,16 +89,19 @@ static int sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 	/* The gap is kept between the public ports too. */
 	u16 gap = s->rtcp_port ? s->rtcp_port - s->rtp_port : 0;
 	unsigned int try;
-	u16 pub = 0;
 	int err = -EBUSY;
+	u16 pub;
 
 	/*
-	 * The port this stream already has, else the SDP's own, so that
-	 * nothing needs rewriting; then other pairs when NAT lets us choose.
+	 * The port this stream already has (a retransmitted offer: done),
+	 * else the SDP's own, so that nothing needs rewriting; then other
+	 * pairs when NAT lets us choose.
 	 */
-	if (nat)
-		pub = sipalg_expect_public_port(ct, class, private,
-						s->rtp_port);
+	if (sipalg_expect_stream_lookup(ct, class, src, public, private, nat,
+					s->rtp_port, s->rtcp_port, &pub)) {
+		*created = false;
+		return pub;
+	}
 	if (!pub)
 		pub = s->rtp_port;
 	for (try = 0; try < (nat ? SIPALG_PORT_TRIES : 1); try++) {

@@ -395,6 +395,100 @@ static int sipalg_frame_tcp(const unsigned char *msg, unsigned int avail,
 	return reason;
 }
 
+/* sipalg_dialogs.shim: what a TCP stream is, learnt from its first payload. */
+#define SIPALG_STREAM_STARTED 0x01	/* its first payload went by */
+#define SIPALG_STREAM_TLS 0x02		/* it began with a TLS handshake */
+
+/*
+ * The first payload of a TCP connection (either way): a TLS handshake
+ * record means a stream that will never carry plain SIP, and later
+ * segments start at arbitrary bytes, so it is remembered once here and
+ * then costs a flag test. A stream wrongly taken for TLS (its second
+ * segment overtaking a first that would have told otherwise, and looking
+ * like a ClientHello) only loses the ALG: it passes, counted.
+ */
+static bool sipalg_stream_is_tls(struct nf_conn *ct,
+				 struct sipalg_help_data *data,
+				 const unsigned char *head, unsigned int head_len)
+{
+	u8 stream = READ_ONCE(data->dialogs.shim);
+
+	if (stream & SIPALG_STREAM_STARTED)
+		return stream & SIPALG_STREAM_TLS;
+	spin_lock_bh(&ct->lock);
+	stream = data->dialogs.shim;
+	if (!(stream & SIPALG_STREAM_STARTED)) {
+		stream |= SIPALG_STREAM_STARTED;
+		if (sipalg_peek_tls(head, head_len))
+			stream |= SIPALG_STREAM_TLS;
+		WRITE_ONCE(data->dialogs.shim, stream);
+	}
+	spin_unlock_bh(&ct->lock);
+	return stream & SIPALG_STREAM_TLS;
+}
+
+/*
+ * What the payload's first bytes say (sipalg_peek()), read in place: TLS,
+ * STUN and keep-alives are known before any of the payload is pulled into
+ * the linear area or copied (a GRO TCP skb is paged, and
+ * pskb_may_pull() of all of it copies it all).
+ */
+static int sipalg_peek_skb(const struct sk_buff *skb, struct nf_conn *ct,
+			   unsigned int dataoff, int transport, int *reason)
+{
+	struct sipalg_help_data *data = nfct_help_data(ct);
+	unsigned int len = skb->len - dataoff;
+	unsigned int head_len = min(len, SIPALG_PEEK_LEN);
+	unsigned char buf[SIPALG_PEEK_LEN];
+	const unsigned char *head;
+
+	if (transport == SIPALG_TCP && data &&
+	    (READ_ONCE(data->dialogs.shim) & SIPALG_STREAM_TLS)) {
+		*reason = SIPALG_R_NOT_SIP;
+		return SIPALG_PEEK_NOT_SIP;
+	}
+	head = skb_header_pointer(skb, dataoff, head_len, buf);
+	if (!head)
+		return SIPALG_PEEK_MAYBE_SIP;
+	if (transport == SIPALG_TCP && data &&
+	    sipalg_stream_is_tls(ct, data, head, head_len)) {
+		*reason = SIPALG_R_NOT_SIP;
+		return SIPALG_PEEK_NOT_SIP;
+	}
+	return sipalg_peek(head, head_len, len, transport, reason);
+}
+
+/*
+ * A payload that is not SIP passes whole, counted, and has its record
+ * while someone traces; only then is it made linear, for the record's
+ * bytes (a datagram is parsed too, for the line the reason blames, as
+ * when it went the whole way).
+ */
+static void sipalg_pass_payload(struct sk_buff *skb, unsigned int dataoff,
+				struct nf_conn *ct, enum ip_conntrack_dir dir,
+				int transport, int reason, unsigned int want,
+				const struct sipalg_trace_pos *pos,
+				struct sipalg_scratch *s, struct sipalg_net *sn)
+{
+	unsigned int len = skb->len - dataoff;
+	const struct sipalg_msg *parsed = NULL;
+	const unsigned char *msg = NULL;
+
+	if (likely(!want)) {
+		sipalg_pass(ct, sn, reason);
+		return;
+	}
+	if (pskb_may_pull(skb, skb->len)) {
+		msg = skb->data + dataoff;
+		if (transport == SIPALG_UDP &&
+		    sipalg_parse(msg, len, transport, &s->msg) == reason)
+			parsed = &s->msg;
+	}
+	sipalg_trace_begin(ct, dir, want, pos, msg, len, parsed);
+	sipalg_pass(ct, sn, reason);
+	sipalg_trace_end(sn, SIPALG_TRACE_PASSED, reason, msg, len);
+}
+
 static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			   struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 			   const struct sipalg_config *cfg,
@@ -405,28 +499,37 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	int transport = protonum == IPPROTO_TCP ? SIPALG_TCP : SIPALG_UDP;
 	unsigned int dataoff, off, step, old_l4_len, n_ov, max_len, edits = 0;
 	struct sipalg_trace_pos pos = { 0 };
+	bool nat, changed = false, writable = false;
 	struct sipalg_scratch *s;
-	bool nat, changed = false;
 	unsigned int want;
+	int peek, why;
 	__be32 seq = 0;
 	int delta = 0;
 
 	if (!sipalg_payload_offset(skb, protoff, protonum, &dataoff, &seq))
 		return;
+	/* A keep-alive has nothing to do, not even a record. */
+	peek = sipalg_peek_skb(skb, ct, dataoff, transport, &why);
+	if (peek == SIPALG_PEEK_KEEPALIVE)
+		return;
 
-	/*
-	 * Work on a linear payload; under NAT also a writable one (this is
-	 * where a cloned or paged skb gets its private linear copy, once).
-	 */
 	local_bh_disable();
 	s = this_cpu_ptr(sipalg_scratch);
 	/* With nobody tracing, this is all a trace costs. */
 	want = sipalg_trace_want(nf_ct_net(ct));
 	pos.seq = ntohl(seq);
+	if (peek == SIPALG_PEEK_NOT_SIP) {
+		sipalg_pass_payload(skb, dataoff, ct, dir, transport, why, want,
+				    &pos, s, sn);
+		goto out;
+	}
 	nat = (ct->status & IPS_NAT_MASK) &&
 	      sipalg_xlat_for(&s->xlat, ct, dir);
-	if (nat ? skb_ensure_writable(skb, skb->len) :
-		  !pskb_may_pull(skb, skb->len)) {
+	/*
+	 * Parse a linear payload; it is made writable only when a plan
+	 * has edits (a cloned skb then gets its private copy, once).
+	 */
+	if (!pskb_may_pull(skb, skb->len)) {
 		sipalg_pass(ct, sn, SIPALG_PASS_NOMEM);
 		if (unlikely(want)) {
 			sipalg_trace_begin(ct, dir, want, &pos, NULL,
@@ -486,7 +589,13 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			if (transport == SIPALG_TCP && !nfct_seqadj(ct) &&
 			    s->plan.new_len != s->plan.old_len)
 				reason = SIPALG_PASS_NO_SEQADJ;
+			else if (!writable &&
+				 skb_ensure_writable(skb, skb->len))
+				reason = SIPALG_PASS_NOMEM;
 			else
+				/* Offsets: skb->data may have moved. */
+				writable = true;
+			if (reason == SIPALG_OK)
 				reason = -sipalg_apply_to_skb(skb, off,
 							      &s->plan,
 							      max_len);

@@ -44,7 +44,7 @@ CORE_KERNEL_FLAGS := -std=gnu++20 -O2 -nostdinc -nostdinc++ -ffreestanding -fno-
 	-fstack-usage -DSIPALG_KERNEL -Iinclude
 CORE_ALLOWED_UNDEF := memcpy memmove memset memcmp
 
-.PHONY: unit unit-asan fuzz-smoke fuzz bench-core core-freestanding core-clean
+.PHONY: unit unit-asan fuzz-smoke fuzz bench-core bench-core-profile core-freestanding core-clean
 
 # ---- unit tests (g++) ----
 CORE_UNIT_OBJS := $(patsubst %.cpp,$(CORE_BUILD)/unit/%.o,$(CORE_SRCS) $(CORE_UNIT_SRCS))
@@ -117,6 +117,12 @@ $(CORE_BUILD)/bench/bench_core: bench/bench_core.cpp $(CORE_SRCS) $(CORE_HDRS)
 
 bench-core: $(CORE_BUILD)/bench/bench_core
 	$(CORE_BUILD)/bench/bench_core
+
+# Instructions per message per core function (callgrind), the figures to
+# compare before and after a change: timing on this host is noisy.
+CORE_PROFILE_RUNS ?= 2000
+bench-core-profile: $(CORE_BUILD)/bench/bench_core
+	scripts/core-profile.sh $(CORE_BUILD)/bench/bench_core $(CORE_PROFILE_RUNS)
 
 # ---- kernel-freestanding check ----
 CORE_K_OBJS := $(patsubst core/%.cpp,$(CORE_BUILD)/kernel/%.o,$(CORE_SRCS))

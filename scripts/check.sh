@@ -107,7 +107,8 @@ single_step deb-lint deb-lint
 # and installing the packages. `make check KVER=...` runs the whole suite
 # on the kernel it names.
 smoke="t-module-load.sh t-attach.sh t-cli.sh t-install.sh t-sipalg-media.sh
-	t-sipalg-tcp.sh t-sipalg-ipv6.sh t-sipalg-unload.sh t-storm.sh t-trace.sh"
+	t-sipalg-tcp.sh t-sipalg-ipv6.sh t-sipalg-unload.sh t-storm.sh t-trace.sh
+	t-sipalg-notsip.sh"
 first=1
 for kver in "${kernels[@]}"; do
 	if [ $first -eq 1 ]; then

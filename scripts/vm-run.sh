@@ -4,10 +4,18 @@
 # tmpfs overlay on top), no network device, and a writable share for the
 # result. Prints the command's output as it runs and exits with its status.
 #
-# usage: vm-run.sh [-t SECONDS] [-m MiB] [-w] 'shell command'
+# usage: vm-run.sh [-t SECONDS] [-m MiB] [-w] [-i SHIFT] 'shell command'
 #   -t  give up after SECONDS (default 600) and say the VM timed out
 #   -m  guest memory in MiB (default 2048)
 #   -w  tolerate kernel WARNs (by default a WARN panics the VM and fails)
+#   -i  guest time from instructions (QEMU -icount shift=SHIFT,sleep=off;
+#       also $VM_ICOUNT): each instruction takes 2^SHIFT ns of the guest's
+#       clock and an idle guest skips ahead, so what the guest measures
+#       (e.g. datagrams per second) counts instructions, whatever the load
+#       of the host. The guest then has one vCPU (with icount TCG runs
+#       every vCPU in one host thread anyway, and with two the guest did
+#       not get through its boot here in 3 minutes), and a guest second
+#       may take more or less than a second.
 #
 # The VM boots kernel $KVER when set, else `scripts/kernels.sh default`.
 # The command runs as root in the guest with the caller's working directory.
@@ -19,16 +27,18 @@ set -euo pipefail
 timeout_s=600
 memory=2048
 panic_on_warn=1
-while getopts "t:m:w" opt; do
+icount=${VM_ICOUNT:-}
+while getopts "t:m:wi:" opt; do
 	case $opt in
 	t) timeout_s=$OPTARG ;;
 	m) memory=$OPTARG ;;
 	w) panic_on_warn=0 ;;
+	i) icount=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { echo "usage: vm-run.sh [-t SECONDS] [-m MiB] [-w] 'command'" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: vm-run.sh [-t SECONDS] [-m MiB] [-w] [-i SHIFT] 'command'" >&2; exit 2; }
 
 scripts=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$scripts")
@@ -55,13 +65,25 @@ cmdline="console=ttyS0 quiet oops=panic panic=-1 panic_on_warn=$panic_on_warn"
 # slab_nomerge: nf_conntrack_expect keeps a slab cache of its own, so that
 # the tests can count expectation objects (leaks) in /proc/slabinfo.
 cmdline="$cmdline softlockup_panic=1 slab_nomerge sipalg.stage2=$scripts/vm-stage2-init"
-cmdline="$cmdline sipalg.share=$share"
+cmdline="$cmdline sipalg.share=$share${icount:+ sipalg.icount=$icount}"
+
+accel=(-accel tcg -smp 2)
+if [ -n "$icount" ]; then
+	case $icount in
+	[0-9] | 10 | auto) ;;
+	*) echo "vm-run: -i wants a shift of 0..10 (ns per instruction 2^SHIFT) or auto" >&2; exit 2 ;;
+	esac
+	# icount needs the single-threaded TCG: say so rather than rely on
+	# QEMU picking it. The guest's clock (RTC too) is the virtual one.
+	accel=(-accel "tcg,thread=single" -icount "shift=$icount,sleep=off" -rtc clock=vm -smp 1)
+	echo "vm-run: guest time from instructions (-icount shift=$icount,sleep=off)" >&2
+fi
 
 # sed -u: the console reaches the caller line by line as the VM prints it,
 # also when the caller's output is a pipe or a file (CI).
 status=0
 timeout --foreground -k 5 "$timeout_s" \
-	qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$memory" \
+	qemu-system-x86_64 "${accel[@]}" -cpu max -m "$memory" \
 	-nic none -no-reboot -display none -monitor none -serial stdio \
 	-kernel "/boot/vmlinuz-$release" -initrd "$initramfs" -append "$cmdline" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \

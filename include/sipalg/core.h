@@ -115,7 +115,7 @@
  * Memory: sizeof(struct sipalg_msg) is 2864 bytes and sizeof(struct
  * sipalg_plan) 1816 bytes on x86-64 (checked by the unit tests); keep them in
  * per-CPU scratch, not on the stack. No core function uses more than ~450
- * bytes of stack along any call chain (largest frame 208 bytes).
+ * bytes of stack along any call chain (largest frame 288 bytes).
  */
 #ifndef SIPALG_CORE_H
 #define SIPALG_CORE_H
@@ -443,6 +443,27 @@ long sipalg_apply_in_place(unsigned char *buf, unsigned int cap, unsigned int le
 const char *sipalg_core_version(void);
 /* Parses and plans a built-in message; 0 if all is well, else the failing step. */
 int sipalg_core_selftest(void);
+
+/* ---- Peek: is it SIP at all? (core/peek.cpp) ---- */
+#define SIPALG_PEEK_LEN 8u      /* bytes sipalg_peek() looks at, at most */
+#define SIPALG_PEEK_MAYBE_SIP 0 /* frame and parse it */
+#define SIPALG_PEEK_KEEPALIVE 1 /* a CRLF keep-alive, all of it: nothing to do */
+#define SIPALG_PEEK_NOT_SIP 2   /* pass it, *reason says why */
+/*
+ * From the first bytes of a payload (head[0..head_len), head_len =
+ * min(len, SIPALG_PEEK_LEN)) of len bytes in all, before any of it is
+ * copied or made linear: TLS, STUN and other binary traffic, or a bare
+ * keep-alive. Never NOT_SIP or KEEPALIVE for a payload that sipalg_parse()
+ * (after sipalg_frame() on TCP) would accept as a message; NOT_SIP (UDP
+ * only) gives the reason sipalg_parse() gives. A TCP segment may start
+ * anywhere in its stream, so on TCP the answer is KEEPALIVE or MAYBE_SIP.
+ *
+ * sipalg_peek_tls(): does a TCP stream's first payload start with a TLS
+ * handshake record (a stream that will never carry plain SIP)?
+ */
+int sipalg_peek(const unsigned char *head, unsigned int head_len, unsigned int len, int transport,
+                int *reason);
+int sipalg_peek_tls(const unsigned char *head, unsigned int head_len);
 
 #ifdef __cplusplus
 }

@@ -123,7 +123,7 @@ struct sipalg_dialogs {
     unsigned int used[SIPALG_CALL_SLOTS];   /* the caller's clock at its last message */
     unsigned char state[SIPALG_CALL_SLOTS]; /* enum sipalg_call_state, and the core's own
                                                bits for the pending offer */
-    unsigned char pad;
+    unsigned char shim; /* the shim's own (what its TCP stream is); the core leaves it alone */
 };
 
 /* What the shim knows of the packet: where it comes from and goes to. */

@@ -192,6 +192,42 @@ void parse_and_check(Scratch *s, const unsigned char *buf, unsigned len, int tra
         plan_and_check(s, buf, len, transport, pick_xlat(sel), sel);
 }
 
+// sipalg_peek() answers from the first bytes only what the full path would
+// conclude: a keep-alive is one to the parser (and, TCP, a whole frame of
+// its own), and a datagram it calls not SIP the parser fails with the same
+// reason. The TLS test never claims a SIP message.
+void peek_check(Scratch *s, const unsigned char *data, unsigned len) {
+    unsigned head = len < SIPALG_PEEK_LEN ? len : SIPALG_PEEK_LEN;
+    for (int transport : {SIPALG_UDP, SIPALG_TCP}) {
+        int why = -1;
+        int v = sipalg_peek(data, head, len, transport, &why);
+        FUZZ_CHECK(v == SIPALG_PEEK_MAYBE_SIP || v == SIPALG_PEEK_KEEPALIVE ||
+                   v == SIPALG_PEEK_NOT_SIP);
+        FUZZ_CHECK((v == SIPALG_PEEK_NOT_SIP) == (why != SIPALG_OK));
+        if (v == SIPALG_PEEK_MAYBE_SIP)
+            continue;
+        unsigned mlen = len;
+        if (transport == SIPALG_TCP) {
+            FUZZ_CHECK(v == SIPALG_PEEK_KEEPALIVE);
+            int fr_reason = 0;
+            FUZZ_CHECK(sipalg_frame(data, len, &mlen, &fr_reason) == SIPALG_FRAME_COMPLETE);
+            FUZZ_CHECK(mlen == len);
+        }
+        int rc = sipalg_parse(data, mlen, transport, &s->msg2);
+        if (v == SIPALG_PEEK_KEEPALIVE)
+            FUZZ_CHECK(rc == SIPALG_OK && s->msg2.kind == SIPALG_KIND_KEEPALIVE);
+        else
+            FUZZ_CHECK(rc == why);
+    }
+    if (sipalg_peek_tls(data, head)) {
+        unsigned mlen = 0;
+        int fr_reason = 0;
+        FUZZ_CHECK(sipalg_parse(data, len, SIPALG_UDP, &s->msg2) != SIPALG_OK);
+        if (sipalg_frame(data, len, &mlen, &fr_reason) == SIPALG_FRAME_COMPLETE)
+            FUZZ_CHECK(sipalg_parse(data, mlen, SIPALG_TCP, &s->msg2) != SIPALG_OK);
+    }
+}
+
 } // namespace
 
 // The whole input is the message: the seed corpus is real SIP.
@@ -201,6 +237,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         return 0;
     unsigned len = (unsigned)size;
     parse_and_check(s, data, len, SIPALG_UDP);
+    peek_check(s, data, len);
 
     // TCP: frame first, then parse the framed message.
     unsigned mlen = 0;

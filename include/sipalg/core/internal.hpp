@@ -31,6 +31,10 @@ int parse_sdp(const u8 *buf, u32 off, u32 len, sipalg_msg *msg);
 bool parse_ipv4(const u8 *s, u32 n, u8 out[4]);
 bool parse_ipv6(const u8 *s, u32 n, u8 out[16]);
 bool addr_equal(const sipalg_addr &a, const sipalg_addr &b);
+// Writes a's canonical text (IPv4 dotted, IPv6 per RFC 5952) to out, which
+// has room for 45 bytes; returns its length, 0 for no address. Without the
+// bounce buffer of sipalg_addr_format(), for the planner's deep call chain.
+u32 format_addr(const sipalg_addr &a, u8 *out);
 // Writes a port in decimal; returns the number of bytes (1..5).
 u32 format_port(u16 port, u8 *out);
 

@@ -142,40 +142,77 @@ inline u32 skip_ws(const u8 *b, u32 i, u32 end) {
     return i;
 }
 
-inline u32 skip_token(const u8 *b, u32 i, u32 end) {
-    while (i < end && is_token(b[i]))
+// Index of the first byte in [i, end) outside (in_cls true) or inside
+// (in_cls false) the class cls, or end. Unrolled by four with one bound
+// check per four bytes: header names, hosts and parameter values are 3-20
+// bytes, and a byte loop's bound check costs as much as its class lookup.
+template <bool in_cls> inline u32 skip_class(const u8 *b, u32 i, u32 end, u8 cls) {
+    auto stops = [cls](u8 c) { return (bool)(kChars.v[c] & cls) != in_cls; };
+    // One compare per step: i <= end - 4 (false when i > end).
+    const u32 last4 = end >= 4 ? end - 4 : 0;
+    while (end >= 4 && i <= last4) {
+        if (stops(b[i]))
+            return i;
+        if (stops(b[i + 1]))
+            return i + 1;
+        if (stops(b[i + 2]))
+            return i + 2;
+        if (stops(b[i + 3]))
+            return i + 3;
+        i += 4;
+    }
+    while (i < end && !stops(b[i]))
         i++;
     return i;
 }
 
-// Skip a quoted string starting at b[i] == '"'. Returns the index after the
-// closing quote, or end + 1 when it is unterminated.
-inline u32 skip_quoted(const u8 *b, u32 i, u32 end) {
-    i++;
-    while (i < end) {
-        if (b[i] == '\\') {
-            i += 2;
-            continue;
-        }
-        if (b[i] == '"')
-            return i + 1;
-        i++;
-    }
-    return end + 1;
+inline u32 skip_token(const u8 *b, u32 i, u32 end) {
+    return skip_class<true>(b, i, end, C_TOKEN);
+}
+
+// Index of the first byte of class cls in [i, end), or end.
+inline u32 find_class(const u8 *b, u32 i, u32 end, u8 cls) {
+    return skip_class<false>(b, i, end, cls);
 }
 
 // Parse decimal digits [i, end) into *v, saturating at 0xffffffff. Returns the
 // index after the last digit (== i when there is no digit).
 inline u32 parse_u32(const u8 *b, u32 i, u32 end, u32 *v) {
-    unsigned long long acc = 0;
-    while (i < end && is_digit(b[i])) {
-        acc = acc * 10 + (b[i] - '0');
-        if (acc > 0xffffffffull)
-            acc = 0x100000000ull; // saturate, keep scanning the digits
+    // Nine digits cannot overflow 32 bits: no saturation test per digit
+    // for the usual 1-5 digit port, length or CSeq number.
+    u32 acc = 0, d;
+    const u32 fast_end = i < end && end - i > 9 ? i + 9 : end;
+    while (i < fast_end && (d = (u32)b[i] - '0') <= 9) {
+        acc = acc * 10 + d;
         i++;
     }
-    *v = acc > 0xffffffffull ? 0xffffffffu : (u32)acc;
+    if (i < fast_end || i >= end || !is_digit(b[i])) {
+        *v = acc;
+        return i;
+    }
+    unsigned long long wide = acc;
+    while (i < end && is_digit(b[i])) {
+        wide = wide * 10 + (b[i] - '0');
+        if (wide > 0xffffffffull)
+            wide = 0x100000000ull; // saturate, keep scanning the digits
+        i++;
+    }
+    *v = wide > 0xffffffffull ? 0xffffffffu : (u32)wide;
     return i;
+}
+
+// A port at b[i]: the run of digits there, 1 to 5 of them, value <= 65535.
+// Returns the index after the digits (*end_out), false when it is no port.
+// One pass over the digits, where scanning the run and then parse_port()
+// would take two.
+inline bool parse_port_run(const u8 *b, u32 i, u32 end, u16 *port, u32 *end_out) {
+    u32 v;
+    const u32 e = parse_u32(b, i, end, &v);
+    *end_out = e;
+    if (e == i || e - i > 5 || v > 65535)
+        return false;
+    *port = (u16)v;
+    return true;
 }
 
 // A port: 1 to 5 digits, value <= 65535, exactly covering [i, end).
@@ -193,30 +230,114 @@ inline bool parse_port(const u8 *b, u32 i, u32 end, u16 *port) {
 
 namespace sipalg::core {
 
-// Index of the first byte equal to c in [i, end), or end. Eight bytes at a
-// time: lines, URIs and values are 20-80 bytes, and these scans dominate the
-// parse. (General registers only, as the kernel build requires.)
-inline u32 find_byte(const u8 *b, u32 i, u32 end, u8 c) {
-    constexpr unsigned long long ones = 0x0101010101010101ull;
-    constexpr unsigned long long highs = 0x8080808080808080ull;
-    const unsigned long long pattern = ones * c;
+// Word-at-a-time scanning (general registers only, as the kernel build
+// requires): lines, URIs and values are 20-80 bytes, and these scans
+// dominate the parse.
+//
+// A byte of x is zero exactly where the word matched; zero_bytes() flags
+// the lowest zero byte of x exactly (a borrow only runs upwards, so a false
+// flag can only sit above a true one).
+using u64 = unsigned long long;
+constexpr u64 kOnes = 0x0101010101010101ull;
+constexpr u64 kHighs = 0x8080808080808080ull;
+
+inline u64 zero_bytes(u64 x) {
+    return (x - kOnes) & ~x & kHighs;
+}
+
+// The eight bytes at p as a word whose lowest byte is p[0], on either byte
+// order: the scanners find the first match with ctz (the lowest byte), and
+// shift a tail word right to drop the bytes before i. Big-endian targets
+// (MIPS, PowerPC routers) pay one byte swap per word.
+inline u64 load_word(const u8 *p) {
+    u64 w;
+    __builtin_memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#elif __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "sipalg core: unknown byte order"
+#endif
+    return w;
+}
+
+// The word load_word() returns for the bytes of s[0..n) (n <= 8; missing
+// bytes zero), at compile time: word constants built from text, so they
+// match load_word() on either byte order.
+constexpr u64 word_of(const char *s, u32 n) {
+    u64 w = 0;
+    for (u32 k = 0; k < n; k++)
+        w |= (u64)(u8)s[k] << (8 * k);
+    return w;
+}
+
+// Index of the first byte in [i, end) that flags(word) flags, or end.
+// flags(w) sets the high bit of bytes of w that match; its lowest flag must
+// be exact (higher ones may be false, as zero_bytes() gives them).
+//
+// Precondition: b[0, end) is readable (b is the start of the buffer). The
+// scan never reads at or past end: the kernel's buffer ends exactly there.
+// A tail of 1-7 bytes is read as the last word before end, [end - 8, end),
+// shifted right past the bytes before i; only flags on the real bytes (the
+// low ones after the shift) count, and a false flag among them can only sit
+// above a true one.
+template <typename Flags>
+__attribute__((always_inline)) inline u32 find_first(const u8 *b, u32 i, u32 end, Flags flags) {
+    if (i >= end)
+        return i;
     while (end - i >= 8) {
-        unsigned long long w;
-        __builtin_memcpy(&w, b + i, 8);
-        unsigned long long x = w ^ pattern;
-        // The lowest flagged byte is exact (borrows only run upwards).
-        unsigned long long hit = (x - ones) & ~x & highs;
-        if (hit)
-            return i + ((u32)__builtin_ctzll(hit) >> 3);
+        const u64 h = flags(load_word(b + i));
+        if (h)
+            return i + ((u32)__builtin_ctzll(h) >> 3);
         i += 8;
     }
-    while (i < end && b[i] != c)
+    if (i == end)
+        return end;
+    const u32 left = end - i; // 1..7
+    if (end >= 8) {
+        const u64 real = (1ull << (left * 8)) - 1; // the low `left` bytes
+        const u64 h = flags(load_word(b + end - 8) >> ((8 - left) * 8)) & real;
+        return h ? i + ((u32)__builtin_ctzll(h) >> 3) : end;
+    }
+    // A buffer shorter than a word: byte by byte (the byte's own flag, in
+    // the lowest position, is exact).
+    while (i < end && !(flags((u64)b[i]) & 0x80))
         i++;
     return i;
 }
 
+// Index of the first byte equal to c in [i, end), or end.
+__attribute__((always_inline)) inline u32 find_byte(const u8 *b, u32 i, u32 end, u8 c) {
+    const u64 pattern = kOnes * c;
+    return find_first(b, i, end, [pattern](u64 w) { return zero_bytes(w ^ pattern); });
+}
+
+// Index of the first byte equal to c1 or c2 in [i, end), or end. Used where
+// a field ends at either of two bytes (an SDP address at ' ' or '/'). Each
+// mask's lowest flag is exact, so the lowest of both together is too.
+__attribute__((always_inline)) inline u32 find_byte2(const u8 *b, u32 i, u32 end, u8 c1, u8 c2) {
+    const u64 p1 = kOnes * c1, p2 = kOnes * c2;
+    return find_first(b, i, end,
+                      [p1, p2](u64 w) { return zero_bytes(w ^ p1) | zero_bytes(w ^ p2); });
+}
+
 inline u32 find_lf(const u8 *b, u32 i, u32 end) {
     return find_byte(b, i, end, '\n');
+}
+
+// Skip a quoted string starting at b[i] == '"'. Returns the index after the
+// closing quote, or end + 1 when it is unterminated.
+inline u32 skip_quoted(const u8 *b, u32 i, u32 end) {
+    i++;
+    for (;;) {
+        // Word at a time to the next quote or escape (display names and
+        // digest parameters are 5-40 bytes).
+        i = find_byte2(b, i, end, '"', '\\');
+        if (i >= end)
+            return end + 1;
+        if (b[i] == '"')
+            return i + 1;
+        i += 2; // the escaped byte
+    }
 }
 
 } // namespace sipalg::core
