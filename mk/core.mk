@@ -44,7 +44,8 @@ CORE_KERNEL_FLAGS := -std=gnu++20 -O2 -nostdinc -nostdinc++ -ffreestanding -fno-
 	-fstack-usage -DSIPALG_KERNEL -Iinclude
 CORE_ALLOWED_UNDEF := memcpy memmove memset memcmp
 
-.PHONY: unit unit-asan fuzz-smoke fuzz bench-core bench-core-profile core-freestanding core-clean
+.PHONY: unit unit-asan fuzz-smoke fuzz bench-core bench-core-profile core-freestanding core-clean \
+	core-be-check
 
 # ---- unit tests (g++) ----
 CORE_UNIT_OBJS := $(patsubst %.cpp,$(CORE_BUILD)/unit/%.o,$(CORE_SRCS) $(CORE_UNIT_SRCS))
@@ -149,3 +150,10 @@ core-freestanding: $(CORE_K_OBJS)
 
 core-clean:
 	rm -rf $(CORE_BUILD)
+
+# ---- big-endian (MIPS, under qemu-user) ----
+# The word-at-a-time scanners must find the same bytes on either byte order
+# (routers run big-endian MIPS and PowerPC too). Needs g++-mips-linux-gnu
+# and qemu-user; not part of make check (~2 minutes and a cross compiler).
+core-be-check:
+	scripts/core-be-check.sh $(CORE_BUILD)/be

@@ -9,6 +9,12 @@ set -euo pipefail
 
 out=${1:-build/core/be}
 cxx=${MIPS_CXX:-mips-linux-gnu-g++}
+for tool in "$cxx" qemu-mips; do
+    command -v "$tool" >/dev/null || {
+        echo "core-be-check: $tool not found (apt-get install g++-mips-linux-gnu qemu-user)" >&2
+        exit 1
+    }
+done
 mkdir -p "$out"
 printf '#define CATCH_CONFIG_MAIN\n#include <catch2/catch.hpp>\n' >"$out/main.cpp"
 flags=(-std=c++20 -O2 -w -Iinclude -Itests/unit "-DSIPALG_CORPUS_DIR=\"$PWD/tests/corpus\"")
