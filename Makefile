@@ -96,7 +96,7 @@ build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
-bench-vm: module $(BENCH_TOOLS)
+bench-vm: module cli $(BENCH_TOOLS)
 	scripts/vm-run.sh -t 2400 $(if $(BENCH_ICOUNT),-i $(BENCH_ICOUNT)) \
 		'BENCH_ONLY="$(BENCH_ONLY)" tests/vm/bench.sh $(BENCH_ROUNDS) $(BENCH_SECONDS)'
 
