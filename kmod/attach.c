@@ -2,7 +2,9 @@
 /*
  * RouterOS-style automatic attachment: while sipalg is enabled in a network
  * namespace, every new UDP or TCP connection to one of its configured ports
- * gets the sipalg helper, with no firewall rule needed.
+ * gets the sipalg helper, with no firewall rule needed; so does one that
+ * comes in through a registration pinhole conntrackd made on a standby
+ * router (sync.c), which its expectation could not give the helper.
  *
  * The hook runs right after conntrack (priority CONNTRACK + 1) on
  * PRE_ROUTING and LOCAL_OUT, where a new conntrack is still unconfirmed:
@@ -19,6 +21,7 @@
 #include "attach.h"
 #include "config.h"
 #include "counters.h"
+#include "expect.h"
 #include "helper.h"
 
 static bool sipalg_port_configured(const struct sipalg_config *cfg, u16 port)
@@ -47,6 +50,10 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 	if (!ct || nf_ct_is_confirmed(ct) || nf_ct_is_template(ct) ||
 	    test_bit(IPS_HELPER_BIT, &ct->status))
 		return NF_ACCEPT;
+	/* Helped already: by the pinhole it came through, or by another. */
+	help = nfct_help(ct);
+	if (help && rcu_access_pointer(help->helper))
+		return NF_ACCEPT;
 
 	protonum = nf_ct_protonum(ct);
 	if (protonum != IPPROTO_UDP && protonum != IPPROTO_TCP)
@@ -55,7 +62,10 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 
 	/* Hooks run under RCU. */
 	cfg = rcu_dereference(sn->config);
-	if (cfg->disabled || !sipalg_port_configured(cfg, dport))
+	if (cfg->disabled)
+		return NF_ACCEPT;
+	if (!sipalg_port_configured(cfg, dport) &&
+	    !sipalg_expect_by_registration(ct))
 		return NF_ACCEPT;
 
 	helper = sipalg_helper_for(nf_ct_l3num(ct), protonum);

@@ -47,6 +47,53 @@ static void sipalg_expected_to_saved(struct nf_conn *ct,
 }
 
 /*
+ * The translation by name: ctnetlink dumps an expectation's NAT function
+ * by this name and finds it again by it when conntrackd creates the
+ * expectation on a standby router (sync.c).
+ */
+static struct nf_ct_helper_expectfn sipalg_expectfn = {
+	.name = "sipalg",
+	.expectfn = sipalg_expected_to_saved,
+};
+
+void sipalg_expect_init(void)
+{
+	nf_ct_helper_expectfn_register(&sipalg_expectfn);
+}
+
+void sipalg_expect_exit(void)
+{
+	nf_ct_helper_expectfn_unregister(&sipalg_expectfn);
+}
+
+bool sipalg_expect_by_registration(const struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct nf_conntrack_expect *exp;
+	struct nf_conn_help *help;
+	bool found = false;
+
+	if (!ct->master)
+		return false;
+	help = nfct_help(ct->master);
+	if (!help || !sipalg_is_our_helper(rcu_dereference(help->helper)))
+		return false;
+	/* A registration pinhole is permanent: still on its master's list. */
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (exp->class == SIPALG_EXPECT_SIGNALLING &&
+		    !nf_ct_exp_is_expired(exp) &&
+		    nf_ct_tuple_mask_cmp(t, &exp->tuple, &exp->mask)) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return found;
+}
+
+/*
  * This kernel keeps an expectation's end of life as a time stamp, set from
  * the class's policy when it is inserted; a registration pinhole lives for
  * the registration instead, an offer's until its transaction times out.

@@ -52,6 +52,18 @@ void sipalg_expect_extend(struct nf_conn *ct, unsigned int class,
 unsigned int sipalg_expect_count_live(struct nf_conn *ct,
 				      unsigned int *per_class);
 
+/*
+ * Did ct (new, under RCU) come in through a registration pinhole of its
+ * master? sipalg's own give the connection the helper as it is created;
+ * one a standby router got from conntrackd cannot (ctnetlink names no
+ * helper to assign), so the attach hook does.
+ */
+bool sipalg_expect_by_registration(const struct nf_conn *ct);
+
+/* The pinholes' translation, registered by name for ctnetlink (sync.c). */
+void sipalg_expect_init(void);
+void sipalg_expect_exit(void);
+
 /* Does a pinhole admit any source address? */
 static inline bool sipalg_expect_any_src(const struct nf_conntrack_expect *exp)
 {

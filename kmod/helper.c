@@ -30,10 +30,16 @@
 
 static const struct nf_conntrack_expect_policy
 sipalg_expect_policy[SIPALG_EXPECT_CLASS_MAX + 1] = {
+	/*
+	 * sipalg gives each registration pinhole the registration's own
+	 * lifetime; the policy's is what one conntrackd makes on a standby
+	 * router gets (ctnetlink creates an expectation with it): the
+	 * default registration's.
+	 */
 	[SIPALG_EXPECT_SIGNALLING] = {
 		.name = "signalling",
 		.max_expected = 2 * SIPALG_SIGNALLING_EXPECT_MAX,
-		.timeout = 3 * 60,
+		.timeout = SIPALG_DEFAULT_EXPIRES,
 	},
 	[SIPALG_EXPECT_MEDIA ... SIPALG_EXPECT_CLASS_MAX] = SIPALG_MEDIA_POLICY,
 };

@@ -39,6 +39,7 @@
 #include "register.h"
 #include "rewrite.h"
 #include "sessions.h"
+#include "sync.h"
 #include "trace.h"
 #include "xlat.h"
 
@@ -255,7 +256,9 @@ static void sipalg_decide_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		return;
 	}
 	spin_lock(&ct->lock);
+	sipalg_sync_in(ct, &data->dialogs, s->view.now);
 	sipalg_decide(buf, &s->msg, &s->view, &data->dialogs, &s->dec);
+	sipalg_sync_out(ct, &data->dialogs);
 	spin_unlock(&ct->lock);
 }
 
