@@ -48,6 +48,9 @@ VIP_LAN=$ROUTER_LAN
 VIP_WAN=$ROUTER_WAN
 SERVER_RTP=50000
 
+# Progress lines carry the seconds since the start: where the time goes.
+say() { printf '  [%3ds] %s\n' "$SECONDS" "$*"; }
+
 in_a() { ip netns exec rtra "$@"; }
 in_b() { ip netns exec rtrb "$@"; }
 
@@ -272,13 +275,10 @@ call() {
 	grep -q "^c=IN IP4 $VIP_WAN" "$D/wan-invite$n/000.sip" ||
 		ha_fail "call $n's INVITE was not rewritten by A: $(cat "$D/wan-invite$n/000.sip")"
 	PUB[n]=$(public_port "$n")
-	# The ACK: the server only takes it in (a 200 OK to an ACK would be
-	# wrong), so it goes out as a raw datagram, not waiting for a reply.
-	serve_in_wan "$D/ack$n.log" --bind $SERVER:5060 --count 1 --no-reply --timeout 5 \
-		--save-dir "$D/wan-ack$n"
-	srv=$!
+	# The ACK, as a raw datagram: it gets no reply, and nothing listens
+	# for it (a sipua server would answer it with a 200 OK, which is
+	# wrong, and each sipua costs about a second in the VM).
 	in_lan $SIPUA raw --bind $PHONE:5060 --to $SERVER:5060 "$WORK/ack$n.sip" >/dev/null
-	wait "$srv" || ha_fail "the server did not get call $n's ACK: $(cat "$D/ack$n.log")"
 	judge before works "through A: call $n (INVITE, 200 OK, ACK) rewritten, public RTP port ${PUB[n]}"
 }
 
@@ -306,9 +306,12 @@ through_a() {
 	rtp before "through A: call 1's RTP phone -> server" wan $SERVER:$SERVER_RTP lan $PHONE:40000 \
 		"$SERVER:$SERVER_RTP" "$VIP_WAN:${PUB[1]}"
 	# Two more calls, never used before the failover: the BYE of call 2
-	# must close its pinholes on B and leave call 3's.
-	call 2 40100
-	call 3 40200
+	# must close its pinholes on B and leave call 3's. (The control run
+	# checks only what needs the sync: call 1 and the registration.)
+	if [ "$MODE" != control ]; then
+		call 2 40100
+		call 3 40200
+	fi
 
 	if [ "$MODE" = kernel ]; then
 		echo "    --- rtra conntrack -L expect before the failover"
@@ -372,9 +375,9 @@ commit_on_b() {
 incoming() {
 	local kind=$1 port=$2 where=$3 dir=$D/incoming-$1
 	mkdir -p "$dir"
-	serve_in lan "$dir/phone.log" --bind $PHONE:5060 --count 1 --timeout 4 --save-dir "$dir/lan" \
+	serve_in lan "$dir/phone.log" --bind $PHONE:5060 --count 1 --timeout 3 --save-dir "$dir/lan" \
 		--answer-sdp "$VM_DIR/msgs/answer.sdp" --set server=$PHONE --set server_rtp_port=40300
-	in_wan $SIPUA send --bind $SERVER:$port --to $VIP_WAN:5060 --timeout 4 \
+	in_wan $SIPUA send --bind $SERVER:$port --to $VIP_WAN:5060 --timeout 3 \
 		--reply-save "$dir/reply.sip" --set server=$SERVER --set server_port=$port \
 		--set target=$VIP_WAN:5060 "$VM_DIR/msgs/invite-in.sip" >/dev/null 2>&1
 	wait
@@ -494,7 +497,7 @@ scenarios() {
 	# used before (5080), which only the registration pinhole lets in.
 	incoming sync 5080 "through B"
 	# 3. BYE of call 2.
-	bye_through_b
+	[ "$MODE" = control ] || bye_through_b
 	[ "$MODE" = kernel ] && ha_diag "kernel reference: what rtrb holds at the end"
 	[ ${#FAILED[@]} -eq 0 ] || ha_fail "$MODE: ${#FAILED[@]} checks failed after the failover: $(printf '\n    - %s' "${FAILED[@]}")"
 	return 0
