@@ -60,8 +60,8 @@ say "ok: a second phone offering 40000 gets public port $port (RTCP $rtcp) in it
 # slot) in the top 2 bits, the private port's offset from the public one
 # in the low 14. conntrackd carries it; t-ha shows what it is for.
 in_rtr conntrack -L expect -f ipv4 2>/dev/null >"$WORK/b/raw-expect.txt"
-expect_in "$WORK/b/raw-expect.txt" "dst=$ROUTER_WAN sport=16384 dport=40000 " \
-	"phone 1's RTP pinhole notes class 1, offset 0"
+expect_in "$WORK/b/raw-expect.txt" "dst=$ROUTER_WAN sport=16384 dport=40001 " \
+	"phone 1's RTCP pinhole (its RTP one is used) notes class 1, offset 0"
 note=$(( (1 << 14) | ((40000 - port) & 0x3fff) ))
 expect_in "$WORK/b/raw-expect.txt" "dst=$ROUTER_WAN sport=$note dport=$port " \
 	"phone 2's remapped RTP pinhole notes class 1 and offset $((40000 - port)) (sport=$note)"
