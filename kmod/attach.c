@@ -34,6 +34,17 @@ static bool sipalg_port_configured(const struct sipalg_config *cfg, u16 port)
 	return false;
 }
 
+static bool sipalg_master_synced(const struct nf_conn *master)
+{
+	struct nf_conn_help *help = nfct_help(master);
+	const struct sipalg_help_data *data;
+
+	if (!help || !sipalg_is_our_helper(rcu_dereference(help->helper)))
+		return false;
+	data = (const struct sipalg_help_data *)help->data;
+	return READ_ONCE(data->dialogs.shim) & SIPALG_SHIM_SYNCED;
+}
+
 static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
@@ -42,6 +53,7 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 	struct nf_conntrack_helper *helper;
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn_help *help;
+	bool by_registration = false;
 	struct nf_conn *ct;
 	u8 protonum;
 	u16 dport;
@@ -50,6 +62,11 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 	if (!ct || nf_ct_is_confirmed(ct) || nf_ct_is_template(ct) ||
 	    test_bit(IPS_HELPER_BIT, &ct->status))
 		return NF_ACCEPT;
+	/* Through a pinhole of a conntrack conntrackd made (expect.c). */
+	if (ct->master && sipalg_master_synced(ct->master)) {
+		sipalg_expect_arrival(ct);
+		by_registration = sipalg_expect_by_registration(ct);
+	}
 	/* Helped already: by the pinhole it came through, or by another. */
 	help = nfct_help(ct);
 	if (help && rcu_access_pointer(help->helper))
@@ -64,8 +81,7 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 	cfg = rcu_dereference(sn->config);
 	if (cfg->disabled)
 		return NF_ACCEPT;
-	if (!sipalg_port_configured(cfg, dport) &&
-	    !sipalg_expect_by_registration(ct))
+	if (!sipalg_port_configured(cfg, dport) && !by_registration)
 		return NF_ACCEPT;
 
 	helper = sipalg_helper_for(nf_ct_l3num(ct), protonum);

@@ -65,6 +65,19 @@ struct nf_conntrack_helper *sipalg_helper_for(u16 l3num, u8 protonum)
 	return &sipalg_helpers[i];
 }
 
+/*
+ * ctnetlink creates a conntrack with this helper (conntrackd committing
+ * on a standby router, sync.c): mark it, so that its pinholes, which may
+ * come the same way, are adopted (expect.c).
+ */
+static int sipalg_from_ctnetlink(struct nlattr *attr, struct nf_conn *ct)
+{
+	struct sipalg_help_data *data = nfct_help_data(ct);
+
+	data->dialogs.shim |= SIPALG_SHIM_SYNCED;
+	return 0;
+}
+
 int sipalg_helpers_register(int (*help)(struct sk_buff *skb,
 					unsigned int protoff,
 					struct nf_conn *ct,
@@ -94,7 +107,7 @@ int sipalg_helpers_register(int (*help)(struct sk_buff *skb,
 					  SIPALG_HELPER_NAME, 0, 0, 0,
 					  sipalg_expect_policy,
 					  SIPALG_EXPECT_CLASS_MAX, help,
-					  NULL, THIS_MODULE);
+					  sipalg_from_ctnetlink, THIS_MODULE);
 			h->destroy = destroy;
 		}
 	}

@@ -278,7 +278,7 @@ public_port() {
 
 # pinhole_on_b PORT: does rtrb hold an expectation to the public PORT?
 pinhole_on_b() {
-	in_b conntrack -L expect 2>/dev/null | grep -q "dst=$VIP_WAN sport=0 dport=$1 "
+	in_b conntrack -L expect 2>/dev/null | grep -qE "dst=$VIP_WAN sport=[0-9]+ dport=$1 "
 }
 
 # call N RTP: call N from the phone's RTP port RTP: INVITE with SDP, the
