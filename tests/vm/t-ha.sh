@@ -33,7 +33,9 @@
 # A's kernel reports each pinhole with its class, NAT (where it leads) and
 # NAT function name, but conntrackd creates it on B with none of the three
 # (HA_NLMON below shows it): on B every pinhole is class 0 and translates
-# nowhere unless the helper on B makes up for it.
+# nowhere unless the helper on B makes up for it (sipalg does; the
+# kernel's helper does not, see the reference run). And conntrackd -c
+# returns before the expectations are in: see commit_on_b.
 . "$(dirname "$0")/lib.sh"
 
 HA_DIR="$VM_DIR/ha"
