@@ -34,8 +34,11 @@
 # NAT function name, but conntrackd creates it on B with none of the three
 # (HA_NLMON below shows it): on B every pinhole is class 0 and translates
 # nowhere unless the helper on B makes up for it (sipalg does; the
-# kernel's helper does not, see the reference run). And conntrackd -c
-# returns before the expectations are in: see commit_on_b.
+# kernel's helper does not, see the reference run). The kernel helper's
+# registration pinhole, made while the REGISTER (its flow's first packet)
+# is on its way, is reported before its master conntrack and conntrackd
+# never syncs it. And conntrackd -c returns before the expectations are
+# in: see commit_on_b.
 . "$(dirname "$0")/lib.sh"
 
 HA_DIR="$VM_DIR/ha"
@@ -180,12 +183,12 @@ conf_b() { echo "$WORK/ha-b/conntrackd.conf"; }
 ctd_a() { in_a conntrackd -C "$(conf_a)" "$@"; }
 ctd_b() { in_b conntrackd -C "$(conf_b)" "$@"; }
 conntrackd_up() {
-	local helper=$1 r local peer _
+	local helper=$1 r here peer _
 	for r in a b; do
-		if [ $r = a ]; then local=$SYNC_A peer=$SYNC_B; else local=$SYNC_B peer=$SYNC_A; fi
+		if [ $r = a ]; then here=$SYNC_A peer=$SYNC_B; else here=$SYNC_B peer=$SYNC_A; fi
 		rm -rf "$WORK/ha-$r"
 		mkdir -p "$WORK/ha-$r"
-		sed -e "s|@LOCAL@|$local|g" -e "s|@PEER@|$peer|g" -e "s|@DIR@|$WORK/ha-$r|g" \
+		sed -e "s|@LOCAL@|$here|g" -e "s|@PEER@|$peer|g" -e "s|@DIR@|$WORK/ha-$r|g" \
 			-e "s|@HELPER@|$helper|g" "$HA_DIR/conntrackd.conf.in" >"$WORK/ha-$r/conntrackd.conf"
 		ip netns exec rtr$r conntrackd -C "$WORK/ha-$r/conntrackd.conf" -d ||
 			fail "conntrackd did not start in rtr$r: $(cat "$WORK/ha-$r/conntrackd.log" 2>/dev/null)"
