@@ -457,6 +457,17 @@ $(sed 's/^/    | /' "$bye")"
 	else
 		judge sync broken "through B: call 3's pinholes stay"
 	fi
+	# sipalg on B lists them as the media pinholes of the phone's
+	# connection (adopted: their class back).
+	[ "$MODE" = ha ] || return 0
+	in_b "$TOP/cli/sipalg" connections >"$D/connections-b.txt" 2>&1
+	if grep -qE "^ +media [^ ]+ -> $VIP_WAN:${PUB[3]} " "$D/connections-b.txt" &&
+		grep -qE "^ +media [^ ]+ -> $VIP_WAN:$((PUB[3] + 1)) " "$D/connections-b.txt"; then
+		judge sync works "sipalg connections on B lists call 3's pinholes as media"
+	else
+		judge sync broken "sipalg connections on B lists call 3's pinholes as media:
+$(sed 's/^/    | /' "$D/connections-b.txt")"
+	fi
 }
 
 # Debugging aid: HA_NLMON=DIR captures the ctnetlink messages in both
