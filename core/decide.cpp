@@ -25,6 +25,22 @@ u8 call_state(u8 s) {
     return s & kStateMask;
 }
 
+constexpr u32 kKeyMask = (1u << SIPALG_CALL_KEY_BITS) - 1;
+
+// A slot's state as this file leaves it: a call state, with any offer bits.
+bool known_state(u8 s) {
+    switch (call_state(s)) {
+    case SIPALG_CALL_NONE:
+    case SIPALG_CALL_CALLING:
+    case SIPALG_CALL_RINGING:
+    case SIPALG_CALL_ESTABLISHED:
+    case SIPALG_CALL_HELD:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool answered(u8 s) {
     return call_state(s) == SIPALG_CALL_ESTABLISHED || call_state(s) == SIPALG_CALL_HELD;
 }
@@ -452,7 +468,40 @@ extern "C" unsigned int sipalg_call_key(const unsigned char *call_id, unsigned i
         h ^= call_id[i];
         h *= 16777619u;
     }
+    // Folded to 24 bits (FNV's own advice for short hashes): three calls
+    // of one connection still collide about once in five million.
+    h = (h >> SIPALG_CALL_KEY_BITS ^ h) & kKeyMask;
     return h ? h : 1;
+}
+
+extern "C" void sipalg_dialogs_pack(const sipalg_dialogs *d,
+                                    unsigned int words[SIPALG_CALL_SLOTS]) {
+    for (u32 i = 0; i < SIPALG_CALL_SLOTS; i++)
+        words[i] =
+            d->key[i] ? (d->key[i] & kKeyMask) | (u32)d->state[i] << SIPALG_CALL_KEY_BITS : 0;
+}
+
+extern "C" int sipalg_dialogs_unpack(const unsigned int words[SIPALG_CALL_SLOTS], unsigned int now,
+                                     sipalg_dialogs *d) {
+    int changed = 0;
+    for (u32 i = 0; i < SIPALG_CALL_SLOTS; i++) {
+        u32 key = words[i] & kKeyMask;
+        u8 st = (u8)(words[i] >> SIPALG_CALL_KEY_BITS);
+        bool ok = key && known_state(st);
+        for (u32 j = 0; j < i && ok; j++)
+            ok = d->key[j] != key;
+        if (!ok) {
+            key = 0;
+            st = 0;
+        }
+        if (d->key[i] == key && d->state[i] == st)
+            continue;
+        changed = 1;
+        d->used[i] = key ? now : 0;
+        d->key[i] = key;
+        d->state[i] = st;
+    }
+    return changed;
 }
 
 extern "C" unsigned int sipalg_contact_expires(const sipalg_msg *msg, const sipalg_contact *c) {

@@ -2,7 +2,9 @@
 /*
  * RouterOS-style automatic attachment: while sipalg is enabled in a network
  * namespace, every new UDP or TCP connection to one of its configured ports
- * gets the sipalg helper, with no firewall rule needed.
+ * gets the sipalg helper, with no firewall rule needed; so does one that
+ * comes in through a registration pinhole conntrackd made on a standby
+ * router (sync.c), which its expectation could not give the helper.
  *
  * The hook runs right after conntrack (priority CONNTRACK + 1) on
  * PRE_ROUTING and LOCAL_OUT, where a new conntrack is still unconfirmed:
@@ -19,6 +21,7 @@
 #include "attach.h"
 #include "config.h"
 #include "counters.h"
+#include "expect.h"
 #include "helper.h"
 
 static bool sipalg_port_configured(const struct sipalg_config *cfg, u16 port)
@@ -31,6 +34,17 @@ static bool sipalg_port_configured(const struct sipalg_config *cfg, u16 port)
 	return false;
 }
 
+static bool sipalg_master_synced(const struct nf_conn *master)
+{
+	struct nf_conn_help *help = nfct_help(master);
+	const struct sipalg_help_data *data;
+
+	if (!help || !sipalg_is_our_helper(rcu_dereference(help->helper)))
+		return false;
+	data = (const struct sipalg_help_data *)help->data;
+	return READ_ONCE(data->dialogs.shim) & SIPALG_SHIM_SYNCED;
+}
+
 static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
@@ -39,6 +53,7 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 	struct nf_conntrack_helper *helper;
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn_help *help;
+	bool by_registration = false;
 	struct nf_conn *ct;
 	u8 protonum;
 	u16 dport;
@@ -46,6 +61,15 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!ct || nf_ct_is_confirmed(ct) || nf_ct_is_template(ct) ||
 	    test_bit(IPS_HELPER_BIT, &ct->status))
+		return NF_ACCEPT;
+	/* Through a pinhole of a conntrack conntrackd made (expect.c). */
+	if (ct->master && sipalg_master_synced(ct->master)) {
+		sipalg_expect_arrival(ct);
+		by_registration = sipalg_expect_by_registration(ct);
+	}
+	/* Helped already: by the pinhole it came through, or by another. */
+	help = nfct_help(ct);
+	if (help && rcu_access_pointer(help->helper))
 		return NF_ACCEPT;
 
 	protonum = nf_ct_protonum(ct);
@@ -55,7 +79,9 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 
 	/* Hooks run under RCU. */
 	cfg = rcu_dereference(sn->config);
-	if (cfg->disabled || !sipalg_port_configured(cfg, dport))
+	if (cfg->disabled)
+		return NF_ACCEPT;
+	if (!sipalg_port_configured(cfg, dport) && !by_registration)
 		return NF_ACCEPT;
 
 	helper = sipalg_helper_for(nf_ct_l3num(ct), protonum);

@@ -17,6 +17,22 @@
  * would evict the oldest, is set above ours: helper.c). A full table
  * (-EMFILE) gets one sweep of the namespace's expired expectations per
  * second before the request is refused.
+ *
+ * Standby routers. conntrackd (ExpectationSync) recreates a pinhole on
+ * the standby with its tuple, mask, flags and master, but without its
+ * class, its translation or the name of its NAT function: the library it
+ * builds requests with (libnetfilter_conntrack, up to 1.1.x) puts none of
+ * them in. A sipalg pinhole admits any source port (its mask has none), so
+ * the source port of its tuple matches nothing; it carries what the
+ * standby needs instead (the note): for a registration pinhole (class 0,
+ * permanent) the private port, for a media pinhole its class in the top 2
+ * bits and the private port's offset from the public one in the low 14
+ * (media.c keeps a remapped port that close). On the standby, pinholes of
+ * a conntrack ctnetlink made are adopted (sipalg_expect_adopt()): given
+ * their class back and, when they lead to the master's inside host
+ * through its public address, the translation; a registration pinhole
+ * also the helper it gives. A connection one of them admits before that
+ * is handled as it arrives (sipalg_expect_arrival()).
  */
 #include <linux/netfilter.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -44,6 +60,193 @@ static void sipalg_expected_to_saved(struct nf_conn *ct,
 	};
 
 	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+}
+
+/*
+ * The translation by name: ctnetlink dumps an expectation's NAT function
+ * by this name and finds it again by it when conntrackd creates the
+ * expectation on a standby router (sync.c).
+ */
+/* The note (above): what the tuple's source port says. */
+#define SIPALG_NOTE_CLASS_SHIFT 14
+#define SIPALG_NOTE_OFFSET_MASK ((1U << SIPALG_NOTE_CLASS_SHIFT) - 1)
+
+static __be16 sipalg_expect_note(const struct sipalg_pinhole *p)
+{
+	BUILD_BUG_ON(SIPALG_EXPECT_CLASS_MAX >> (16 - SIPALG_NOTE_CLASS_SHIFT));
+	BUILD_BUG_ON(2 * SIPALG_PORT_OFFSET_MAX >= SIPALG_NOTE_OFFSET_MASK);
+	if (p->class == SIPALG_EXPECT_SIGNALLING)
+		return htons(p->port);
+	return htons(p->class << SIPALG_NOTE_CLASS_SHIFT |
+		     ((p->port - p->pub_port) & SIPALG_NOTE_OFFSET_MASK));
+}
+
+/* The note's class and private port; the class 0 for none. */
+static unsigned int sipalg_expect_noted(const struct nf_conntrack_expect *exp,
+					u16 *port)
+{
+	u16 note = ntohs(exp->tuple.src.u.all);
+	u16 pub = ntohs(exp->tuple.dst.u.all);
+
+	if (exp->flags & NF_CT_EXPECT_PERMANENT) {
+		*port = note ?: pub;
+		return SIPALG_EXPECT_SIGNALLING;
+	}
+	*port = pub + sign_extend32(note & SIPALG_NOTE_OFFSET_MASK,
+				    SIPALG_NOTE_CLASS_SHIFT - 1);
+	return note >> SIPALG_NOTE_CLASS_SHIFT;
+}
+
+/*
+ * A connection's inside host, and the public address it is known by:
+ * the original sender and its source NAT, unless the connection came in
+ * (through a pinhole, or destination NAT to a server inside).
+ */
+static void sipalg_inside_of(const struct nf_conn *ct,
+			     union nf_inet_addr *inside,
+			     union nf_inet_addr *public)
+{
+	const struct nf_conntrack_tuple *orig =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	const struct nf_conntrack_tuple *reply =
+		&ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	bool in = ct->master || ((ct->status & IPS_DST_NAT) &&
+				 !(ct->status & IPS_SRC_NAT));
+
+	*inside = in ? reply->src.u3 : orig->src.u3;
+	*public = in ? orig->dst.u3 : reply->dst.u3;
+}
+
+void sipalg_expect_adopt(struct nf_conn *master)
+{
+	struct nf_conn_help *help = nfct_help(master);
+	union nf_inet_addr inside, public;
+	struct nf_conntrack_expect *exp;
+	u32 until = nfct_time_stamp + SIPALG_MEDIA_SECONDS * HZ;
+	unsigned int class;
+	u16 port;
+
+	if (!help)
+		return;
+	sipalg_inside_of(master, &inside, &public);
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		/* Translated (its own, or adopted), or gone. */
+		if (exp->expectfn || nf_ct_exp_is_expired(exp))
+			continue;
+		class = sipalg_expect_noted(exp, &port);
+		if (class == SIPALG_EXPECT_SIGNALLING) {
+			if (!(exp->flags & NF_CT_EXPECT_PERMANENT))
+				continue;
+			rcu_assign_pointer(exp->assign_helper,
+					   sipalg_helper_for(nf_ct_l3num(master),
+							     exp->tuple.dst.protonum));
+		} else if (!exp->class && class <= SIPALG_EXPECT_CLASS_MAX) {
+			/* The kernel counts pinholes per class. */
+			help->expecting[exp->class]--;
+			help->expecting[class]++;
+			exp->class = class;
+			/* It got the class 0 policy's lifetime. */
+			if ((s32)(READ_ONCE(exp->timeout) - until) > 0)
+				WRITE_ONCE(exp->timeout, until);
+		}
+		if (!nf_inet_addr_cmp(&exp->tuple.dst.u3, &public) ||
+		    (nf_inet_addr_cmp(&inside, &public) &&
+		     port == ntohs(exp->tuple.dst.u.all)))
+			continue;
+		exp->saved_addr = inside;
+		exp->saved_proto.all = htons(port);
+		WRITE_ONCE(exp->expectfn, sipalg_expected_to_saved);
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+}
+
+void sipalg_expect_arrival(struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct nf_conn_help *help = nfct_help(ct->master);
+	struct nf_nat_range2 range = {
+		.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED,
+	};
+	union nf_inet_addr inside, public;
+	struct nf_conntrack_expect *exp;
+	bool found = false;
+
+	sipalg_expect_adopt(ct->master);
+	if (!help || nf_nat_initialized(ct, NF_NAT_MANIP_DST))
+		return;
+	/* A registration pinhole stays listed: it says where it leads. */
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (exp->expectfn == sipalg_expected_to_saved &&
+		    !nf_ct_exp_is_expired(exp) &&
+		    nf_ct_tuple_mask_cmp(t, &exp->tuple, &exp->mask)) {
+			range.min_addr = exp->saved_addr;
+			range.min_proto = exp->saved_proto;
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	if (!found) {
+		/*
+		 * A media pinhole is gone once used: lead to the inside host
+		 * on the same port, as it does unless its port was remapped.
+		 */
+		sipalg_inside_of(ct->master, &inside, &public);
+		if (!nf_inet_addr_cmp(&t->dst.u3, &public) ||
+		    nf_inet_addr_cmp(&inside, &public))
+			return;
+		range.min_addr = inside;
+		range.min_proto.all = t->dst.u.all;
+	}
+	range.max_addr = range.min_addr;
+	range.max_proto = range.min_proto;
+	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+}
+
+static struct nf_ct_helper_expectfn sipalg_expectfn = {
+	.name = "sipalg",
+	.expectfn = sipalg_expected_to_saved,
+};
+
+void sipalg_expect_init(void)
+{
+	nf_ct_helper_expectfn_register(&sipalg_expectfn);
+}
+
+void sipalg_expect_exit(void)
+{
+	nf_ct_helper_expectfn_unregister(&sipalg_expectfn);
+}
+
+bool sipalg_expect_by_registration(const struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct nf_conntrack_expect *exp;
+	struct nf_conn_help *help;
+	bool found = false;
+
+	if (!ct->master)
+		return false;
+	help = nfct_help(ct->master);
+	if (!help || !sipalg_is_our_helper(rcu_dereference(help->helper)))
+		return false;
+	/* A registration pinhole is permanent: still on its master's list. */
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (exp->class == SIPALG_EXPECT_SIGNALLING &&
+		    (exp->flags & NF_CT_EXPECT_PERMANENT) &&
+		    !nf_ct_exp_is_expired(exp) &&
+		    nf_ct_tuple_mask_cmp(t, &exp->tuple, &exp->mask)) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return found;
 }
 
 /*
@@ -179,6 +382,8 @@ int sipalg_expect_open(struct nf_conn *ct, const struct sipalg_pinhole *p,
 	}
 	nf_ct_expect_init(exp, p->class, nf_ct_l3num(ct), p->src, p->public,
 			  p->proto, NULL, &dport);
+	/* Matched on no source port: the note for a standby (above). */
+	exp->tuple.src.u.all = sipalg_expect_note(p);
 	if (p->class == SIPALG_EXPECT_SIGNALLING) {
 		exp->flags = NF_CT_EXPECT_PERMANENT;
 		rcu_assign_pointer(exp->assign_helper,

@@ -52,6 +52,36 @@ void sipalg_expect_extend(struct nf_conn *ct, unsigned int class,
 unsigned int sipalg_expect_count_live(struct nf_conn *ct,
 				      unsigned int *per_class);
 
+/*
+ * Did ct (new, under RCU) come in through a registration pinhole of its
+ * master? sipalg's own give the connection the helper as it is created;
+ * one conntrackd made on a standby router does not (ctnetlink names no
+ * helper to assign) until it is adopted, so the attach hook does.
+ */
+bool sipalg_expect_by_registration(const struct nf_conn *ct);
+
+/*
+ * How far a media pinhole's public port may be from its private one: a
+ * standby router learns the offset from the pinhole (expect.c).
+ */
+#define SIPALG_PORT_OFFSET_MAX 8000
+
+/*
+ * Adopt master's pinholes that conntrackd made (expect.c): their class,
+ * translation and helper back.
+ */
+void sipalg_expect_adopt(struct nf_conn *master);
+/*
+ * ct (new, unconfirmed, before NAT) came in through a pinhole of a
+ * conntrack conntrackd made: adopt the master's pinholes, and translate
+ * ct as its pinhole would have.
+ */
+void sipalg_expect_arrival(struct nf_conn *ct);
+
+/* The pinholes' translation, registered by name for ctnetlink (sync.c). */
+void sipalg_expect_init(void);
+void sipalg_expect_exit(void);
+
 /* Does a pinhole admit any source address? */
 static inline bool sipalg_expect_any_src(const struct nf_conntrack_expect *exp)
 {

@@ -30,10 +30,16 @@
 
 static const struct nf_conntrack_expect_policy
 sipalg_expect_policy[SIPALG_EXPECT_CLASS_MAX + 1] = {
+	/*
+	 * sipalg gives each registration pinhole the registration's own
+	 * lifetime; the policy's is what one conntrackd makes on a standby
+	 * router gets (ctnetlink creates an expectation with it): the
+	 * default registration's.
+	 */
 	[SIPALG_EXPECT_SIGNALLING] = {
 		.name = "signalling",
 		.max_expected = 2 * SIPALG_SIGNALLING_EXPECT_MAX,
-		.timeout = 3 * 60,
+		.timeout = SIPALG_DEFAULT_EXPIRES,
 	},
 	[SIPALG_EXPECT_MEDIA ... SIPALG_EXPECT_CLASS_MAX] = SIPALG_MEDIA_POLICY,
 };
@@ -57,6 +63,19 @@ struct nf_conntrack_helper *sipalg_helper_for(u16 l3num, u8 protonum)
 			 (protonum == IPPROTO_TCP ? 1 : 0);
 
 	return &sipalg_helpers[i];
+}
+
+/*
+ * ctnetlink creates a conntrack with this helper (conntrackd committing
+ * on a standby router, sync.c): mark it, so that its pinholes, which may
+ * come the same way, are adopted (expect.c).
+ */
+static int sipalg_from_ctnetlink(struct nlattr *attr, struct nf_conn *ct)
+{
+	struct sipalg_help_data *data = nfct_help_data(ct);
+
+	data->dialogs.shim |= SIPALG_SHIM_SYNCED;
+	return 0;
 }
 
 int sipalg_helpers_register(int (*help)(struct sk_buff *skb,
@@ -88,7 +107,7 @@ int sipalg_helpers_register(int (*help)(struct sk_buff *skb,
 					  SIPALG_HELPER_NAME, 0, 0, 0,
 					  sipalg_expect_policy,
 					  SIPALG_EXPECT_CLASS_MAX, help,
-					  NULL, THIS_MODULE);
+					  sipalg_from_ctnetlink, THIS_MODULE);
 			h->destroy = destroy;
 		}
 	}

@@ -37,6 +37,16 @@ static inline unsigned int sipalg_media_class(int slot)
 }
 
 /*
+ * sipalg_dialogs.shim, the shim's own byte of the dialog state: what a TCP
+ * stream is, learnt from its first payload (rewrite.c), and whether the
+ * conntrack was made through ctnetlink (conntrackd on a standby router:
+ * its pinholes may come the same way, to be adopted; expect.c).
+ */
+#define SIPALG_SHIM_STREAM_STARTED 0x01	/* its first payload went by */
+#define SIPALG_SHIM_STREAM_TLS 0x02	/* it began with a TLS handshake */
+#define SIPALG_SHIM_SYNCED 0x04		/* made through ctnetlink */
+
+/*
  * The helper's per-conntrack data (nf_conn_help.data, zeroed when the
  * helper is attached): the core's dialog state, and the token by which
  * sessions.c names the connection.

@@ -31,10 +31,12 @@
 #include "attach.h"
 #include "budget.h"
 #include "config.h"
+#include "expect.h"
 #include "genl.h"
 #include "helper.h"
 #include "rewrite.h"
 #include "sessions.h"
+#include "sync.h"
 #include "trace.h"
 
 static int __init sipalg_init(void)
@@ -61,11 +63,15 @@ static int __init sipalg_init(void)
 	err = sipalg_pernet_init();
 	if (err)
 		goto exit_budget;
+	err = sipalg_sync_init();
+	if (err)
+		goto exit_pernet;
 	err = sipalg_helpers_register(sipalg_help, sipalg_sessions_forget);
 	if (err) {
 		pr_err("cannot register the conntrack helpers (%d)\n", err);
-		goto exit_pernet;
+		goto exit_sync;
 	}
+	sipalg_expect_init();
 	err = sipalg_hooks_init();
 	if (err)
 		goto unregister_helpers;
@@ -78,7 +84,10 @@ static int __init sipalg_init(void)
 exit_hooks:
 	sipalg_hooks_exit();
 unregister_helpers:
+	sipalg_expect_exit();
 	sipalg_helpers_unregister();
+exit_sync:
+	sipalg_sync_exit();
 exit_pernet:
 	sipalg_pernet_exit();
 exit_budget:
@@ -96,7 +105,10 @@ static void __exit sipalg_exit(void)
 {
 	sipalg_genl_exit();
 	sipalg_hooks_exit();
+	/* First: no expectation conntrackd makes from now on translates. */
+	sipalg_expect_exit();
 	sipalg_helpers_unregister();
+	sipalg_sync_exit();
 	sipalg_pernet_exit();
 	sipalg_budget_exit();
 	sipalg_sessions_exit();

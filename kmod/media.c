@@ -76,6 +76,22 @@ static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 }
 
 /*
+ * A public RTP port for rtp, chosen by step: the same parity, within
+ * SIPALG_PORT_OFFSET_MAX of rtp, and rtp + gap as well within 1024..65535
+ * (rtp itself if there is none).
+ */
+static u16 sipalg_remap_port(u16 rtp, u16 gap, u32 step)
+{
+	int low = max_t(int, 1024, rtp - SIPALG_PORT_OFFSET_MAX);
+	int high = min_t(int, 65535 - gap, rtp + SIPALG_PORT_OFFSET_MAX);
+
+	low += (low ^ rtp) & 1;
+	if (high < low)
+		return rtp;
+	return low + 2 * (step % ((high - low) / 2 + 1));
+}
+
+/*
  * A stream's pinholes on the first free public pair: its RTP port, or
  * -errno.
  */
@@ -90,6 +106,7 @@ static int sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 	u16 gap = s->rtcp_port ? s->rtcp_port - s->rtp_port : 0;
 	unsigned int try;
 	int err = -EBUSY;
+	u32 step = 0;
 	u16 pub;
 
 	/*
@@ -116,15 +133,12 @@ static int sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 		/*
 		 * Taken: go on from a random pair (keeping the port's parity),
 		 * so that many phones offering the same port do not all walk
-		 * the same crowded range.
+		 * the same crowded range; within SIPALG_PORT_OFFSET_MAX of the
+		 * SDP's own (a standby router learns the offset: expect.c).
 		 */
 		if (try == 0)
-			pub = 1024 + 2 * get_random_u32_below(32000) +
-			      (s->rtp_port & 1);
-		else
-			pub += 2;
-		if (pub < 1024 || (u16)(pub + gap) < 1024)
-			pub = 1024 + (pub & 1);
+			step = get_random_u32();
+		pub = sipalg_remap_port(s->rtp_port, gap, step + try);
 	}
 	return err;
 }

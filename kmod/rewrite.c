@@ -34,11 +34,13 @@
 #include "config.h"
 #include "counters.h"
 #include "events.h"
+#include "expect.h"
 #include "helper.h"
 #include "media.h"
 #include "register.h"
 #include "rewrite.h"
 #include "sessions.h"
+#include "sync.h"
 #include "trace.h"
 #include "xlat.h"
 
@@ -254,8 +256,13 @@ static void sipalg_decide_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		s->dec.slot = -1;
 		return;
 	}
+	/* A BYE must find the call's pinholes in its class. */
+	if (READ_ONCE(data->dialogs.shim) & SIPALG_SHIM_SYNCED)
+		sipalg_expect_adopt(ct);
 	spin_lock(&ct->lock);
+	sipalg_sync_in(ct, &data->dialogs, s->view.now);
 	sipalg_decide(buf, &s->msg, &s->view, &data->dialogs, &s->dec);
+	sipalg_sync_out(ct, &data->dialogs);
 	spin_unlock(&ct->lock);
 }
 
@@ -395,10 +402,6 @@ static int sipalg_frame_tcp(const unsigned char *msg, unsigned int avail,
 	return reason;
 }
 
-/* sipalg_dialogs.shim: what a TCP stream is, learnt from its first payload. */
-#define SIPALG_STREAM_STARTED 0x01	/* its first payload went by */
-#define SIPALG_STREAM_TLS 0x02		/* it began with a TLS handshake */
-
 /*
  * The first payload of a TCP connection (either way): a TLS handshake
  * record means a stream that will never carry plain SIP, and later
@@ -413,18 +416,18 @@ static bool sipalg_stream_is_tls(struct nf_conn *ct,
 {
 	u8 stream = READ_ONCE(data->dialogs.shim);
 
-	if (stream & SIPALG_STREAM_STARTED)
-		return stream & SIPALG_STREAM_TLS;
+	if (stream & SIPALG_SHIM_STREAM_STARTED)
+		return stream & SIPALG_SHIM_STREAM_TLS;
 	spin_lock_bh(&ct->lock);
 	stream = data->dialogs.shim;
-	if (!(stream & SIPALG_STREAM_STARTED)) {
-		stream |= SIPALG_STREAM_STARTED;
+	if (!(stream & SIPALG_SHIM_STREAM_STARTED)) {
+		stream |= SIPALG_SHIM_STREAM_STARTED;
 		if (sipalg_peek_tls(head, head_len))
-			stream |= SIPALG_STREAM_TLS;
+			stream |= SIPALG_SHIM_STREAM_TLS;
 		WRITE_ONCE(data->dialogs.shim, stream);
 	}
 	spin_unlock_bh(&ct->lock);
-	return stream & SIPALG_STREAM_TLS;
+	return stream & SIPALG_SHIM_STREAM_TLS;
 }
 
 /*
@@ -443,7 +446,7 @@ static int sipalg_peek_skb(const struct sk_buff *skb, struct nf_conn *ct,
 	const unsigned char *head;
 
 	if (transport == SIPALG_TCP && data &&
-	    (READ_ONCE(data->dialogs.shim) & SIPALG_STREAM_TLS)) {
+	    (READ_ONCE(data->dialogs.shim) & SIPALG_SHIM_STREAM_TLS)) {
 		*reason = SIPALG_R_NOT_SIP;
 		return SIPALG_PEEK_NOT_SIP;
 	}

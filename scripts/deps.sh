@@ -10,7 +10,7 @@ packages="
 	build-essential g++ make kmod
 	dkms dh-dkms debhelper lintian fakeroot
 	qemu-system-x86 busybox-static cpio
-	nftables conntrack iproute2 tcpdump python3
+	nftables conntrack conntrackd iproute2 tcpdump python3
 	kamailio baresip-core
 	libnl-3-dev libnl-genl-3-dev libcli11-dev nlohmann-json3-dev catch2 pkg-config
 	libcap2-bin
@@ -37,8 +37,9 @@ fi
 
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# kamailio is for the VM tests only: it must not start (or be enabled to
-# start at boot) as a SIP server on this host. policy-rc.d saying 101
+# kamailio and conntrackd are for the VM tests only: neither may start
+# (or be enabled to start at boot) on this host, as a SIP server or as a
+# daemon syncing this host's conntrack table. policy-rc.d saying 101
 # keeps the packages' services from starting while they install.
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
@@ -61,10 +62,17 @@ if [ -z "$have_612" ]; then
 fi
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-case "$missing" in
-*" kamailio"*)
-	if command -v systemctl >/dev/null 2>&1; then
-		systemctl disable kamailio.service >/dev/null 2>&1 || true
-	fi
-	;;
-esac
+# (systemctl disable also works on a host not booted with systemd: it only
+# edits the unit links; conntrackd's sysvinit script is disabled too.)
+for service in kamailio conntrackd; do
+	case "$missing " in
+	*" $service "*)
+		if command -v systemctl >/dev/null 2>&1; then
+			systemctl disable "$service.service" >/dev/null 2>&1 || true
+		fi
+		if [ -x "/etc/init.d/$service" ] && command -v update-rc.d >/dev/null 2>&1; then
+			update-rc.d "$service" disable >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
+done

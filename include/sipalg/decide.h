@@ -235,8 +235,30 @@ struct sipalg_decision {
     struct sipalg_addr named[SIPALG_MAX_NAMED]; /* this SDP's live media addresses */
 };
 
-/* The key a call's slot is found by: a hash of the Call-ID, never 0. */
+/*
+ * The key a call's slot is found by: a hash of the Call-ID, never 0, of
+ * SIPALG_CALL_KEY_BITS bits (a slot's key and state fit one 32-bit word).
+ */
+#define SIPALG_CALL_KEY_BITS 24
 unsigned int sipalg_call_key(const unsigned char *call_id, unsigned int len);
+
+/*
+ * The dialog state as a standby router needs it: one 32-bit word per call
+ * slot, the call's key in the low SIPALG_CALL_KEY_BITS and its state in the
+ * top 8 (a free slot: 0). The recency of the slots and the shim's byte are
+ * not in it.
+ */
+void sipalg_dialogs_pack(const struct sipalg_dialogs *d, unsigned int words[SIPALG_CALL_SLOTS]);
+
+/*
+ * Take the slots of words (from sipalg_dialogs_pack(), possibly on another
+ * router, or any bytes at all) into d: a slot whose key or state is not one
+ * sipalg_decide() can have left, or whose key an earlier slot has, becomes
+ * free; a slot that changes counts as used at now. d->shim is left alone.
+ * Returns whether d changed.
+ */
+int sipalg_dialogs_unpack(const unsigned int words[SIPALG_CALL_SLOTS], unsigned int now,
+                          struct sipalg_dialogs *d);
 
 /*
  * Decide what msg (parsed from buf) means, update dialogs and fill *out.

@@ -6,6 +6,7 @@
 
 #include <sipalg/decide.h>
 
+#include <array>
 #include <cstdint>
 #include <sstream>
 
@@ -1459,6 +1460,11 @@ TEST_CASE("decide: sipalg_call_key is never 0 and depends on the Call-ID's bytes
     REQUIRE(h == 0u);
     CHECK(sipalg_call_key(zero_hash, 4) != 0u);
     CHECK(sipalg_call_key(u(""), 0) != 0u);
+    // FNV-1a of these is 0xd20000d2: folded to 24 bits, 0.
+    const unsigned char zero_folded[] = {0x8e, 0xb7, 0x50, 0x00};
+    CHECK(sipalg_call_key(zero_folded, 4) == 1u);
+    for (int i = 0; i < 1000; i++)
+        CHECK(key("call-" + std::to_string(i) + "@host") < (1u << SIPALG_CALL_KEY_BITS));
 
     CHECK(key("a@b") == key("a@b"));
     CHECK(key("a@b") != key("a@c"));
@@ -1615,4 +1621,110 @@ TEST_CASE("decide: over TCP a binding on the public address is the phone's, what
     CHECK((int)o.regs[0].port == 5060);
     CHECK(o.regs[0].seconds == 600u);
     CHECK((int)o.session == SIPALG_SESS_REG_GRANT);
+}
+
+// ==== A standby router: the dialog state as conntrackd carries it ====
+
+namespace {
+
+void same_decision(const sipalg_decision &a, const sipalg_decision &b) {
+    CHECK(a.actions == b.actions);
+    CHECK(a.slot == b.slot);
+    CHECK(a.event == b.event);
+    CHECK(a.session == b.session);
+    CHECK(a.call_state == b.call_state);
+    CHECK(a.n_streams == b.n_streams);
+}
+
+std::array<unsigned, SIPALG_CALL_SLOTS> packed(const sipalg_dialogs &d) {
+    std::array<unsigned, SIPALG_CALL_SLOTS> w{};
+    sipalg_dialogs_pack(&d, w.data());
+    return w;
+}
+
+} // namespace
+
+TEST_CASE("decide: a standby router given the packed dialogs decides as the active one",
+          "[decide][sync]") {
+    Conn active;
+    establish(active, "talking@a");
+    REQUIRE(
+        active.in(request("INVITE", "ringing@a", sdp(kIn, 40010), "", true, false)).call_state ==
+        SIPALG_CALL_CALLING);
+    REQUIRE(active.out(response(180, "INVITE", "ringing@a")).call_state == SIPALG_CALL_RINGING);
+    // An offer waits for its answer: the core's own bits travel too.
+    active.in(request("INVITE", "talking@a", sdp(kIn, 40020), "", true, true));
+
+    Conn standby;
+    standby.d.shim = 0x5a;
+    auto words = packed(active.d);
+    CHECK(sipalg_dialogs_unpack(words.data(), 777, &standby.d) == 1);
+    CHECK(standby.d.shim == 0x5a); // the shim's byte is its own
+    for (int i = 0; i < SIPALG_CALL_SLOTS; i++) {
+        CHECK(standby.d.key[i] == active.d.key[i]);
+        CHECK(standby.d.state[i] == active.d.state[i]);
+        CHECK(standby.d.used[i] == (active.d.key[i] ? 777u : 0u));
+    }
+    // Taking the same state again changes nothing.
+    CHECK(sipalg_dialogs_unpack(words.data(), 999, &standby.d) == 0);
+    CHECK(standby.d.used[0] == 777u);
+
+    // What follows the failover means the same on both.
+    standby.now = active.now;
+    for (const std::string &m : {response(200, "INVITE", "talking@a", sdp(kOut, 50020)),
+                                 response(200, "INVITE", "ringing@a", sdp(kOut, 50010))})
+        same_decision(active.out(m), standby.out(m));
+    sipalg_decision a = active.in(request("BYE", "talking@a"));
+    sipalg_decision b = standby.in(request("BYE", "talking@a"));
+    same_decision(a, b);
+    check(b, ends(0));
+    CHECK(packed(standby.d) == packed(active.d));
+}
+
+TEST_CASE("decide: packed dialogs from anywhere are taken only as decide leaves them",
+          "[decide][sync]") {
+    const unsigned k = 0x123456;
+    auto word = [](unsigned key, unsigned state) { return key | state << SIPALG_CALL_KEY_BITS; };
+    sipalg_dialogs d{};
+    // Call states sipalg_decide() never leaves, a state without a call,
+    // a key twice: those slots are free.
+    for (unsigned bad : {1u, 2u, 7u, 8u, 15u, 0x1fu, 0xffu}) {
+        unsigned w[SIPALG_CALL_SLOTS] = {word(k, bad), word(0, SIPALG_CALL_ESTABLISHED),
+                                         word(k + 1, SIPALG_CALL_HELD | 0x40)};
+        d = sipalg_dialogs{};
+        sipalg_dialogs_unpack(w, 5, &d);
+        CHECK(d.key[0] == 0u);
+        CHECK(d.state[0] == 0u);
+        CHECK(d.key[1] == 0u);
+        CHECK(d.state[1] == 0u);
+        CHECK(d.key[2] == k + 1);
+        CHECK(d.state[2] == (SIPALG_CALL_HELD | 0x40));
+    }
+    unsigned dup[SIPALG_CALL_SLOTS] = {word(k, SIPALG_CALL_CALLING), word(k, SIPALG_CALL_RINGING),
+                                       0};
+    d = sipalg_dialogs{};
+    sipalg_dialogs_unpack(dup, 5, &d);
+    CHECK(d.key[0] == k);
+    CHECK(d.key[1] == 0u);
+    // Every state a slot can hold survives the trip, offer bits and all.
+    for (unsigned st = 0; st < 256; st++) {
+        if ((st & 0x0f) != 0 && ((st & 0x0f) < 3 || (st & 0x0f) > 6))
+            continue;
+        d = sipalg_dialogs{};
+        d.key[1] = k;
+        d.state[1] = (unsigned char)st;
+        sipalg_dialogs e{};
+        auto w = packed(d);
+        sipalg_dialogs_unpack(w.data(), 1, &e);
+        CHECK(e.key[1] == k);
+        CHECK(e.state[1] == st);
+    }
+    // A slot that goes away is free, its time too.
+    d = sipalg_dialogs{};
+    d.key[2] = k;
+    d.used[2] = 9;
+    unsigned none[SIPALG_CALL_SLOTS] = {};
+    CHECK(sipalg_dialogs_unpack(none, 5, &d) == 1);
+    CHECK(d.key[2] == 0u);
+    CHECK(d.used[2] == 0u);
 }

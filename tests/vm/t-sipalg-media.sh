@@ -55,6 +55,18 @@ rtcp=$(sed -n 's/^a=rtcp:\([0-9]*\) .*/\1/p' "$WORK/b/wan/000.sip" | tr -d '\r')
 [ "$rtcp" = $((port + 1)) ] || fail "phone 2's a=rtcp is $rtcp, want $((port + 1))"
 content_length_exact "$WORK/b/wan/000.sip" || fail "phone 2's Content-Length is wrong"
 say "ok: a second phone offering 40000 gets public port $port (RTCP $rtcp) in its SDP"
+# The note for a standby router (kmod/expect.c) in the source port of each
+# pinhole's tuple, which matches nothing: the class (1, the first call
+# slot) in the top 2 bits, the private port's offset from the public one
+# in the low 14. conntrackd carries it; t-ha shows what it is for.
+in_rtr conntrack -L expect -f ipv4 2>/dev/null >"$WORK/b/raw-expect.txt"
+expect_in "$WORK/b/raw-expect.txt" "dst=$ROUTER_WAN sport=16384 dport=40001 " \
+	"phone 1's RTCP pinhole (its RTP one is used) notes class 1, offset 0"
+note=$(( (1 << 14) | ((40000 - port) & 0x3fff) ))
+expect_in "$WORK/b/raw-expect.txt" "dst=$ROUTER_WAN sport=$note dport=$port " \
+	"phone 2's remapped RTP pinhole notes class 1 and offset $((40000 - port)) (sport=$note)"
+[ $((port > 40000 ? port - 40000 : 40000 - port)) -le 8000 ] ||
+	fail "phone 2's public port $port is more than 8000 from 40000"
 invite $PHONE2 40000 40001 "$WORK/b2"
 again=$(sed -n 's/^m=audio \([0-9]*\) .*/\1/p' "$WORK/b2/wan/000.sip" | tr -d '\r')
 [ "$again" = "$port" ] || fail "phone 2's retransmitted INVITE got public port $again, first $port"
