@@ -63,10 +63,8 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 	    test_bit(IPS_HELPER_BIT, &ct->status))
 		return NF_ACCEPT;
 	/* Through a pinhole of a conntrack conntrackd made (expect.c). */
-	if (ct->master && sipalg_master_synced(ct->master)) {
-		sipalg_expect_arrival(ct);
-		by_registration = sipalg_expect_by_registration(ct);
-	}
+	if (ct->master && sipalg_master_synced(ct->master))
+		by_registration = sipalg_expect_arrival(ct);
 	/* Helped already: by the pinhole it came through, or by another. */
 	help = nfct_help(ct);
 	if (help && rcu_access_pointer(help->helper))

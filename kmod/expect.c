@@ -161,7 +161,7 @@ void sipalg_expect_adopt(struct nf_conn *master)
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 }
 
-void sipalg_expect_arrival(struct nf_conn *ct)
+bool sipalg_expect_arrival(struct nf_conn *ct)
 {
 	const struct nf_conntrack_tuple *t =
 		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
@@ -171,25 +171,29 @@ void sipalg_expect_arrival(struct nf_conn *ct)
 	};
 	union nf_inet_addr inside, public;
 	struct nf_conntrack_expect *exp;
-	bool found = false;
+	bool registration = false, translated = false;
 
 	sipalg_expect_adopt(ct->master);
-	if (!help || nf_nat_initialized(ct, NF_NAT_MANIP_DST))
-		return;
+	if (!help)
+		return false;
 	/* A registration pinhole stays listed: it says where it leads. */
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (exp->expectfn == sipalg_expected_to_saved &&
+		if (exp->class == SIPALG_EXPECT_SIGNALLING &&
+		    (exp->flags & NF_CT_EXPECT_PERMANENT) &&
 		    !nf_ct_exp_is_expired(exp) &&
 		    nf_ct_tuple_mask_cmp(t, &exp->tuple, &exp->mask)) {
+			registration = true;
+			translated = exp->expectfn == sipalg_expected_to_saved;
 			range.min_addr = exp->saved_addr;
 			range.min_proto = exp->saved_proto;
-			found = true;
 			break;
 		}
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
-	if (!found) {
+	if (nf_nat_initialized(ct, NF_NAT_MANIP_DST))
+		return registration;
+	if (!translated) {
 		/*
 		 * A media pinhole is gone once used: lead to the inside host
 		 * on the same port, as it does unless its port was remapped.
@@ -197,13 +201,14 @@ void sipalg_expect_arrival(struct nf_conn *ct)
 		sipalg_inside_of(ct->master, &inside, &public);
 		if (!nf_inet_addr_cmp(&t->dst.u3, &public) ||
 		    nf_inet_addr_cmp(&inside, &public))
-			return;
+			return registration;
 		range.min_addr = inside;
 		range.min_proto.all = t->dst.u.all;
 	}
 	range.max_addr = range.min_addr;
 	range.max_proto = range.min_proto;
 	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+	return registration;
 }
 
 static struct nf_ct_helper_expectfn sipalg_expectfn = {
@@ -219,34 +224,6 @@ void sipalg_expect_init(void)
 void sipalg_expect_exit(void)
 {
 	nf_ct_helper_expectfn_unregister(&sipalg_expectfn);
-}
-
-bool sipalg_expect_by_registration(const struct nf_conn *ct)
-{
-	const struct nf_conntrack_tuple *t =
-		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
-	struct nf_conntrack_expect *exp;
-	struct nf_conn_help *help;
-	bool found = false;
-
-	if (!ct->master)
-		return false;
-	help = nfct_help(ct->master);
-	if (!help || !sipalg_is_our_helper(rcu_dereference(help->helper)))
-		return false;
-	/* A registration pinhole is permanent: still on its master's list. */
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (exp->class == SIPALG_EXPECT_SIGNALLING &&
-		    (exp->flags & NF_CT_EXPECT_PERMANENT) &&
-		    !nf_ct_exp_is_expired(exp) &&
-		    nf_ct_tuple_mask_cmp(t, &exp->tuple, &exp->mask)) {
-			found = true;
-			break;
-		}
-	}
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	return found;
 }
 
 /*

@@ -53,14 +53,6 @@ unsigned int sipalg_expect_count_live(struct nf_conn *ct,
 				      unsigned int *per_class);
 
 /*
- * Did ct (new, under RCU) come in through a registration pinhole of its
- * master? sipalg's own give the connection the helper as it is created;
- * one conntrackd made on a standby router does not (ctnetlink names no
- * helper to assign) until it is adopted, so the attach hook does.
- */
-bool sipalg_expect_by_registration(const struct nf_conn *ct);
-
-/*
  * How far a media pinhole's public port may be from its private one: a
  * standby router learns the offset from the pinhole (expect.c).
  */
@@ -72,11 +64,13 @@ bool sipalg_expect_by_registration(const struct nf_conn *ct);
  */
 void sipalg_expect_adopt(struct nf_conn *master);
 /*
- * ct (new, unconfirmed, before NAT) came in through a pinhole of a
- * conntrack conntrackd made: adopt the master's pinholes, and translate
- * ct as its pinhole would have.
+ * ct (new, unconfirmed, before NAT, under RCU) came in through a pinhole
+ * of a conntrack conntrackd made: adopt the master's pinholes, and
+ * translate ct as its pinhole would have. Whether that was a registration
+ * pinhole: one conntrackd made gives no helper (ctnetlink names none to
+ * assign) until it is adopted, so the attach hook does.
  */
-void sipalg_expect_arrival(struct nf_conn *ct);
+bool sipalg_expect_arrival(struct nf_conn *ct);
 
 /* The pinholes' translation, registered by name for ctnetlink (sync.c). */
 void sipalg_expect_init(void);

@@ -79,6 +79,16 @@ ha_cleanup() {
 }
 trap ha_cleanup EXIT
 
+# router_addrs NS LAN WAN SYNC: a router's own addresses on its three links.
+router_addrs() {
+	ip -n "$1" -batch - <<-EOF
+	link set lo up
+	addr add $2/24 dev lan
+	addr add $3/24 dev wan
+	addr add $4/30 dev sync
+	EOF
+}
+
 # The two segments are bridges in the lan and wan namespaces: the phone's
 # and the server's addresses sit on br0, each router plugs a veth into it,
 # so either router can be the gateway without rewiring anything.
@@ -117,18 +127,8 @@ ha_up() {
 	link set lo up
 	addr add $SERVER/24 dev br0
 	EOF
-	ip -n rtra -batch - <<-EOF
-	link set lo up
-	addr add $RTRA_LAN/24 dev lan
-	addr add $RTRA_WAN/24 dev wan
-	addr add $SYNC_A/30 dev sync
-	EOF
-	ip -n rtrb -batch - <<-EOF
-	link set lo up
-	addr add $RTRB_LAN/24 dev lan
-	addr add $RTRB_WAN/24 dev wan
-	addr add $SYNC_B/30 dev sync
-	EOF
+	router_addrs rtra $RTRA_LAN $RTRA_WAN $SYNC_A
+	router_addrs rtrb $RTRB_LAN $RTRB_WAN $SYNC_B
 	# A starts as the active router: it holds the addresses that move.
 	ip -n rtra -batch - <<-EOF
 	addr add $VIP_LAN/24 dev lan
