@@ -45,7 +45,7 @@ CORE_KERNEL_FLAGS := -std=gnu++20 -O2 -nostdinc -nostdinc++ -ffreestanding -fno-
 CORE_ALLOWED_UNDEF := memcpy memmove memset memcmp
 
 .PHONY: unit unit-asan fuzz-smoke fuzz bench-core bench-core-profile core-freestanding core-clean \
-	core-be-check
+	core-be-check core-diff
 
 # ---- unit tests (g++) ----
 CORE_UNIT_OBJS := $(patsubst %.cpp,$(CORE_BUILD)/unit/%.o,$(CORE_SRCS) $(CORE_UNIT_SRCS))
@@ -124,6 +124,13 @@ bench-core: $(CORE_BUILD)/bench/bench_core
 CORE_PROFILE_RUNS ?= 2000
 bench-core-profile: $(CORE_BUILD)/bench/bench_core
 	scripts/core-profile.sh $(CORE_BUILD)/bench/bench_core $(CORE_PROFILE_RUNS)
+
+# Speed work must not change what the core concludes: compare every field
+# it returns, input by input, with an older revision's core.
+CORE_DIFF_REV ?= main
+CORE_DIFF_MUTATIONS ?= 300
+core-diff:
+	scripts/core-diff.sh $(CORE_DIFF_REV) $(CORE_DIFF_MUTATIONS)
 
 # ---- kernel-freestanding check ----
 CORE_K_OBJS := $(patsubst core/%.cpp,$(CORE_BUILD)/kernel/%.o,$(CORE_SRCS))
