@@ -10,28 +10,61 @@
 namespace sipalg::core {
 namespace {
 
-struct MethodName {
-    const char *name;
-    u8 len;
-    u8 id;
-};
+// Method names are case-sensitive (RFC 3261 7.1). One switch on the
+// length, then whole-word comparisons of exactly n bytes: a method is
+// compared on every request and every CSeq.
+template <u32 N> bool bytes_are(const u8 *p, const char (&lit)[N]) {
+    constexpr u32 n = N - 1;
+    static_assert(n >= 3 && n <= 16, "bytes_are compares 3..16 bytes");
+    // Two overlapping pieces of min(n, 8) bytes (4 for n < 8): the first
+    // and the last, each compared exactly as loaded from both sides.
+    constexpr u32 piece = n >= 8 ? 8 : n >= 4 ? 4 : 2;
+    using Word = decltype([] {
+        if constexpr (piece == 8)
+            return 0ull;
+        else if constexpr (piece == 4)
+            return 0u;
+        else
+            return (u16)0;
+    }());
+    auto at = [](const void *q) {
+        Word w;
+        __builtin_memcpy(&w, q, piece);
+        return w;
+    };
+    return ((at(p) ^ at(lit)) | (at(p + n - piece) ^ at(lit + n - piece))) == 0;
+}
 
-constexpr MethodName kMethods[] = {
-    {"INVITE", 6, SIPALG_M_INVITE},     {"ACK", 3, SIPALG_M_ACK},
-    {"BYE", 3, SIPALG_M_BYE},           {"CANCEL", 6, SIPALG_M_CANCEL},
-    {"REGISTER", 8, SIPALG_M_REGISTER}, {"OPTIONS", 7, SIPALG_M_OPTIONS},
-    {"PRACK", 5, SIPALG_M_PRACK},       {"SUBSCRIBE", 9, SIPALG_M_SUBSCRIBE},
-    {"NOTIFY", 6, SIPALG_M_NOTIFY},     {"PUBLISH", 7, SIPALG_M_PUBLISH},
-    {"INFO", 4, SIPALG_M_INFO},         {"REFER", 5, SIPALG_M_REFER},
-    {"MESSAGE", 7, SIPALG_M_MESSAGE},   {"UPDATE", 6, SIPALG_M_UPDATE},
-};
-
-// Method names are case-sensitive (RFC 3261 7.1).
 u8 method_id(const u8 *p, u32 n) {
-    for (const MethodName &m : kMethods)
-        if (m.len == n && same_bytes(p, m.name, n))
-            return m.id;
-    return SIPALG_M_OTHER;
+    switch (n) {
+    case 3:
+        return bytes_are(p, "ACK")   ? SIPALG_M_ACK
+               : bytes_are(p, "BYE") ? SIPALG_M_BYE
+                                     : SIPALG_M_OTHER;
+    case 4:
+        return bytes_are(p, "INFO") ? SIPALG_M_INFO : SIPALG_M_OTHER;
+    case 5:
+        return bytes_are(p, "PRACK")   ? SIPALG_M_PRACK
+               : bytes_are(p, "REFER") ? SIPALG_M_REFER
+                                       : SIPALG_M_OTHER;
+    case 6:
+        return bytes_are(p, "INVITE")   ? SIPALG_M_INVITE
+               : bytes_are(p, "CANCEL") ? SIPALG_M_CANCEL
+               : bytes_are(p, "NOTIFY") ? SIPALG_M_NOTIFY
+               : bytes_are(p, "UPDATE") ? SIPALG_M_UPDATE
+                                        : SIPALG_M_OTHER;
+    case 7:
+        return bytes_are(p, "OPTIONS")   ? SIPALG_M_OPTIONS
+               : bytes_are(p, "PUBLISH") ? SIPALG_M_PUBLISH
+               : bytes_are(p, "MESSAGE") ? SIPALG_M_MESSAGE
+                                         : SIPALG_M_OTHER;
+    case 8:
+        return bytes_are(p, "REGISTER") ? SIPALG_M_REGISTER : SIPALG_M_OTHER;
+    case 9:
+        return bytes_are(p, "SUBSCRIBE") ? SIPALG_M_SUBSCRIBE : SIPALG_M_OTHER;
+    default:
+        return SIPALG_M_OTHER;
+    }
 }
 
 // Headers the parser cares about.
@@ -776,50 +809,63 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
     // Where the last header, the CSeq and the Content-Length start: the
     // lines to blame for failures found only after the header loop.
     u32 last = 0, cseq_line = 0, cl_line = 0;
+    u32 n_headers = 0; // in a register; msg->n_headers is set on the way out
+    auto fail = [&](u32 off, int why) {
+        msg->n_headers = (u16)n_headers;
+        return fail_at(msg, off, why);
+    };
     u32 i = eol + 1;
     u32 body;
     for (;;) {
         if (i >= len)
-            return fail_at(msg, last, SIPALG_R_TRUNCATED);
-        if (buf[i] == '\n') {
-            body = i + 1;
-            break;
-        }
-        if (buf[i] == '\r') {
-            if (i + 1 >= len)
-                return fail_at(msg, i, SIPALG_R_TRUNCATED);
-            if (buf[i + 1] == '\n') {
-                body = i + 2;
+            return fail(last, SIPALG_R_TRUNCATED);
+        // A header name starts with a token byte; one lookup lets the usual
+        // line past the end-of-headers and continuation tests.
+        if (!is_token(buf[i])) {
+            if (buf[i] == '\n') {
+                body = i + 1;
                 break;
             }
-            return fail_at(msg, i, SIPALG_R_BAD_HEADER);
+            if (buf[i] == '\r') {
+                if (i + 1 >= len)
+                    return fail(i, SIPALG_R_TRUNCATED);
+                if (buf[i + 1] == '\n') {
+                    body = i + 2;
+                    break;
+                }
+                return fail(i, SIPALG_R_BAD_HEADER);
+            }
+            if (is_sp(buf[i])) // continuation with nothing to continue
+                return fail(i, SIPALG_R_BAD_HEADER);
         }
-        if (is_sp(buf[i])) // continuation with nothing to continue
-            return fail_at(msg, i, SIPALG_R_BAD_HEADER);
-        if (++msg->n_headers > SIPALG_MAX_HEADERS)
-            return fail_at(msg, i, SIPALG_R_TOO_MANY_HEADERS);
+        if (++n_headers > SIPALG_MAX_HEADERS)
+            return fail(i, SIPALG_R_TOO_MANY_HEADERS);
+        // The name first: no token byte is a line break, so the name ends
+        // before the line does, and the LF scan starts after the colon.
+        const u32 ne = skip_token(buf, i, len);
+        u32 c = ne;
+        if (c < len && buf[c] != ':') // "Name : value" is allowed, rare
+            while (c < len && is_sp(buf[c]))
+                c++;
+        const bool named = ne != i && c < len && buf[c] == ':';
         // The logical header ends at the first LF not followed by SP/HT.
-        u32 nl = find_lf(buf, i, len);
+        u32 nl = find_lf(buf, named ? c + 1 : i, len);
         while (nl + 1 < len && is_sp(buf[nl + 1])) // (nl + 1 < len implies nl < len)
             nl = find_lf(buf, nl + 1, len);
         if (nl >= len)
-            return fail_at(msg, i, SIPALG_R_TRUNCATED);
-        u32 hend = (nl > i && buf[nl - 1] == '\r') ? nl - 1 : nl;
-        u32 ne = skip_token(buf, i, hend);
-        u32 c = ne;
-        while (c < hend && is_sp(buf[c]))
-            c++;
-        if (ne == i || c >= hend || buf[c] != ':')
-            return fail_at(msg, i, SIPALG_R_BAD_HEADER);
-        Hdr h = header_id(buf + i, ne - i);
+            return fail(i, SIPALG_R_TRUNCATED);
+        if (!named)
+            return fail(i, SIPALG_R_BAD_HEADER);
+        const Hdr h = header_id(buf + i, ne - i);
         if (h != H_OTHER) {
+            const u32 hend = (nl > i && buf[nl - 1] == '\r') ? nl - 1 : nl;
             u32 vs = skip_ws(buf, c + 1, hend);
             u32 ve = hend;
             while (ve > vs && is_ws(buf[ve - 1]))
                 ve--;
             rc = parse_header(st, h, vs, ve);
             if (rc != SIPALG_OK)
-                return fail_at(msg, i, rc);
+                return fail(i, rc);
             if (h == H_CSEQ)
                 cseq_line = i;
             else if (h == H_CONTENT_LENGTH)
@@ -828,6 +874,7 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
         last = i;
         i = nl + 1;
     }
+    msg->n_headers = (u16)n_headers;
 
     if (!st.vias || !st.froms || !st.tos || !st.call_ids || !st.cseqs)
         return SIPALG_R_MISSING_HEADER;
