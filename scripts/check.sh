@@ -16,7 +16,15 @@ failures=()
 log_dir=build/check
 mkdir -p "$log_dir"
 
-step() { printf '\n##### %s\n' "$*"; }
+# Each step's heading, and at its end its name and how long it took.
+step_name=""
+step_start=0
+step() {
+	step_name=${1%% (*}
+	step_start=$(date +%s)
+	printf '\n##### %s\n' "$*"
+}
+step_end() { printf '##### %s: %s (%ss)\n' "$step_name" "$1" "$(($(date +%s) - step_start))"; }
 record() { # record NAME STATUS PASSED FAILED
 	passed=$((passed + $3))
 	failed=$((failed + $4))
@@ -24,6 +32,7 @@ record() { # record NAME STATUS PASSED FAILED
 		failed=$((failed + 1)) # the step failed without a count of its own
 	fi
 	[ "$2" -eq 0 ] && [ "$4" -eq 0 ] || failures+=("$1")
+	if [ "$2" -eq 0 ] && [ "$4" -eq 0 ]; then step_end "done"; else step_end FAILED; fi
 }
 
 # Run a make target that runs a Catch2 binary; count its test cases.
@@ -60,6 +69,7 @@ if ! scripts/deps.sh; then
 	echo "check: 0 passed, 1 failed"
 	exit 1
 fi
+step_end "done"
 
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(scripts/kernels.sh all)
@@ -77,6 +87,7 @@ for kver in "${kernels[@]}"; do
 		echo "check: 0 passed, 1 failed"
 		exit 1
 	fi
+	step_end "done"
 done
 
 single_step lint lint
