@@ -91,9 +91,12 @@ for kver in "${kernels[@]}"; do
 done
 
 single_step lint lint
+# -o module: the build step above has just built each kernel's module (a
+# failed build ends the check), so the checks of its objects need not run
+# kbuild again only to find it up to date (4-12 s each).
 for kver in "${kernels[@]}"; do
-	single_step "kmod-calls-$kver" kmod-calls KVER="$kver"
-	single_step "kmod-lines-$kver" kmod-lines KVER="$kver"
+	single_step "kmod-calls-$kver" -o module kmod-calls KVER="$kver"
+	single_step "kmod-lines-$kver" -o module kmod-lines KVER="$kver"
 done
 catch2_step unit unit
 catch2_step unit-asan unit-asan
