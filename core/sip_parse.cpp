@@ -10,14 +10,17 @@
 namespace sipalg::core {
 namespace {
 
-// Method names are case-sensitive (RFC 3261 7.1). One switch on the
-// length, then whole-word comparisons of exactly n bytes: a method is
-// compared on every request and every CSeq.
-template <u32 N> bool bytes_are(const u8 *p, const char (&lit)[N]) {
+// p[0..n) against a literal of n = N - 1 bytes, 2 <= n <= 16, as two
+// overlapping pieces (the first and the last min(n, 8) bytes, 4 or 2 for
+// shorter ones) compared as words, not byte by byte. With fold_case the
+// 0x20 bit is set in every byte of p's pieces first (the literal is lower
+// case): exact for token characters, where it lowers the letters and
+// turns no other token character into a letter or '-'. Each piece is
+// loaded into an integer of exactly its size from both sides, so the
+// result is the same on either byte order.
+template <bool fold_case, u32 N> bool literal_at(const u8 *p, const char (&lit)[N]) {
     constexpr u32 n = N - 1;
-    static_assert(n >= 3 && n <= 16, "bytes_are compares 3..16 bytes");
-    // Two overlapping pieces of min(n, 8) bytes (4 for n < 8): the first
-    // and the last, each compared exactly as loaded from both sides.
+    static_assert(n >= 2 && n <= 16, "literal_at compares 2..16 bytes");
     constexpr u32 piece = n >= 8 ? 8 : n >= 4 ? 4 : 2;
     using Word = decltype([] {
         if constexpr (piece == 8)
@@ -27,12 +30,22 @@ template <u32 N> bool bytes_are(const u8 *p, const char (&lit)[N]) {
         else
             return (u16)0;
     }());
+    static_assert(sizeof(Word) == piece);
     auto at = [](const void *q) {
         Word w;
         __builtin_memcpy(&w, q, piece);
         return w;
     };
-    return ((at(p) ^ at(lit)) | (at(p + n - piece) ^ at(lit + n - piece))) == 0;
+    constexpr Word fold = fold_case ? (Word)0x2020202020202020ull : 0;
+    // Both pieces in one test, without a branch between them.
+    return (((at(p) | fold) ^ at(lit)) | ((at(p + n - piece) | fold) ^ at(lit + n - piece))) == 0;
+}
+
+// Method names are case-sensitive (RFC 3261 7.1). One switch on the
+// length, then whole-word comparisons of exactly n bytes: a method is
+// compared on every request and every CSeq.
+template <u32 N> bool bytes_are(const u8 *p, const char (&lit)[N]) {
+    return literal_at<false>(p, lit);
 }
 
 u8 method_id(const u8 *p, u32 n) {
@@ -81,39 +94,10 @@ enum Hdr : u8 {
     H_EXPIRES,
 };
 
-// Case-insensitive comparison of a header name with a lowercase literal of
-// the same length, 2 to 16 bytes. The name is made of token characters
-// (checked by the caller); setting the 0x20 bit lowers its letters, and no
-// other token character becomes a letter or '-' that way, so the comparison
-// is exact. It compares two overlapping pieces (the first and the last
-// min(n, 8) bytes) as words, not byte by byte.
+// Case-insensitive comparison of a header name (token characters, checked
+// by the caller) with a lowercase literal of the same length.
 template <u32 N> bool name_is(const u8 *p, const char (&lit)[N]) {
-    constexpr u32 n = N - 1;
-    static_assert(n >= 2 && n <= 16, "name_is compares 2..16 bytes");
-    constexpr u32 piece = n >= 8 ? 8 : n >= 4 ? 4 : 2;
-    // A piece is loaded into an integer of exactly its size, and the case
-    // bits are set in every byte of it: the comparison is the same on
-    // either byte order (both sides are loaded the same way).
-    using Word = decltype([] {
-        if constexpr (piece == 8)
-            return 0ull;
-        else if constexpr (piece == 4)
-            return 0u;
-        else
-            return (u16)0;
-    }());
-    static_assert(sizeof(Word) == piece);
-    auto piece_at = [](const u8 *q) {
-        Word w;
-        __builtin_memcpy(&w, q, piece);
-        return w;
-    };
-    constexpr Word lower_bits = (Word)0x2020202020202020ull;
-    const u8 *tail = p + n - piece;
-    const u8 *lit_bytes = (const u8 *)lit;
-    // Both pieces in one test, without a branch between them.
-    return (((piece_at(p) | lower_bits) ^ piece_at(lit_bytes)) |
-            ((piece_at(tail) | lower_bits) ^ piece_at(lit_bytes + n - piece))) == 0;
+    return literal_at<true>(p, lit);
 }
 
 // One switch on the length, then at most two comparisons: each header name

@@ -7,6 +7,8 @@
 //
 // usage: core_diff [-v] [-m MUTATIONS] FILE...
 //   -v  print the whole record instead of its digest (to see a difference)
+#include "xlats.hpp"
+
 #include <sipalg/core.h>
 
 #include <cstdio>
@@ -118,52 +120,6 @@ void dump_msg(Record &r, const sipalg_msg &m) {
     }
 }
 
-sipalg_addr A(const char *s) {
-    sipalg_addr a{};
-    if (!sipalg_addr_parse(reinterpret_cast<const unsigned char *>(s), std::strlen(s), &a))
-        std::abort();
-    return a;
-}
-
-sipalg_map M(const char *from, int fp, const char *to, int tp) {
-    sipalg_map m{};
-    m.flags = SIPALG_MAP_ACTIVE | (fp >= 0 ? SIPALG_MAP_PORT : 0);
-    m.from = A(from);
-    m.to = A(to);
-    m.from_port = fp >= 0 ? fp : 0;
-    m.to_port = tp >= 0 ? tp : 0;
-    return m;
-}
-
-// The fuzzer's translations (tests/fuzz/fuzz_core.cpp): the corpus is full
-// of these addresses.
-sipalg_xlat xlat(unsigned sel) {
-    sipalg_xlat x{};
-    switch (sel) {
-    case 0:
-        x.map[0] = M("192.168.0.31", 5010, "212.19.6.166", 5010);
-        break;
-    case 1:
-        x.map[0] = M("10.0.0.1", -1, "203.0.113.250", -1);
-        x.map[1] = M("203.0.113.1", 5060, "192.168.0.31", 5010);
-        break;
-    case 2:
-        x.map[0] = M("192.168.0.31", 5060, "2001:db8:ffff::2", 5062);
-        break;
-    case 3:
-        x.map[0] = M("2001:db8::1", -1, "192.0.2.1", -1);
-        break;
-    case 4:
-        x.map[0] = M("10.1.1.2", 5060, "203.0.113.250", 65535);
-        x.map[1] = M("192.0.2.1", -1, "10.1.1.2", -1);
-        break;
-    default:
-        x.map[0] = M("127.0.0.1", 5060, "1.2.3.4", 5060);
-        break;
-    }
-    return x;
-}
-
 void dump_parse(Record &r, const unsigned char *buf, unsigned len, int transport) {
     static sipalg_msg m;
     static sipalg_plan p;
@@ -172,12 +128,12 @@ void dump_parse(Record &r, const unsigned char *buf, unsigned len, int transport
     dump_msg(r, m);
     if (rc != SIPALG_OK)
         return;
-    for (unsigned sel = 0; sel < 6; sel++) {
+    for (unsigned sel = 0; sel < fuzz_xlats::kCount; sel++) {
         sipalg_media_override ov[SIPALG_MAX_MEDIA];
         for (unsigned k = 0; k < SIPALG_MAX_MEDIA; k++)
             ov[k] = {(unsigned short)((sel & 1) ? 40000 + 2 * k : 0),
                      (unsigned short)((sel & 2) ? 40001 + 2 * k : 0)};
-        const sipalg_xlat x = xlat(sel);
+        const sipalg_xlat x = fuzz_xlats::pick_xlat(sel);
         int prc = sipalg_make_plan(buf, &m, &x, ov, SIPALG_MAX_MEDIA, &p);
         r.put("plan", (unsigned long long)prc);
         r.put("n_edits", p.n_edits);
