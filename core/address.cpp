@@ -11,35 +11,48 @@ namespace sipalg::core {
 bool parse_ipv4(const u8 *s, u32 n, u8 out[4]) {
     if (n < 7 || n > 15)
         return false;
-    u32 i = 0;
+    // A zero-padded copy: the byte after the text is a 0, which is neither
+    // a digit nor a dot, so the parts are read without a bound test per
+    // byte. Two fixed-size copies that may overlap fill it (no loop).
+    u8 t[16] = {};
+    if (n >= 8) {
+        __builtin_memcpy(t, s, 8);
+        __builtin_memcpy(t + n - 8, s + n - 8, 8);
+    } else {
+        __builtin_memcpy(t, s, 4);
+        __builtin_memcpy(t + 3, s + 3, 4);
+    }
+    const u8 *p = t;
     for (int part = 0;; part++) {
         // One to three digits; a second digit after a leading zero makes
-        // it octal-looking, which is refused.
-        if (i >= n)
-            return false;
-        u32 v = (u32)s[i] - '0';
+        // it octal-looking, which is refused. p[1] and p[2] are read only
+        // after a digit, so never past t[n].
+        u32 v = (u32)p[0] - '0';
         if (v > 9)
             return false;
-        i++;
-        u32 d;
-        if (i < n && (d = (u32)s[i] - '0') <= 9) {
+        u32 d = (u32)p[1] - '0';
+        if (d > 9) {
+            p += 1;
+        } else {
             if (v == 0)
                 return false;
             v = v * 10 + d;
-            i++;
-            if (i < n && (d = (u32)s[i] - '0') <= 9) {
+            d = (u32)p[2] - '0';
+            if (d > 9) {
+                p += 2;
+            } else {
                 v = v * 10 + d;
                 if (v > 255)
                     return false;
-                i++;
+                p += 3;
             }
         }
         out[part] = (u8)v;
         if (part == 3)
-            return i == n;
-        if (i >= n || s[i] != '.')
+            return p == t + n;
+        if (*p != '.')
             return false;
-        i++;
+        p++;
     }
 }
 

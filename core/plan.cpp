@@ -31,7 +31,9 @@ struct Builder {
 constexpr u32 kPiece = 56;
 static_assert(1 + kAddrText <= kPiece, "put_to_addr copies whole AddrText words");
 
-int add_edit(Builder &bd, u32 off, u32 len, const u8 *text, u32 tlen) {
+// Always inlined (as put_to_addr()): the edit is built in registers.
+__attribute__((always_inline)) inline int add_edit(Builder &bd, u32 off, u32 len, const u8 *text,
+                                                   u32 tlen) {
     if (tlen == len && same_bytes(bd.b + off, (const char *)text, len))
         return SIPALG_OK; // nothing changes: no edit
     sipalg_plan *p = bd.p;
@@ -120,7 +122,8 @@ bool match_addr(const sipalg_map *m, const sipalg_addr &a) {
 }
 
 // Writes m->to (m is one of bd.x->map), in brackets if asked.
-u32 put_to_addr(Builder &bd, const sipalg_map *m, bool brackets, u8 *out) {
+__attribute__((always_inline)) inline u32 put_to_addr(Builder &bd, const sipalg_map *m,
+                                                      bool brackets, u8 *out) {
     AddrText &t = bd.to_text[m == &bd.x->map[0] ? 0 : 1];
     if (t.len == 0)
         t.len = (u8)format_addr(m->to, t.text);

@@ -10,7 +10,9 @@ namespace {
 constexpr u8 kDirUnset = 0xff;
 
 // Next SP-separated field in [*i, le). False when there is none.
-bool next_field(const u8 *b, u32 *i, u32 le, u32 *fs, u32 *fe) {
+// Always inlined (as parse_conn()): its four results then stay in registers.
+__attribute__((always_inline)) inline bool next_field(const u8 *b, u32 *i, u32 le, u32 *fs,
+                                                      u32 *fe) {
     u32 k = *i;
     while (k < le && b[k] == ' ')
         k++;
@@ -46,7 +48,8 @@ u8 fast_in_ip(const u8 *b, u32 i, u32 le) {
 
 // "<nettype> <addrtype> <address>" starting at i. Records a ref when the
 // address is an IP literal of the announced family. *idx = ref or -1.
-int parse_conn(const u8 *b, u32 i, u32 le, u8 kind, sipalg_msg *m, int *idx) {
+__attribute__((always_inline)) inline int parse_conn(const u8 *b, u32 i, u32 le, u8 kind,
+                                                     sipalg_msg *m, int *idx) {
     u32 ts, as, e;
     u8 family;
     *idx = -1;
@@ -183,14 +186,19 @@ int parse_rtcp(const u8 *b, u32 i, u32 le, sipalg_msg *m, sipalg_media &md) {
     return rc;
 }
 
-u8 direction(const u8 *p, u32 n) {
-    if (SIPALG_EQ(p, n, "sendrecv"))
+// The direction an 8-byte attribute names, or kDirUnset. Case-sensitive
+// (RFC 8866 6.7): one word compared with four constants.
+u8 direction(const u8 *p) {
+    const u64 w = load_word(p);
+    constexpr u64 kSendrecv = word_of("sendrecv", 8), kSendonly = word_of("sendonly", 8),
+                  kRecvonly = word_of("recvonly", 8), kInactive = word_of("inactive", 8);
+    if (w == kSendrecv)
         return SIPALG_DIR_SENDRECV;
-    if (SIPALG_EQ(p, n, "sendonly"))
+    if (w == kSendonly)
         return SIPALG_DIR_SENDONLY;
-    if (SIPALG_EQ(p, n, "recvonly"))
+    if (w == kRecvonly)
         return SIPALG_DIR_RECVONLY;
-    if (SIPALG_EQ(p, n, "inactive"))
+    if (w == kInactive)
         return SIPALG_DIR_INACTIVE;
     return kDirUnset;
 }
@@ -252,14 +260,17 @@ int parse_sdp(const u8 *b, u32 off, u32 len, sipalg_msg *m) {
             break;
         case 'a': {
             // Only a=rtcp:<...> and the four 8-letter direction flags matter.
-            sipalg_media *md = current_media(m);
-            if (le - vs > 5 && __builtin_memcmp(b + vs, "rtcp:", 5) == 0) {
+            // rtpmap, fmtp and the like fail the first test on the length
+            // or the first four bytes, compared as one word.
+            constexpr u32 kRtcp = (u32)word_of("rtcp", 4);
+            if (le - vs > 5 && (u32)load_word4(b + vs) == kRtcp && b[vs + 4] == ':') {
+                sipalg_media *md = current_media(m);
                 if (md) // session-level a=rtcp is meaningless; ignore it
                     rc = parse_rtcp(b, vs + 5, le, m, *md);
             } else if (le - vs == 8) {
-                u8 d = direction(b + vs, 8);
+                u8 d = direction(b + vs);
                 if (d != kDirUnset) {
-                    if (md)
+                    if (sipalg_media *md = current_media(m))
                         md->dir = d;
                     else
                         session_dir = d;

@@ -86,7 +86,8 @@ static inline bool sipalg_expect_any_src(const struct nf_conntrack_expect *exp)
  * A stream's public RTP port in *pub: behind NAT the one its pinholes
  * already have (0: none), else the SDP's own. And are both of them there
  * on it already (a retransmitted or repeated offer)? One hold of the
- * global expectation lock for both answers.
+ * global expectation lock for both answers. A no with *pub not 0 says
+ * they were not there on *pub: media.c opens them without looking again.
  */
 bool sipalg_expect_stream_lookup(struct nf_conn *ct, unsigned int class,
 				 const union nf_inet_addr *src,

@@ -34,14 +34,14 @@
 /*
  * RTP and RTCP pinholes for one stream on public ports (rtp, rtp + gap);
  * RTCP multiplexed on RTP (rtcp 0) needs the one. Either all are opened or
- * none is: the room for both is reserved first. Returns 1 if they were
- * open already, 0 if opened now, or -errno.
+ * none is: the room for both is reserved first. Returns 0, or -errno. For
+ * a pair known to be missing: sipalg_expect_pair() looks first.
  */
-static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
-			      const union nf_inet_addr *src,
-			      const union nf_inet_addr *public,
-			      const union nf_inet_addr *private,
-			      u16 pub_rtp, u16 rtp, u16 rtcp, u32 seconds)
+static int sipalg_expect_pair_open(struct nf_conn *ct, unsigned int class,
+				   const union nf_inet_addr *src,
+				   const union nf_inet_addr *public,
+				   const union nf_inet_addr *private,
+				   u16 pub_rtp, u16 rtp, u16 rtcp, u32 seconds)
 {
 	struct sipalg_pinhole p = {
 		.class = class,
@@ -53,19 +53,15 @@ static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 		.port = rtp,
 		.seconds = seconds,
 	};
-	u16 pub_rtcp = rtcp ? pub_rtp + (rtcp - rtp) : pub_rtp;
 	struct sipalg_budget_ticket t;
 	int err;
 
-	if (sipalg_expect_pair_exists(ct, class, src, public, private, pub_rtp,
-				      rtp, pub_rtcp, rtcp ?: rtp))
-		return 1;
 	err = sipalg_expect_reserve(ct, class, rtcp ? 2 : 1, 0, &t);
 	if (err)
 		return err;
 	err = sipalg_expect_open(ct, &p, &t);
 	if (!err && rtcp) {
-		p.pub_port = pub_rtcp;
+		p.pub_port = pub_rtp + (rtcp - rtp);
 		p.port = rtcp;
 		err = sipalg_expect_open(ct, &p, &t);
 		if (err)
@@ -73,6 +69,25 @@ static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
 	}
 	sipalg_budget_cancel(&t);
 	return err;
+}
+
+/*
+ * The same, unless both are open already (a retransmission, a further
+ * source named again): returns 1 then, else 0 or -errno.
+ */
+static int sipalg_expect_pair(struct nf_conn *ct, unsigned int class,
+			      const union nf_inet_addr *src,
+			      const union nf_inet_addr *public,
+			      const union nf_inet_addr *private,
+			      u16 pub_rtp, u16 rtp, u16 rtcp, u32 seconds)
+{
+	u16 pub_rtcp = rtcp ? pub_rtp + (rtcp - rtp) : pub_rtp;
+
+	if (sipalg_expect_pair_exists(ct, class, src, public, private, pub_rtp,
+				      rtp, pub_rtcp, rtcp ?: rtp))
+		return 1;
+	return sipalg_expect_pair_open(ct, class, src, public, private,
+				       pub_rtp, rtp, rtcp, seconds);
 }
 
 /*
@@ -106,6 +121,7 @@ static int sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 	u16 gap = s->rtcp_port ? s->rtcp_port - s->rtp_port : 0;
 	unsigned int try;
 	int err = -EBUSY;
+	bool looked;
 	u32 step = 0;
 	u16 pub;
 
@@ -119,11 +135,28 @@ static int sipalg_stream_open(struct nf_conn *ct, unsigned int class,
 		*created = false;
 		return pub;
 	}
+	/*
+	 * A port from the lookup is one it has just looked for this very
+	 * pair on (same class, source, addresses and ports) and not found
+	 * it: the first try opens it without a second walk of the pinholes
+	 * under the global lock. Another CPU may open the same pair in
+	 * between, as it may between any look and the open (the kernel then
+	 * replaces the twin): no new case. Under NAT with no port found the
+	 * SDP's own was not looked at, nor are other ports: those look first.
+	 */
+	looked = pub;
 	if (!pub)
 		pub = s->rtp_port;
 	for (try = 0; try < (nat ? SIPALG_PORT_TRIES : 1); try++) {
-		err = sipalg_expect_pair(ct, class, src, public, private, pub,
-					 s->rtp_port, s->rtcp_port, seconds);
+		if (try == 0 && looked)
+			err = sipalg_expect_pair_open(ct, class, src, public,
+						      private, pub,
+						      s->rtp_port,
+						      s->rtcp_port, seconds);
+		else
+			err = sipalg_expect_pair(ct, class, src, public,
+						 private, pub, s->rtp_port,
+						 s->rtcp_port, seconds);
 		if (err >= 0) {
 			*created = err == 0;
 			return pub;

@@ -45,7 +45,7 @@ CORE_KERNEL_FLAGS := -std=gnu++20 -O2 -nostdinc -nostdinc++ -ffreestanding -fno-
 CORE_ALLOWED_UNDEF := memcpy memmove memset memcmp
 
 .PHONY: unit unit-asan fuzz-smoke fuzz bench-core bench-core-profile core-freestanding core-clean \
-	core-be-check
+	core-be-check core-diff
 
 # ---- unit tests (g++) ----
 CORE_UNIT_OBJS := $(patsubst %.cpp,$(CORE_BUILD)/unit/%.o,$(CORE_SRCS) $(CORE_UNIT_SRCS))
@@ -77,7 +77,7 @@ unit-asan: $(CORE_BUILD)/asan/core_tests
 CORE_FUZZ_FLAGS := -std=c++20 -O1 -g -Wall -Wextra -Werror -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(CORE_BUILD)/fuzz/fuzz_core: tests/fuzz/fuzz_core.cpp $(CORE_SRCS) $(CORE_HDRS)
+$(CORE_BUILD)/fuzz/fuzz_core: tests/fuzz/fuzz_core.cpp tests/fuzz/xlats.hpp $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CORE_CLANGXX) $(CORE_FUZZ_FLAGS) tests/fuzz/fuzz_core.cpp $(CORE_SRCS) -o $@
 
@@ -122,8 +122,33 @@ bench-core: $(CORE_BUILD)/bench/bench_core
 # Instructions per message per core function (callgrind), the figures to
 # compare before and after a change: timing on this host is noisy.
 CORE_PROFILE_RUNS ?= 2000
-bench-core-profile: $(CORE_BUILD)/bench/bench_core
+bench-core-profile: $(CORE_BUILD)/bench/bench_core $(CORE_BUILD)/bench/bench_core_kcode
 	scripts/core-profile.sh $(CORE_BUILD)/bench/bench_core $(CORE_PROFILE_RUNS)
+	@echo "The same core compiled with the kernel's code generation flags:"
+	scripts/core-profile.sh $(CORE_BUILD)/bench/bench_core_kcode $(CORE_PROFILE_RUNS) | \
+		grep -E 'runs|sipalg_(parse|make_plan|apply_in_place)$$'
+
+# The core as the module compiles it (no jump tables, no SSE, no red zone),
+# linked into the userspace benchmark: the instruction counts the kernel runs.
+CORE_KCODE_FLAGS := -std=gnu++20 -O2 -ffreestanding -fno-exceptions -fno-rtti \
+	-fno-threadsafe-statics -mno-red-zone -mgeneral-regs-only -mno-sse -fno-jump-tables \
+	-fno-stack-protector -fno-strict-aliasing -Wall -Wextra -Werror -Wno-sign-compare -Iinclude
+CORE_KCODE_OBJS := $(patsubst core/%.cpp,$(CORE_BUILD)/kcode/%.o,$(CORE_SRCS))
+
+$(CORE_BUILD)/kcode/%.o: core/%.cpp $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CORE_CXX) $(CORE_KCODE_FLAGS) -c $< -o $@
+
+$(CORE_BUILD)/bench/bench_core_kcode: bench/bench_core.cpp $(CORE_KCODE_OBJS)
+	@mkdir -p $(@D)
+	$(CORE_CXX) -std=c++20 -O2 -Wall -Wextra -Werror -Iinclude $^ -o $@
+
+# Speed work must not change what the core concludes: compare every field
+# it returns, input by input, with an older revision's core.
+CORE_DIFF_REV ?= main
+CORE_DIFF_MUTATIONS ?= 300
+core-diff:
+	scripts/core-diff.sh $(CORE_DIFF_REV) $(CORE_DIFF_MUTATIONS)
 
 # ---- kernel-freestanding check ----
 CORE_K_OBJS := $(patsubst core/%.cpp,$(CORE_BUILD)/kernel/%.o,$(CORE_SRCS))

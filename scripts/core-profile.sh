@@ -21,7 +21,7 @@ for case in invite register ok200; do
     # sipalg::core namespace), divided by the number of runs.
     callgrind_annotate --inclusive=yes --threshold=100 "$out/$case.cg" 2>/dev/null |
         awk -v runs="$runs" '
-            /^ *[0-9,]+ / && /bench_core\]$/ {
+            /^ *[0-9,]+ / && /bench_core(_kcode)?\]$/ {
                 n = $1; gsub(",", "", n)
                 line = $0; sub(/^ *[0-9,]+ *(\([ 0-9.%]+\))? */, "", line)
                 sub(/^\?\?\?:/, "", line)              # unknown source file

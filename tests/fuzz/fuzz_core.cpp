@@ -4,6 +4,8 @@
 // Each input is parsed as a UDP datagram and, after framing, as a TCP
 // message, then planned under six translations that use the addresses the
 // seed corpus is full of, so that mutated messages keep matching them.
+#include "xlats.hpp"
+
 #include <sipalg/core.h>
 
 #include <cstdio>
@@ -13,6 +15,8 @@
 
 namespace {
 
+using fuzz_xlats::pick_xlat;
+
 #define FUZZ_CHECK(cond)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
@@ -20,22 +24,6 @@ namespace {
             std::abort();                                                                          \
         }                                                                                          \
     } while (0)
-
-sipalg_addr A(const char *s) {
-    sipalg_addr a{};
-    FUZZ_CHECK(sipalg_addr_parse(reinterpret_cast<const unsigned char *>(s), std::strlen(s), &a));
-    return a;
-}
-
-sipalg_map M(const char *from, int fp, const char *to, int tp) {
-    sipalg_map m{};
-    m.flags = SIPALG_MAP_ACTIVE | (fp >= 0 ? SIPALG_MAP_PORT : 0);
-    m.from = A(from);
-    m.to = A(to);
-    m.from_port = fp >= 0 ? fp : 0;
-    m.to_port = tp >= 0 ? tp : 0;
-    return m;
-}
 
 constexpr unsigned kGuard = 16;
 
@@ -46,33 +34,6 @@ struct Scratch {
     // the capacity given to the core must stay untouched.
     unsigned char out[SIPALG_MAX_MSG_LEN + SIPALG_MAX_TEXT + kGuard];
 };
-
-sipalg_xlat pick_xlat(unsigned sel) {
-    sipalg_xlat x{};
-    switch (sel % 6) {
-    case 0:
-        x.map[0] = M("192.168.0.31", 5010, "212.19.6.166", 5010);
-        break;
-    case 1:
-        x.map[0] = M("10.0.0.1", -1, "203.0.113.250", -1);
-        x.map[1] = M("203.0.113.1", 5060, "192.168.0.31", 5010);
-        break;
-    case 2:
-        x.map[0] = M("192.168.0.31", 5060, "2001:db8:ffff::2", 5062);
-        break;
-    case 3:
-        x.map[0] = M("2001:db8::1", -1, "192.0.2.1", -1);
-        break;
-    case 4:
-        x.map[0] = M("10.1.1.2", 5060, "203.0.113.250", 65535);
-        x.map[1] = M("192.0.2.1", -1, "10.1.1.2", -1);
-        break;
-    default:
-        x.map[0] = M("127.0.0.1", 5060, "1.2.3.4", 5060);
-        break;
-    }
-    return x;
-}
 
 void check_plan(const unsigned char *buf, unsigned len, const sipalg_msg &m, const sipalg_plan &p) {
     FUZZ_CHECK(p.n_edits <= SIPALG_MAX_EDITS);
@@ -188,7 +149,7 @@ void parse_and_check(Scratch *s, const unsigned char *buf, unsigned len, int tra
     }
     // Every translation the corpus addresses can meet, with and without
     // media overrides.
-    for (unsigned sel = 0; sel < 6; sel++)
+    for (unsigned sel = 0; sel < fuzz_xlats::kCount; sel++)
         plan_and_check(s, buf, len, transport, pick_xlat(sel), sel);
 }
 

@@ -78,3 +78,47 @@ TEST_CASE("header names: one byte off is an unknown header", "[parse][names]") {
                     SIPALG_OK);
     }
 }
+
+TEST_CASE("methods: every known name, and one byte off or in lower case is another method",
+          "[parse][names]") {
+    const std::pair<const char *, int> methods[] = {
+        {"INVITE", SIPALG_M_INVITE},     {"ACK", SIPALG_M_ACK},
+        {"BYE", SIPALG_M_BYE},           {"CANCEL", SIPALG_M_CANCEL},
+        {"REGISTER", SIPALG_M_REGISTER}, {"OPTIONS", SIPALG_M_OPTIONS},
+        {"PRACK", SIPALG_M_PRACK},       {"SUBSCRIBE", SIPALG_M_SUBSCRIBE},
+        {"NOTIFY", SIPALG_M_NOTIFY},     {"PUBLISH", SIPALG_M_PUBLISH},
+        {"INFO", SIPALG_M_INFO},         {"REFER", SIPALG_M_REFER},
+        {"MESSAGE", SIPALG_M_MESSAGE},   {"UPDATE", SIPALG_M_UPDATE},
+    };
+    auto m = std::make_unique<sipalg_msg>();
+    auto parse = [&](const std::string &method) {
+        const std::string msg = crlf(method +
+                                     " sip:b@192.0.2.9 SIP/2.0\n"
+                                     "Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1\n"
+                                     "From: <sip:a@192.0.2.7>;tag=1\n"
+                                     "To: <sip:b@192.0.2.9>\n"
+                                     "Call-ID: x\n"
+                                     "CSeq: 1 " +
+                                     method + "\n\n");
+        REQUIRE(sipalg_parse(reinterpret_cast<const unsigned char *>(msg.data()),
+                             (unsigned)msg.size(), SIPALG_UDP, m.get()) == SIPALG_OK);
+        CHECK(m->cseq_method == m->method);
+        return (int)m->method;
+    };
+    for (const auto &[name, id] : methods) {
+        const std::string known = name;
+        INFO(known);
+        CHECK(parse(known) == id);
+        for (size_t k = 0; k < known.size(); k++) {
+            std::string odd = known;
+            odd[k] = (char)(odd[k] == 'X' ? 'Y' : 'X');
+            INFO(odd);
+            CHECK(parse(odd) == SIPALG_M_OTHER);
+            odd = known;
+            odd[k] = (char)std::tolower((unsigned char)odd[k]);
+            CHECK(parse(odd) == SIPALG_M_OTHER);
+        }
+        CHECK(parse(known + "S") == SIPALG_M_OTHER);
+        CHECK(parse(known.substr(1)) == SIPALG_M_OTHER);
+    }
+}

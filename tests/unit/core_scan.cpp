@@ -352,4 +352,10 @@ TEST_CASE("load_word: the first byte is the lowest on either byte order", "[scan
     std::memcpy(buf.b, "in ip4 x", 8);
     CHECK(load_word(buf.b) == word_of("in ip4 x", 8));
     CHECK((load_word(buf.b) & 0xffffffffffull) == word_of("in ip", 5));
+    // load_word4() is the low half of load_word(), at any alignment.
+    for (u32 align = 0; align < 8; align++) {
+        Buffer b4(align, 4);
+        std::memcpy(b4.b, "rtcp", 4);
+        CHECK(load_word4(b4.b) == (u32)word_of("rtcp", 4));
+    }
 }

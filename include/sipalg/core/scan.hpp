@@ -260,6 +260,16 @@ inline u64 load_word(const u8 *p) {
     return w;
 }
 
+// The four bytes at p as load_word() would give them (p[0] lowest).
+inline u32 load_word4(const u8 *p) {
+    u32 w;
+    __builtin_memcpy(&w, p, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);
+#endif
+    return w;
+}
+
 // The word load_word() returns for the bytes of s[0..n) (n <= 8; missing
 // bytes zero), at compile time: word constants built from text, so they
 // match load_word() on either byte order.
