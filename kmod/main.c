@@ -14,7 +14,9 @@
  * until then.
  * Unloading undoes it in reverse: the control plane goes first (events stop
  * before the family goes), then once the hooks are gone no new conntrack
- * gets the helper, unregistering the helpers detaches them from every
+ * gets the helper and no segment is held any more; what split messages
+ * held goes while the helpers (whose destroy callback looks for it) are
+ * still there; unregistering the helpers detaches them from every
  * conntrack (and waits for packets still inside them) and unlinks every
  * pinhole, and only then go the state, the ledger (which holds references
  * on the pinholes) and the table.
