@@ -252,18 +252,26 @@ static void sipalg_split_gso(struct sk_buff *skb, const struct sipalg_seg *seg,
 							SKB_GSO_TCPV6;
 }
 
+/* What a segment's payload becomes (sipalg_split_fill()). */
+struct sipalg_split_payload {
+	unsigned int keep;		/* its own first bytes, left in place */
+	const unsigned char *a;		/* then these a_len bytes */
+	unsigned int a_len;
+	unsigned int b_off;		/* then its own bytes from b_off */
+	unsigned int b_len;
+	u32 seq;			/* the first byte's sequence number */
+	unsigned int mss;		/* the sender's segment size, if known */
+};
+
 /*
- * Make the segment's payload a[0..a_len) followed by its own bytes
- * [b_off, b_off + b_len), starting at sequence number seq. Nothing changes
- * unless all of it can be done.
+ * Make the segment's payload what f says. Nothing changes unless all of it
+ * can be done.
  */
 static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
-			     const unsigned char *a, unsigned int a_len,
-			     unsigned int b_off, unsigned int b_len, u32 seq,
-			     unsigned int mss)
+			     const struct sipalg_split_payload *f)
 {
 	unsigned int old_l4_len = skb->len - seg->protoff;
-	unsigned int new_len = a_len + b_len;
+	unsigned int new_len = f->keep + f->a_len + f->b_len;
 	unsigned char *payload;
 
 	if (seg->dataoff + new_len > 65535)
@@ -279,14 +287,14 @@ static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
 			return -ENOMEM;
 		__skb_put(skb, grow);
 	}
-	payload = skb->data + seg->dataoff;
-	memmove(payload + a_len, payload + b_off, b_len);
-	if (a_len)
-		memcpy(payload, a, a_len);
+	payload = skb->data + seg->dataoff + f->keep;
+	memmove(payload + f->a_len, payload - f->keep + f->b_off, f->b_len);
+	if (f->a_len)
+		memcpy(payload, f->a, f->a_len);
 	if (new_len < seg->len)
 		__skb_trim(skb, seg->dataoff + new_len);
-	((struct tcphdr *)(skb->data + seg->protoff))->seq = htonl(seq);
-	sipalg_split_gso(skb, seg, mss);
+	((struct tcphdr *)(skb->data + seg->protoff))->seq = htonl(f->seq);
+	sipalg_split_gso(skb, seg, f->mss);
 	sipalg_packet_fix(skb, seg->protoff, seg->l3num, IPPROTO_TCP,
 			  old_l4_len);
 	return 0;
@@ -333,8 +341,12 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 	struct sipalg_split_buf *held = &h->held, rest = { 0 };
 	unsigned int rest_len = held->len - out_len;
 
-	if (sipalg_split_fill(skb, seg, held->data, out_len, 0, 0, held->seq,
-			      h->mss)) {
+	struct sipalg_split_payload f = {
+		.a = held->data, .a_len = out_len, .seq = held->seq,
+		.mss = h->mss,
+	};
+
+	if (sipalg_split_fill(skb, seg, &f)) {
 		sipalg_split_give_up(h, seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM,
 				     seg->seq + seg->len);
 		return NF_ACCEPT;
@@ -377,10 +389,13 @@ static int sipalg_split_let_go(struct sipalg_split_half *h,
 			       int counter)
 {
 	struct sipalg_split_buf *held = &h->held;
+	struct sipalg_split_payload f = {
+		.a = held->data, .a_len = held->len, .b_off = skip,
+		.b_len = seg->len - skip, .seq = held->seq, .mss = h->mss,
+	};
 	u32 end = seg->seq + seg->len;
 
-	if (sipalg_split_fill(skb, seg, held->data, held->len, skip,
-			      seg->len - skip, held->seq, h->mss))
+	if (sipalg_split_fill(skb, seg, &f))
 		counter = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
 	sipalg_split_give_up(h, seg->sn, counter, end);
 	return NF_ACCEPT;
@@ -464,19 +479,24 @@ static int sipalg_split_rebuild(struct sipalg_split_half *h,
 {
 	struct sipalg_split_buf *kept = &h->kept;
 	u32 kept_end = kept->seq + kept->len, end = seg->seq + seg->len;
-	unsigned int b_off = 0, b_len = 0;
+	struct sipalg_split_payload f = {
+		.a = kept->data, .a_len = kept->len, .seq = kept->seq,
+		.mss = h->mss,
+	};
 
-	if (before(seg->seq, kept->seq))
-		return NF_ACCEPT;
+	/* Bytes before the message (the end of the one before) stay. */
+	if (before(seg->seq, kept->seq)) {
+		f.keep = kept->seq - seg->seq;
+		f.seq = seg->seq;
+	}
 	if (after(end, kept_end)) {
-		b_off = kept_end - seg->seq;
-		b_len = h->held.data ? 0 : end - kept_end;
+		f.b_off = kept_end - seg->seq;
+		f.b_len = h->held.data ? 0 : end - kept_end;
 		/* Its FIN must stay after its last byte. */
-		if (seg->th.fin && !b_len)
+		if (seg->th.fin && !f.b_len)
 			return NF_ACCEPT;
 	}
-	if (sipalg_split_fill(skb, seg, kept->data, kept->len, b_off, b_len,
-			      kept->seq, h->mss)) {
+	if (sipalg_split_fill(skb, seg, &f)) {
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM);
 		return NF_ACCEPT;
 	}
@@ -524,11 +544,17 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 		h->passing = false;
 	}
 	if (!seg->len) {
-		if (seg->th.fin && h->held.data)
+		verdict = NF_ACCEPT;
+		if (!seg->th.fin || !h->held.data)
+			goto out;
+		/* The stream ends: what is held goes on with its FIN. */
+		if (seg->seq == h->held.seq + h->held.len)
+			verdict = sipalg_split_let_go(h, skb, seg, 0,
+						      SIPALG_CTR_SPLIT_GAVE_UP_CLOSED);
+		else
 			sipalg_split_give_up(h, seg->sn,
 					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
 					     end);
-		verdict = NF_ACCEPT;
 	} else if (h->held.data) {
 		verdict = sipalg_split_join(h, skb, seg);
 	}
@@ -597,6 +623,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 					    struct sipalg_help_data *data)
 {
 	unsigned int tail, hold_len, verdict = NF_ACCEPT;
+	struct sipalg_split_payload f = { 0 };
 	u32 end = seg->seq + seg->len;
 	struct sipalg_split_half *h;
 	struct sipalg_split *e;
@@ -631,9 +658,10 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 		goto out;
 	}
 	/* Whole messages before it go on now. */
+	f.keep = tail;
+	f.seq = seg->seq;
 	if (skb_copy_bits(skb, seg->dataoff + tail, h->held.data, hold_len) ||
-	    (tail && sipalg_split_fill(skb, seg, NULL, 0, 0, tail, seg->seq,
-				       0))) {
+	    (tail && sipalg_split_fill(skb, seg, &f))) {
 		sipalg_split_buf_free(&h->held);
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM);
 		goto out;
