@@ -14,12 +14,13 @@
  *    sipalg gives up (a gap, the sender sending them again, the stream
  *    closing, a limit, no memory, age) it drops them and the sender's
  *    retransmission passes unmodified, as split messages did before;
- *  - kept: the original bytes of the last joined message until the peer
- *    acknowledges its end. The joined packet may be cut into segments
- *    other than the sender's on the way, and one of them lost: the
- *    sender's retransmission of any part of the message is rebuilt into
- *    the whole message again, which the helper rewrites exactly as the
- *    first time;
+ *  - kept: the original bytes of the last joined message until a while
+ *    after the peer acknowledged its end (that acknowledgment may still
+ *    be lost on its way to the sender). The joined packet may be cut into
+ *    segments other than the sender's on the way, and one of them lost:
+ *    the sender's retransmission of any part of the message is rebuilt
+ *    into the whole message again, which the helper rewrites exactly as
+ *    the first time;
  *  - pass_before: after giving up, what the sender sends again passes.
  * The next in-order segment is joined to the held bytes: its sequence
  * number becomes the message's start and, if it is now longer than the
@@ -79,8 +80,13 @@ MODULE_PARM_DESC(split_max_bytes,
  * until they are acknowledged, so waiting longer is useless.
  */
 #define SIPALG_SPLIT_DUP_WINDOW (HZ / 10)
-/* A joined message is kept this long at most for its retransmissions. */
+/*
+ * A joined message is kept this long at most for its retransmissions, and
+ * this long after the peer acknowledged it (the sender may not have that
+ * acknowledgment yet and send it again after its RTO).
+ */
 #define SIPALG_SPLIT_KEEP_TIME (30 * HZ)
+#define SIPALG_SPLIT_KEEP_ACKED (2 * HZ)
 /* ... and what was given up passes this long when sent again. */
 #define SIPALG_SPLIT_PASS_TIME (30 * HZ)
 #define SIPALG_SPLIT_SWEEP_EVERY (HZ / 2)
@@ -91,7 +97,9 @@ struct sipalg_split_buf {
 	u32 len;
 	u32 size;			/* allocated, counted in sipalg_split_bytes */
 	unsigned long since;		/* jiffies: held or joined */
-	unsigned long last;		/* jiffies: held bytes last grew */
+	/* jiffies: held bytes last grew, or the kept ones were acked */
+	unsigned long last;
+	bool acked;			/* kept: the peer acknowledged its end */
 };
 
 struct sipalg_split_half {
@@ -517,11 +525,13 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 	spin_lock_bh(&e->lock);
 	if (e->dead)
 		goto out;
-	/* The peer has the other way's joined message: forget it. */
-	if (seg->th.ack && other->kept.data &&
+	/* The peer has the other way's joined message: forget it soon. */
+	if (seg->th.ack && other->kept.data && !other->kept.acked &&
 	    sipalg_split_acked(seg->ct, !seg->dir, ntohl(seg->th.ack_seq),
-			       other->kept.seq + other->kept.len))
-		sipalg_split_buf_free(&other->kept);
+			       other->kept.seq + other->kept.len)) {
+		other->kept.acked = true;
+		other->kept.last = jiffies;
+	}
 	if (seg->th.rst) {
 		if (h->held.data)
 			sipalg_split_give_up(h, seg->sn,
@@ -787,8 +797,11 @@ static void sipalg_split_sweep(struct work_struct *work)
 						     SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT,
 						     h->held.seq + h->held.len);
 			if (h->kept.data &&
-			    time_after(now, h->kept.since +
-					    SIPALG_SPLIT_KEEP_TIME))
+			    (time_after(now, h->kept.since +
+					     SIPALG_SPLIT_KEEP_TIME) ||
+			     (h->kept.acked &&
+			      time_after(now, h->kept.last +
+					      SIPALG_SPLIT_KEEP_ACKED))))
 				sipalg_split_buf_free(&h->kept);
 			if (h->passing &&
 			    time_after(now, h->pass_since +
