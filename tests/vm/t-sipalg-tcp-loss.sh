@@ -22,7 +22,7 @@
 . "$(dirname "$0")/lib.sh"
 
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
-calls=${TCP_LOSS_CALLS:-100}
+calls=${TCP_LOSS_CALLS:-60}
 impair="delay 2ms 1ms loss 5% duplicate 2% reorder 10%"
 
 # calls DIR N: N calls on one connection; the server saves what it got.
