@@ -28,9 +28,16 @@ other side. Then, for each record:
 
 And every captured message has exactly one record, and there is no record
 for anything not captured. A TCP segment is framed as the helper frames it
-(from the segment's start, message after message): a message split across
-segments gets one record where it starts (passed: tcp_split) and the
-segment holding its rest one of its own, which must be passed too.
+(from the segment's start, message after message). A message split across
+segments that sipalg held and joined (kmod/split.c; the records say where
+one begins) gets one record, at its first byte's sequence number, offset 0:
+its arrival bytes are the stream's (reassembled by sequence number,
+duplicates dropped) from there for its length, it must leave as one packet
+that starts with it, and the segments joined to it get no record of their
+own (whatever follows it in the last one is framed after it, in the same
+packet). One that sipalg gave up on gets one record where it starts
+(passed: tcp_split) and the segment holding its rest one of its own, which
+must be passed too.
 
 Prints "trace_check: N/N messages byte for byte" and exits 0, or lists what
 is wrong and exits 1. Python standard library only.
@@ -269,10 +276,11 @@ def summary_of(msg):
 # --------------------------------------------------------------- messages
 
 Message = collections.namedtuple("Message", "side flow index data ts seq off kind")
-# kind: "udp"; TCP: "message" (a whole message from a segment), "split" (a
-# message that starts in this segment and does not end there), "fragment"
-# (framed from a segment's start that is not a message's start), "invalid"
-# (the framing failed: the rest of the segment).
+# kind: "udp"; TCP: "message" (a whole message from a segment), "joined" (a
+# whole message held across segments and joined: seq is its first byte's,
+# off 0), "split" (a message that starts in this segment and does not end
+# there), "fragment" (framed from a segment's start that is not a message's
+# start), "invalid" (the framing failed: the rest of the segment).
 
 
 class Side:
@@ -342,18 +350,40 @@ class Side:
             off += length
         self.stream_msgs[flow] = msgs
 
-    def tcp_expected(self, flow):
-        """What the helper frames in each segment of flow, as Messages."""
+    def tcp_expected(self, flow, joined=frozenset()):
+        """What the helper frames in each segment of flow, as Messages.
+
+        joined: sequence numbers at which, say the records, a message split
+        across segments begins that sipalg held and joined (kmod/split.c).
+        Such a message, where a segment leaves it unfinished, is taken out
+        of the stream; the next segments are joined to it (duplicates of
+        the held bytes dropped) until it is whole, and the helper frames the
+        joined packet, which starts at the message's first byte: one
+        "joined" message (seq: its first byte's, offset 0), then whatever
+        else the last segment brought."""
         base, stream = self.streams[flow]
         starts = {start: length for start, length in self.stream_msgs[flow]}
         out = []
+        held = held_end = None  # stream offsets: where the held bytes begin, end
         for p in self.segments[flow]:
             if not p.payload:
                 continue
             rel = (p.seq - base) & 0xFFFFFFFF
+            payload, seq, first = p.payload, p.seq, None
+            if held is not None:
+                end = rel + len(p.payload)
+                if end <= held_end:
+                    continue  # a duplicate of held bytes: dropped
+                if rel > held_end:
+                    self.problems.append(f"{self.name}: {fmt_flow(flow)}: a gap after the held "
+                                         f"message at stream byte {held}")
+                    held = None
+                else:
+                    payload, seq, first = stream[held:end], (base + held) & 0xFFFFFFFF, held
+                    rel, held = first, None
             off = index = 0  # index: the message's in its segment
-            while off < len(p.payload):
-                state, length = frame(p.payload[off:])
+            while off < len(payload):
+                state, length = frame(payload[off:])
                 at = rel + off
                 if state == "keepalive":
                     off += length
@@ -361,18 +391,34 @@ class Side:
                     continue
                 if state == "complete":
                     kind = "message" if starts.get(at) == length else "fragment"
-                    out.append(Message(self.name, flow, index, p.payload[off:off + length], p.ts,
-                                       p.seq, off, kind))
+                    if kind == "message" and at == first:
+                        kind = "joined"
+                    out.append(Message(self.name, flow, index, payload[off:off + length], p.ts,
+                                       seq, off, kind))
                     off += length
                     index += 1
                     continue
+                if state == "need_more" and at in starts and (base + at) & 0xFFFFFFFF in joined:
+                    # Held: out of the stream until the rest comes.
+                    held, held_end = at, rel + len(payload)
+                    break
                 if state == "need_more":
                     kind = "split" if at in starts else "fragment"
                 else:
                     kind = "invalid"
-                out.append(Message(self.name, flow, index, p.payload[off:], p.ts, p.seq, off, kind))
+                out.append(Message(self.name, flow, index, payload[off:], p.ts, seq, off, kind))
                 break
+        if held is not None:
+            self.problems.append(f"{self.name}: {fmt_flow(flow)}: the stream ends with a held "
+                                 f"message unfinished (stream byte {held})")
         return out
+
+    def in_one_packet(self, flow, start, length):
+        """Is there a segment of flow that begins at stream byte start and
+        holds length bytes or more?"""
+        base = self.streams[flow][0]
+        return any(((p.seq - base) & 0xFFFFFFFF) == start and len(p.payload) >= length
+                   for p in self.segments.get(flow, []))
 
     def stream_message_at(self, flow, rel):
         """Index and (start, length) of the stream message holding byte rel."""
@@ -483,11 +529,19 @@ class Checker:
                 if flow in other.first_seen and other.first_seen[flow] < side.first_seen[flow]:
                     continue  # not translated and arrived on the other side
                 arrival_flows[(side.name, flow)] = (side, other, None)
+        # Where the records say a joined message begins (kmod/split.c): any
+        # TCP record but the piece of one sipalg did not hold (tcp_split).
+        joined = collections.defaultdict(set)
+        for rec in self.records:
+            tcp = rec.get("tcp")
+            if "_arr" in rec and isinstance(tcp, dict) and rec.get("reason") != "tcp_split" \
+                    and isinstance(tcp.get("seq"), int) and isinstance(tcp.get("msg_off"), int):
+                joined[(rec["_a"].name, rec["_arr"])].add((tcp["seq"] + tcp["msg_off"]) & 0xFFFFFFFF)
         for (name, flow), (a_side, _, _) in arrival_flows.items():
             if flow[0] == "udp":
                 expected[(name, flow)] = list(a_side.udp.get(flow, []))
             elif flow in a_side.streams:
-                expected[(name, flow)] = a_side.tcp_expected(flow)
+                expected[(name, flow)] = a_side.tcp_expected(flow, joined[(name, flow)])
             else:
                 expected[(name, flow)] = []
             self.expected_total += len(expected[(name, flow)])
@@ -561,6 +615,10 @@ class Checker:
                        f"{fmt_flow(dep)} in {d.name}.pcap")
             return None
         start, length = dmsgs[at[0]]
+        if msg.kind == "joined" and not d.in_one_packet(dep, start, length):
+            self.error(where, f"the joined message (stream bytes {start}-{start + length} of "
+                       f"{fmt_flow(dep)}) did not leave as one packet that starts with it "
+                       f"({d.name}.pcap)")
         return d.streams[dep][1][start:start + length]
 
     def check(self, rec, msg, where):
@@ -609,7 +667,7 @@ class Checker:
         if length.get("before") != len(arrived):
             self.error(where, f"length.before {length.get('before')}, arrived with {len(arrived)} bytes")
         tcp = rec.get("tcp")
-        if msg.kind == "message" and isinstance(tcp, dict) and tcp.get("index") != msg.index:
+        if msg.kind in ("message", "joined") and isinstance(tcp, dict) and tcp.get("index") != msg.index:
             # index: how many messages (keep-alives too) came before it in its segment
             self.error(where, f"tcp.index {tcp.get('index')}, it is message {msg.index} of its segment")
 
