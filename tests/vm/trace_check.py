@@ -35,7 +35,8 @@ its arrival bytes are the stream's (reassembled by sequence number,
 duplicates dropped) from there for its length, it must leave as one packet
 that starts with it, and the segments joined to it get no record of their
 own (whatever follows it in the last one is framed after it, in the same
-packet). One that sipalg gave up on gets one record where it starts
+packet); a segment that sends some of it again has it rebuilt, whole, and
+traced again, the same way. One that sipalg gave up on gets one record where it starts
 (passed: tcp_split) and the segment holding its rest one of its own, which
 must be passed too.
 
@@ -58,7 +59,7 @@ MAX_MSG_LEN = 65535
 # ---------------------------------------------------------------- captures
 
 Packet = collections.namedtuple(
-    "Packet", "ts n family proto src sport dst dport seq flags payload")
+    "Packet", "ts n family proto src sport dst dport seq flags payload ack", defaults=(None,))
 
 
 def read_pcap(path):
@@ -193,8 +194,9 @@ def read_packets(path):
         elif proto == 6 and len(l4) >= 20:
             sport, dport, seq = struct.unpack(">HHI", l4[:8])
             hlen = (l4[12] >> 4) * 4
+            ack = struct.unpack(">I", l4[8:12])[0]
             packets.append(Packet(ts, n, family, "tcp", src, sport, dst, dport, seq,
-                                  l4[13], l4[hlen:]))
+                                  l4[13], l4[hlen:], ack))
     return packets
 
 
@@ -278,7 +280,8 @@ def summary_of(msg):
 Message = collections.namedtuple("Message", "side flow index data ts seq off kind")
 # kind: "udp"; TCP: "message" (a whole message from a segment), "joined" (a
 # whole message held across segments and joined: seq is its first byte's,
-# off 0), "split" (a message that starts in this segment and does not end
+# off 0; "rebuilt": the same, again, when some of it was sent again),
+# "split" (a message that starts in this segment and does not end
 # there), "fragment" (framed from a segment's start that is not a message's
 # start), "invalid" (the framing failed: the rest of the segment).
 
@@ -294,6 +297,7 @@ class Side:
         self.segments = collections.defaultdict(list)  # flow -> [Packet]
         self.streams = {}                               # flow -> (base, bytes)
         self.stream_msgs = {}                           # flow -> [(start, len)]
+        self.whole_seen = {}                            # flow -> {start} seen whole
         self.problems = []
         for p in self.packets:
             flow = (p.proto, p.src, p.sport, p.dst, p.dport)
@@ -350,27 +354,48 @@ class Side:
             off += length
         self.stream_msgs[flow] = msgs
 
-    def tcp_expected(self, flow, joined=frozenset()):
+    def tcp_expected(self, flow, joined=collections.Counter()):
         """What the helper frames in each segment of flow, as Messages.
 
         joined: sequence numbers at which, say the records, a message split
-        across segments begins that sipalg held and joined (kmod/split.c).
+        across segments begins that sipalg held and joined (kmod/split.c),
+        and how many records each has.
         Such a message, where a segment leaves it unfinished, is taken out
         of the stream; the next segments are joined to it (duplicates of
         the held bytes dropped) until it is whole, and the helper frames the
         joined packet, which starts at the message's first byte: one
         "joined" message (seq: its first byte's, offset 0), then whatever
-        else the last segment brought."""
+        else the last segment brought. A segment that sends bytes of a
+        joined message again before the peer acknowledged its end (here:
+        before this capture saw that acknowledgement) may have sipalg rebuild
+        it: the helper sees the whole message again from its first byte
+        ("rebuilt"), and what follows it in that segment; when the records
+        have no record more for it, or it was acknowledged, the segment
+        went on as it came, framed from its start (as any segment)."""
         base, stream = self.streams[flow]
         starts = {start: length for start, length in self.stream_msgs[flow]}
         out = []
         held = held_end = None  # stream offsets: where the held bytes begin, end
+        done_joined = {}  # stream offsets: where each joined message begins -> ends
+        traced = collections.Counter()  # its start -> how many times expected
+        whole_seen = self.whole_seen[flow] = set()  # stream offsets of messages seen whole
         for p in self.segments[flow]:
             if not p.payload:
                 continue
             rel = (p.seq - base) & 0xFFFFFFFF
             payload, seq, first = p.payload, p.seq, None
-            if held is not None:
+            done = None if held is not None else next(
+                (j for j in done_joined if j < rel + len(p.payload) and rel < done_joined[j]), None)
+            if done is not None and (self.acked(flow, base + done_joined[done], p.ts) or
+                                     joined[(base + done) & 0xFFFFFFFF] <= traced[done]):
+                done = None
+            if done is not None:
+                # Bytes of a joined message sent again: sipalg rebuilds it
+                # whole, from its first byte, and the helper sees it again.
+                end = max(rel + len(p.payload), done_joined[done])
+                payload, seq, first = stream[done:end], (base + done) & 0xFFFFFFFF, done
+                rel = done
+            elif held is not None:
                 end = rel + len(p.payload)
                 if end <= held_end:
                     continue  # a duplicate of held bytes: dropped
@@ -391,8 +416,12 @@ class Side:
                     continue
                 if state == "complete":
                     kind = "message" if starts.get(at) == length else "fragment"
+                    if kind == "message":
+                        whole_seen.add(at)
                     if kind == "message" and at == first:
-                        kind = "joined"
+                        kind = "joined" if done is None else "rebuilt"
+                        done_joined[at] = at + length
+                        traced[at] += 1
                     out.append(Message(self.name, flow, index, payload[off:off + length], p.ts,
                                        seq, off, kind))
                     off += length
@@ -412,6 +441,13 @@ class Side:
             self.problems.append(f"{self.name}: {fmt_flow(flow)}: the stream ends with a held "
                                  f"message unfinished (stream byte {held})")
         return out
+
+    def acked(self, flow, seq, before):
+        """Did this capture see the other direction acknowledge flow's bytes
+        up to seq (absolute), before time before?"""
+        return any(q.ts < before and q.flags & 0x10 and q.ack is not None
+                   and ((q.ack - seq) & 0xFFFFFFFF) < 1 << 31
+                   for q in self.segments.get(inverse(flow), []))
 
     def in_one_packet(self, flow, start, length):
         """Is there a segment of flow that begins at stream byte start and
@@ -531,12 +567,12 @@ class Checker:
                 arrival_flows[(side.name, flow)] = (side, other, None)
         # Where the records say a joined message begins (kmod/split.c): any
         # TCP record but the piece of one sipalg did not hold (tcp_split).
-        joined = collections.defaultdict(set)
+        joined = collections.defaultdict(collections.Counter)
         for rec in self.records:
             tcp = rec.get("tcp")
             if "_arr" in rec and isinstance(tcp, dict) and rec.get("reason") != "tcp_split" \
                     and isinstance(tcp.get("seq"), int) and isinstance(tcp.get("msg_off"), int):
-                joined[(rec["_a"].name, rec["_arr"])].add((tcp["seq"] + tcp["msg_off"]) & 0xFFFFFFFF)
+                joined[(rec["_a"].name, rec["_arr"])][(tcp["seq"] + tcp["msg_off"]) & 0xFFFFFFFF] += 1
         for (name, flow), (a_side, _, _) in arrival_flows.items():
             if flow[0] == "udp":
                 expected[(name, flow)] = list(a_side.udp.get(flow, []))
@@ -615,7 +651,7 @@ class Checker:
                        f"{fmt_flow(dep)} in {d.name}.pcap")
             return None
         start, length = dmsgs[at[0]]
-        if msg.kind == "joined" and not d.in_one_packet(dep, start, length):
+        if msg.kind in ("joined", "rebuilt") and not d.in_one_packet(dep, start, length):
             self.error(where, f"the joined message (stream bytes {start}-{start + length} of "
                        f"{fmt_flow(dep)}) did not leave as one packet that starts with it "
                        f"({d.name}.pcap)")
@@ -655,7 +691,17 @@ class Checker:
             rel = ((msg.seq - base) & 0xFFFFFFFF) + msg.off
             whole = a.stream_msgs[msg.flow][a.stream_message_at(msg.flow, rel)[0]]
             whole_bytes = a.streams[msg.flow][1][whole[0]:whole[0] + whole[1]]
-            if whole_bytes != left:
+            if whole[0] in a.whole_seen.get(msg.flow, ()):
+                # Bytes of a message the helper saw whole (and may have
+                # rewritten) sent again, e.g. a joined one after its end
+                # was acknowledged: they went on as they came, at the place
+                # seqadj gives them, after every edit.
+                at = rel - whole[0] + len(left) - len(whole_bytes)
+                if left[at:at + len(arrived)] != arrived:
+                    self.error(where, f"a piece of a joined message sent again (stream bytes "
+                               f"{rel}-{rel + len(arrived)}) is not what left at its place:\n"
+                               + diff(arrived, left[at:at + len(arrived)]))
+            elif whole_bytes != left:
                 self.error(where, f"the {msg.kind} piece passed, but its message changed on the way:\n"
                            + diff(whole_bytes, left))
             self.check_start(rec, arrived, where)
@@ -667,7 +713,7 @@ class Checker:
         if length.get("before") != len(arrived):
             self.error(where, f"length.before {length.get('before')}, arrived with {len(arrived)} bytes")
         tcp = rec.get("tcp")
-        if msg.kind in ("message", "joined") and isinstance(tcp, dict) and tcp.get("index") != msg.index:
+        if msg.kind in ("message", "joined", "rebuilt") and isinstance(tcp, dict) and tcp.get("index") != msg.index:
             # index: how many messages (keep-alives too) came before it in its segment
             self.error(where, f"tcp.index {tcp.get('index')}, it is message {msg.index} of its segment")
 
