@@ -289,8 +289,10 @@ records_check "$a" 'any(r["tcp"] and r["start_line"].startswith("BYE") and r["ou
 	"3. TCP: the BYE in the next segment rewritten"
 records_check "$a" 'any(r["tcp"] and r["cseq_method"] == "BYE" and any(p["action"] == "close" for p in r["pinholes"]) for r in recs)' \
 	"3. TCP: the call's pinholes closed in the record of the BYE or its 200 OK"
-records_check "$a" 'sum(r["tcp"] and r["connection"]["original"]["sport"] == 5071 and r["start_line"].startswith("INVITE") for r in recs) == 1 and any(r["tcp"] and r["connection"]["original"]["sport"] == 5071 and r["start_line"].startswith("INVITE") and r["outcome"] == "rewritten" and r["applied"] and r["tcp"]["msg_off"] == 0 and r["length"]["before"] == '"$(wc -c <"$WORK/tcp/lan2/000.sip")"' for r in recs)' \
-	"3. TCP: the INVITE cut into segments joined: one record, rewritten, offset 0, the whole INVITE's length"
+# (A second record for it would be a rebuild: the phone sent some of it
+# again before the server's ACK reached the router.)
+records_check "$a" 'all(r["outcome"] == "rewritten" and r["applied"] and r["tcp"]["msg_off"] == 0 and r["length"]["before"] == '"$(wc -c <"$WORK/tcp/lan2/000.sip")"' for r in [r for r in recs if r["tcp"] and r["connection"]["original"]["sport"] == 5071 and r["start_line"].startswith("INVITE")] or [None])' \
+	"3. TCP: the INVITE cut into segments joined: its record rewritten, at offset 0, the whole INVITE's length"
 records_check "$WORK/full.out" 'any(r["tcp"] and r["connection"]["original"]["sport"] == 5071 and r["start_line"].startswith("INVITE") and r["full"]["before"] == open("'"$WORK/tcp/lan2/000.sip"'", encoding="utf-8").read() for r in recs)' \
 	"3. TCP: the joined INVITE's old bytes (--full) are the whole INVITE as the phone sent it"
 expect_in "$WORK/check-all.txt" "joined" "3. trace_check found the INVITE in several segments on the LAN and proved its joined record"
