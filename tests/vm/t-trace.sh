@@ -293,7 +293,7 @@ records_check "$a" 'any(r["tcp"] and r["cseq_method"] == "BYE" and any(p["action
 # again before the server's ACK reached the router.)
 records_check "$a" 'all(r["outcome"] == "rewritten" and r["applied"] and r["tcp"]["msg_off"] == 0 and r["length"]["before"] == '"$(wc -c <"$WORK/tcp/lan2/000.sip")"' for r in [r for r in recs if r["tcp"] and r["connection"]["original"]["sport"] == 5071 and r["start_line"].startswith("INVITE")] or [None])' \
 	"3. TCP: the INVITE cut into segments joined: its record rewritten, at offset 0, the whole INVITE's length"
-records_check "$WORK/full.out" 'any(r["tcp"] and r["connection"]["original"]["sport"] == 5071 and r["start_line"].startswith("INVITE") and r["full"]["before"] == open("'"$WORK/tcp/lan2/000.sip"'", encoding="utf-8").read() for r in recs)' \
+records_check "$WORK/full.out" 'any(r["tcp"] and r["connection"]["original"]["sport"] == 5071 and r["start_line"].startswith("INVITE") and r["full"]["before"] == open("'"$WORK/tcp/lan2/000.sip"'", encoding="utf-8", newline="").read() for r in recs)' \
 	"3. TCP: the joined INVITE's old bytes (--full) are the whole INVITE as the phone sent it"
 expect_in "$WORK/check-all.txt" "joined" "3. trace_check found the INVITE in several segments on the LAN and proved its joined record"
 records_check "$a" 'sum(r["connection"]["family"] == "ipv6" and not r["connection"]["nat"] and r["outcome"] == "no_nat" for r in recs) == 2' \
