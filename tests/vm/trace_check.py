@@ -35,10 +35,11 @@ its arrival bytes are the stream's (reassembled by sequence number,
 duplicates dropped) from there for its length, it must leave as one packet
 that starts with it, and the segments joined to it get no record of their
 own (whatever follows it in the last one is framed after it, in the same
-packet); a segment that sends some of it again has it rebuilt, whole, and
-traced again, the same way. One that sipalg gave up on gets one record where it starts
-(passed: tcp_split) and the segment holding its rest one of its own, which
-must be passed too.
+packet); a segment that sends some of it again before the ACK has it
+rebuilt, whole, and traced again the same way (when the records say so),
+else it passes as it came. One that sipalg gave up on gets one record where
+it starts (passed: tcp_split) and the segment holding its rest one of its
+own, which must be passed too.
 
 Prints "trace_check: N/N messages byte for byte" and exits 0, or lists what
 is wrong and exits 1. Python standard library only.
@@ -354,7 +355,7 @@ class Side:
             off += length
         self.stream_msgs[flow] = msgs
 
-    def tcp_expected(self, flow, joined=collections.Counter()):
+    def tcp_expected(self, flow, joined=None):
         """What the helper frames in each segment of flow, as Messages.
 
         joined: sequence numbers at which, say the records, a message split
@@ -372,6 +373,7 @@ class Side:
         ("rebuilt"), and what follows it in that segment; when the records
         have no record more for it, or it was acknowledged, the segment
         went on as it came, framed from its start (as any segment)."""
+        joined = joined if joined is not None else collections.Counter()
         base, stream = self.streams[flow]
         starts = {start: length for start, length in self.stream_msgs[flow]}
         out = []
@@ -698,7 +700,7 @@ class Checker:
                 # seqadj gives them, after every edit.
                 at = rel - whole[0] + len(left) - len(whole_bytes)
                 if left[at:at + len(arrived)] != arrived:
-                    self.error(where, f"a piece of a joined message sent again (stream bytes "
+                    self.error(where, f"a piece of a message seen whole sent again (stream bytes "
                                f"{rel}-{rel + len(arrived)}) is not what left at its place:\n"
                                + diff(arrived, left[at:at + len(arrived)]))
             elif whole_bytes != left:
@@ -713,7 +715,8 @@ class Checker:
         if length.get("before") != len(arrived):
             self.error(where, f"length.before {length.get('before')}, arrived with {len(arrived)} bytes")
         tcp = rec.get("tcp")
-        if msg.kind in ("message", "joined", "rebuilt") and isinstance(tcp, dict) and tcp.get("index") != msg.index:
+        if msg.kind in ("message", "joined", "rebuilt") and isinstance(tcp, dict) \
+                and tcp.get("index") != msg.index:
             # index: how many messages (keep-alives too) came before it in its segment
             self.error(where, f"tcp.index {tcp.get('index')}, it is message {msg.index} of its segment")
 
