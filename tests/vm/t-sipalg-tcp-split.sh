@@ -29,7 +29,8 @@
 #   4. IPv6 through a NAT66 (masquerade) rule: an INVITE in 3 segments
 #      arrives rewritten to the router's IPv6 address.
 #   5. Counters: tcp_split_joined is the number of messages sent in more
-#      than one segment, passed_tcp_split is 0.
+#      than one segment, either way (the phone's small MSS cuts some of
+#      the server's replies too), passed_tcp_split is 0.
 #   6. The kernel's own helper gets scenario 1's 3-segment INVITE first:
 #      whether it rewrote it is reported, not asserted.
 . "$(dirname "$0")/lib.sh"
@@ -68,21 +69,20 @@ offloads_off() {
 	PY
 }
 
-# tcp_segments PCAP FROM TO FILE...: FROM (ip:port, [ipv6]:port) sent TO
-# the bytes of the FILEs, one after the other, on one connection of the
-# capture (else it fails). Prints how many data segments began in each SIP
-# message of those bytes, then the largest IP packet that carried them:
-# "10 4 185" is a message in 10 segments, the next one in 4.
+# tcp_segments PCAP QUERY...: each QUERY is one argument "FROM TO FILE...":
+# FROM (ip:port, [ipv6]:port) sent TO the bytes of the FILEs, one after the
+# other, on one connection of the capture (else it fails). For each, one
+# line: how many data segments began in each SIP message of those bytes,
+# then the largest IP packet that carried them ("10 4 185": a message in
+# 10 segments, the next one in 4, no packet above 185 bytes).
 tcp_segments() {
 	/usr/bin/python3 - "$@" <<-'PY'
 	import ipaddress, re, struct, sys
 	def endpoint(text):
 	    host, _, port = text.rpartition(":")
 	    return ipaddress.ip_address(host.strip("[]")).packed, int(port)
-	src, dst = endpoint(sys.argv[2]), endpoint(sys.argv[3])
-	data = open(sys.argv[1], "rb").read()
-	stream = b"".join(open(f, "rb").read() for f in sys.argv[4:])
-	segs, max_ip, base, pos = {}, 0, None, 24
+	flows = {}  # (src, dst) -> {"base": ISN + 1, "segs": {seq: payload}, "max": bytes}
+	data, pos = open(sys.argv[1], "rb").read(), 24
 	while pos + 16 <= len(data):  # pcap records: Ethernet, IPv4 or IPv6, TCP
 	    caplen = struct.unpack_from("<I", data, pos + 8)[0]
 	    frame = data[pos + 16:pos + 16 + caplen]
@@ -97,32 +97,36 @@ tcp_segments() {
 	    else:
 	        continue
 	    sport, dport, seq = struct.unpack_from("!HHI", tcp)
-	    if (addrs[0], sport) != src or (addrs[1], dport) != dst:
-	        continue
+	    flow = flows.setdefault(((addrs[0], sport), (addrs[1], dport)),
+	                            {"base": None, "segs": {}, "max": 0})
 	    if tcp[13] & 2:  # SYN: the stream begins at its sequence number + 1
-	        base = (seq + 1) % 2**32
+	        flow["base"] = (seq + 1) % 2**32
 	    payload = tcp[(tcp[12] >> 4) * 4:]
 	    if payload:  # a retransmission counts once
-	        segs[seq] = payload
-	        max_ip = max(max_ip, ip_len)
-	if base is None or not segs:
-	    sys.exit(f"no connection {sys.argv[2]} -> {sys.argv[3]} in {sys.argv[1]}")
-	got, starts = bytearray(), []
-	for seq, payload in segs.items():
-	    off = (seq - base) % 2**32
-	    starts.append(off)
-	    got[off:off + len(payload)] = payload
-	if bytes(got) != stream:
-	    sys.exit(f"{sys.argv[2]} -> {sys.argv[3]}: the captured stream ({len(got)} bytes)"
-	             f" is not what was sent ({len(stream)} bytes)")
-	counts, off = [], 0
-	while off < len(stream):  # the messages, by their Content-Length
-	    end = stream.index(b"\r\n\r\n", off) + 4
-	    m = re.search(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)", stream[off:end])
-	    end += int(m.group(1)) if m else 0
-	    counts.append(sum(off <= s < end for s in starts))
-	    off = end
-	print(*counts, max_ip)
+	        flow["segs"][seq] = payload
+	        flow["max"] = max(flow["max"], ip_len)
+	for query in sys.argv[2:]:
+	    src, dst, *files = query.split()
+	    stream = b"".join(open(f, "rb").read() for f in files)
+	    flow = flows.get((endpoint(src), endpoint(dst)))
+	    if not flow or flow["base"] is None or not flow["segs"]:
+	        sys.exit(f"no connection {src} -> {dst} in {sys.argv[1]}")
+	    got, starts = bytearray(), []
+	    for seq, payload in flow["segs"].items():
+	        off = (seq - flow["base"]) % 2**32
+	        starts.append(off)
+	        got[off:off + len(payload)] = payload
+	    if bytes(got) != stream:
+	        sys.exit(f"{src} -> {dst}: the captured stream ({len(got)} bytes)"
+	                 f" is not what was sent ({len(stream)} bytes)")
+	    counts, off = [], 0
+	    while off < len(stream):  # the messages, by their Content-Length
+	        end = stream.index(b"\r\n\r\n", off) + 4
+	        m = re.search(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)", stream[off:end])
+	        end += int(m.group(1)) if m else 0
+	        counts.append(sum(off <= s < end for s in starts))
+	        off = end
+	    print(*counts, flow["max"])
 	PY
 }
 
@@ -218,40 +222,57 @@ in_rtr nft add rule inet nat_router postrouting oifname "rtr-wan" ip6 saddr 2001
 invite6 "$WORK/ipv6" 5083 # 4.
 sip_capture_stop
 
-# The wire: every message was really cut as meant, and arrived whole at
-# the far end. Each message sent in more than one segment is counted.
+# The wire: every message was cut as meant and arrived whole at the far
+# end, as the captures on the phone's side (what the phone sent) and the
+# server's (what the server sent, and the router sent it) show. The phone's
+# small MSS applies to what the server sends it too, so some replies are
+# split as well: every message sent in more than one segment, either way,
+# is counted in split_sent.
+peer() { cat "$WORK/$1/wan/000.peer"; } # the router's address:port the server saw
+r() { echo "$WORK/$1/wan/000-reply.sip"; }
+mapfile -t lan < <(tcp_segments "$WORK/lan.pcap" \
+	"$PHONE:5072 $SERVER:5060 $WORK/split2/lan.sip" \
+	"$PHONE:5073 $SERVER:5060 $WORK/split3/lan.sip" \
+	"$PHONE:5080 $SERVER:5060 $WORK/split10/lan.sip" \
+	"$PHONE:5081 $SERVER:5060 $WORK/reply/lan.sip" \
+	"$PHONE:5082 $SERVER:5060 $WORK/big/lan.sip" \
+	"[$PHONE6]:5083 [$SERVER6]:5060 $WORK/ipv6/lan.sip")
+[ ${#lan[@]} = 6 ] || fail "the capture on the phone's side does not show what the phones sent"
+mapfile -t wan < <(tcp_segments "$WORK/wan.pcap" \
+	"$SERVER:5060 $(peer split2) $(r split2) $WORK/split2/wan/001-reply.sip" \
+	"$SERVER:5060 $(peer split3) $(r split3) $WORK/split3/wan/001-reply.sip" \
+	"$SERVER:5060 $(peer split10) $(r split10) $WORK/split10/wan/001-reply.sip" \
+	"$SERVER:5060 $(peer reply) $(r reply)" \
+	"$SERVER:5060 $(peer big) $(r big)" \
+	"[$SERVER6]:5060 $(peer ipv6) $(r ipv6)" \
+	"$(peer big) $SERVER:5060 $WORK/big/wan/000.sip")
+[ ${#wan[@]} = 7 ] || fail "the capture on the server's side does not show what the server and router sent"
 split_sent=0
-count_split() {
-	local segs
-	for segs in "$@"; do
-		[ "$segs" -gt 1 ] && split_sent=$((split_sent + 1))
+for line in "${lan[@]}" "${wan[@]:0:6}"; do
+	read -r -a segs <<<"$line"
+	for s in "${segs[@]:0:${#segs[@]}-1}"; do # the last one is the largest packet
+		[ "$s" -gt 1 ] && split_sent=$((split_sent + 1))
 	done
-	return 0
-}
-for n in 2 3 10; do
-	read -r inv reg _ < <(tcp_segments "$WORK/lan.pcap" $PHONE:$((5070 + n)) $SERVER:5060 \
-		"$WORK/split$n/lan.sip") || fail "$n segments: capture does not show what the phone sent"
-	[ "$inv" = "$n" ] || fail "the phone sent the INVITE in $inv segments, not $n"
-	say "ok: the phone sent the INVITE in $n segments, the REGISTER after it in $reg"
-	[ "$n" = 10 ] || [ "$reg" = 1 ] || fail "the REGISTER took $reg segments, not 1"
-	count_split "$inv" "$reg"
 done
-peer=$(cat "$WORK/reply/wan/000.peer")
-read -r reply max < <(tcp_segments "$WORK/wan.pcap" $SERVER:5060 "$peer" "$WORK/reply/wan/000-reply.sip") ||
-	fail "split reply: capture does not show what the server sent"
+i=0
+for n in 2 3 10; do
+	read -r inv reg _ <<<"${lan[i]}"
+	read -r inv_reply reg_reply _ <<<"${wan[i]}"
+	i=$((i + 1))
+	[ "$inv" = "$n" ] || fail "the phone sent the INVITE in $inv segments, not $n"
+	[ "$n" = 10 ] || [ "$reg" = 1 ] || fail "the REGISTER took $reg segments, not 1"
+	say "ok: the phone sent the INVITE in $n segments, the REGISTER after it in $reg" \
+		"(the server's replies: $inv_reply and $reg_reply)"
+done
+read -r reply _ <<<"${wan[3]}"
 [ "$reply" -ge 2 ] || fail "the server sent its 200 OK in $reply segment(s)"
 say "ok: the server sent its 200 OK in $reply segments"
-count_split "$reply"
-read -r big max < <(tcp_segments "$WORK/lan.pcap" $PHONE:5082 $SERVER:5060 "$WORK/big/lan.sip") ||
-	fail "big INVITE: capture does not show what the phone sent"
+read -r big max <<<"${lan[4]}"
 [ "$big" = 3 ] || fail "the phone sent the big INVITE in $big segments, not 3"
 say "ok: the phone sent the $(stat -c %s "$WORK/big/lan.sip")-byte INVITE in 3 segments (largest IP packet $max bytes)"
-count_split "$big"
-read -r inv6 _ < <(tcp_segments "$WORK/lan.pcap" "[$PHONE6]:5083" "[$SERVER6]:5060" "$WORK/ipv6/lan.sip") ||
-	fail "IPv6: capture does not show what the phone sent"
+read -r inv6 _ <<<"${lan[5]}"
 [ "$inv6" = 3 ] || fail "the phone sent the IPv6 INVITE in $inv6 segments, not 3"
 say "ok: the phone sent the IPv6 INVITE in 3 segments"
-count_split "$inv6"
 
 # 1. Rewritten whole, the stream intact after it, the media pinhole open.
 for n in 2 3 10; do
@@ -276,9 +297,7 @@ expect_in "$WORK/reply/lan-reply.sip" "c=IN IP4 $SERVER" "200 OK in $reply segme
 # 3. Joined beyond the MTU, sent as GSO, cut again by the router.
 expect_not_in "$WORK/big/wan/000.sip" "IN IP4 $PHONE" "big INVITE: o= and every c= rewritten"
 expect_rewritten "$WORK/big/wan/000.sip" "big INVITE"
-peer=$(cat "$WORK/big/wan/000.peer")
-read -r wan_segs wan_max < <(tcp_segments "$WORK/wan.pcap" "$peer" $SERVER:5060 "$WORK/big/wan/000.sip") ||
-	fail "big INVITE: capture does not show what the router sent"
+read -r wan_segs wan_max <<<"${wan[6]}"
 mtu=$(in_rtr cat /sys/class/net/rtr-wan/mtu)
 [ "$wan_max" -le "$mtu" ] || fail "big INVITE: a $wan_max-byte IP packet on the WAN (MTU $mtu)"
 say "ok: big INVITE left the router in $wan_segs segments, none above the MTU ($wan_max <= $mtu bytes)"
@@ -294,7 +313,8 @@ in_rtr "$TOP/cli/sipalg" stats -j >"$WORK/stats.json"
 read -r joined passed < <(/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
 print(d.get("tcp_split_joined", "missing"), d.get("passed_tcp_split", "missing"))' "$WORK/stats.json")
 say "counters: $(tr ',' '\n' <"$WORK/stats.json" | grep tcp_split | tr -d '{}"' | tr '\n' ' ')"
-[ "$joined" = "$split_sent" ] || fail "tcp_split_joined is $joined, not the $split_sent messages sent split"
+[ "$joined" = "$split_sent" ] ||
+	fail "tcp_split_joined is $joined, not the $split_sent messages the phones and the server sent split"
 [ "$passed" = 0 ] || fail "passed_tcp_split is $passed, not 0"
 say "ok: tcp_split_joined $joined (every message sent split), passed_tcp_split 0"
 
