@@ -206,7 +206,7 @@ def cmd_send(args):
         elif args.split:
             # Two segments, the second after a pause.
             sock.sendall(message[:args.split])
-            time.sleep(0.3)
+            time.sleep(args.split_pause)
             sock.sendall(message[args.split:])
         else:
             sock.sendall(message)
@@ -369,6 +369,8 @@ def main():
                    help="TCP: send the first SPLIT bytes in a segment of their own")
     p.add_argument("--split-after", type=int, default=0,
                    help="TCP: the first segment holds this many whole messages")
+    p.add_argument("--split-pause", type=float, default=0.3,
+                   help="TCP: seconds between the two segments of --split/--split-after")
     p.add_argument("--mss", type=int, default=0,
                    help="TCP: TCP_MAXSEG before connecting (the kernel cuts the writes)")
     p.add_argument("--segments", type=int, default=0,

@@ -11,8 +11,11 @@
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 
 # scenario DIR: one connection with 2 messages in one segment and one in
-# the next, then a
-# second connection whose INVITE is split in two segments.
+# the next, then a second connection whose INVITE is split in two
+# segments, 50 ms apart: well within the phone's retransmission timeout
+# (at least 200 ms), which a longer pause would pass: the phone would send
+# the first segment again and sipalg give up on joining (counted as
+# tcp_split_gave_up_resent; the INVITE then passes unmodified).
 scenario() {
 	local dir=$1
 	mkdir -p "$dir"
@@ -25,7 +28,7 @@ scenario() {
 	wait
 	serve_in_wan "$dir/server2.log" --tcp --bind $SERVER:5060 --count 1 --save-dir "$dir/wan2" \
 		--answer-sdp "$VM_DIR/msgs/answer.sdp" "${tcp_values[@]}"
-	in_lan $SIPUA send --tcp --split 200 --bind $PHONE:5071 --to $SERVER:5060 \
+	in_lan $SIPUA send --tcp --split 200 --split-pause 0.05 --bind $PHONE:5071 --to $SERVER:5060 \
 		--save "$dir/lan2.sip" "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" \
 		>/dev/null || fail "TCP: no reply to the split INVITE"
 	wait
