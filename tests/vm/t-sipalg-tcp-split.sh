@@ -209,8 +209,10 @@ else
 	kernel_result="did not rewrite the INVITE split in 3 segments (private address left)"
 fi
 
-topology_up
-offloads_off
+# The same network for sipalg, the kernel's helper detached and its
+# connections gone.
+in_rtr nft delete table inet kernel_sip
+in_rtr conntrack -F 2>/dev/null
 insmod "$ko" || fail "insmod failed"
 sip_capture_start "$WORK"
 for n in 2 3 10; do # 1.
@@ -282,11 +284,16 @@ for n in 2 3 10; do
 	expect_in "$d/wan/001.sip" "Contact: <sip:011@$ROUTER_WAN:" "REGISTER after it: Contact rewritten"
 	expect_rewritten "$d/wan/001.sip" "REGISTER after the INVITE in $n segments"
 	expect_in "$d/lan-reply.sip" "Via: SIP/2.0/TCP $PHONE:5060" "its reply reaches the phone, Via restored"
-	port=$(sed -n 's/^m=audio \([0-9]*\) .*/\1/p' "$d/wan/000.sip" | tr -d '\r')
-	rtp_through lan "$d/rtp.log" $PHONE:$((40000 + 10 * n)) wan "$SERVER:$((50000 + 2 * n))" \
-		"$ROUTER_WAN:$port" >/dev/null
-	expect_in "$d/rtp.log" "received 20 from $SERVER:$((50000 + 2 * n))" \
-		"INVITE in $n segments: RTP to public port $port reaches the phone"
+done
+for n in 2 3 10; do # RTP from the server to the public port each INVITE names, at once
+	port=$(sed -n 's/^m=audio \([0-9]*\) .*/\1/p' "$WORK/split$n/wan/000.sip" | tr -d '\r')
+	rtp_through lan "$WORK/split$n/rtp.log" $PHONE:$((40000 + 10 * n)) \
+		wan "$SERVER:$((50000 + 2 * n))" "$ROUTER_WAN:$port" >/dev/null &
+done
+wait
+for n in 2 3 10; do
+	expect_in "$WORK/split$n/rtp.log" "received 20 from $SERVER:$((50000 + 2 * n))" \
+		"INVITE in $n segments: RTP through its pinhole reaches the phone"
 done
 
 # 2. The reply the server cut into segments.
