@@ -14,12 +14,13 @@
  *    sipalg gives up (a gap, the sender sending them again, the stream
  *    closing, a limit, no memory, age) it drops them and the sender's
  *    retransmission passes unmodified, as split messages did before;
- *  - kept: the original bytes of the last joined message until the peer
- *    acknowledges its end. The joined packet may be cut into segments
- *    other than the sender's on the way, and one of them lost: the
- *    sender's retransmission of any part of the message is rebuilt into
- *    the whole message again, which the helper rewrites exactly as the
- *    first time;
+ *  - kept: the original bytes of the last joined message until a while
+ *    after the peer acknowledged its end (that acknowledgment may still
+ *    be lost on its way to the sender). The joined packet may be cut into
+ *    segments other than the sender's on the way, and one of them lost:
+ *    the sender's retransmission of any part of the message is rebuilt
+ *    into the whole message again, which the helper rewrites exactly as
+ *    the first time;
  *  - pass_before: after giving up, what the sender sends again passes.
  * The next in-order segment is joined to the held bytes: its sequence
  * number becomes the message's start and, if it is now longer than the
@@ -79,8 +80,13 @@ MODULE_PARM_DESC(split_max_bytes,
  * until they are acknowledged, so waiting longer is useless.
  */
 #define SIPALG_SPLIT_DUP_WINDOW (HZ / 10)
-/* A joined message is kept this long at most for its retransmissions. */
+/*
+ * A joined message is kept this long at most for its retransmissions, and
+ * this long after the peer acknowledged it (the sender may not have that
+ * acknowledgment yet and send it again after its RTO).
+ */
 #define SIPALG_SPLIT_KEEP_TIME (30 * HZ)
+#define SIPALG_SPLIT_KEEP_ACKED (2 * HZ)
 /* ... and what was given up passes this long when sent again. */
 #define SIPALG_SPLIT_PASS_TIME (30 * HZ)
 #define SIPALG_SPLIT_SWEEP_EVERY (HZ / 2)
@@ -91,7 +97,9 @@ struct sipalg_split_buf {
 	u32 len;
 	u32 size;			/* allocated, counted in sipalg_split_bytes */
 	unsigned long since;		/* jiffies: held or joined */
-	unsigned long last;		/* jiffies: held bytes last grew */
+	/* jiffies: held bytes last grew, or the kept ones were acked */
+	unsigned long last;
+	bool acked;			/* kept: the peer acknowledged its end */
 };
 
 struct sipalg_split_half {
@@ -252,18 +260,26 @@ static void sipalg_split_gso(struct sk_buff *skb, const struct sipalg_seg *seg,
 							SKB_GSO_TCPV6;
 }
 
+/* What a segment's payload becomes (sipalg_split_fill()). */
+struct sipalg_split_payload {
+	unsigned int keep;		/* its own first bytes, left in place */
+	const unsigned char *a;		/* then these a_len bytes */
+	unsigned int a_len;
+	unsigned int b_off;		/* then its own bytes from b_off */
+	unsigned int b_len;
+	u32 seq;			/* the first byte's sequence number */
+	unsigned int mss;		/* the sender's segment size, if known */
+};
+
 /*
- * Make the segment's payload a[0..a_len) followed by its own bytes
- * [b_off, b_off + b_len), starting at sequence number seq. Nothing changes
- * unless all of it can be done.
+ * Make the segment's payload what f says. Nothing changes unless all of it
+ * can be done.
  */
 static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
-			     const unsigned char *a, unsigned int a_len,
-			     unsigned int b_off, unsigned int b_len, u32 seq,
-			     unsigned int mss)
+			     const struct sipalg_split_payload *f)
 {
 	unsigned int old_l4_len = skb->len - seg->protoff;
-	unsigned int new_len = a_len + b_len;
+	unsigned int new_len = f->keep + f->a_len + f->b_len;
 	unsigned char *payload;
 
 	if (seg->dataoff + new_len > 65535)
@@ -279,14 +295,14 @@ static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
 			return -ENOMEM;
 		__skb_put(skb, grow);
 	}
-	payload = skb->data + seg->dataoff;
-	memmove(payload + a_len, payload + b_off, b_len);
-	if (a_len)
-		memcpy(payload, a, a_len);
+	payload = skb->data + seg->dataoff + f->keep;
+	memmove(payload + f->a_len, payload - f->keep + f->b_off, f->b_len);
+	if (f->a_len)
+		memcpy(payload, f->a, f->a_len);
 	if (new_len < seg->len)
 		__skb_trim(skb, seg->dataoff + new_len);
-	((struct tcphdr *)(skb->data + seg->protoff))->seq = htonl(seq);
-	sipalg_split_gso(skb, seg, mss);
+	((struct tcphdr *)(skb->data + seg->protoff))->seq = htonl(f->seq);
+	sipalg_split_gso(skb, seg, f->mss);
 	sipalg_packet_fix(skb, seg->protoff, seg->l3num, IPPROTO_TCP,
 			  old_l4_len);
 	return 0;
@@ -333,8 +349,12 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 	struct sipalg_split_buf *held = &h->held, rest = { 0 };
 	unsigned int rest_len = held->len - out_len;
 
-	if (sipalg_split_fill(skb, seg, held->data, out_len, 0, 0, held->seq,
-			      h->mss)) {
+	struct sipalg_split_payload f = {
+		.a = held->data, .a_len = out_len, .seq = held->seq,
+		.mss = h->mss,
+	};
+
+	if (sipalg_split_fill(skb, seg, &f)) {
 		sipalg_split_give_up(h, seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM,
 				     seg->seq + seg->len);
 		return NF_ACCEPT;
@@ -377,10 +397,13 @@ static int sipalg_split_let_go(struct sipalg_split_half *h,
 			       int counter)
 {
 	struct sipalg_split_buf *held = &h->held;
+	struct sipalg_split_payload f = {
+		.a = held->data, .a_len = held->len, .b_off = skip,
+		.b_len = seg->len - skip, .seq = held->seq, .mss = h->mss,
+	};
 	u32 end = seg->seq + seg->len;
 
-	if (sipalg_split_fill(skb, seg, held->data, held->len, skip,
-			      seg->len - skip, held->seq, h->mss))
+	if (sipalg_split_fill(skb, seg, &f))
 		counter = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
 	sipalg_split_give_up(h, seg->sn, counter, end);
 	return NF_ACCEPT;
@@ -464,19 +487,24 @@ static int sipalg_split_rebuild(struct sipalg_split_half *h,
 {
 	struct sipalg_split_buf *kept = &h->kept;
 	u32 kept_end = kept->seq + kept->len, end = seg->seq + seg->len;
-	unsigned int b_off = 0, b_len = 0;
+	struct sipalg_split_payload f = {
+		.a = kept->data, .a_len = kept->len, .seq = kept->seq,
+		.mss = h->mss,
+	};
 
-	if (before(seg->seq, kept->seq))
-		return NF_ACCEPT;
+	/* Bytes before the message (the end of the one before) stay. */
+	if (before(seg->seq, kept->seq)) {
+		f.keep = kept->seq - seg->seq;
+		f.seq = seg->seq;
+	}
 	if (after(end, kept_end)) {
-		b_off = kept_end - seg->seq;
-		b_len = h->held.data ? 0 : end - kept_end;
+		f.b_off = kept_end - seg->seq;
+		f.b_len = h->held.data ? 0 : end - kept_end;
 		/* Its FIN must stay after its last byte. */
-		if (seg->th.fin && !b_len)
+		if (seg->th.fin && !f.b_len)
 			return NF_ACCEPT;
 	}
-	if (sipalg_split_fill(skb, seg, kept->data, kept->len, b_off, b_len,
-			      kept->seq, h->mss)) {
+	if (sipalg_split_fill(skb, seg, &f)) {
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM);
 		return NF_ACCEPT;
 	}
@@ -497,11 +525,13 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 	spin_lock_bh(&e->lock);
 	if (e->dead)
 		goto out;
-	/* The peer has the other way's joined message: forget it. */
-	if (seg->th.ack && other->kept.data &&
+	/* The peer has the other way's joined message: forget it soon. */
+	if (seg->th.ack && other->kept.data && !other->kept.acked &&
 	    sipalg_split_acked(seg->ct, !seg->dir, ntohl(seg->th.ack_seq),
-			       other->kept.seq + other->kept.len))
-		sipalg_split_buf_free(&other->kept);
+			       other->kept.seq + other->kept.len)) {
+		other->kept.acked = true;
+		other->kept.last = jiffies;
+	}
 	if (seg->th.rst) {
 		if (h->held.data)
 			sipalg_split_give_up(h, seg->sn,
@@ -524,11 +554,17 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 		h->passing = false;
 	}
 	if (!seg->len) {
-		if (seg->th.fin && h->held.data)
+		verdict = NF_ACCEPT;
+		if (!seg->th.fin || !h->held.data)
+			goto out;
+		/* The stream ends: what is held goes on with its FIN. */
+		if (seg->seq == h->held.seq + h->held.len)
+			verdict = sipalg_split_let_go(h, skb, seg, 0,
+						      SIPALG_CTR_SPLIT_GAVE_UP_CLOSED);
+		else
 			sipalg_split_give_up(h, seg->sn,
 					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
 					     end);
-		verdict = NF_ACCEPT;
 	} else if (h->held.data) {
 		verdict = sipalg_split_join(h, skb, seg);
 	}
@@ -597,6 +633,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 					    struct sipalg_help_data *data)
 {
 	unsigned int tail, hold_len, verdict = NF_ACCEPT;
+	struct sipalg_split_payload f = { 0 };
 	u32 end = seg->seq + seg->len;
 	struct sipalg_split_half *h;
 	struct sipalg_split *e;
@@ -631,9 +668,10 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 		goto out;
 	}
 	/* Whole messages before it go on now. */
+	f.keep = tail;
+	f.seq = seg->seq;
 	if (skb_copy_bits(skb, seg->dataoff + tail, h->held.data, hold_len) ||
-	    (tail && sipalg_split_fill(skb, seg, NULL, 0, 0, tail, seg->seq,
-				       0))) {
+	    (tail && sipalg_split_fill(skb, seg, &f))) {
 		sipalg_split_buf_free(&h->held);
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM);
 		goto out;
@@ -759,8 +797,11 @@ static void sipalg_split_sweep(struct work_struct *work)
 						     SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT,
 						     h->held.seq + h->held.len);
 			if (h->kept.data &&
-			    time_after(now, h->kept.since +
-					    SIPALG_SPLIT_KEEP_TIME))
+			    (time_after(now, h->kept.since +
+					     SIPALG_SPLIT_KEEP_TIME) ||
+			     (h->kept.acked &&
+			      time_after(now, h->kept.last +
+					      SIPALG_SPLIT_KEEP_ACKED))))
 				sipalg_split_buf_free(&h->kept);
 			if (h->passing &&
 			    time_after(now, h->pass_since +
