@@ -40,33 +40,14 @@ tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 
 # offloads_off: no TSO on any veth (a sender's stack then cuts its writes
 # in software and each segment crosses the veth on its own; the router's
-# WAN veth cuts a joined GSO packet), no GRO on the router's (it sees the
-# segments as they were sent). `ethtool -K DEV tso off gro off` does this;
-# ethtool is not in the VM's image, so its legacy ioctl does it here, in
-# one Python process that enters each namespace in turn.
+# WAN veth cuts a joined GSO packet), no GRO (the router sees the segments
+# as they were sent).
 offloads_off() {
-	/usr/bin/python3 - lan:lan0 wan:wan0 rtr:rtr-lan rtr:rtr-wan <<-'PY' || fail "cannot switch TSO and GRO off"
-	import ctypes, fcntl, os, socket, struct, sys
-	SIOCETHTOOL, CLONE_NEWNET = 0x8946, 0x40000000
-	GTSO, STSO, GGRO, SGRO = 0x1E, 0x1F, 0x2B, 0x2C
-	libc = ctypes.CDLL(None, use_errno=True)
-	def ethtool(dev, cmd, data=0):
-	    value = ctypes.create_string_buffer(struct.pack("II", cmd, data))
-	    ifreq = struct.pack("16sP", dev.encode(), ctypes.addressof(value))
-	    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-	        fcntl.ioctl(s, SIOCETHTOOL, ifreq.ljust(40, b"\0"))
-	    return struct.unpack_from("II", value.raw)[1]
-	for arg in sys.argv[1:]:
-	    ns, dev = arg.split(":")
-	    fd = os.open(f"/run/netns/{ns}", os.O_RDONLY)
-	    if libc.setns(fd, CLONE_NEWNET) != 0:
-	        sys.exit(f"setns {ns}: {os.strerror(ctypes.get_errno())}")
-	    os.close(fd)
-	    ethtool(dev, STSO, 0)
-	    ethtool(dev, SGRO, 0)
-	    if ethtool(dev, GTSO) or ethtool(dev, GGRO):
-	        sys.exit(f"{dev}: TSO or GRO still on")
-	PY
+	local ns_dev
+	for ns_dev in lan:lan0 wan:wan0 rtr:rtr-lan rtr:rtr-wan; do
+		ip netns exec "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" tso off gro off >/dev/null ||
+			fail "ethtool -K ${ns_dev#*:} tso off gro off failed"
+	done
 }
 
 # tcp_segments PCAP QUERY...: each QUERY is one argument "FROM TO FILE...":
