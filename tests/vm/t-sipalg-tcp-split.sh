@@ -4,10 +4,13 @@
 # message as a whole, so the phone's private address never leaks.
 #
 # The sender's kernel does the cutting (sipua --mss or --segments sets
-# TCP_MAXSEG; the message goes in one write), and a capture on the phone's (or server's)
-# side proves how many data segments each message really took. Offloads
+# TCP_MAXSEG; the message goes in one write), and captures on the phone's
+# and the server's side prove how many data segments each message really
+# took, so the test cannot pass on a message that was never split. Offloads
 # are off on every veth so that segments on the capture are segments on
-# the wire, and the router sees what the sender sent (no GRO).
+# the wire, and the router sees what the sender sent (no GRO). 10 segments
+# is as many as a fresh connection sends before its first ACK (initial
+# congestion window), all the router can hold of one message.
 #
 #   1. IPv4, phone -> server: an INVITE with SDP (audio + video) cut into
 #      2, 3 and 10 segments arrives rewritten (no private address:port,
@@ -31,8 +34,10 @@
 #   5. Counters: tcp_split_joined is the number of messages sent in more
 #      than one segment, either way (the phone's small MSS cuts some of
 #      the server's replies too), passed_tcp_split is 0.
-#   6. The kernel's own helper gets scenario 1's 3-segment INVITE first:
-#      whether it rewrote it is reported, not asserted.
+#   6. The kernel's own helper gets scenario 1's 3-segment INVITE first,
+#      in the same network: whether it rewrote it is reported, not asserted.
+# Without the join (sipalg before issue 14) every cut is proven and the
+# test fails at the first rewrite check.
 . "$(dirname "$0")/lib.sh"
 
 ROUTER_WAN6=2001:db8:2::1
