@@ -5,7 +5,9 @@
 # (sequence numbers adjusted: the server reads well-framed messages and its
 # replies get back). A message split across two segments is joined and
 # rewritten as a whole, and the stream stays usable (t-sipalg-tcp-split
-# shows splits in depth). The kernel helper runs the same scenario.
+# shows splits in depth); one whose sender pauses mid-way longer than its
+# RTO passes unmodified, byte for byte. The kernel helper runs the same
+# scenario.
 . "$(dirname "$0")/lib.sh"
 
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
@@ -57,6 +59,22 @@ expect_in "$WORK/sipalg/wan2/000.sip" "c=IN IP4 $ROUTER_WAN" "split INVITE joine
 expect_not_in "$WORK/sipalg/wan2/000.sip" "$PHONE:" "split INVITE: no private address:port left"
 content_length_exact "$WORK/sipalg/wan2/000.sip" || fail "split INVITE: Content-Length wrong"
 say "ok: split INVITE: Content-Length exact"
+
+# A phone that stops mid-message for longer than its retransmission
+# timeout sends the held first segment again: sipalg lets it pass (the
+# phone sends nothing new until it is acknowledged), so the INVITE arrives
+# byte for byte as sent and the connection goes on.
+serve_in_wan "$WORK/sipalg/server3.log" --tcp --bind $SERVER:5060 --count 1 \
+	--save-dir "$WORK/sipalg/wan3" --answer-sdp "$VM_DIR/msgs/answer.sdp" "${tcp_values[@]}"
+in_lan $SIPUA send --tcp --split 200 --split-pause 1.5 --bind $PHONE:5072 --to $SERVER:5060 \
+	--save "$WORK/sipalg/lan3.sip" "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" \
+	>/dev/null || fail "TCP: no reply to the INVITE that paused mid-way"
+wait
+cmp -s "$WORK/sipalg/lan3.sip" "$WORK/sipalg/wan3/000.sip" ||
+	fail "the INVITE that paused mid-way was changed"
+resent=$(sipalg_stat rtr tcp_split_gave_up_resent)
+[ "$resent" -ge 1 ] || fail "tcp_split_gave_up_resent is $resent"
+say "ok: an INVITE paused mid-way longer than the phone's RTO arrives byte for byte as sent (gave_up_resent $resent)"
 
 # The kernel helper, for comparison (reported, not asserted).
 for m in 000 001 002; do
