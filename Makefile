@@ -6,7 +6,8 @@
 #   make demo       a NATed SIP call through the router VM, before/after
 #   make bench      benchmarks (figures only, no assertions)
 #   make stress     the VM storm test with STRESS_COUNT (1,000,000) datagrams
-#                   and STRESS_TCP_CONNS (1000) TCP streams
+#                   and STRESS_TCP_CONNS (1000) TCP streams, then
+#                   STRESS_TCP_CALLS (200) calls over a lossy TCP path
 #   make scale      the VM scale test alone: SCALE_PHONES (20,000) registered
 #                   phones, SCALE_CALLS (2,000) calls
 #   make install    the built module and CLI with their /etc files (and
@@ -40,6 +41,7 @@ export KVER
 
 STRESS_COUNT ?= 1000000
 STRESS_TCP_CONNS ?= 1000
+STRESS_TCP_CALLS ?= 200
 STRESS_SEED ?= $(shell date +%s)
 SCALE_PHONES ?= 20000
 SCALE_CALLS ?= 2000
@@ -117,7 +119,8 @@ $(FLEET): tests/scale/sipfleet.cpp
 
 stress: all
 	scripts/vm-run.sh -t 7200 'STORM_COUNT=$(STRESS_COUNT) STORM_TCP_CONNS=$(STRESS_TCP_CONNS) \
-		STORM_SEED=$(STRESS_SEED) tests/vm/run.sh t-storm.sh'
+		STORM_SEED=$(STRESS_SEED) TCP_LOSS_CALLS=$(STRESS_TCP_CALLS) \
+		tests/vm/run.sh t-storm.sh t-sipalg-tcp-loss.sh'
 
 scale: all
 	scripts/vm-run.sh -t 1800 'SCALE_PHONES=$(SCALE_PHONES) SCALE_CALLS=$(SCALE_CALLS) \

@@ -31,6 +31,29 @@ int content_length_line(const u8 *b, u32 i, u32 le, u32 *v) {
     return e == le ? 1 : -1;
 }
 
+// Could b[0..len) be the beginning of a SIP message: "SIP/2.0 " (as much
+// of it as there is), or a method token and a space, its line ending in
+// " SIP/2.0" once the line is whole? A segment that starts inside a message
+// (a header's or the body's bytes) is not.
+bool starts_like_message(const u8 *b, u32 len) {
+    static const char status[] = "sip/2.0 "; // ieq() wants lower case
+    u32 n = len < 8 ? len : 8;
+    if (n > 0 && ieq(b, n, status, n))
+        return true;
+    u32 t = skip_token(b, 0, len);
+    if (t == 0)
+        return false;
+    if (t == len)
+        return true;
+    if (b[t] != ' ')
+        return false;
+    u32 nl = find_lf(b, t, len);
+    if (nl >= len)
+        return true;
+    u32 le = (b[nl - 1] == '\r') ? nl - 1 : nl;
+    return le >= t + 8 && b[le - 8] == ' ' && SIPALG_IEQ(b + le - 7, 7, "sip/2.0");
+}
+
 } // namespace
 
 extern "C" int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned int *msg_len,
@@ -99,5 +122,27 @@ extern "C" int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned
     if (total > len)
         return SIPALG_FRAME_NEED_MORE;
     *msg_len = (u32)total;
+    return SIPALG_FRAME_COMPLETE;
+}
+
+extern "C" int sipalg_frame_tail(const unsigned char *buf, unsigned int len,
+                                 unsigned int *tail_off) {
+    if (!buf || !tail_off)
+        return SIPALG_FRAME_INVALID;
+    u32 off = 0;
+    while (off < len) {
+        unsigned int msg_len;
+        int reason;
+        int r = sipalg_frame(buf + off, len - off, &msg_len, &reason);
+        if (r == SIPALG_FRAME_COMPLETE) {
+            off += msg_len;
+            continue;
+        }
+        *tail_off = off;
+        if (r == SIPALG_FRAME_NEED_MORE && starts_like_message(buf + off, len - off))
+            return SIPALG_FRAME_NEED_MORE;
+        return SIPALG_FRAME_INVALID;
+    }
+    *tail_off = len;
     return SIPALG_FRAME_COMPLETE;
 }

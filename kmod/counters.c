@@ -32,6 +32,19 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_REGISTRATIONS_ON_FLOW] = "registrations_on_flow",
 	[SIPALG_CTR_TRACE_SENT] = "trace_sent",
 	[SIPALG_CTR_TRACE_LOST] = "trace_lost",
+	[SIPALG_CTR_SPLIT_HELD] = "tcp_split_held",
+	[SIPALG_CTR_SPLIT_JOINED] = "tcp_split_joined",
+	[SIPALG_CTR_SPLIT_REBUILT] = "tcp_split_rebuilt",
+	[SIPALG_CTR_SPLIT_DUPLICATES] = "tcp_split_duplicates",
+	[SIPALG_CTR_SPLIT_GAVE_UP_GAP] = "tcp_split_gave_up_gap",
+	[SIPALG_CTR_SPLIT_GAVE_UP_RESENT] = "tcp_split_gave_up_resent",
+	[SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN] = "tcp_split_gave_up_overtaken",
+	[SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG] = "tcp_split_gave_up_too_big",
+	[SIPALG_CTR_SPLIT_GAVE_UP_FULL] = "tcp_split_gave_up_full",
+	[SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT] = "tcp_split_gave_up_timeout",
+	[SIPALG_CTR_SPLIT_GAVE_UP_CLOSED] = "tcp_split_gave_up_closed",
+	[SIPALG_CTR_SPLIT_GAVE_UP_INVALID] = "tcp_split_gave_up_invalid",
+	[SIPALG_CTR_SPLIT_GAVE_UP_NOMEM] = "tcp_split_gave_up_nomem",
 };
 
 static const char *const sipalg_shim_reason_names[] = {

@@ -39,6 +39,21 @@ enum sipalg_counter {
 	SIPALG_CTR_REGISTRATIONS_ON_FLOW, /* bindings left to their own flow */
 	SIPALG_CTR_TRACE_SENT,		/* trace records sent (each group's copy) */
 	SIPALG_CTR_TRACE_LOST,		/* ... not built (memory) or not delivered */
+	/* TCP messages split across segments (split.c): */
+	SIPALG_CTR_SPLIT_HELD,		/* ... whose start was held for the rest */
+	SIPALG_CTR_SPLIT_JOINED,	/* ... sent on whole, in one packet */
+	SIPALG_CTR_SPLIT_REBUILT,	/* retransmissions of one rebuilt whole */
+	SIPALG_CTR_SPLIT_DUPLICATES,	/* duplicates of held bytes dropped */
+	/* Held messages given up (their bytes pass when sent again): */
+	SIPALG_CTR_SPLIT_GAVE_UP_GAP,	/* ... data after a gap came */
+	SIPALG_CTR_SPLIT_GAVE_UP_RESENT, /* ... the sender sent them again */
+	SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN, /* later bytes went on before */
+	SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG, /* ... longer than split_max_message */
+	SIPALG_CTR_SPLIT_GAVE_UP_FULL,	/* ... all held bytes at split_max_bytes */
+	SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT, /* ... the rest did not come in time */
+	SIPALG_CTR_SPLIT_GAVE_UP_CLOSED, /* ... FIN or RST */
+	SIPALG_CTR_SPLIT_GAVE_UP_INVALID, /* ... the joined bytes are not SIP */
+	SIPALG_CTR_SPLIT_GAVE_UP_NOMEM,
 	SIPALG_CTR_MAX
 };
 

@@ -38,13 +38,16 @@ static inline unsigned int sipalg_media_class(int slot)
 
 /*
  * sipalg_dialogs.shim, the shim's own byte of the dialog state: what a TCP
- * stream is, learnt from its first payload (rewrite.c), and whether the
+ * stream is, learnt from its first payload (rewrite.c), whether the
  * conntrack was made through ctnetlink (conntrackd on a standby router:
- * its pinholes may come the same way, to be adopted; expect.c).
+ * its pinholes may come the same way, to be adopted; expect.c), and
+ * whether a split message of it is held or kept (split.c). Written under
+ * ct->lock.
  */
 #define SIPALG_SHIM_STREAM_STARTED 0x01	/* its first payload went by */
 #define SIPALG_SHIM_STREAM_TLS 0x02	/* it began with a TLS handshake */
 #define SIPALG_SHIM_SYNCED 0x04		/* made through ctnetlink */
+#define SIPALG_SHIM_SPLIT 0x08		/* split.c keeps state for it */
 
 /*
  * The helper's per-conntrack data (nf_conn_help.data, zeroed when the

@@ -14,7 +14,9 @@
  * until then.
  * Unloading undoes it in reverse: the control plane goes first (events stop
  * before the family goes), then once the hooks are gone no new conntrack
- * gets the helper, unregistering the helpers detaches them from every
+ * gets the helper and no segment is held any more; what split messages
+ * held goes while the helpers (whose destroy callback looks for it) are
+ * still there; unregistering the helpers detaches them from every
  * conntrack (and waits for packets still inside them) and unlinks every
  * pinhole, and only then go the state, the ledger (which holds references
  * on the pinholes) and the table.
@@ -36,8 +38,16 @@
 #include "helper.h"
 #include "rewrite.h"
 #include "sessions.h"
+#include "split.h"
 #include "sync.h"
 #include "trace.h"
+
+/* The helper's destroy callback: what sipalg kept for the connection goes. */
+static void sipalg_conn_destroyed(struct nf_conn *ct)
+{
+	sipalg_split_forget(ct);
+	sipalg_sessions_forget(ct);
+}
 
 static int __init sipalg_init(void)
 {
@@ -66,7 +76,7 @@ static int __init sipalg_init(void)
 	err = sipalg_sync_init();
 	if (err)
 		goto exit_pernet;
-	err = sipalg_helpers_register(sipalg_help, sipalg_sessions_forget);
+	err = sipalg_helpers_register(sipalg_help, sipalg_conn_destroyed);
 	if (err) {
 		pr_err("cannot register the conntrack helpers (%d)\n", err);
 		goto exit_sync;
@@ -75,12 +85,17 @@ static int __init sipalg_init(void)
 	err = sipalg_hooks_init();
 	if (err)
 		goto unregister_helpers;
-	err = sipalg_genl_init();
+	err = sipalg_split_init();
 	if (err)
 		goto exit_hooks;
+	err = sipalg_genl_init();
+	if (err)
+		goto exit_split;
 	pr_info("loaded, core %s\n", sipalg_core_version());
 	return 0;
 
+exit_split:
+	sipalg_split_exit();
 exit_hooks:
 	sipalg_hooks_exit();
 unregister_helpers:
@@ -105,6 +120,7 @@ static void __exit sipalg_exit(void)
 {
 	sipalg_genl_exit();
 	sipalg_hooks_exit();
+	sipalg_split_exit();
 	/* First: no expectation conntrackd makes from now on translates. */
 	sipalg_expect_exit();
 	sipalg_helpers_unregister();

@@ -24,8 +24,6 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
 #include <net/route.h>
-#include <net/checksum.h>
-#include <net/ip6_checksum.h>
 
 #include <sipalg/core.h>
 #include <sipalg/decide.h>
@@ -37,6 +35,7 @@
 #include "expect.h"
 #include "helper.h"
 #include "media.h"
+#include "packet.h"
 #include "register.h"
 #include "rewrite.h"
 #include "sessions.h"
@@ -166,71 +165,16 @@ static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int off,
 	return 0;
 }
 
-/*
- * The L4 checksum after the payload changed. A checksum the device or the
- * stack will complete (CHECKSUM_PARTIAL) only needs the length in its
- * pseudo-header sum updated; otherwise the packet is turned into one, so the
- * payload is summed once on output (or by the NIC), not here.
- */
-static void sipalg_l4_csum(struct sk_buff *skb, unsigned int protoff,
-			   u16 l3num, u8 protonum, __sum16 *check,
-			   unsigned int l4_len, unsigned int old_l4_len)
-{
-	if (skb->ip_summed == CHECKSUM_PARTIAL) {
-		inet_proto_csum_replace2(check, skb, htons(old_l4_len),
-					 htons(l4_len), true);
-		return;
-	}
-	skb->ip_summed = CHECKSUM_PARTIAL;
-	skb->csum_start = skb_headroom(skb) + protoff;
-	skb->csum_offset = (unsigned char *)check - (skb->data + protoff);
-	if (l3num == NFPROTO_IPV4) {
-		const struct iphdr *iph = ip_hdr(skb);
-
-		*check = ~csum_tcpudp_magic(iph->saddr, iph->daddr, l4_len,
-					    protonum, 0);
-	} else {
-		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-
-		*check = ~csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr, l4_len,
-					  protonum, 0);
-	}
-}
-
 /* After the payload changed: IP and L4 lengths, checksums, TCP sequence. */
 static void sipalg_fix_headers(struct sk_buff *skb, unsigned int protoff,
 			       struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo,
 			       unsigned int old_l4_len, __be32 seq, int delta)
 {
-	unsigned int l4_len = skb->len - protoff;
-	u16 l3num = nf_ct_l3num(ct);
-
-	if (l3num == NFPROTO_IPV4) {
-		ip_hdr(skb)->tot_len = htons(skb->len);
-		ip_send_check(ip_hdr(skb));
-	} else {
-		ipv6_hdr(skb)->payload_len =
-			htons(skb->len - sizeof(struct ipv6hdr));
-	}
-
-	if (nf_ct_protonum(ct) == IPPROTO_UDP) {
-		struct udphdr *uh = (struct udphdr *)(skb->data + protoff);
-
-		uh->len = htons(l4_len);
-		/* IPv4 UDP without a checksum stays without one. */
-		if (!uh->check && skb->ip_summed != CHECKSUM_PARTIAL)
-			return;
-		sipalg_l4_csum(skb, protoff, l3num, IPPROTO_UDP, &uh->check,
-			       l4_len, old_l4_len);
-	} else {
-		struct tcphdr *th = (struct tcphdr *)(skb->data + protoff);
-
-		sipalg_l4_csum(skb, protoff, l3num, IPPROTO_TCP, &th->check,
-			       l4_len, old_l4_len);
-		if (delta)
-			nf_ct_seqadj_set(ct, ctinfo, seq, delta);
-	}
+	sipalg_packet_fix(skb, protoff, nf_ct_l3num(ct), nf_ct_protonum(ct),
+			  old_l4_len);
+	if (nf_ct_protonum(ct) == IPPROTO_TCP && delta)
+		nf_ct_seqadj_set(ct, ctinfo, seq, delta);
 }
 
 /* A message that passes unmodified: count it, tell a monitor. */

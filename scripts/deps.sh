@@ -10,7 +10,7 @@ packages="
 	build-essential g++ make kmod
 	dkms dh-dkms debhelper lintian fakeroot
 	qemu-system-x86 busybox-static cpio
-	nftables conntrack conntrackd iproute2 tcpdump python3
+	nftables conntrack conntrackd iproute2 tcpdump ethtool python3
 	kamailio baresip-core
 	libnl-3-dev libnl-genl-3-dev libcli11-dev nlohmann-json3-dev catch2 pkg-config
 	libcap2-bin

@@ -193,6 +193,18 @@ unsigned int sipalg_addr_format(const struct sipalg_addr *a, unsigned char *out,
  */
 int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned int *msg_len, int *reason);
 
+/*
+ * Does a TCP segment's payload buf[0..len) end inside a message? Frames it
+ * from its start, message by message. COMPLETE: it ends at a boundary
+ * (*tail_off = len). NEED_MORE: the message at *tail_off is unfinished and
+ * begins like one (a status line, or a method, a space and, once the line
+ * is whole, " SIP/2.0" at its end): the bytes from there are worth holding
+ * until the rest of it comes. INVALID: the unfinished part is not framed
+ * SIP (a segment that starts inside a message, a bad Content-Length): there
+ * is nothing to hold, *tail_off is where framing stopped.
+ */
+int sipalg_frame_tail(const unsigned char *buf, unsigned int len, unsigned int *tail_off);
+
 /* ---- Parse result ---- */
 struct sipalg_span {
     unsigned int off;

@@ -211,5 +211,14 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         FUZZ_CHECK(fr == SIPALG_FRAME_NEED_MORE || fr == SIPALG_FRAME_INVALID);
         FUZZ_CHECK(fr != SIPALG_FRAME_INVALID || reason != SIPALG_OK);
     }
+
+    // Where a segment would be held: at a boundary the framing agrees on.
+    unsigned tail_off = len + 1;
+    int tr = sipalg_frame_tail(data, len, &tail_off);
+    FUZZ_CHECK(tail_off <= len);
+    FUZZ_CHECK(tr != SIPALG_FRAME_COMPLETE || tail_off == len);
+    FUZZ_CHECK(tr == SIPALG_FRAME_COMPLETE || tail_off < len);
+    if (tail_off == 0 && len > 0)
+        FUZZ_CHECK(tr == fr || (fr == SIPALG_FRAME_NEED_MORE && tr == SIPALG_FRAME_INVALID));
     return 0;
 }

@@ -94,3 +94,50 @@ TEST_CASE("TCP: the whole valid corpus as one stream frames back exactly", "[fra
     }
     CHECK(k == lens.size());
 }
+
+static int tail(const std::string &s, unsigned *off) {
+    return sipalg_frame_tail(u(s), (unsigned)s.size(), off);
+}
+
+TEST_CASE("TCP segment ends inside a message: where to hold from", "[frame]") {
+    std::string inv = fanvil_invite(kFanvilInviteSdp);
+    std::string reg = kFanvilRegister;
+    unsigned off = 99;
+    // Whole messages (and keep-alives): nothing to hold.
+    CHECK(tail(reg + "\r\n\r\n" + inv, &off) == SIPALG_FRAME_COMPLETE);
+    CHECK(off == reg.size() + 4 + inv.size());
+    CHECK(tail("", &off) == SIPALG_FRAME_COMPLETE);
+    CHECK(off == 0);
+    // Every cut of an INVITE after a REGISTER holds from the INVITE.
+    for (size_t cut = 1; cut < inv.size(); cut++) {
+        INFO("cut " << cut);
+        off = 0;
+        REQUIRE(tail(reg + inv.substr(0, cut), &off) == SIPALG_FRAME_NEED_MORE);
+        CHECK(off == reg.size());
+        REQUIRE(tail(inv.substr(0, cut), &off) == SIPALG_FRAME_NEED_MORE);
+        CHECK(off == 0);
+    }
+    // A response, cut anywhere in its status line.
+    std::string ok = "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+    for (size_t cut = 1; cut < ok.size(); cut++) {
+        INFO("cut " << cut);
+        CHECK(tail(ok.substr(0, cut), &off) == SIPALG_FRAME_NEED_MORE);
+    }
+    // A segment that starts inside a message is not held: body lines,
+    // header lines, a request line's middle.
+    size_t body = inv.find("\r\n\r\n") + 4;
+    CHECK(tail(inv.substr(body, 40), &off) == SIPALG_FRAME_INVALID);
+    CHECK(tail("Contact: <sip:011@192.168.0.10:5060>\r\nCSeq", &off) == SIPALG_FRAME_INVALID);
+    CHECK(tail("TCP 192.168.0.10:5060;branch=z9\r\nMax-Forwards: 70\r\n", &off) ==
+          SIPALG_FRAME_INVALID);
+    CHECK(tail("v=0\r\no=- 1 1 IN IP4 192.168.0.10\r\n", &off) == SIPALG_FRAME_INVALID);
+    CHECK(tail("\r\n\r\n" + inv.substr(body, 40), &off) == SIPALG_FRAME_INVALID);
+    CHECK(off == 4);
+    // A bad Content-Length after a whole message: not framed, nothing held.
+    int r = tail(reg + "INVITE sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n", &off);
+    CHECK(r == SIPALG_FRAME_INVALID);
+    CHECK(off == reg.size());
+    // A lone CR of a split keep-alive is not a message start.
+    CHECK(tail(reg + "\r", &off) == SIPALG_FRAME_INVALID);
+    CHECK(sipalg_frame_tail(nullptr, 0, &off) == SIPALG_FRAME_INVALID);
+}

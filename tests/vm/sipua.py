@@ -1,15 +1,23 @@
 #!/usr/bin/python3
 """A tiny scriptable SIP user agent for the VM tests (Python stdlib only).
 
-  sipua.py send  --bind IP:PORT --to IP:PORT [--tcp] [--save FILE]
-                 [--reply-save FILE] [--set K=V ...] TEMPLATE
+  sipua.py send  --bind IP:PORT --to IP:PORT
+                 [--tcp [--mss N | --segments N] [--one-by-one]]
+                 [--save FILE] [--reply-save FILE] [--set K=V ...] TEMPLATE...
       Fill TEMPLATE's {placeholders}, fix Content-Length, send it, save the
-      exact bytes sent, wait for one reply and save it.
+      exact bytes sent, wait for one reply and save it. Several templates
+      go back to back in one write, or with --one-by-one each in a write of
+      its own once the previous one's reply arrived. --mss sets TCP_MAXSEG
+      before connecting: the kernel cuts every write into segments of at
+      most N bytes less the TCP options (12 with timestamps); --segments
+      picks the TCP_MAXSEG that cuts the first message into N segments.
 
-  sipua.py serve --bind IP:PORT [--tcp] --count N --save-dir DIR
+  sipua.py serve --bind IP:PORT [--tcp [--mss N]] --count N --save-dir DIR
                  [--answer-sdp TEMPLATE] [--set K=V ...]
       Receive N messages; save each one exactly as received; answer
-      requests with 200 OK (with an SDP answer to INVITE when given).
+      requests with 200 OK (with an SDP answer to INVITE when given), each
+      reply in one write (--mss: TCP_MAXSEG on the listening socket, so
+      the kernel cuts the replies as send's --mss does).
 
   sipua.py rtp-send --bind IP:PORT --to IP:PORT [--count N]
   sipua.py rtp-recv --bind IP:PORT [--count N] [--timeout S]
@@ -180,17 +188,31 @@ def cmd_send(args):
             f.write(message)
     if args.tcp:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if args.segments:
+            # ceil(length / N) bytes a segment, plus the 12 bytes of
+            # timestamp option Linux puts in every segment by default.
+            args.mss = -(-len(parts[0]) // args.segments) + 12
+        if args.mss:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, args.mss)
         sock.connect((host, port))
-        if args.split:
+        reply, pending = None, b""
+        if args.one_by_one:
+            # Each message in a write of its own, after the previous reply.
+            for part in parts:
+                sock.sendall(part)
+                reply, pending = read_tcp_message(sock, pending)
+                if reply is None:
+                    break
+        elif args.split:
             # Two segments, the second after a pause.
             sock.sendall(message[:args.split])
-            time.sleep(0.3)
+            time.sleep(args.split_pause)
             sock.sendall(message[args.split:])
         else:
             sock.sendall(message)
-        pending = b""
-        for _ in range(len(args.template)):
-            reply, pending = read_tcp_message(sock, pending)
+        if not args.one_by_one:
+            for _ in range(len(args.template)):
+                reply, pending = read_tcp_message(sock, pending)
     else:
         sock.sendto(message, (host, port))
         try:
@@ -214,6 +236,8 @@ def cmd_serve(args):
     sock.settimeout(args.timeout)
     conn, pending = None, b""
     if args.tcp:
+        if args.mss:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, args.mss)
         sock.listen(4)
     print("ready", flush=True)
     for index in range(args.count):
@@ -222,6 +246,8 @@ def cmd_serve(args):
                 if conn is None:
                     conn, peer = sock.accept()
                     conn.settimeout(args.timeout)
+                    if args.mss:  # each reply's last segment without delay
+                        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 message, pending = read_tcp_message(conn, pending)
                 if message is None:
                     break
@@ -343,6 +369,14 @@ def main():
                    help="TCP: send the first SPLIT bytes in a segment of their own")
     p.add_argument("--split-after", type=int, default=0,
                    help="TCP: the first segment holds this many whole messages")
+    p.add_argument("--split-pause", type=float, default=0.3,
+                   help="TCP: seconds between the two segments of --split/--split-after")
+    p.add_argument("--mss", type=int, default=0,
+                   help="TCP: TCP_MAXSEG before connecting (the kernel cuts the writes)")
+    p.add_argument("--segments", type=int, default=0,
+                   help="TCP: the TCP_MAXSEG that cuts the first message into this many segments")
+    p.add_argument("--one-by-one", action="store_true",
+                   help="TCP: each template in a write of its own, after the previous reply")
     p.add_argument("template", nargs="+")
     p.set_defaults(func=cmd_send)
     p = sub.add_parser("serve")
@@ -353,6 +387,8 @@ def main():
     p.add_argument("--answer-sdp")
     p.add_argument("--set", action="append")
     p.add_argument("--timeout", type=float, default=20)
+    p.add_argument("--mss", type=int, default=0,
+                   help="TCP: TCP_MAXSEG on the listening socket (the kernel cuts the replies)")
     p.add_argument("--no-reply", action="store_true", help="only save what arrives")
     p.add_argument("--status", type=int, help="refuse every request with this final status")
     p.add_argument("--challenge", action="store_true",

@@ -3,15 +3,21 @@
 # are each rewritten and the payload shrinks; a BYE in a later segment on
 # the same connection is rewritten too, and the stream stays whole
 # (sequence numbers adjusted: the server reads well-framed messages and its
-# replies get back). A message split across two segments is passed unmodified
-# and the stream stays usable. The kernel helper runs the same scenario.
+# replies get back). A message split across two segments is joined and
+# rewritten as a whole, and the stream stays usable (t-sipalg-tcp-split
+# shows splits in depth); one whose sender pauses mid-way longer than its
+# RTO passes unmodified, byte for byte. The kernel helper runs the same
+# scenario.
 . "$(dirname "$0")/lib.sh"
 
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 
 # scenario DIR: one connection with 2 messages in one segment and one in
-# the next, then a
-# second connection whose INVITE is split in two segments.
+# the next, then a second connection whose INVITE is split in two
+# segments, 50 ms apart: well within the phone's retransmission timeout
+# (at least 200 ms), which a longer pause would pass: the phone would send
+# the first segment again and sipalg give up on joining (counted as
+# tcp_split_gave_up_resent; the INVITE then passes unmodified).
 scenario() {
 	local dir=$1
 	mkdir -p "$dir"
@@ -24,7 +30,7 @@ scenario() {
 	wait
 	serve_in_wan "$dir/server2.log" --tcp --bind $SERVER:5060 --count 1 --save-dir "$dir/wan2" \
 		--answer-sdp "$VM_DIR/msgs/answer.sdp" "${tcp_values[@]}"
-	in_lan $SIPUA send --tcp --split 200 --bind $PHONE:5071 --to $SERVER:5060 \
+	in_lan $SIPUA send --tcp --split 200 --split-pause 0.05 --bind $PHONE:5071 --to $SERVER:5060 \
 		--save "$dir/lan2.sip" "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" \
 		>/dev/null || fail "TCP: no reply to the split INVITE"
 	wait
@@ -49,10 +55,26 @@ for m in "$w"/00[0-2].sip; do
 done
 expect_in "$WORK/sipalg/lan1-reply.sip" "Via: SIP/2.0/TCP $PHONE:5060" "replies come back on the adjusted stream, Via restored"
 
-expect_in "$WORK/sipalg/wan2/000.sip" "c=IN IP4 $PHONE" "split INVITE passed unmodified"
-content_length_exact "$WORK/sipalg/wan2/000.sip" || fail "split INVITE corrupted"
-cmp -s "$WORK/sipalg/lan2.sip" "$WORK/sipalg/wan2/000.sip" || fail "split INVITE was changed"
-say "ok: split INVITE arrives byte for byte as sent (not corrupted)"
+expect_in "$WORK/sipalg/wan2/000.sip" "c=IN IP4 $ROUTER_WAN" "split INVITE joined and rewritten"
+expect_not_in "$WORK/sipalg/wan2/000.sip" "$PHONE:" "split INVITE: no private address:port left"
+content_length_exact "$WORK/sipalg/wan2/000.sip" || fail "split INVITE: Content-Length wrong"
+say "ok: split INVITE: Content-Length exact"
+
+# A phone that stops mid-message for longer than its retransmission
+# timeout sends the held first segment again: sipalg lets it pass (the
+# phone sends nothing new until it is acknowledged), so the INVITE arrives
+# byte for byte as sent and the connection goes on.
+serve_in_wan "$WORK/sipalg/server3.log" --tcp --bind $SERVER:5060 --count 1 \
+	--save-dir "$WORK/sipalg/wan3" --answer-sdp "$VM_DIR/msgs/answer.sdp" "${tcp_values[@]}"
+in_lan $SIPUA send --tcp --split 200 --split-pause 1.5 --bind $PHONE:5072 --to $SERVER:5060 \
+	--save "$WORK/sipalg/lan3.sip" "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" \
+	>/dev/null || fail "TCP: no reply to the INVITE that paused mid-way"
+wait
+cmp -s "$WORK/sipalg/lan3.sip" "$WORK/sipalg/wan3/000.sip" ||
+	fail "the INVITE that paused mid-way was changed"
+resent=$(sipalg_stat rtr tcp_split_gave_up_resent)
+[ "$resent" -ge 1 ] || fail "tcp_split_gave_up_resent is $resent"
+say "ok: an INVITE paused mid-way longer than the phone's RTO arrives byte for byte as sent (gave_up_resent $resent)"
 
 # The kernel helper, for comparison (reported, not asserted).
 for m in 000 001 002; do

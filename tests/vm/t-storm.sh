@@ -169,6 +169,8 @@ passed = {k[7:]: v for k, v in st.items() if k.startswith("passed_") and v}
 print(f"    messages {st['messages']}, rewritten {st['rewritten']}, bytes grown "
       f"{st['bytes_grown']}, shrunk {st['bytes_shrunk']}, TCP retransmissions {retrans}")
 print("    passed: " + ", ".join(f"{k} {v}" for k, v in sorted(passed.items())))
+split = {k[10:]: v for k, v in st.items() if k.startswith("tcp_split_") and v}
+print("    split across segments: " + (", ".join(f"{k} {v}" for k, v in split.items()) or "none"))
 print(f"    bytes: sent {sent['bytes']} + grown - shrunk = {want}, received {got}")
 ok = conns == sent["connections"] == clean and sent["failed"] == 0
 # A retransmitted segment that is rewritten again is counted twice.

@@ -28,9 +28,18 @@ other side. Then, for each record:
 
 And every captured message has exactly one record, and there is no record
 for anything not captured. A TCP segment is framed as the helper frames it
-(from the segment's start, message after message): a message split across
-segments gets one record where it starts (passed: tcp_split) and the
-segment holding its rest one of its own, which must be passed too.
+(from the segment's start, message after message). A message split across
+segments that sipalg held and joined (kmod/split.c; the records say where
+one begins) gets one record, at its first byte's sequence number, offset 0:
+its arrival bytes are the stream's (reassembled by sequence number,
+duplicates dropped) from there for its length, it must leave as one packet
+that starts with it, and the segments joined to it get no record of their
+own (whatever follows it in the last one is framed after it, in the same
+packet); a segment that sends some of it again before the ACK has it
+rebuilt, whole, and traced again the same way (when the records say so),
+else it passes as it came. One that sipalg gave up on gets one record where
+it starts (passed: tcp_split) and the segment holding its rest one of its
+own, which must be passed too.
 
 Prints "trace_check: N/N messages byte for byte" and exits 0, or lists what
 is wrong and exits 1. Python standard library only.
@@ -51,7 +60,7 @@ MAX_MSG_LEN = 65535
 # ---------------------------------------------------------------- captures
 
 Packet = collections.namedtuple(
-    "Packet", "ts n family proto src sport dst dport seq flags payload")
+    "Packet", "ts n family proto src sport dst dport seq flags payload ack", defaults=(None,))
 
 
 def read_pcap(path):
@@ -186,8 +195,9 @@ def read_packets(path):
         elif proto == 6 and len(l4) >= 20:
             sport, dport, seq = struct.unpack(">HHI", l4[:8])
             hlen = (l4[12] >> 4) * 4
+            ack = struct.unpack(">I", l4[8:12])[0]
             packets.append(Packet(ts, n, family, "tcp", src, sport, dst, dport, seq,
-                                  l4[13], l4[hlen:]))
+                                  l4[13], l4[hlen:], ack))
     return packets
 
 
@@ -269,10 +279,12 @@ def summary_of(msg):
 # --------------------------------------------------------------- messages
 
 Message = collections.namedtuple("Message", "side flow index data ts seq off kind")
-# kind: "udp"; TCP: "message" (a whole message from a segment), "split" (a
-# message that starts in this segment and does not end there), "fragment"
-# (framed from a segment's start that is not a message's start), "invalid"
-# (the framing failed: the rest of the segment).
+# kind: "udp"; TCP: "message" (a whole message from a segment), "joined" (a
+# whole message held across segments and joined: seq is its first byte's,
+# off 0; "rebuilt": the same, again, when some of it was sent again),
+# "split" (a message that starts in this segment and does not end
+# there), "fragment" (framed from a segment's start that is not a message's
+# start), "invalid" (the framing failed: the rest of the segment).
 
 
 class Side:
@@ -286,6 +298,7 @@ class Side:
         self.segments = collections.defaultdict(list)  # flow -> [Packet]
         self.streams = {}                               # flow -> (base, bytes)
         self.stream_msgs = {}                           # flow -> [(start, len)]
+        self.whole_seen = {}                            # flow -> {start} seen whole
         self.problems = []
         for p in self.packets:
             flow = (p.proto, p.src, p.sport, p.dst, p.dport)
@@ -342,18 +355,62 @@ class Side:
             off += length
         self.stream_msgs[flow] = msgs
 
-    def tcp_expected(self, flow):
-        """What the helper frames in each segment of flow, as Messages."""
+    def tcp_expected(self, flow, joined=None):
+        """What the helper frames in each segment of flow, as Messages.
+
+        joined: sequence numbers at which, say the records, a message split
+        across segments begins that sipalg held and joined (kmod/split.c),
+        and how many records each has.
+        Such a message, where a segment leaves it unfinished, is taken out
+        of the stream; the next segments are joined to it (duplicates of
+        the held bytes dropped) until it is whole, and the helper frames the
+        joined packet, which starts at the message's first byte: one
+        "joined" message (seq: its first byte's, offset 0), then whatever
+        else the last segment brought. A segment that sends bytes of a
+        joined message again before the peer acknowledged its end (here:
+        before this capture saw that acknowledgement) may have sipalg rebuild
+        it: the helper sees the whole message again from its first byte
+        ("rebuilt"), and what follows it in that segment; when the records
+        have no record more for it, or it was acknowledged, the segment
+        went on as it came, framed from its start (as any segment)."""
+        joined = joined if joined is not None else collections.Counter()
         base, stream = self.streams[flow]
         starts = {start: length for start, length in self.stream_msgs[flow]}
         out = []
+        held = held_end = None  # stream offsets: where the held bytes begin, end
+        done_joined = {}  # stream offsets: where each joined message begins -> ends
+        traced = collections.Counter()  # its start -> how many times expected
+        whole_seen = self.whole_seen[flow] = set()  # stream offsets of messages seen whole
         for p in self.segments[flow]:
             if not p.payload:
                 continue
             rel = (p.seq - base) & 0xFFFFFFFF
+            payload, seq, first = p.payload, p.seq, None
+            done = None if held is not None else next(
+                (j for j in done_joined if j < rel + len(p.payload) and rel < done_joined[j]), None)
+            if done is not None and (self.acked(flow, base + done_joined[done], p.ts) or
+                                     joined[(base + done) & 0xFFFFFFFF] <= traced[done]):
+                done = None
+            if done is not None:
+                # Bytes of a joined message sent again: sipalg rebuilds it
+                # whole, from its first byte, and the helper sees it again.
+                end = max(rel + len(p.payload), done_joined[done])
+                payload, seq, first = stream[done:end], (base + done) & 0xFFFFFFFF, done
+                rel = done
+            elif held is not None:
+                end = rel + len(p.payload)
+                if end <= held_end:
+                    continue  # a duplicate of held bytes: dropped
+                if rel > held_end:
+                    self.problems.append(f"{self.name}: {fmt_flow(flow)}: a gap after the held "
+                                         f"message at stream byte {held}")
+                    held = None
+                else:
+                    payload, seq, first = stream[held:end], (base + held) & 0xFFFFFFFF, held
+                    rel, held = first, None
             off = index = 0  # index: the message's in its segment
-            while off < len(p.payload):
-                state, length = frame(p.payload[off:])
+            while off < len(payload):
+                state, length = frame(payload[off:])
                 at = rel + off
                 if state == "keepalive":
                     off += length
@@ -361,18 +418,45 @@ class Side:
                     continue
                 if state == "complete":
                     kind = "message" if starts.get(at) == length else "fragment"
-                    out.append(Message(self.name, flow, index, p.payload[off:off + length], p.ts,
-                                       p.seq, off, kind))
+                    if kind == "message":
+                        whole_seen.add(at)
+                    if kind == "message" and at == first:
+                        kind = "joined" if done is None else "rebuilt"
+                        done_joined[at] = at + length
+                        traced[at] += 1
+                    out.append(Message(self.name, flow, index, payload[off:off + length], p.ts,
+                                       seq, off, kind))
                     off += length
                     index += 1
                     continue
+                if state == "need_more" and at in starts and (base + at) & 0xFFFFFFFF in joined:
+                    # Held: out of the stream until the rest comes.
+                    held, held_end = at, rel + len(payload)
+                    break
                 if state == "need_more":
                     kind = "split" if at in starts else "fragment"
                 else:
                     kind = "invalid"
-                out.append(Message(self.name, flow, index, p.payload[off:], p.ts, p.seq, off, kind))
+                out.append(Message(self.name, flow, index, payload[off:], p.ts, seq, off, kind))
                 break
+        if held is not None:
+            self.problems.append(f"{self.name}: {fmt_flow(flow)}: the stream ends with a held "
+                                 f"message unfinished (stream byte {held})")
         return out
+
+    def acked(self, flow, seq, before):
+        """Did this capture see the other direction acknowledge flow's bytes
+        up to seq (absolute), before time before?"""
+        return any(q.ts < before and q.flags & 0x10 and q.ack is not None
+                   and ((q.ack - seq) & 0xFFFFFFFF) < 1 << 31
+                   for q in self.segments.get(inverse(flow), []))
+
+    def in_one_packet(self, flow, start, length):
+        """Is there a segment of flow that begins at stream byte start and
+        holds length bytes or more?"""
+        base = self.streams[flow][0]
+        return any(((p.seq - base) & 0xFFFFFFFF) == start and len(p.payload) >= length
+                   for p in self.segments.get(flow, []))
 
     def stream_message_at(self, flow, rel):
         """Index and (start, length) of the stream message holding byte rel."""
@@ -483,11 +567,19 @@ class Checker:
                 if flow in other.first_seen and other.first_seen[flow] < side.first_seen[flow]:
                     continue  # not translated and arrived on the other side
                 arrival_flows[(side.name, flow)] = (side, other, None)
+        # Where the records say a joined message begins (kmod/split.c): any
+        # TCP record but the piece of one sipalg did not hold (tcp_split).
+        joined = collections.defaultdict(collections.Counter)
+        for rec in self.records:
+            tcp = rec.get("tcp")
+            if "_arr" in rec and isinstance(tcp, dict) and rec.get("reason") != "tcp_split" \
+                    and isinstance(tcp.get("seq"), int) and isinstance(tcp.get("msg_off"), int):
+                joined[(rec["_a"].name, rec["_arr"])][(tcp["seq"] + tcp["msg_off"]) & 0xFFFFFFFF] += 1
         for (name, flow), (a_side, _, _) in arrival_flows.items():
             if flow[0] == "udp":
                 expected[(name, flow)] = list(a_side.udp.get(flow, []))
             elif flow in a_side.streams:
-                expected[(name, flow)] = a_side.tcp_expected(flow)
+                expected[(name, flow)] = a_side.tcp_expected(flow, joined[(name, flow)])
             else:
                 expected[(name, flow)] = []
             self.expected_total += len(expected[(name, flow)])
@@ -561,6 +653,10 @@ class Checker:
                        f"{fmt_flow(dep)} in {d.name}.pcap")
             return None
         start, length = dmsgs[at[0]]
+        if msg.kind in ("joined", "rebuilt") and not d.in_one_packet(dep, start, length):
+            self.error(where, f"the joined message (stream bytes {start}-{start + length} of "
+                       f"{fmt_flow(dep)}) did not leave as one packet that starts with it "
+                       f"({d.name}.pcap)")
         return d.streams[dep][1][start:start + length]
 
     def check(self, rec, msg, where):
@@ -597,7 +693,17 @@ class Checker:
             rel = ((msg.seq - base) & 0xFFFFFFFF) + msg.off
             whole = a.stream_msgs[msg.flow][a.stream_message_at(msg.flow, rel)[0]]
             whole_bytes = a.streams[msg.flow][1][whole[0]:whole[0] + whole[1]]
-            if whole_bytes != left:
+            if whole[0] in a.whole_seen.get(msg.flow, ()):
+                # Bytes of a message the helper saw whole (and may have
+                # rewritten) sent again, e.g. a joined one after its end
+                # was acknowledged: they went on as they came, at the place
+                # seqadj gives them, after every edit.
+                at = rel - whole[0] + len(left) - len(whole_bytes)
+                if left[at:at + len(arrived)] != arrived:
+                    self.error(where, f"a piece of a message seen whole sent again (stream bytes "
+                               f"{rel}-{rel + len(arrived)}) is not what left at its place:\n"
+                               + diff(arrived, left[at:at + len(arrived)]))
+            elif whole_bytes != left:
                 self.error(where, f"the {msg.kind} piece passed, but its message changed on the way:\n"
                            + diff(whole_bytes, left))
             self.check_start(rec, arrived, where)
@@ -609,7 +715,8 @@ class Checker:
         if length.get("before") != len(arrived):
             self.error(where, f"length.before {length.get('before')}, arrived with {len(arrived)} bytes")
         tcp = rec.get("tcp")
-        if msg.kind == "message" and isinstance(tcp, dict) and tcp.get("index") != msg.index:
+        if msg.kind in ("message", "joined", "rebuilt") and isinstance(tcp, dict) \
+                and tcp.get("index") != msg.index:
             # index: how many messages (keep-alives too) came before it in its segment
             self.error(where, f"tcp.index {tcp.get('index')}, it is message {msg.index} of its segment")
 

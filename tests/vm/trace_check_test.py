@@ -5,7 +5,9 @@ Builds the captures a router running sipalg would give (Ethernet pcaps of
 the LAN and WAN sides: UDP over IPv4 rewritten both ways, an INVITE whose
 SDP and Content-Length change, TCP with two messages in one segment and a
 third in the next (sequence numbers moved on the WAN side as seqadj does),
-a TCP message split across two segments, IPv6 routed without NAT, a
+a TCP message split across two segments that passed (tcp_split), one held
+across three (a duplicate among them) and joined, then rebuilt when some of
+it comes again, IPv6 routed without NAT, a
 datagram with a bad Content-Length, IPv4 fragments) and the trace records
 `sipalg trace -j` should print for them, computed independently here. The
 right trace must pass, with and without --full; each of a list of wrong
@@ -61,8 +63,8 @@ class Pcap:
         self.ip(ts, src, dst, 17, struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload,
                 frag_at)
 
-    def tcp(self, ts, src, sport, dst, dport, seq, flags, payload=b""):
-        self.ip(ts, src, dst, 6, struct.pack(">HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, 0,
+    def tcp(self, ts, src, sport, dst, dport, seq, flags, payload=b"", ack=0):
+        self.ip(ts, src, dst, 6, struct.pack(">HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack,
                                             5 << 4, flags, 65535, 0, 0) + payload)
 
     def write(self, path):
@@ -280,6 +282,49 @@ def build(full):
         r["full"] = None
         recs.append(r)
 
+    # TCP: REGISTER and the start of an INVITE in one segment, more of it
+    # in the next (sent twice: the duplicate of held bytes is dropped), its
+    # end and a BYE in the third. sipalg holds the INVITE's bytes, joins
+    # the rest to them and sends the INVITE whole, the BYE after it in the
+    # same packet: one record for it, at its first byte, offset 0 (an edit
+    # crosses the second segment's end).
+    c3 = conn("tcp", "ipv4", tup(PHONE, 5072, SERVER, 5060), tup(SERVER, 5060, ROUTER, 5072))
+    o3 = tup(ROUTER, 5072, SERVER, 5060)
+    lan.tcp(tick(), PHONE, 5072, SERVER, 5060, 9000, 0x02)
+    wan.tcp(tick(), ROUTER, 5072, SERVER, 5060, 9000, 0x02)
+    e_reg, e_inv, e_bye = (nat_edits(m, PHONE, ROUTER) for m in (reg, inv, bye))
+    seq_inv = 9001 + len(reg)
+    for seq, piece in ((9001, reg + inv[:150]), (seq_inv + 150, inv[150:300]),
+                       (seq_inv + 150, inv[150:300]), (seq_inv + 300, inv[300:] + bye)):
+        lan.tcp(tick(), PHONE, 5072, SERVER, 5060, seq, 0x18, piece)
+    wan.tcp(tick(), ROUTER, 5072, SERVER, 5060, 9001, 0x18, apply(reg, e_reg))
+    wan.tcp(tick(), ROUTER, 5072, SERVER, 5060, 9001 + len(apply(reg, e_reg)), 0x18,
+            apply(inv, e_inv) + apply(bye, e_bye))
+    recs.append(record(c3, "original", o3, reg, e_reg, full=full,
+                       tcp={"seq": 9001, "msg_off": 0, "index": 0}))
+    recs.append(record(c3, "original", o3, inv, e_inv, full=full,
+                       tcp={"seq": seq_inv, "msg_off": 0, "index": 0}))
+    recs.append(record(c3, "original", o3, bye, e_bye, full=full,
+                       tcp={"seq": seq_inv, "msg_off": len(inv), "index": 1}))
+    # Some of the INVITE sent again before the server acknowledged it:
+    # rebuilt whole and traced again. Then the server acknowledges all,
+    # and the BYE's end sent again passes as it came (not_sip), after
+    # the edits' place on the WAN.
+    lan.tcp(tick(), PHONE, 5072, SERVER, 5060, seq_inv + 150, 0x18, inv[150:300])
+    wan_inv = 9001 + len(apply(reg, e_reg))
+    wan.tcp(tick(), ROUTER, 5072, SERVER, 5060, wan_inv, 0x18, apply(inv, e_inv))
+    recs.append(record(c3, "original", o3, inv, e_inv, full=full,
+                       tcp={"seq": seq_inv, "msg_off": 0, "index": 0}))
+    wan_end = wan_inv + len(apply(inv, e_inv)) + len(apply(bye, e_bye))
+    wan.tcp(tick(), SERVER, 5060, ROUTER, 5072, 20001, 0x10, ack=wan_end)
+    lan.tcp(tick(), SERVER, 5060, PHONE, 5072, 20001, 0x10, ack=seq_inv + len(inv) + len(bye))
+    lan.tcp(tick(), PHONE, 5072, SERVER, 5060, seq_inv + len(inv) + len(bye) - 30, 0x18, bye[-30:])
+    wan.tcp(tick(), ROUTER, 5072, SERVER, 5060, wan_end - 30, 0x18, bye[-30:])
+    r = record(c3, "original", o3, bye[-30:], outcome="passed", reason="not_sip",
+               tcp={"seq": seq_inv + len(inv) + len(bye) - 30, "msg_off": 0, "index": 0})
+    r["full"] = None
+    recs.append(r)
+
     # IPv6, routed: looked at, not translated.
     c6 = conn("udp", "ipv6", tup(PHONE6, 5060, SERVER6, 5060), tup(SERVER6, 5060, PHONE6, 5060), nat=False)
     inv6 = INVITE.replace(PHONE.encode(), f"[{PHONE6}]".encode()).replace(SERVER.encode(), f"[{SERVER6}]".encode())
@@ -350,7 +395,65 @@ def mutations():
             r[path[-2]] = path[-1]
         return f
 
+    def joined(r):
+        return r["tcp"] and r["connection"]["original"]["sport"] == 5072 \
+            and r["start_line"].startswith("INVITE")
+
+    def rebuilt_after_ack(lan, wan, recs):
+        # A third INVITE record: the BYE's end, sent again after the ACK,
+        # cannot have had it rebuilt.
+        recs.append(copy.deepcopy(first(recs, joined)))
+
+    def resent_changed(lan, wan, recs):
+        # The BYE's end sent again left changed on the WAN.
+        i = max(i for i, (_, d) in enumerate(wan.frames)
+                if d.endswith(b"\r\n\r\n") and len(d) == 14 + 40 + 30)
+        ts, data = wan.frames[i]
+        wan.frames[i] = (ts, data[:-10] + b"X" + data[-9:])
+
+    def joined_wan_cut(lan, wan, recs):
+        # The joined INVITE left in two packets, not one (and so did its
+        # rebuilt copy).
+        for i in [i for i, (_, d) in enumerate(wan.frames)
+                  if d[14 + 20:14 + 22] == struct.pack(">H", 5072) and b"INVITE sip" in d]:
+            ts, data = wan.frames[i]
+            seq = struct.unpack(">I", data[14 + 24:14 + 28])[0]
+            payload = data[14 + 40:]
+            wan.frames[i] = (-1, b"")
+            wan.tcp(ts, ROUTER, 5072, SERVER, 5060, seq, 0x18, payload[:100])
+            wan.tcp(ts + 0.001, ROUTER, 5072, SERVER, 5060, seq + 100, 0x18, payload[100:])
+        wan.frames[:] = [f for f in wan.frames if f[1]]
+
+    def joined_lan_byte(lan, wan, recs):
+        # A byte of the held INVITE's second segment (both copies) is not
+        # what the trace says arrived.
+        for i, (ts, data) in enumerate(lan.frames):
+            if b"application/sdp" in data and b"INVITE sip" not in data:
+                lan.frames[i] = (ts, data.replace(b"application/sdp", b"Application/sdp"))
+
+    def joined_split_too(lan, wan, recs):
+        # A record for the held piece as if it had passed (tcp_split).
+        r = copy.deepcopy(first(recs, joined))
+        r.update(outcome="passed", reason="tcp_split", applied=False, edits=[], lines=[])
+        recs.append(r)
+
     return [
+        ("joined: an edit's old bytes wrong (in the held second segment)", "edit 4: old",
+         edit(joined, "old", "200", 3)),
+        ("joined: the record at the segment's seq and offset", "extra record",
+         lambda lan, wan, recs: first(recs, joined)["tcp"].update(seq=9001, msg_off=263)),
+        ("joined: left in two packets", "did not leave as one packet", joined_wan_cut),
+        ("joined: a byte of a held segment differs", "are not what left", joined_lan_byte),
+        ("joined: its record missing", "no record for", remove(joined)),
+        ("joined: not rebuilt when some of it came again", "no record for",
+         lambda lan, wan, recs: recs.remove([r for r in recs if joined(r)][1])),
+        ("joined: rebuilt after the ACK", "extra record", rebuilt_after_ack),
+        ("joined: a piece sent again after the ACK changed", "is not what left at its place",
+         resent_changed),
+        ("joined: a tcp_split record for the held piece too", "extra record", joined_split_too),
+        ("joined: the BYE after it at offset 0", "extra record",
+         setkey(lambda r: r["tcp"] and r["start_line"].startswith("BYE")
+                and r["connection"]["original"]["sport"] == 5072, "tcp", "msg_off", 0)),
         ("wrong old bytes", "old b'192.168.0.11'", edit(rewritten, "old", "192.168.0.11")),
         ("offset off by one", "but the message has", edit(rewritten, "offset", 41)),
         ("wrong line", "it is on line 2", edit(rewritten, "line", 3)),

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A helped packet whose payload changed length or bytes: its IP and
+ * transport lengths and checksums made right again.
+ */
+#ifndef SIPALG_PACKET_H
+#define SIPALG_PACKET_H
+
+#include <linux/skbuff.h>
+#include <linux/types.h>
+
+/*
+ * After the payload of skb (network header at skb->data, transport header
+ * at protoff) changed: IP length (and IPv4 header checksum), UDP length,
+ * the transport checksum (left to the device or the stack to complete),
+ * and a GSO packet's segment count. old_l4_len is the transport length the
+ * packet had before.
+ */
+void sipalg_packet_fix(struct sk_buff *skb, unsigned int protoff, u16 l3num,
+		       u8 protonum, unsigned int old_l4_len);
+
+#endif /* SIPALG_PACKET_H */

@@ -1,0 +1,899 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SIP over TCP: a message split across segments (a large SDP, a small MSS)
+ * is held until the rest of it comes, then sent on whole in one packet, so
+ * that the helper (rewrite.c), which sees one packet at a time, rewrites
+ * all of it and moves the stream's sequence numbers once, at its start.
+ *
+ * A hook of sipalg's own runs after NAT and before conntrack confirms the
+ * packet (where the helper runs): POST_ROUTING and LOCAL_IN, for
+ * established TCP connections under NAT that carry the sipalg helper. Per
+ * connection and direction it keeps
+ *  - held: the start of an unfinished message, taken out of the stream.
+ *    Those bytes were never delivered, so never acknowledged: whenever
+ *    sipalg gives up (a gap, the sender sending them again, the stream
+ *    closing, a limit, no memory, age) it drops them and the sender's
+ *    retransmission passes unmodified, as split messages did before;
+ *  - kept: the original bytes of the last joined message until a while
+ *    after the peer acknowledged its end (that acknowledgment may still
+ *    be lost on its way to the sender). The joined packet may be cut into
+ *    segments other than the sender's on the way, and one of them lost:
+ *    the sender's retransmission of any part of the message is rebuilt
+ *    into the whole message again, which the helper rewrites exactly as
+ *    the first time;
+ *  - pass_before: after giving up, what the sender sends again passes.
+ * The next in-order segment is joined to the held bytes: its sequence
+ * number becomes the message's start and, if it is now longer than the
+ * path's MTU, it becomes a GSO packet that the stack cuts again on output.
+ *
+ * Where a segment leaves a message unfinished is the core's answer
+ * (sipalg_frame_tail()). State is allocated at a connection's first
+ * split, freed once idle (the sweep), with the conntrack (the helper's
+ * destroy callback) and on unload. Held and kept bytes count against
+ * split_max_bytes, all namespaces together; one message at most
+ * split_max_message bytes, one per direction of a connection.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hashtable.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <linux/workqueue.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
+
+#include <sipalg/core.h>
+
+#include "config.h"
+#include "counters.h"
+#include "helper.h"
+#include "packet.h"
+#include "split.h"
+
+static unsigned int split_max_message = 16384;
+module_param(split_max_message, uint, 0444);
+MODULE_PARM_DESC(split_max_message,
+		 "longest TCP message held across segments, bytes (1024..65000, default 16384)");
+
+static unsigned long split_max_bytes = 4UL << 20;
+module_param(split_max_bytes, ulong, 0444);
+MODULE_PARM_DESC(split_max_bytes,
+		 "bytes of split TCP messages held and kept, all namespaces together (default 4 MiB)");
+
+#define SIPALG_SPLIT_MESSAGE_MIN 1024u
+#define SIPALG_SPLIT_MESSAGE_MAX 65000u
+/* How long held bytes wait for the rest of their message. */
+#define SIPALG_SPLIT_HOLD_TIME (2 * HZ)
+/*
+ * Held bytes seen again this soon are a duplicate; later, the sender is
+ * retransmitting (its RTO is at least 200 ms): it will send nothing new
+ * until they are acknowledged, so waiting longer is useless.
+ */
+#define SIPALG_SPLIT_DUP_WINDOW (HZ / 10)
+/*
+ * A joined message is kept this long at most for its retransmissions, and
+ * this long after the peer acknowledged it (the sender may not have that
+ * acknowledgment yet and send it again after its RTO).
+ */
+#define SIPALG_SPLIT_KEEP_TIME (30 * HZ)
+#define SIPALG_SPLIT_KEEP_ACKED (2 * HZ)
+/* ... and what was given up passes this long when sent again. */
+#define SIPALG_SPLIT_PASS_TIME (30 * HZ)
+#define SIPALG_SPLIT_SWEEP_EVERY (HZ / 2)
+
+struct sipalg_split_buf {
+	unsigned char *data;
+	u32 seq;			/* of data[0], as the sender numbers it */
+	u32 len;
+	u32 size;			/* allocated, counted in sipalg_split_bytes */
+	unsigned long since;		/* jiffies: held or joined */
+	/* jiffies: held bytes last grew, or the kept ones were acked */
+	unsigned long last;
+	bool acked;			/* kept: the peer acknowledged its end */
+};
+
+struct sipalg_split_half {
+	struct sipalg_split_buf held;
+	struct sipalg_split_buf kept;
+	u32 pass_before;		/* when passing: data before this passes */
+	bool passing;
+	unsigned long pass_since;
+	u16 mss;			/* largest payload of the held segments */
+};
+
+struct sipalg_split {
+	struct hlist_node node;		/* in sipalg_splits */
+	const struct nf_conn *ct;	/* the key; alive while in the table */
+	spinlock_t lock;		/* guards half[] and dead */
+	bool dead;			/* out of the table */
+	struct sipalg_split_half half[IP_CT_DIR_MAX];
+	struct rcu_head rcu;
+};
+
+/* Connections with split state; lookups under RCU. */
+static DEFINE_HASHTABLE(sipalg_splits, 8);
+static DEFINE_SPINLOCK(sipalg_splits_lock);
+static atomic_long_t sipalg_split_bytes = ATOMIC_LONG_INIT(0);
+
+static void sipalg_split_sweep(struct work_struct *work);
+static DECLARE_DELAYED_WORK(sipalg_split_sweeper, sipalg_split_sweep);
+
+/* What the hook knows of the segment. */
+struct sipalg_seg {
+	struct nf_conn *ct;
+	struct sipalg_net *sn;
+	enum ip_conntrack_dir dir;
+	u16 l3num;
+	bool local;			/* delivered to this host: no MTU */
+	unsigned int protoff;		/* TCP header, from skb->data */
+	unsigned int dataoff;		/* payload, from skb->data */
+	unsigned int len;		/* payload bytes */
+	u32 seq;
+	struct tcphdr th;
+};
+
+/* The verdict of a segment the connection's state has not decided. */
+#define SIPALG_SPLIT_GO_ON (-1)
+
+static bool sipalg_split_charge(unsigned long bytes)
+{
+	if ((unsigned long)atomic_long_add_return(bytes, &sipalg_split_bytes) <=
+	    split_max_bytes)
+		return true;
+	atomic_long_sub(bytes, &sipalg_split_bytes);
+	return false;
+}
+
+static void sipalg_split_buf_free(struct sipalg_split_buf *b)
+{
+	if (!b->data)
+		return;
+	kfree(b->data);
+	atomic_long_sub(b->size, &sipalg_split_bytes);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Room for len bytes in b: 0, or the counter that says why not. */
+static int sipalg_split_buf_reserve(struct sipalg_split_buf *b,
+				    unsigned int len)
+{
+	unsigned int size = max(roundup_pow_of_two(len), 512UL);
+	unsigned char *data;
+
+	if (b->data && b->size >= len)
+		return 0;
+	if (!sipalg_split_charge(size - b->size))
+		return SIPALG_CTR_SPLIT_GAVE_UP_FULL;
+	data = krealloc(b->data, size, GFP_ATOMIC | __GFP_NOWARN);
+	if (!data) {
+		atomic_long_sub(size - b->size, &sipalg_split_bytes);
+		return SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
+	}
+	b->data = data;
+	b->size = size;
+	return 0;
+}
+
+/*
+ * Drop what is held (the sender sends it again) and let everything before
+ * pass_before pass as it is.
+ */
+static void sipalg_split_give_up(struct sipalg_split_half *h,
+				 struct sipalg_net *sn, int counter,
+				 u32 pass_before)
+{
+	sipalg_split_buf_free(&h->held);
+	h->passing = true;
+	h->pass_before = pass_before;
+	h->pass_since = jiffies;
+	sipalg_count(sn, counter);
+}
+
+static bool sipalg_split_parse(struct sk_buff *skb,
+			       const struct nf_hook_state *state,
+			       struct nf_conn *ct,
+			       enum ip_conntrack_info ctinfo,
+			       struct sipalg_seg *seg)
+{
+	const struct tcphdr *th;
+
+	seg->l3num = nf_ct_l3num(ct);
+	if (seg->l3num == NFPROTO_IPV4) {
+		seg->protoff = ip_hdrlen(skb);
+	} else {
+		u8 nexthdr = ipv6_hdr(skb)->nexthdr;
+		__be16 frag_off;
+		int off = ipv6_skip_exthdr(skb, sizeof(struct ipv6hdr),
+					   &nexthdr, &frag_off);
+
+		if (off < 0 || nexthdr != IPPROTO_TCP)
+			return false;
+		seg->protoff = off;
+	}
+	th = skb_header_pointer(skb, seg->protoff, sizeof(seg->th), &seg->th);
+	if (!th)
+		return false;
+	if (th != &seg->th)
+		seg->th = *th;
+	seg->dataoff = seg->protoff + seg->th.doff * 4;
+	if (seg->dataoff > skb->len)
+		return false;
+	seg->len = skb->len - seg->dataoff;
+	seg->seq = ntohl(seg->th.seq);
+	seg->ct = ct;
+	seg->dir = CTINFO2DIR(ctinfo);
+	seg->local = state->hook == NF_INET_LOCAL_IN;
+	seg->sn = sipalg_pernet(state->net);
+	return true;
+}
+
+/*
+ * A packet longer than its path's MTU goes out as a GSO one, cut into
+ * pieces of the sender's own segment size (at most what the MTU allows).
+ */
+static void sipalg_split_gso(struct sk_buff *skb, const struct sipalg_seg *seg,
+			     unsigned int mss)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	const struct dst_entry *dst = skb_dst(skb);
+	unsigned int mtu;
+
+	if (seg->local || !dst || skb_is_gso(skb))
+		return;
+	mtu = dst_mtu(dst);
+	if (skb->len <= mtu || mtu <= seg->dataoff)
+		return;
+	if (!mss || mss > mtu - seg->dataoff)
+		mss = mtu - seg->dataoff;
+	shinfo->gso_size = mss;
+	shinfo->gso_type = seg->l3num == NFPROTO_IPV4 ? SKB_GSO_TCPV4 :
+							SKB_GSO_TCPV6;
+}
+
+/* What a segment's payload becomes (sipalg_split_fill()). */
+struct sipalg_split_payload {
+	unsigned int keep;		/* its own first bytes, left in place */
+	const unsigned char *a;		/* then these a_len bytes */
+	unsigned int a_len;
+	unsigned int b_off;		/* then its own bytes from b_off */
+	unsigned int b_len;
+	u32 seq;			/* the first byte's sequence number */
+	unsigned int mss;		/* the sender's segment size, if known */
+};
+
+/*
+ * Make the segment's payload what f says. Nothing changes unless all of it
+ * can be done.
+ */
+static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
+			     const struct sipalg_split_payload *f)
+{
+	unsigned int old_l4_len = skb->len - seg->protoff;
+	unsigned int new_len = f->keep + f->a_len + f->b_len;
+	unsigned char *payload;
+
+	if (seg->dataoff + new_len > 65535)
+		return -EMSGSIZE;
+	if (skb_linearize(skb) || skb_ensure_writable(skb, skb->len))
+		return -ENOMEM;
+	if (new_len > seg->len) {
+		unsigned int grow = new_len - seg->len;
+
+		if (skb_tailroom(skb) < grow &&
+		    pskb_expand_head(skb, 0, grow - skb_tailroom(skb),
+				     GFP_ATOMIC))
+			return -ENOMEM;
+		__skb_put(skb, grow);
+	}
+	payload = skb->data + seg->dataoff + f->keep;
+	memmove(payload + f->a_len, payload - f->keep + f->b_off, f->b_len);
+	if (f->a_len)
+		memcpy(payload, f->a, f->a_len);
+	if (new_len < seg->len)
+		__skb_trim(skb, seg->dataoff + new_len);
+	((struct tcphdr *)(skb->data + seg->protoff))->seq = htonl(f->seq);
+	sipalg_split_gso(skb, seg, f->mss);
+	sipalg_packet_fix(skb, seg->protoff, seg->l3num, IPPROTO_TCP,
+			  old_l4_len);
+	return 0;
+}
+
+/*
+ * Does ack (from the other side, numbering dir's bytes as that side got
+ * them, after the rewrites' sequence adjustment) reach end, numbered as
+ * dir's sender does?
+ */
+static bool sipalg_split_acked(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			       u32 ack, u32 end)
+{
+	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
+	s32 off = 0;
+
+	if (seqadj) {
+		struct nf_ct_seqadj *way = &seqadj->seq[dir];
+
+		spin_lock_bh(&ct->lock);
+		off = after(ack - way->offset_before, way->correction_pos) ?
+		      way->offset_after : way->offset_before;
+		spin_unlock_bh(&ct->lock);
+	}
+	return !before(ack - off, end);
+}
+
+/* Bytes after end went by already: conntrack saw them from the sender. */
+static bool sipalg_split_overtaken(struct nf_conn *ct,
+				   enum ip_conntrack_dir dir, u32 end)
+{
+	u32 seen;
+
+	spin_lock_bh(&ct->lock);
+	seen = ct->proto.tcp.seen[dir].td_end;
+	spin_unlock_bh(&ct->lock);
+	return after(seen, end);
+}
+
+/* The held message is complete at out_len: send it on, keep its bytes. */
+static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
+			     const struct sipalg_seg *seg, unsigned int out_len)
+{
+	struct sipalg_split_buf *held = &h->held, rest = { 0 };
+	unsigned int rest_len = held->len - out_len;
+
+	struct sipalg_split_payload f = {
+		.a = held->data, .a_len = out_len, .seq = held->seq,
+		.mss = h->mss,
+	};
+
+	if (sipalg_split_fill(skb, seg, &f)) {
+		sipalg_split_give_up(h, seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM,
+				     seg->seq + seg->len);
+		return NF_ACCEPT;
+	}
+	/*
+	 * The start of a next message stays held. Without room for it, it
+	 * is not sent: never acknowledged, it comes again.
+	 */
+	if (rest_len) {
+		int err = sipalg_split_buf_reserve(&rest, rest_len);
+
+		if (!err) {
+			memcpy(rest.data, held->data + out_len, rest_len);
+			rest.seq = held->seq + out_len;
+			rest.len = rest_len;
+			rest.since = jiffies;
+			rest.last = jiffies;
+		} else {
+			sipalg_count(seg->sn, err);
+		}
+	}
+	sipalg_split_buf_free(&h->kept);
+	h->kept = *held;
+	h->kept.len = out_len;
+	h->kept.since = jiffies;
+	*held = rest;
+	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_JOINED);
+	return NF_ACCEPT;
+}
+
+/*
+ * Give up a held message whose next bytes came: send what is held and the
+ * segment's new bytes on together, unmodified (the helper sees it is not
+ * whole), so that nothing waits for a retransmission. Without memory, drop
+ * the held bytes instead: the sender sends them again.
+ */
+static int sipalg_split_let_go(struct sipalg_split_half *h,
+			       struct sk_buff *skb,
+			       const struct sipalg_seg *seg, unsigned int skip,
+			       int counter)
+{
+	struct sipalg_split_buf *held = &h->held;
+	struct sipalg_split_payload f = {
+		.a = held->data, .a_len = held->len, .b_off = skip,
+		.b_len = seg->len - skip, .seq = held->seq, .mss = h->mss,
+	};
+	u32 end = seg->seq + seg->len;
+
+	if (sipalg_split_fill(skb, seg, &f))
+		counter = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
+	sipalg_split_give_up(h, seg->sn, counter, end);
+	return NF_ACCEPT;
+}
+
+/* The next segment of a held message (under the entry's lock). */
+static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
+			     const struct sipalg_seg *seg)
+{
+	struct sipalg_split_buf *held = &h->held;
+	u32 held_end = held->seq + held->len, end = seg->seq + seg->len;
+	unsigned int skip, add, tail;
+	int err;
+
+	/* Older bytes, delivered before the message began. */
+	if (!after(end, held->seq))
+		return NF_ACCEPT;
+	if (before(seg->seq, held->seq) || after(seg->seq, held_end)) {
+		sipalg_split_give_up(h, seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_GAP,
+				     end);
+		return NF_ACCEPT;
+	}
+	if (!after(end, held_end)) {
+		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW)) {
+			sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DUPLICATES);
+			consume_skb(skb);
+			return NF_STOLEN;
+		}
+		sipalg_split_give_up(h, seg->sn,
+				     SIPALG_CTR_SPLIT_GAVE_UP_RESENT, held_end);
+		return NF_ACCEPT;
+	}
+	skip = held_end - seg->seq;
+	add = seg->len - skip;
+	if (held->len + add > split_max_message)
+		return sipalg_split_let_go(h, skb, seg, skip,
+					   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
+	err = sipalg_split_buf_reserve(held, held->len + add);
+	if (err)
+		return sipalg_split_let_go(h, skb, seg, skip, err);
+	if (skb_copy_bits(skb, seg->dataoff + skip, held->data + held->len,
+			  add)) {
+		sipalg_split_give_up(h, seg->sn,
+				     SIPALG_CTR_SPLIT_GAVE_UP_NOMEM, end);
+		return NF_ACCEPT;
+	}
+	held->len += add;
+	held->last = jiffies;
+	h->mss = max_t(unsigned int, h->mss, seg->len);
+
+	switch (sipalg_frame_tail(held->data, held->len, &tail)) {
+	case SIPALG_FRAME_NEED_MORE:
+		if (seg->th.fin)
+			break;
+		if (!tail) {
+			consume_skb(skb);
+			return NF_STOLEN;
+		}
+		return sipalg_split_send(h, skb, seg, tail);
+	case SIPALG_FRAME_COMPLETE:
+		return sipalg_split_send(h, skb, seg, tail);
+	default:
+		held->len -= add;
+		return sipalg_split_let_go(h, skb, seg, skip,
+					   SIPALG_CTR_SPLIT_GAVE_UP_INVALID);
+	}
+	/* A FIN after an unfinished message: it will never be whole. */
+	held->len -= add;
+	return sipalg_split_let_go(h, skb, seg, skip,
+				   SIPALG_CTR_SPLIT_GAVE_UP_CLOSED);
+}
+
+/*
+ * The sender sends (part of) the kept message again: rebuild all of it,
+ * so that the helper rewrites it as the first time. Bytes after it in the
+ * segment come along, unless a held message has them.
+ */
+static int sipalg_split_rebuild(struct sipalg_split_half *h,
+				struct sk_buff *skb,
+				const struct sipalg_seg *seg)
+{
+	struct sipalg_split_buf *kept = &h->kept;
+	u32 kept_end = kept->seq + kept->len, end = seg->seq + seg->len;
+	struct sipalg_split_payload f = {
+		.a = kept->data, .a_len = kept->len, .seq = kept->seq,
+		.mss = h->mss,
+	};
+
+	/* Bytes before the message (the end of the one before) stay. */
+	if (before(seg->seq, kept->seq)) {
+		f.keep = kept->seq - seg->seq;
+		f.seq = seg->seq;
+	}
+	if (after(end, kept_end)) {
+		f.b_off = kept_end - seg->seq;
+		f.b_len = h->held.data ? 0 : end - kept_end;
+		/* Its FIN must stay after its last byte. */
+		if (seg->th.fin && !f.b_len)
+			return NF_ACCEPT;
+	}
+	if (sipalg_split_fill(skb, seg, &f)) {
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM);
+		return NF_ACCEPT;
+	}
+	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_REBUILT);
+	return NF_ACCEPT;
+}
+
+/* A segment of a connection with split state: its verdict, or GO_ON. */
+static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
+			      const struct sipalg_seg *seg)
+{
+	struct sipalg_split_half *h = &e->half[seg->dir];
+	struct sipalg_split_half *other = &e->half[!seg->dir];
+	struct sipalg_split_buf *kept = &h->kept;
+	u32 end = seg->seq + seg->len;
+	int verdict = SIPALG_SPLIT_GO_ON;
+
+	spin_lock_bh(&e->lock);
+	if (e->dead)
+		goto out;
+	/* The peer has the other way's joined message: forget it soon. */
+	if (seg->th.ack && other->kept.data && !other->kept.acked &&
+	    sipalg_split_acked(seg->ct, !seg->dir, ntohl(seg->th.ack_seq),
+			       other->kept.seq + other->kept.len)) {
+		other->kept.acked = true;
+		other->kept.last = jiffies;
+	}
+	if (seg->th.rst) {
+		if (h->held.data)
+			sipalg_split_give_up(h, seg->sn,
+					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
+					     end);
+		verdict = NF_ACCEPT;
+		goto out;
+	}
+	/* Before what was given up after it: the kept message is whole. */
+	if (seg->len && kept->data &&
+	    before(seg->seq, kept->seq + kept->len) && after(end, kept->seq)) {
+		verdict = sipalg_split_rebuild(h, skb, seg);
+		goto out;
+	}
+	if (h->passing) {
+		if (before(seg->seq, h->pass_before)) {
+			verdict = NF_ACCEPT;
+			goto out;
+		}
+		h->passing = false;
+	}
+	if (!seg->len) {
+		verdict = NF_ACCEPT;
+		if (!seg->th.fin || !h->held.data)
+			goto out;
+		/* The stream ends: what is held goes on with its FIN. */
+		if (seg->seq == h->held.seq + h->held.len)
+			verdict = sipalg_split_let_go(h, skb, seg, 0,
+						      SIPALG_CTR_SPLIT_GAVE_UP_CLOSED);
+		else
+			sipalg_split_give_up(h, seg->sn,
+					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
+					     end);
+	} else if (h->held.data) {
+		verdict = sipalg_split_join(h, skb, seg);
+	}
+out:
+	spin_unlock_bh(&e->lock);
+	return verdict;
+}
+
+static struct sipalg_split *sipalg_split_find(const struct nf_conn *ct)
+{
+	struct sipalg_split *e;
+
+	hash_for_each_possible_rcu(sipalg_splits, e, node, (unsigned long)ct)
+		if (e->ct == ct)
+			return e;
+	return NULL;
+}
+
+/*
+ * The connection's entry, made at its first split. Not for a conntrack
+ * being destroyed: its destroy callback may have run already (both look
+ * under the table's lock, after IPS_DYING is set).
+ */
+static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
+					     struct sipalg_help_data *data,
+					     int *why)
+{
+	struct sipalg_split *e = sipalg_split_find(ct), *found;
+
+	if (e)
+		return e;
+	*why = SIPALG_CTR_SPLIT_GAVE_UP_FULL;
+	if (!sipalg_split_charge(sizeof(*e)))
+		return NULL;
+	*why = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
+	e = kzalloc(sizeof(*e), GFP_ATOMIC | __GFP_NOWARN);
+	if (!e) {
+		atomic_long_sub(sizeof(*e), &sipalg_split_bytes);
+		return NULL;
+	}
+	e->ct = ct;
+	spin_lock_init(&e->lock);
+
+	spin_lock_bh(&sipalg_splits_lock);
+	found = sipalg_split_find(ct);
+	if (!found && !nf_ct_is_dying(ct))
+		hash_add_rcu(sipalg_splits, &e->node, (unsigned long)ct);
+	spin_unlock_bh(&sipalg_splits_lock);
+	if (found || nf_ct_is_dying(ct)) {
+		kfree(e);
+		atomic_long_sub(sizeof(*e), &sipalg_split_bytes);
+		*why = SIPALG_CTR_SPLIT_GAVE_UP_CLOSED;
+		return found;
+	}
+	spin_lock_bh(&ct->lock);
+	WRITE_ONCE(data->dialogs.shim, data->dialogs.shim | SIPALG_SHIM_SPLIT);
+	spin_unlock_bh(&ct->lock);
+	queue_delayed_work(system_wq, &sipalg_split_sweeper,
+			   SIPALG_SPLIT_SWEEP_EVERY);
+	return e;
+}
+
+/* Does the segment end inside a message? Then hold that message's start. */
+static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
+					    const struct sipalg_seg *seg,
+					    struct sipalg_help_data *data)
+{
+	unsigned int tail, hold_len, verdict = NF_ACCEPT;
+	struct sipalg_split_payload f = { 0 };
+	u32 end = seg->seq + seg->len;
+	struct sipalg_split_half *h;
+	struct sipalg_split *e;
+	int why;
+
+	if (seg->th.fin || !pskb_may_pull(skb, skb->len) ||
+	    sipalg_frame_tail(skb->data + seg->dataoff, seg->len, &tail) !=
+	    SIPALG_FRAME_NEED_MORE)
+		return NF_ACCEPT;
+	hold_len = seg->len - tail;
+	if (sipalg_split_overtaken(seg->ct, seg->dir, end)) {
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN);
+		return NF_ACCEPT;
+	}
+	if (hold_len > split_max_message) {
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
+		return NF_ACCEPT;
+	}
+	e = sipalg_split_get(seg->ct, data, &why);
+	if (!e) {
+		sipalg_count(seg->sn, why);
+		return NF_ACCEPT;
+	}
+	spin_lock_bh(&e->lock);
+	h = &e->half[seg->dir];
+	/* Another CPU began holding this direction meanwhile. */
+	if (e->dead || h->held.data)
+		goto out;
+	why = sipalg_split_buf_reserve(&h->held, hold_len);
+	if (why) {
+		sipalg_count(seg->sn, why);
+		goto out;
+	}
+	/* Whole messages before it go on now. */
+	f.keep = tail;
+	f.seq = seg->seq;
+	if (skb_copy_bits(skb, seg->dataoff + tail, h->held.data, hold_len) ||
+	    (tail && sipalg_split_fill(skb, seg, &f))) {
+		sipalg_split_buf_free(&h->held);
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM);
+		goto out;
+	}
+	h->held.seq = seg->seq + tail;
+	h->held.len = hold_len;
+	h->held.since = jiffies;
+	h->held.last = jiffies;
+	h->mss = seg->len;
+	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_HELD);
+	if (!tail) {
+		consume_skb(skb);
+		verdict = NF_STOLEN;
+	}
+out:
+	spin_unlock_bh(&e->lock);
+	return verdict;
+}
+
+static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	struct sipalg_help_data *data;
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn_help *help;
+	struct sipalg_split *e;
+	struct sipalg_seg seg;
+	struct nf_conn *ct;
+	int verdict;
+	u8 shim;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || (ctinfo != IP_CT_ESTABLISHED &&
+		    ctinfo != IP_CT_ESTABLISHED_REPLY) ||
+	    nf_ct_protonum(ct) != IPPROTO_TCP ||
+	    !(ct->status & IPS_NAT_MASK))
+		return NF_ACCEPT;
+	help = nfct_help(ct);
+	if (!help || !sipalg_is_our_helper(rcu_dereference(help->helper)))
+		return NF_ACCEPT;
+	data = (struct sipalg_help_data *)help->data;
+	shim = READ_ONCE(data->dialogs.shim);
+	if (shim & SIPALG_SHIM_STREAM_TLS)
+		return NF_ACCEPT;
+	if (rcu_dereference(sipalg_pernet(state->net)->config)->disabled)
+		return NF_ACCEPT;
+	if (!sipalg_split_parse(skb, state, ct, ctinfo, &seg))
+		return NF_ACCEPT;
+	if (shim & SIPALG_SHIM_SPLIT) {
+		e = sipalg_split_find(ct);
+		if (e) {
+			verdict = sipalg_split_known(e, skb, &seg);
+			if (verdict != SIPALG_SPLIT_GO_ON)
+				return verdict;
+		}
+	}
+	if (!seg.len)
+		return NF_ACCEPT;
+	return sipalg_split_maybe_hold(skb, &seg, data);
+}
+
+/* Out of the table (under its lock); freed after the readers. */
+static void sipalg_split_remove(struct sipalg_split *e)
+{
+	unsigned int i;
+
+	spin_lock(&e->lock);
+	e->dead = true;
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		sipalg_split_buf_free(&e->half[i].held);
+		sipalg_split_buf_free(&e->half[i].kept);
+	}
+	spin_unlock(&e->lock);
+	hash_del_rcu(&e->node);
+	atomic_long_sub(sizeof(*e), &sipalg_split_bytes);
+	kfree_rcu(e, rcu);
+}
+
+void sipalg_split_forget(struct nf_conn *ct)
+{
+	struct sipalg_split *e;
+
+	if (nf_ct_protonum(ct) != IPPROTO_TCP)
+		return;
+	spin_lock_bh(&sipalg_splits_lock);
+	hash_for_each_possible(sipalg_splits, e, node, (unsigned long)ct) {
+		if (e->ct == ct) {
+			sipalg_split_remove(e);
+			break;
+		}
+	}
+	spin_unlock_bh(&sipalg_splits_lock);
+}
+
+/*
+ * Age what is held and kept; entries with nothing left go. The table's
+ * lock keeps each entry's conntrack alive (its destroy callback waits).
+ */
+static void sipalg_split_sweep(struct work_struct *work)
+{
+	unsigned long now = jiffies;
+	struct sipalg_split *e;
+	struct hlist_node *tmp;
+	bool again = false;
+	unsigned int i;
+	int bkt;
+
+	spin_lock_bh(&sipalg_splits_lock);
+	hash_for_each_safe(sipalg_splits, bkt, tmp, e, node) {
+		struct nf_conn *ct = (struct nf_conn *)e->ct;
+		struct sipalg_help_data *data;
+		bool idle = true;
+
+		spin_lock(&e->lock);
+		for (i = 0; i < IP_CT_DIR_MAX; i++) {
+			struct sipalg_split_half *h = &e->half[i];
+
+			if (h->held.data &&
+			    time_after(now, h->held.since +
+					    SIPALG_SPLIT_HOLD_TIME))
+				sipalg_split_give_up(h,
+						     sipalg_pernet(nf_ct_net(ct)),
+						     SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT,
+						     h->held.seq + h->held.len);
+			if (h->kept.data &&
+			    (time_after(now, h->kept.since +
+					     SIPALG_SPLIT_KEEP_TIME) ||
+			     (h->kept.acked &&
+			      time_after(now, h->kept.last +
+					      SIPALG_SPLIT_KEEP_ACKED))))
+				sipalg_split_buf_free(&h->kept);
+			if (h->passing &&
+			    time_after(now, h->pass_since +
+					    SIPALG_SPLIT_PASS_TIME))
+				h->passing = false;
+			if (h->held.data || h->kept.data || h->passing)
+				idle = false;
+		}
+		spin_unlock(&e->lock);
+		if (!idle) {
+			again = true;
+			continue;
+		}
+		data = nfct_help_data(ct);
+		if (data) {
+			spin_lock(&ct->lock);
+			WRITE_ONCE(data->dialogs.shim,
+				   data->dialogs.shim & ~SIPALG_SHIM_SPLIT);
+			spin_unlock(&ct->lock);
+		}
+		sipalg_split_remove(e);
+	}
+	spin_unlock_bh(&sipalg_splits_lock);
+	if (again)
+		queue_delayed_work(system_wq, &sipalg_split_sweeper,
+				   SIPALG_SPLIT_SWEEP_EVERY);
+}
+
+/* After NAT, before the helper (at conntrack confirm). */
+static const struct nf_hook_ops sipalg_split_ops[] = {
+	{
+		.hook = sipalg_split_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NF_IP_PRI_CONNTRACK_HELPER,
+	},
+	{
+		.hook = sipalg_split_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP_PRI_CONNTRACK_HELPER,
+	},
+	{
+		.hook = sipalg_split_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NF_IP6_PRI_CONNTRACK_HELPER,
+	},
+	{
+		.hook = sipalg_split_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP6_PRI_CONNTRACK_HELPER,
+	},
+};
+
+static int __net_init sipalg_split_net_init(struct net *net)
+{
+	return nf_register_net_hooks(net, sipalg_split_ops,
+				     ARRAY_SIZE(sipalg_split_ops));
+}
+
+static void __net_exit sipalg_split_net_exit(struct net *net)
+{
+	nf_unregister_net_hooks(net, sipalg_split_ops,
+				ARRAY_SIZE(sipalg_split_ops));
+}
+
+static struct pernet_operations sipalg_split_net_ops = {
+	.init = sipalg_split_net_init,
+	.exit = sipalg_split_net_exit,
+};
+
+int sipalg_split_init(void)
+{
+	split_max_message = clamp(split_max_message, SIPALG_SPLIT_MESSAGE_MIN,
+				  SIPALG_SPLIT_MESSAGE_MAX);
+	return register_pernet_subsys(&sipalg_split_net_ops);
+}
+
+void sipalg_split_exit(void)
+{
+	struct sipalg_split *e;
+	struct hlist_node *tmp;
+	int bkt;
+
+	unregister_pernet_subsys(&sipalg_split_net_ops);
+	cancel_delayed_work_sync(&sipalg_split_sweeper);
+	spin_lock_bh(&sipalg_splits_lock);
+	hash_for_each_safe(sipalg_splits, bkt, tmp, e, node)
+		sipalg_split_remove(e);
+	spin_unlock_bh(&sipalg_splits_lock);
+	rcu_barrier();
+	WARN_ON(atomic_long_read(&sipalg_split_bytes));
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * SIP over TCP: a message split across segments is held until the rest of
+ * it comes, then sent on whole, so that the helper rewrites all of it.
+ */
+#ifndef SIPALG_SPLIT_H
+#define SIPALG_SPLIT_H
+
+#include <net/netfilter/nf_conntrack.h>
+
+/* The hooks (every namespace) and the sweep of held bytes. */
+int sipalg_split_init(void);
+/* Unhooks, then frees everything held (before the helpers go). */
+void sipalg_split_exit(void);
+/* A conntrack of the helper is destroyed: what it held goes with it. */
+void sipalg_split_forget(struct nf_conn *ct);
+
+#endif /* SIPALG_SPLIT_H */
