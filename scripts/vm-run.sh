@@ -56,7 +56,17 @@ if [ ! -f "$initramfs" ] || [ "$scripts/vm-initramfs.sh" -nt "$initramfs" ] ||
 fi
 
 share=$(mktemp -d "$vmdir/run.XXXXXX")
-trap 'rm -rf "$share"' EXIT
+# What a failed test left in $SIPALG_VM_SHARE/failed (tests/vm/lib.sh) is
+# kept in build/vm/failed/ for reading afterwards.
+keep_failed() {
+	if [ -d "$share/failed" ]; then
+		mkdir -p "$vmdir/failed"
+		mv "$share/failed"/* "$vmdir/failed/" 2>/dev/null || true
+		echo "vm-run: the failed tests' work directories are in $vmdir/failed/" >&2
+	fi
+	rm -rf "$share"
+}
+trap keep_failed EXIT
 pwd >"$share/cwd"
 printf 'export SIPALG_VM_SHARE=%q\n%s\n' "$share" "$1" >"$share/command"
 

@@ -412,6 +412,13 @@ cleanup() {
 	if grep -q '^sipalg ' /proc/modules; then
 		rmmod sipalg || status=1
 	fi
+	# A failed test's captures, traces and logs go back to the host
+	# (vm-run.sh keeps them in build/vm/failed/): a rare failure can be
+	# read after the fact instead of waited for again.
+	if [ "$status" -ne 0 ] && [ -d "${SIPALG_VM_SHARE:-}" ]; then
+		mkdir -p "$SIPALG_VM_SHARE/failed" &&
+			cp -a "$WORK" "$SIPALG_VM_SHARE/failed/$(basename "$0" .sh)-$(uname -r)-$(date +%s)"
+	fi
 	rm -rf "$WORK"
 	exit $status
 }
