@@ -55,6 +55,11 @@ import sys
 MAX_TEXT = 256  # SIPALG_TRACE_TEXT_MAX: start line, reason line, each line
 MAX_CALL_ID = 128  # SIPALG_TRACE_CALL_ID_MAX
 MAX_MSG_LEN = 65535
+# kmod/split.c keeps a joined message's bytes until 2 s (SIPALG_SPLIT_KEEP_ACKED)
+# after the peer's ACK for its end passed, so that a retransmission crossing
+# that ACK (a tail loss probe sent as the ACK came in) is still rebuilt; one
+# a second later than that must pass as it came.
+KEEP_ACKED = 3.0
 
 
 # ---------------------------------------------------------------- captures
@@ -367,11 +372,12 @@ class Side:
         joined packet, which starts at the message's first byte: one
         "joined" message (seq: its first byte's, offset 0), then whatever
         else the last segment brought. A segment that sends bytes of a
-        joined message again before the peer acknowledged its end (here:
-        before this capture saw that acknowledgement) may have sipalg rebuild
-        it: the helper sees the whole message again from its first byte
-        ("rebuilt"), and what follows it in that segment; when the records
-        have no record more for it, or it was acknowledged, the segment
+        joined message again while sipalg keeps it (until shortly after the
+        peer acknowledged its end: here, up to KEEP_ACKED seconds after this
+        capture saw that acknowledgement) may have sipalg rebuild it: the
+        helper sees the whole message again from its first byte ("rebuilt"),
+        and what follows it in that segment; when the records have no
+        record more for it, or it was acknowledged long before, the segment
         went on as it came, framed from its start (as any segment)."""
         joined = joined if joined is not None else collections.Counter()
         base, stream = self.streams[flow]
@@ -388,7 +394,7 @@ class Side:
             payload, seq, first = p.payload, p.seq, None
             done = None if held is not None else next(
                 (j for j in done_joined if j < rel + len(p.payload) and rel < done_joined[j]), None)
-            if done is not None and (self.acked(flow, base + done_joined[done], p.ts) or
+            if done is not None and (self.acked(flow, base + done_joined[done], p.ts - KEEP_ACKED) or
                                      joined[(base + done) & 0xFFFFFFFF] <= traced[done]):
                 done = None
             if done is not None:

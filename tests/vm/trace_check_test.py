@@ -318,6 +318,14 @@ def build(full):
     wan_end = wan_inv + len(apply(inv, e_inv)) + len(apply(bye, e_bye))
     wan.tcp(tick(), SERVER, 5060, ROUTER, 5072, 20001, 0x10, ack=wan_end)
     lan.tcp(tick(), SERVER, 5060, PHONE, 5072, 20001, 0x10, ack=seq_inv + len(inv) + len(bye))
+    # A tail loss probe of the phone's, sent as that ACK came in (the
+    # capture has it 1 ms later): sipalg still keeps the INVITE (until 2 s
+    # after the ACK passed it), so it is rebuilt and traced once more.
+    lan.tcp(t[0] + 0.001, PHONE, 5072, SERVER, 5060, seq_inv + 150, 0x18, inv[150:300])
+    lan.probe = len(lan.frames) - 1
+    wan.tcp(t[0] + 0.002, ROUTER, 5072, SERVER, 5060, wan_inv, 0x18, apply(inv, e_inv))
+    recs.append(record(c3, "original", o3, inv, e_inv, full=full,
+                       tcp={"seq": seq_inv, "msg_off": 0, "index": 0}))
     lan.tcp(tick(), PHONE, 5072, SERVER, 5060, seq_inv + len(inv) + len(bye) - 30, 0x18, bye[-30:])
     wan.tcp(tick(), ROUTER, 5072, SERVER, 5060, wan_end - 30, 0x18, bye[-30:])
     r = record(c3, "original", o3, bye[-30:], outcome="passed", reason="not_sip",
@@ -404,6 +412,11 @@ def mutations():
         # cannot have had it rebuilt.
         recs.append(copy.deepcopy(first(recs, joined)))
 
+    def rebuilt_long_after_ack(lan, wan, recs):
+        # The probe seen 5 s after the ACK: sipalg had let the INVITE go.
+        ts, data = lan.frames[lan.probe]
+        lan.frames[lan.probe] = (ts + 5, data)
+
     def resent_changed(lan, wan, recs):
         # The BYE's end sent again left changed on the WAN.
         i = max(i for i, (_, d) in enumerate(wan.frames)
@@ -448,6 +461,7 @@ def mutations():
         ("joined: not rebuilt when some of it came again", "no record for",
          lambda lan, wan, recs: recs.remove([r for r in recs if joined(r)][1])),
         ("joined: rebuilt after the ACK", "extra record", rebuilt_after_ack),
+        ("joined: rebuilt 5 s after the ACK", "extra record", rebuilt_long_after_ack),
         ("joined: a piece sent again after the ACK changed", "is not what left at its place",
          resent_changed),
         ("joined: a tcp_split record for the held piece too", "extra record", joined_split_too),
