@@ -54,19 +54,12 @@ bool starts_like_message(const u8 *b, u32 len) {
     return le >= t + 8 && b[le - 8] == ' ' && SIPALG_IEQ(b + le - 7, 7, "sip/2.0");
 }
 
-} // namespace
-
-extern "C" int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned int *msg_len,
-                            int *reason) {
-    int dummy;
-    if (!reason)
-        reason = &dummy;
+// sipalg_frame(), and on NEED_MORE *need: the message's whole length once
+// its header block is complete (which says it), else 0.
+int frame_one(const u8 *buf, u32 len, u32 *msg_len, int *reason, u32 *need) {
     *reason = SIPALG_OK;
-    if (!buf || !msg_len) {
-        *reason = SIPALG_R_BAD_ARG;
-        return SIPALG_FRAME_INVALID;
-    }
     *msg_len = 0;
+    *need = 0;
     if (len == 0)
         return SIPALG_FRAME_NEED_MORE;
     if (buf[0] == '\r' || buf[0] == '\n') {
@@ -119,28 +112,51 @@ extern "C" int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned
         *reason = SIPALG_R_TOO_LONG;
         return SIPALG_FRAME_INVALID;
     }
-    if (total > len)
+    if (total > len) {
+        *need = (u32)total;
         return SIPALG_FRAME_NEED_MORE;
+    }
     *msg_len = (u32)total;
     return SIPALG_FRAME_COMPLETE;
 }
 
-extern "C" int sipalg_frame_tail(const unsigned char *buf, unsigned int len,
-                                 unsigned int *tail_off) {
+} // namespace
+
+extern "C" int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned int *msg_len,
+                            int *reason) {
+    int dummy;
+    u32 need;
+    if (!reason)
+        reason = &dummy;
+    if (!buf || !msg_len) {
+        *reason = SIPALG_R_BAD_ARG;
+        return SIPALG_FRAME_INVALID;
+    }
+    return frame_one(buf, len, msg_len, reason, &need);
+}
+
+extern "C" int sipalg_frame_tail(const unsigned char *buf, unsigned int len, unsigned int *tail_off,
+                                 unsigned int *need) {
+    unsigned int dummy;
+    if (!need)
+        need = &dummy;
+    *need = 0;
     if (!buf || !tail_off)
         return SIPALG_FRAME_INVALID;
     u32 off = 0;
     while (off < len) {
-        unsigned int msg_len;
+        u32 msg_len, msg_need;
         int reason;
-        int r = sipalg_frame(buf + off, len - off, &msg_len, &reason);
+        int r = frame_one(buf + off, len - off, &msg_len, &reason, &msg_need);
         if (r == SIPALG_FRAME_COMPLETE) {
             off += msg_len;
             continue;
         }
         *tail_off = off;
-        if (r == SIPALG_FRAME_NEED_MORE && starts_like_message(buf + off, len - off))
+        if (r == SIPALG_FRAME_NEED_MORE && starts_like_message(buf + off, len - off)) {
+            *need = msg_need;
             return SIPALG_FRAME_NEED_MORE;
+        }
         return SIPALG_FRAME_INVALID;
     }
     *tail_off = len;

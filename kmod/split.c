@@ -95,6 +95,7 @@ struct sipalg_split_buf {
 	unsigned char *data;
 	u32 seq;			/* of data[0], as the sender numbers it */
 	u32 len;
+	u32 need;			/* held: the message's length, 0: unknown yet */
 	u32 size;			/* allocated, counted in sipalg_split_bytes */
 	unsigned long since;		/* jiffies: held or joined */
 	/* jiffies: held bytes last grew, or the kept ones were acked */
@@ -342,13 +343,16 @@ static bool sipalg_split_overtaken(struct nf_conn *ct,
 	return after(seen, end);
 }
 
-/* The held message is complete at out_len: send it on, keep its bytes. */
+/*
+ * The held message is complete at out_len: send it on, keep its bytes. The
+ * start of a next message after it (need: its length, if known) stays held.
+ */
 static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
-			     const struct sipalg_seg *seg, unsigned int out_len)
+			     const struct sipalg_seg *seg, unsigned int out_len,
+			     unsigned int need)
 {
 	struct sipalg_split_buf *held = &h->held, rest = { 0 };
 	unsigned int rest_len = held->len - out_len;
-
 	struct sipalg_split_payload f = {
 		.a = held->data, .a_len = out_len, .seq = held->seq,
 		.mss = h->mss,
@@ -370,6 +374,7 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 			memcpy(rest.data, held->data + out_len, rest_len);
 			rest.seq = held->seq + out_len;
 			rest.len = rest_len;
+			rest.need = need;
 			rest.since = jiffies;
 			rest.last = jiffies;
 		} else {
@@ -379,6 +384,7 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 	sipalg_split_buf_free(&h->kept);
 	h->kept = *held;
 	h->kept.len = out_len;
+	h->kept.need = 0;
 	h->kept.since = jiffies;
 	*held = rest;
 	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_JOINED);
@@ -415,7 +421,7 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 {
 	struct sipalg_split_buf *held = &h->held;
 	u32 held_end = held->seq + held->len, end = seg->seq + seg->len;
-	unsigned int skip, add, tail;
+	unsigned int skip, add, tail, need;
 	int err;
 
 	/* Older bytes, delivered before the message began. */
@@ -454,17 +460,27 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	held->last = jiffies;
 	h->mss = max_t(unsigned int, h->mss, seg->len);
 
-	switch (sipalg_frame_tail(held->data, held->len, &tail)) {
+	/* Still short of the length its headers said: no need to frame. */
+	if (held->need && held->len < held->need && !seg->th.fin) {
+		consume_skb(skb);
+		return NF_STOLEN;
+	}
+	switch (sipalg_frame_tail(held->data, held->len, &tail, &need)) {
 	case SIPALG_FRAME_NEED_MORE:
 		if (seg->th.fin)
 			break;
-		if (!tail) {
-			consume_skb(skb);
-			return NF_STOLEN;
+		if (tail)
+			return sipalg_split_send(h, skb, seg, tail, need);
+		if (need > split_max_message) {
+			held->len -= add;
+			return sipalg_split_let_go(h, skb, seg, skip,
+						   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
 		}
-		return sipalg_split_send(h, skb, seg, tail);
+		held->need = need;
+		consume_skb(skb);
+		return NF_STOLEN;
 	case SIPALG_FRAME_COMPLETE:
-		return sipalg_split_send(h, skb, seg, tail);
+		return sipalg_split_send(h, skb, seg, tail, 0);
 	default:
 		held->len -= add;
 		return sipalg_split_let_go(h, skb, seg, skip,
@@ -632,7 +648,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 					    const struct sipalg_seg *seg,
 					    struct sipalg_help_data *data)
 {
-	unsigned int tail, hold_len, verdict = NF_ACCEPT;
+	unsigned int tail, need, hold_len, verdict = NF_ACCEPT;
 	struct sipalg_split_payload f = { 0 };
 	u32 end = seg->seq + seg->len;
 	struct sipalg_split_half *h;
@@ -640,15 +656,16 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	int why;
 
 	if (seg->th.fin || !pskb_may_pull(skb, skb->len) ||
-	    sipalg_frame_tail(skb->data + seg->dataoff, seg->len, &tail) !=
-	    SIPALG_FRAME_NEED_MORE)
+	    sipalg_frame_tail(skb->data + seg->dataoff, seg->len, &tail,
+			      &need) != SIPALG_FRAME_NEED_MORE)
 		return NF_ACCEPT;
 	hold_len = seg->len - tail;
 	if (sipalg_split_overtaken(seg->ct, seg->dir, end)) {
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN);
 		return NF_ACCEPT;
 	}
-	if (hold_len > split_max_message) {
+	/* Longer than may be held, already or as its headers say: pass. */
+	if (hold_len > split_max_message || need > split_max_message) {
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
 		return NF_ACCEPT;
 	}
@@ -678,6 +695,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	}
 	h->held.seq = seg->seq + tail;
 	h->held.len = hold_len;
+	h->held.need = need;
 	h->held.since = jiffies;
 	h->held.last = jiffies;
 	h->mss = seg->len;

@@ -202,8 +202,12 @@ int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned int *msg_l
  * until the rest of it comes. INVALID: the unfinished part is not framed
  * SIP (a segment that starts inside a message, a bad Content-Length): there
  * is nothing to hold, *tail_off is where framing stopped.
+ * need (may be NULL), on NEED_MORE: the unfinished message's whole length
+ * when its header block is complete (it ends past len - *tail_off), 0 while
+ * the headers are still coming; 0 otherwise.
  */
-int sipalg_frame_tail(const unsigned char *buf, unsigned int len, unsigned int *tail_off);
+int sipalg_frame_tail(const unsigned char *buf, unsigned int len, unsigned int *tail_off,
+                      unsigned int *need);
 
 /* ---- Parse result ---- */
 struct sipalg_span {

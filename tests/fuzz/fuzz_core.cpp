@@ -213,11 +213,15 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     }
 
     // Where a segment would be held: at a boundary the framing agrees on.
-    unsigned tail_off = len + 1;
-    int tr = sipalg_frame_tail(data, len, &tail_off);
+    unsigned tail_off = len + 1, need = 1;
+    int tr = sipalg_frame_tail(data, len, &tail_off, &need);
     FUZZ_CHECK(tail_off <= len);
     FUZZ_CHECK(tr != SIPALG_FRAME_COMPLETE || tail_off == len);
     FUZZ_CHECK(tr == SIPALG_FRAME_COMPLETE || tail_off < len);
+    // The length said of the unfinished message: more than is there, no
+    // more than a message may have; none for anything else.
+    FUZZ_CHECK(tr == SIPALG_FRAME_NEED_MORE || need == 0);
+    FUZZ_CHECK(need == 0 || (need > len - tail_off && need <= SIPALG_MAX_MSG_LEN));
     if (tail_off == 0 && len > 0)
         FUZZ_CHECK(tr == fr || (fr == SIPALG_FRAME_NEED_MORE && tr == SIPALG_FRAME_INVALID));
     return 0;

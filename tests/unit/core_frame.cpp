@@ -95,8 +95,8 @@ TEST_CASE("TCP: the whole valid corpus as one stream frames back exactly", "[fra
     CHECK(k == lens.size());
 }
 
-static int tail(const std::string &s, unsigned *off) {
-    return sipalg_frame_tail(u(s), (unsigned)s.size(), off);
+static int tail(const std::string &s, unsigned *off, unsigned *need = nullptr) {
+    return sipalg_frame_tail(u(s), (unsigned)s.size(), off, need);
 }
 
 TEST_CASE("TCP segment ends inside a message: where to hold from", "[frame]") {
@@ -139,5 +139,36 @@ TEST_CASE("TCP segment ends inside a message: where to hold from", "[frame]") {
     CHECK(off == reg.size());
     // A lone CR of a split keep-alive is not a message start.
     CHECK(tail(reg + "\r", &off) == SIPALG_FRAME_INVALID);
-    CHECK(sipalg_frame_tail(nullptr, 0, &off) == SIPALG_FRAME_INVALID);
+    CHECK(sipalg_frame_tail(nullptr, 0, &off, nullptr) == SIPALG_FRAME_INVALID);
+}
+
+TEST_CASE("TCP segment ends inside a message: how long it will be", "[frame]") {
+    std::string inv = fanvil_invite(kFanvilInviteSdp);
+    std::string reg = kFanvilRegister;
+    size_t headers = inv.find("\r\n\r\n") + 4;
+    REQUIRE(headers < inv.size());
+    unsigned off = 0, need = 99;
+    // Known once the empty line has come: the header block plus the
+    // Content-Length; unknown (0) before, at every cut.
+    for (size_t cut = 1; cut < inv.size(); cut++) {
+        INFO("cut " << cut);
+        REQUIRE(tail(reg + inv.substr(0, cut), &off, &need) == SIPALG_FRAME_NEED_MORE);
+        CHECK(off == reg.size());
+        CHECK(need == (cut >= headers ? inv.size() : 0));
+    }
+    // A Content-Length that says more than will ever come: known as said.
+    std::string big = "INVITE sip:a@b SIP/2.0\r\nContent-Length: 40000\r\n\r\nv=0\r\n";
+    CHECK(tail(big, &off, &need) == SIPALG_FRAME_NEED_MORE);
+    CHECK(need == big.size() - 5 + 40000);
+    // ... and one past the longest message is not framed at all.
+    CHECK(tail("INVITE sip:a@b SIP/2.0\r\nContent-Length: 70000\r\n\r\n", &off, &need) ==
+          SIPALG_FRAME_INVALID);
+    CHECK(need == 0);
+    // Whole messages, or none to hold: 0.
+    need = 99;
+    CHECK(tail(reg + inv, &off, &need) == SIPALG_FRAME_COMPLETE);
+    CHECK(need == 0);
+    need = 99;
+    CHECK(tail(inv.substr(headers, 40), &off, &need) == SIPALG_FRAME_INVALID);
+    CHECK(need == 0);
 }

@@ -76,6 +76,61 @@ resent=$(sipalg_stat rtr tcp_split_gave_up_resent)
 [ "$resent" -ge 1 ] || fail "tcp_split_gave_up_resent is $resent"
 say "ok: an INVITE paused mid-way longer than the phone's RTO arrives byte for byte as sent (gave_up_resent $resent)"
 
+# A message whose headers say it is longer than sipalg holds (Content-Length
+# 40000; split_max_message is 16384) is not held at all: it passes as it
+# comes, counted as tcp_split_gave_up_too_big, and the phone sends nothing
+# twice. (Held, it would wait for the phone's retransmission timeout: the
+# phone, never acknowledged, sends its start again and sipalg gives up.)
+# The phone writes it in two pieces 50 ms apart, then waits 0.6 s (longer
+# than its RTO) before it closes the connection; a plain sink takes it.
+read -r held0 big0 resent0 < <(sipalg_stat rtr tcp_split_held tcp_split_gave_up_too_big tcp_split_gave_up_resent)
+retrans() { in_lan awk '/^Tcp:/ { if (!n++) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i } else print $c }' /proc/net/snmp; }
+retrans0=$(retrans)
+in_wan /usr/bin/python3 - $SERVER "$WORK/sipalg/big-wan.bin" >"$WORK/sipalg/big-sink.log" 2>&1 <<-'PY' &
+	import socket, sys
+	srv = socket.create_server((sys.argv[1], 5060))
+	print("ready", flush=True)
+	conn, _ = srv.accept()
+	got = b""
+	while True:
+	    data = conn.recv(65536)
+	    if not data:
+	        break
+	    got += data
+	open(sys.argv[2], "wb").write(got)
+	PY
+wait_ready "$WORK/sipalg/big-sink.log"
+in_lan /usr/bin/python3 - $PHONE $SERVER "$WORK/sipalg/big-lan.bin" <<-'PY' || fail "the phone could not send the long-said message"
+	import socket, sys, time
+	head = (f"INVITE sip:server@{sys.argv[2]} SIP/2.0\r\n"
+	        f"Via: SIP/2.0/TCP {sys.argv[1]}:5073;branch=z9hG4bKbig\r\n"
+	        f"From: <sip:011@{sys.argv[2]}>;tag=big\r\nTo: <sip:server@{sys.argv[2]}>\r\n"
+	        f"Call-ID: big@{sys.argv[1]}\r\nCSeq: 1 INVITE\r\n"
+	        f"Contact: <sip:011@{sys.argv[1]}:5073;transport=tcp>\r\n"
+	        "Content-Type: application/sdp\r\nContent-Length: 40000\r\n\r\n").encode()
+	body = b"v=0\r\n" + b"a=x-filler:" + b"x" * 300 + b"\r\n"
+	s = socket.socket()
+	s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+	s.bind((sys.argv[1], 5073))
+	s.connect((sys.argv[2], 5060))
+	s.sendall(head + body[:100])
+	time.sleep(0.05)
+	s.sendall(body[100:])
+	time.sleep(0.6)
+	s.close()
+	open(sys.argv[3], "wb").write(head + body)
+	PY
+wait
+cmp -s "$WORK/sipalg/big-lan.bin" "$WORK/sipalg/big-wan.bin" ||
+	fail "the message said to be 40000 bytes long did not arrive as sent"
+read -r held1 big1 resent1 < <(sipalg_stat rtr tcp_split_held tcp_split_gave_up_too_big tcp_split_gave_up_resent)
+retrans1=$(retrans)
+[ "$big1" -eq $((big0 + 1)) ] && [ "$held1" -eq "$held0" ] && [ "$resent1" -eq "$resent0" ] ||
+	fail "a message said to be 40000 bytes long: held $held0 -> $held1, gave_up_too_big $big0 -> $big1, gave_up_resent $resent0 -> $resent1 (want: not held, too_big + 1)"
+[ "$retrans1" -eq "$retrans0" ] ||
+	fail "the phone sent $((retrans1 - retrans0)) segments again for the message said to be 40000 bytes long"
+say "ok: a message whose Content-Length says 40000 bytes is not held: it passes as sent (gave_up_too_big +1), the phone sends nothing again"
+
 # The kernel helper, for comparison (reported, not asserted).
 for m in 000 001 002; do
 	if grep -q "$PHONE:" "$WORK/kernel/wan1/$m.sip" 2>/dev/null; then
