@@ -2,7 +2,7 @@
 /*
  * Lengths and checksums of a packet whose payload sipalg changed: the
  * rewrite (rewrite.c) and a split message joined into one packet
- * (split.c).
+ * (split.c); and GSO for a TCP packet that became longer than its MTU.
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -44,6 +44,20 @@ static void sipalg_l4_csum(struct sk_buff *skb, unsigned int protoff,
 		*check = ~csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr, l4_len,
 					  protonum, 0);
 	}
+}
+
+void sipalg_packet_gso(struct sk_buff *skb, unsigned int dataoff, u16 l3num,
+		       unsigned int mtu, unsigned int mss)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	if (skb_is_gso(skb) || skb->len <= mtu || mtu <= dataoff)
+		return;
+	if (!mss || mss > mtu - dataoff)
+		mss = mtu - dataoff;
+	shinfo->gso_size = mss;
+	shinfo->gso_type = l3num == NFPROTO_IPV4 ? SKB_GSO_TCPV4 :
+						   SKB_GSO_TCPV6;
 }
 
 void sipalg_packet_fix(struct sk_buff *skb, unsigned int protoff, u16 l3num,

@@ -19,4 +19,12 @@
 void sipalg_packet_fix(struct sk_buff *skb, unsigned int protoff, u16 l3num,
 		       u8 protonum, unsigned int old_l4_len);
 
+/*
+ * A TCP packet (payload at dataoff) longer than mtu leaves as a GSO one,
+ * which the stack cuts into pieces of mss payload bytes (at most what mtu
+ * allows) on output. Before sipalg_packet_fix(), which counts the pieces.
+ */
+void sipalg_packet_gso(struct sk_buff *skb, unsigned int dataoff, u16 l3num,
+		       unsigned int mtu, unsigned int mss);
+
 #endif /* SIPALG_PACKET_H */

@@ -95,12 +95,13 @@ static bool sipalg_payload_offset(const struct sk_buff *skb,
 }
 
 /*
- * How long the packet may become. Past the egress MTU, only an IPv4
- * packet without DF (or a GSO one, or one the stack may fragment anyway)
- * still gets through: anything else would be dropped after us, with an
- * ICMP "fragmentation needed" to a sender whose packet did fit, and its
- * retransmissions with it (a TCP stream would stall). Packets delivered
- * to this host are not limited.
+ * How long the packet may become as it is. Past the egress MTU, only an
+ * IPv4 packet without DF (or a GSO one, or one the stack may fragment
+ * anyway) still gets through: anything else would be dropped after us,
+ * with an ICMP "fragmentation needed" to a sender whose packet did fit,
+ * and its retransmissions with it. Packets delivered to this host are not
+ * limited. A TCP packet may grow past it all the same: it then leaves as
+ * a GSO packet (sipalg_packet_gso()), cut again into segments that fit.
  */
 static unsigned int sipalg_max_len(const struct sk_buff *skb, u16 l3num)
 {
@@ -444,7 +445,8 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	u8 protonum = nf_ct_protonum(ct);
 	int transport = protonum == IPPROTO_TCP ? SIPALG_TCP : SIPALG_UDP;
-	unsigned int dataoff, off, step, old_l4_len, n_ov, max_len, edits = 0;
+	unsigned int dataoff, off, step, old_l4_len, n_ov, mtu, max_len;
+	unsigned int edits = 0;
 	struct sipalg_trace_pos pos = { 0 };
 	bool nat, changed = false, writable = false;
 	struct sipalg_scratch *s;
@@ -488,7 +490,8 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 		goto out;
 	}
 	old_l4_len = skb->len - protoff;
-	max_len = sipalg_max_len(skb, nf_ct_l3num(ct));
+	mtu = sipalg_max_len(skb, nf_ct_l3num(ct));
+	max_len = transport == SIPALG_TCP ? 65535 : mtu;
 
 	/* Each message ends at next:, the one place its outcome is known. */
 	for (off = dataoff; off < skb->len; off += step, pos.msg_index++) {
@@ -569,6 +572,10 @@ next:
 					 step);
 	}
 	if (changed) {
+		/* Segments of the sender's size, as it sent this one. */
+		if (skb->len > mtu)
+			sipalg_packet_gso(skb, dataoff, nf_ct_l3num(ct), mtu,
+					  old_l4_len - (dataoff - protoff));
 		sipalg_fix_headers(skb, protoff, ct, ctinfo, old_l4_len, seq,
 				   delta);
 		sipalg_count_add(sn, SIPALG_CTR_EDITS, edits);

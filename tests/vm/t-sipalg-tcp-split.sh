@@ -31,6 +31,12 @@
 #      private address: the core leaves them alone by design.)
 #   4. IPv6 through a NAT66 (masquerade) rule: an INVITE in 3 segments
 #      arrives rewritten to the router's IPv6 address.
+#   7. Growing past the MTU without a split: a phone on 10.0.0.2 (shorter
+#      than the router's 203.0.113.1) sends an INVITE that fills one full
+#      1500-byte packet; the rewrite makes it longer than the MTU, so it
+#      leaves as a GSO packet, cut in two on the WAN (no frame above the
+#      MTU), and the server gets it rewritten and exact (before, it passed
+#      unmodified as passed_too_big, the private address in it).
 #   5. Counters: tcp_split_joined is the number of messages sent in more
 #      than one segment, either way (the phone's small MSS cuts some of
 #      the server's replies too), passed_tcp_split is 0.
@@ -174,6 +180,29 @@ invite6() {
 	wait || fail "IPv6: the server did not get the INVITE: $(cat "$dir/server.log")"
 }
 
+# grow_invite DIR PORT: scenario 7, from 10.0.0.2:PORT an INVITE padded
+# (an a=x-pad line) to one full segment: the MSS a 1500-byte MTU gives
+# (1460), less 12 bytes of TCP timestamps.
+grow_invite() {
+	local dir=$1 port=$2 target=1448 pad=0 size _
+	local values=("${tcp_values[@]}" --set phone=10.0.0.2 --set sip_port="$port" --set rtp_port=40060)
+	mkdir -p "$dir"
+	ip -n lan addr add 10.0.0.2/24 dev lan0
+	in_rtr ip addr add 10.0.0.1/24 dev rtr-lan
+	in_rtr nft add rule inet nat_router postrouting oifname "rtr-wan" ip saddr 10.0.0.0/24 masquerade
+	for _ in 1 2 3; do
+		{ cat "$VM_DIR/msgs/invite.sip" && printf 'a=x-pad:%*s\r\n' "$pad" "" | tr ' ' x; } >"$dir/invite.sip"
+		size=$($SIPUA fill "${values[@]}" "$dir/invite.sip" | wc -c)
+		pad=$((pad + target - size))
+	done
+	[ "$size" = "$target" ] || fail "grow: could not pad the INVITE to $target bytes ($size)"
+	serve_in_wan "$dir/server.log" --tcp --bind $SERVER:5060 --count 1 --save-dir "$dir/wan" \
+		--answer-sdp "$VM_DIR/msgs/answer.sdp" "${values[@]}"
+	in_lan $SIPUA send --tcp --bind 10.0.0.2:"$port" --to $SERVER:5060 --save "$dir/lan.sip" \
+		"${values[@]}" "$dir/invite.sip" >/dev/null || fail "grow: no reply to the full-packet INVITE"
+	wait || fail "grow: the server did not get the INVITE: $(cat "$dir/server.log")"
+}
+
 # A received message is rewritten: no private address:port, SDP naming the
 # router's public address, Content-Length equal to the body.
 expect_rewritten() {
@@ -208,6 +237,8 @@ split_reply "$WORK/reply" 5081 # 2.
 big_invite "$WORK/big" 5082    # 3.
 in_rtr nft add rule inet nat_router postrouting oifname "rtr-wan" ip6 saddr 2001:db8:1::/64 masquerade
 invite6 "$WORK/ipv6" 5083 # 4.
+read -r too_big0 < <(sipalg_stat rtr passed_too_big)
+grow_invite "$WORK/grow" 5084 # 7.
 sip_capture_stop
 
 # The wire: every message was cut as meant and arrived whole at the far
@@ -224,8 +255,9 @@ mapfile -t lan < <(tcp_segments "$WORK/lan.pcap" \
 	"$PHONE:5080 $SERVER:5060 $WORK/split10/lan.sip" \
 	"$PHONE:5081 $SERVER:5060 $WORK/reply/lan.sip" \
 	"$PHONE:5082 $SERVER:5060 $WORK/big/lan.sip" \
-	"[$PHONE6]:5083 [$SERVER6]:5060 $WORK/ipv6/lan.sip")
-[ ${#lan[@]} = 6 ] || fail "the capture on the phone's side does not show what the phones sent"
+	"[$PHONE6]:5083 [$SERVER6]:5060 $WORK/ipv6/lan.sip" \
+	"10.0.0.2:5084 $SERVER:5060 $WORK/grow/lan.sip")
+[ ${#lan[@]} = 7 ] || fail "the capture on the phone's side does not show what the phones sent"
 mapfile -t wan < <(tcp_segments "$WORK/wan.pcap" \
 	"$SERVER:5060 $(peer split2) $(r split2) $WORK/split2/wan/001-reply.sip" \
 	"$SERVER:5060 $(peer split3) $(r split3) $WORK/split3/wan/001-reply.sip" \
@@ -233,8 +265,9 @@ mapfile -t wan < <(tcp_segments "$WORK/wan.pcap" \
 	"$SERVER:5060 $(peer reply) $(r reply)" \
 	"$SERVER:5060 $(peer big) $(r big)" \
 	"[$SERVER6]:5060 $(peer ipv6) $(r ipv6)" \
-	"$(peer big) $SERVER:5060 $WORK/big/wan/000.sip")
-[ ${#wan[@]} = 7 ] || fail "the capture on the server's side does not show what the server and router sent"
+	"$(peer big) $SERVER:5060 $WORK/big/wan/000.sip" \
+	"$(peer grow) $SERVER:5060 $WORK/grow/wan/000.sip")
+[ ${#wan[@]} = 8 ] || fail "the capture on the server's side does not show what the server and router sent"
 split_sent=0
 for line in "${lan[@]}" "${wan[@]:0:6}"; do
 	read -r -a segs <<<"$line"
@@ -300,6 +333,23 @@ expect_in "$WORK/ipv6/wan/000.sip" "c=IN IP6 $ROUTER_WAN6" "IPv6 INVITE in 3 seg
 expect_not_in "$WORK/ipv6/wan/000.sip" "[$PHONE6]:" "IPv6 INVITE: no private [address]:port left"
 expect_not_in "$WORK/ipv6/wan/000.sip" "IN IP6 $PHONE6" "IPv6 INVITE: no private SDP address left"
 content_length_exact "$WORK/ipv6/wan/000.sip" || fail "IPv6 INVITE: Content-Length wrong"
+
+# 7. One full packet that the rewrite made longer than the MTU.
+read -r grow_segs grow_max <<<"${lan[6]}"
+mtu=$(in_rtr cat /sys/class/net/rtr-lan/mtu)
+[ "$grow_segs" = 1 ] && [ "$grow_max" = "$mtu" ] ||
+	fail "grow: the phone sent the INVITE in $grow_segs segment(s), largest IP packet $grow_max bytes (want 1 of $mtu)"
+expect_in "$WORK/grow/wan/000.sip" "c=IN IP4 $ROUTER_WAN" "full-packet INVITE from 10.0.0.2: SDP rewritten"
+expect_not_in "$WORK/grow/wan/000.sip" "10.0.0.2:" "full-packet INVITE: no private address:port left"
+expect_not_in "$WORK/grow/wan/000.sip" "IN IP4 10.0.0.2" "full-packet INVITE: no private SDP address left"
+content_length_exact "$WORK/grow/wan/000.sip" || fail "full-packet INVITE: Content-Length wrong"
+grown=$(($(stat -c %s "$WORK/grow/wan/000.sip") - $(stat -c %s "$WORK/grow/lan.sip")))
+read -r wan_segs wan_max <<<"${wan[7]}"
+mtu=$(in_rtr cat /sys/class/net/rtr-wan/mtu)
+[ "$grown" -gt 0 ] && [ "$wan_segs" -ge 2 ] && [ "$wan_max" -le "$mtu" ] ||
+	fail "full-packet INVITE: grew by $grown bytes, left in $wan_segs segment(s), largest $wan_max bytes (MTU $mtu)"
+[ "$(sipalg_stat rtr passed_too_big)" = "$too_big0" ] || fail "passed_too_big grew"
+say "ok: a full ${grow_max}-byte packet's INVITE grew by $grown bytes and left in $wan_segs segments, none above the MTU ($wan_max <= $mtu); passed_too_big unchanged"
 
 # 5. Counted as joined, none passed split.
 in_rtr "$TOP/cli/sipalg" stats -j >"$WORK/stats.json"
