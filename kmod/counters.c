@@ -41,6 +41,7 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN] = "tcp_split_gave_up_overtaken",
 	[SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG] = "tcp_split_gave_up_too_big",
 	[SIPALG_CTR_SPLIT_GAVE_UP_FULL] = "tcp_split_gave_up_full",
+	[SIPALG_CTR_SPLIT_GAVE_UP_HOST_FULL] = "tcp_split_gave_up_host_full",
 	[SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT] = "tcp_split_gave_up_timeout",
 	[SIPALG_CTR_SPLIT_GAVE_UP_CLOSED] = "tcp_split_gave_up_closed",
 	[SIPALG_CTR_SPLIT_GAVE_UP_INVALID] = "tcp_split_gave_up_invalid",

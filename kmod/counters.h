@@ -50,6 +50,7 @@ enum sipalg_counter {
 	SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN, /* later bytes went on before */
 	SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG, /* ... longer than split_max_message */
 	SIPALG_CTR_SPLIT_GAVE_UP_FULL,	/* ... all held bytes at split_max_bytes */
+	SIPALG_CTR_SPLIT_GAVE_UP_HOST_FULL, /* ... the inside host's share */
 	SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT, /* ... the rest did not come in time */
 	SIPALG_CTR_SPLIT_GAVE_UP_CLOSED, /* ... FIN or RST */
 	SIPALG_CTR_SPLIT_GAVE_UP_INVALID, /* ... the joined bytes are not SIP */

@@ -26,6 +26,7 @@
 #include "helper.h"
 #include "nlattr.h"
 #include "sessions.h"
+#include "split.h"
 #include "trace.h"
 
 static struct genl_family sipalg_genl_family;
@@ -261,7 +262,11 @@ static int sipalg_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	    sipalg_put_stat(msg, "pinholes_host_max", budget.host_max) ||
 	    sipalg_put_stat(msg, "pinholes_max", sipalg_budget_max()) ||
 	    sipalg_put_stat(msg, "expectations",
-			    sipalg_expectations_count(genl_info_net(info))))
+			    sipalg_expectations_count(genl_info_net(info))) ||
+	    sipalg_put_stat(msg, "tcp_split_bytes",
+			    sipalg_split_bytes_now()) ||
+	    sipalg_put_stat(msg, "tcp_split_bytes_max",
+			    sipalg_split_bytes_max()))
 		goto nospace;
 	/* Reason 0 is SIPALG_OK: nothing passed for it. */
 	for (i = 1; i < SIPALG_PASS_MAX; i++) {

@@ -30,13 +30,18 @@
  * (sipalg_frame_tail()). State is allocated at a connection's first
  * split, freed once idle (the sweep), with the conntrack (the helper's
  * destroy callback) and on unload. Held and kept bytes count against
- * split_max_bytes, all namespaces together; one message at most
- * split_max_message bytes, one per direction of a connection.
+ * split_max_bytes, all namespaces together, and against the share of the
+ * connection's inside host (an eighth of it, by a hash of its address,
+ * so that one host's many connections cannot take it all from the
+ * others); one message at most split_max_message bytes, one per
+ * direction of a connection.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hashtable.h>
 #include <linux/ip.h>
+#include <linux/jhash.h>
+#include <linux/random.h>
 #include <linux/ipv6.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
@@ -54,6 +59,7 @@
 
 #include <sipalg/core.h>
 
+#include "budget.h"
 #include "config.h"
 #include "counters.h"
 #include "helper.h"
@@ -90,6 +96,13 @@ MODULE_PARM_DESC(split_max_bytes,
 /* ... and what was given up passes this long when sent again. */
 #define SIPALG_SPLIT_PASS_TIME (30 * HZ)
 #define SIPALG_SPLIT_SWEEP_EVERY (HZ / 2)
+/*
+ * An inside host may hold this fraction of split_max_bytes. Hosts share
+ * a bucket when their addresses hash alike (a secret seed: an abuser
+ * cannot pick its victims).
+ */
+#define SIPALG_SPLIT_HOST_SHARE 8
+#define SIPALG_SPLIT_HOST_BUCKETS 1024
 
 struct sipalg_split_buf {
 	unsigned char *data;
@@ -104,6 +117,7 @@ struct sipalg_split_buf {
 };
 
 struct sipalg_split_half {
+	atomic_long_t *host;		/* the inside host's bytes */
 	struct sipalg_split_buf held;
 	struct sipalg_split_buf kept;
 	u32 pass_before;		/* when passing: data before this passes */
@@ -125,6 +139,8 @@ struct sipalg_split {
 static DEFINE_HASHTABLE(sipalg_splits, 8);
 static DEFINE_SPINLOCK(sipalg_splits_lock);
 static atomic_long_t sipalg_split_bytes = ATOMIC_LONG_INIT(0);
+static atomic_long_t sipalg_split_host_bytes[SIPALG_SPLIT_HOST_BUCKETS];
+static u32 sipalg_split_host_seed __read_mostly;
 
 static void sipalg_split_sweep(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sipalg_split_sweeper, sipalg_split_sweep);
@@ -146,38 +162,66 @@ struct sipalg_seg {
 /* The verdict of a segment the connection's state has not decided. */
 #define SIPALG_SPLIT_GO_ON (-1)
 
-static bool sipalg_split_charge(unsigned long bytes)
+/* The bytes of the connection's inside host (and its hash-mates). */
+static atomic_long_t *sipalg_split_host(const struct nf_conn *ct)
 {
-	if ((unsigned long)atomic_long_add_return(bytes, &sipalg_split_bytes) <=
-	    split_max_bytes)
-		return true;
-	atomic_long_sub(bytes, &sipalg_split_bytes);
-	return false;
+	const union nf_inet_addr *addr = sipalg_budget_host_of(ct);
+	u32 hash = nf_ct_l3num(ct) == NFPROTO_IPV4 ?
+		   jhash_1word(addr->ip, sipalg_split_host_seed) :
+		   jhash2(addr->all, 4, sipalg_split_host_seed);
+
+	return &sipalg_split_host_bytes[hash % SIPALG_SPLIT_HOST_BUCKETS];
 }
 
-static void sipalg_split_buf_free(struct sipalg_split_buf *b)
+static void sipalg_split_uncharge(atomic_long_t *host, unsigned long bytes)
+{
+	atomic_long_sub(bytes, host);
+	atomic_long_sub(bytes, &sipalg_split_bytes);
+}
+
+/* Count bytes in: 0, or the counter that says why they do not fit. */
+static int sipalg_split_charge(atomic_long_t *host, unsigned long bytes)
+{
+	if ((unsigned long)atomic_long_add_return(bytes, &sipalg_split_bytes) >
+	    split_max_bytes) {
+		atomic_long_sub(bytes, &sipalg_split_bytes);
+		return SIPALG_CTR_SPLIT_GAVE_UP_FULL;
+	}
+	if ((unsigned long)atomic_long_add_return(bytes, host) >
+	    split_max_bytes / SIPALG_SPLIT_HOST_SHARE) {
+		sipalg_split_uncharge(host, bytes);
+		return SIPALG_CTR_SPLIT_GAVE_UP_HOST_FULL;
+	}
+	return 0;
+}
+
+static void sipalg_split_buf_free(struct sipalg_split_half *h,
+				  struct sipalg_split_buf *b)
 {
 	if (!b->data)
 		return;
 	kfree(b->data);
-	atomic_long_sub(b->size, &sipalg_split_bytes);
+	sipalg_split_uncharge(h->host, b->size);
 	memset(b, 0, sizeof(*b));
 }
 
 /* Room for len bytes in b: 0, or the counter that says why not. */
-static int sipalg_split_buf_reserve(struct sipalg_split_buf *b,
+static int sipalg_split_buf_reserve(struct sipalg_split_half *h,
+				    struct sipalg_split_buf *b,
 				    unsigned int len)
 {
 	unsigned int size = max(roundup_pow_of_two(len), 512UL);
 	unsigned char *data;
+	int err;
 
 	if (b->data && b->size >= len)
 		return 0;
-	if (!sipalg_split_charge(size - b->size))
-		return SIPALG_CTR_SPLIT_GAVE_UP_FULL;
+	err = sipalg_split_charge(h->host, size - b->size);
+	if (err)
+		return err;
 	data = krealloc(b->data, size, GFP_ATOMIC | __GFP_NOWARN);
 	if (!data) {
-		atomic_long_sub(size - b->size, &sipalg_split_bytes);
+		sipalg_split_uncharge(h->host, size - b->size);
 		return SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
 	}
 	b->data = data;
@@ -193,7 +237,7 @@ static void sipalg_split_give_up(struct sipalg_split_half *h,
 				 struct sipalg_net *sn, int counter,
 				 u32 pass_before)
 {
-	sipalg_split_buf_free(&h->held);
+	sipalg_split_buf_free(h, &h->held);
 	h->passing = true;
 	h->pass_before = pass_before;
 	h->pass_since = jiffies;
@@ -245,20 +289,11 @@ static bool sipalg_split_parse(struct sk_buff *skb,
 static void sipalg_split_gso(struct sk_buff *skb, const struct sipalg_seg *seg,
 			     unsigned int mss)
 {
-	struct skb_shared_info *shinfo = skb_shinfo(skb);
 	const struct dst_entry *dst = skb_dst(skb);
-	unsigned int mtu;
 
-	if (seg->local || !dst || skb_is_gso(skb))
+	if (seg->local || !dst)
 		return;
-	mtu = dst_mtu(dst);
-	if (skb->len <= mtu || mtu <= seg->dataoff)
-		return;
-	if (!mss || mss > mtu - seg->dataoff)
-		mss = mtu - seg->dataoff;
-	shinfo->gso_size = mss;
-	shinfo->gso_type = seg->l3num == NFPROTO_IPV4 ? SKB_GSO_TCPV4 :
-							SKB_GSO_TCPV6;
+	sipalg_packet_gso(skb, seg->dataoff, seg->l3num, dst_mtu(dst), mss);
 }
 
 /* What a segment's payload becomes (sipalg_split_fill()). */
@@ -368,7 +403,7 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 	 * is not sent: never acknowledged, it comes again.
 	 */
 	if (rest_len) {
-		int err = sipalg_split_buf_reserve(&rest, rest_len);
+		int err = sipalg_split_buf_reserve(h, &rest, rest_len);
 
 		if (!err) {
 			memcpy(rest.data, held->data + out_len, rest_len);
@@ -381,7 +416,7 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 			sipalg_count(seg->sn, err);
 		}
 	}
-	sipalg_split_buf_free(&h->kept);
+	sipalg_split_buf_free(h, &h->kept);
 	h->kept = *held;
 	h->kept.len = out_len;
 	h->kept.need = 0;
@@ -447,7 +482,7 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	if (held->len + add > split_max_message)
 		return sipalg_split_let_go(h, skb, seg, skip,
 					   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
-	err = sipalg_split_buf_reserve(held, held->len + add);
+	err = sipalg_split_buf_reserve(h, held, held->len + add);
 	if (err)
 		return sipalg_split_let_go(h, skb, seg, skip, err);
 	if (skb_copy_bits(skb, seg->dataoff + skip, held->data + held->len,
@@ -609,19 +644,23 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 					     int *why)
 {
 	struct sipalg_split *e = sipalg_split_find(ct), *found;
+	atomic_long_t *host;
 
 	if (e)
 		return e;
-	*why = SIPALG_CTR_SPLIT_GAVE_UP_FULL;
-	if (!sipalg_split_charge(sizeof(*e)))
+	host = sipalg_split_host(ct);
+	*why = sipalg_split_charge(host, sizeof(*e));
+	if (*why)
 		return NULL;
 	*why = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
 	e = kzalloc(sizeof(*e), GFP_ATOMIC | __GFP_NOWARN);
 	if (!e) {
-		atomic_long_sub(sizeof(*e), &sipalg_split_bytes);
+		sipalg_split_uncharge(host, sizeof(*e));
 		return NULL;
 	}
 	e->ct = ct;
+	e->half[IP_CT_DIR_ORIGINAL].host = host;
+	e->half[IP_CT_DIR_REPLY].host = host;
 	spin_lock_init(&e->lock);
 
 	spin_lock_bh(&sipalg_splits_lock);
@@ -631,7 +670,7 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 	spin_unlock_bh(&sipalg_splits_lock);
 	if (found || nf_ct_is_dying(ct)) {
 		kfree(e);
-		atomic_long_sub(sizeof(*e), &sipalg_split_bytes);
+		sipalg_split_uncharge(host, sizeof(*e));
 		*why = SIPALG_CTR_SPLIT_GAVE_UP_CLOSED;
 		return found;
 	}
@@ -679,7 +718,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	/* Another CPU began holding this direction meanwhile. */
 	if (e->dead || h->held.data)
 		goto out;
-	why = sipalg_split_buf_reserve(&h->held, hold_len);
+	why = sipalg_split_buf_reserve(h, &h->held, hold_len);
 	if (why) {
 		sipalg_count(seg->sn, why);
 		goto out;
@@ -689,7 +728,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	f.seq = seg->seq;
 	if (skb_copy_bits(skb, seg->dataoff + tail, h->held.data, hold_len) ||
 	    (tail && sipalg_split_fill(skb, seg, &f))) {
-		sipalg_split_buf_free(&h->held);
+		sipalg_split_buf_free(h, &h->held);
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM);
 		goto out;
 	}
@@ -759,13 +798,23 @@ static void sipalg_split_remove(struct sipalg_split *e)
 	spin_lock(&e->lock);
 	e->dead = true;
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
-		sipalg_split_buf_free(&e->half[i].held);
-		sipalg_split_buf_free(&e->half[i].kept);
+		sipalg_split_buf_free(&e->half[i], &e->half[i].held);
+		sipalg_split_buf_free(&e->half[i], &e->half[i].kept);
 	}
 	spin_unlock(&e->lock);
 	hash_del_rcu(&e->node);
-	atomic_long_sub(sizeof(*e), &sipalg_split_bytes);
+	sipalg_split_uncharge(e->half[0].host, sizeof(*e));
 	kfree_rcu(e, rcu);
+}
+
+unsigned long sipalg_split_bytes_now(void)
+{
+	return atomic_long_read(&sipalg_split_bytes);
+}
+
+unsigned long sipalg_split_bytes_max(void)
+{
+	return split_max_bytes;
 }
 
 void sipalg_split_forget(struct nf_conn *ct)
@@ -820,7 +869,7 @@ static void sipalg_split_sweep(struct work_struct *work)
 			     (h->kept.acked &&
 			      time_after(now, h->kept.last +
 					      SIPALG_SPLIT_KEEP_ACKED))))
-				sipalg_split_buf_free(&h->kept);
+				sipalg_split_buf_free(h, &h->kept);
 			if (h->passing &&
 			    time_after(now, h->pass_since +
 					    SIPALG_SPLIT_PASS_TIME))
@@ -897,6 +946,7 @@ int sipalg_split_init(void)
 {
 	split_max_message = clamp(split_max_message, SIPALG_SPLIT_MESSAGE_MIN,
 				  SIPALG_SPLIT_MESSAGE_MAX);
+	sipalg_split_host_seed = get_random_u32();
 	return register_pernet_subsys(&sipalg_split_net_ops);
 }
 
@@ -914,4 +964,6 @@ void sipalg_split_exit(void)
 	spin_unlock_bh(&sipalg_splits_lock);
 	rcu_barrier();
 	WARN_ON(atomic_long_read(&sipalg_split_bytes));
+	for (bkt = 0; bkt < SIPALG_SPLIT_HOST_BUCKETS; bkt++)
+		WARN_ON(atomic_long_read(&sipalg_split_host_bytes[bkt]));
 }

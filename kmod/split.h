@@ -14,5 +14,8 @@ int sipalg_split_init(void);
 void sipalg_split_exit(void);
 /* A conntrack of the helper is destroyed: what it held goes with it. */
 void sipalg_split_forget(struct nf_conn *ct);
+/* Bytes held and kept now (with the per-connection state), and the cap. */
+unsigned long sipalg_split_bytes_now(void);
+unsigned long sipalg_split_bytes_max(void);
 
 #endif /* SIPALG_SPLIT_H */

@@ -132,6 +132,13 @@ say "split counters: $(split_counters)"
 # Everything held or kept is accounted: unloading after the flows are gone
 # finds none left (kmod/split.c warns otherwise, and run.sh fails on it).
 in_rtr conntrack -F >/dev/null 2>&1
+for _ in $(seq 20); do
+	left=$(sipalg_stat rtr tcp_split_bytes)
+	[ "$left" = 0 ] && break
+	sleep 0.1
+done
+[ "$left" = 0 ] || fail "after conntrack -F, tcp_split_bytes is $left, not 0"
+say "ok: after conntrack -F nothing is held or kept (tcp_split_bytes 0)"
 rmmod sipalg || fail "rmmod failed"
 dmesg | grep -q "WARNING" && fail "the kernel warned: $(dmesg | grep -A5 WARNING | head -20)"
 say "ok: unloaded with nothing held or kept left"
