@@ -193,12 +193,16 @@ stream_messages() {
 # rewritten INVITE is shorter than the phone's). Adds, per mode, the
 # messages in those 64 KiB and how many still name the phone's address to
 # $WORK/$current.private, and sipalg's counters to $WORK/stream.counters.
-# A stream that gets nothing through (its connect refused: seen once in
-# ~50 measurements) is sent again once, and said so, as in flood.
+# The sink's log goes first: the background job opens it for writing
+# only when it starts, and wait_ready, meanwhile, would find the last
+# sink's "ready" in it (most likely why one stream's connect was
+# refused). A stream that gets nothing through all the same is sent
+# again once, and said so, as in flood.
 run_stream() {
 	local log="$WORK/tcpsink.log" got="$WORK/stream.got" count len private c p try
 	for try in 1 2; do
 		in_rtr conntrack -F >/dev/null 2>&1
+		rm -f "$log"
 		in_wan "$tools/tcpsink" $SERVER 5060 "$seconds" "$got" >"$log" &
 		wait_ready "$log"
 		in_lan "$tools/sipstream" $PHONE $SERVER 5060 "$WORK/INVITE" "$((seconds + 1))" "$@" >/dev/null
