@@ -22,7 +22,7 @@
 
 BENCH_ROUNDS ?= 3
 BENCH_SECONDS ?= 2
-# bench-vm: the tables to print (sip other calls conns trace; empty: all)
+# bench-vm: the tables to print (sip other tcp calls conns trace; empty: all)
 # and QEMU's -icount shift for guest time (8 ns per instruction; empty:
 # real time, 2 vCPUs; see README, Benchmarks).
 BENCH_ONLY ?=

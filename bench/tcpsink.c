@@ -3,15 +3,17 @@
  * tcpsink: accept one TCP connection on an address and port and count the
  * bytes it brings, from the first one on, for a fixed time; then close it.
  * Prints "received N in S seconds" (N bytes; 0 when nothing came within
- * 10 seconds), like udpsink.
+ * 10 seconds), like udpsink. With SAVE, the first 64 KiB received are
+ * written to that file (what the far side of the router really got).
  *
- * usage: tcpsink IP PORT SECONDS
+ * usage: tcpsink IP PORT SECONDS [SAVE]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,7 +28,9 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	static char buf[1 << 16];
+	static char buf[1 << 16], saved[1 << 16];
+	size_t nsaved = 0;
+	FILE *save;
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	struct timeval tick = { .tv_sec = 0, .tv_usec = 100000 };
 	unsigned long long received = 0;
@@ -34,8 +38,8 @@ int main(int argc, char **argv)
 	int fd, conn, one = 1, rcvbuf = 1 << 22;
 	struct pollfd pfd;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: tcpsink IP PORT SECONDS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: tcpsink IP PORT SECONDS [SAVE]\n");
 		return 2;
 	}
 	seconds = atof(argv[3]);
@@ -72,6 +76,14 @@ int main(int argc, char **argv)
 			if (!start)
 				start = now();
 			received += n;
+			if (nsaved < sizeof(saved)) {
+				size_t take = sizeof(saved) - nsaved;
+
+				if (take > (size_t)n)
+					take = n;
+				memcpy(saved + nsaved, buf, take);
+				nsaved += take;
+			}
 		}
 		if (start && now() - start >= seconds)
 			break;
@@ -81,5 +93,13 @@ int main(int argc, char **argv)
 	printf("received %llu in %.3f seconds\n", received,
 	       start ? now() - start : 0.0);
 	close(conn);
+	if (argc == 5) {
+		save = fopen(argv[4], "wb");
+		if (!save || fwrite(saved, 1, nsaved, save) != nsaved ||
+		    fclose(save)) {
+			perror("tcpsink: save");
+			return 1;
+		}
+	}
 	return 0;
 }

@@ -11,6 +11,11 @@
 #   [other]  bytes that are not SIP through a helped port: a TLS-like TCP
 #            stream to 5061 (throughput), STUN binding requests and CRLF
 #            keep-alives to UDP 5060, none / sipalg
+#   [tcp]    the ~800-byte INVITE written back to back on one TCP
+#            connection to 5060, with the default MSS and with the phone's
+#            TCP_MAXSEG 536 (every message in 2 or more segments), offloads
+#            off on the veths: messages per second, none / kernel / sipalg,
+#            and sipalg's split counters (held, joined, given up)
 #   [calls]  re-INVITEs of one call on a connection that carries 1, 8 or 32
 #            answered calls with their pinholes, none / sipalg
 #   [conns]  a REGISTER flood spread over 10,000 live flows (created before
@@ -31,9 +36,9 @@
 
 rounds=${1:-3}
 seconds=${2:-2}
-only=${BENCH_ONLY:-sip other calls conns trace}
+only=${BENCH_ONLY:-sip other tcp calls conns trace}
 tools="$TOP/build/bench"
-for tool in udpflood udpsink tlsflood tcpsink udpask; do
+for tool in udpflood udpsink tlsflood tcpsink udpask sipstream; do
 	[ -x "$tools/$tool" ] || fail "bench tool $tool not built (make bench builds them)"
 done
 # 10,000 flows are 10,000 sockets.
@@ -129,6 +134,101 @@ run_tls() {
 	in_lan "$tools/tlsflood" $PHONE $SERVER 5061 "$((seconds + 1))" >/dev/null
 	wait
 	rate "$log" | awk '{ printf "%.0f\n", $1 / 1024 }'
+}
+
+# The veths' TSO and GRO (the tcp table turns them off, the other tables
+# keep the defaults): offloads_save records them, offloads_set off|on sets
+# both (on: as recorded).
+VETHS=(lan:lan0 wan:wan0 rtr:rtr-lan rtr:rtr-wan)
+offloads_save() {
+	local ns_dev
+	for ns_dev in "${VETHS[@]}"; do
+		ip netns exec "${ns_dev%%:*}" ethtool -k "${ns_dev#*:}" |
+			awk '/^tcp-segmentation-offload:/ { tso = $2 }
+			     /^generic-receive-offload:/ { gro = $2 }
+			     END { print "tso", tso, "gro", gro }' >"$WORK/offloads.${ns_dev#*:}"
+	done
+}
+offloads_set() {
+	local ns_dev dev args
+	for ns_dev in "${VETHS[@]}"; do
+		dev=${ns_dev#*:}
+		if [ "$1" = off ]; then
+			args=(tso off gro off)
+		else
+			read -ra args <"$WORK/offloads.$dev"
+		fi
+		ip netns exec "${ns_dev%%:*}" ethtool -K "$dev" "${args[@]}" >/dev/null ||
+			fail "ethtool -K $dev ${args[*]} failed"
+	done
+}
+
+# stream_messages FILE PHONE_IP: of the whole SIP messages at the start of
+# FILE (framed by their Content-Length), "COUNT MEAN_LENGTH PRIVATE":
+# how many, their mean length and how many still name PHONE_IP.
+stream_messages() {
+	/usr/bin/python3 - "$@" <<-'PY'
+	import re, sys
+	data, phone = open(sys.argv[1], "rb").read(), sys.argv[2].encode()
+	off, count, total, private = 0, 0, 0, 0
+	while True:
+	    head = data.find(b"\r\n\r\n", off)
+	    if head < 0:
+	        break
+	    m = re.search(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)", data[off:head])
+	    end = head + 4 + (int(m.group(1)) if m else 0)
+	    if end > len(data):
+	        break
+	    count, total = count + 1, total + end - off
+	    private += phone in data[off:end]
+	    off = end
+	print(count, round(total / count) if count else 0, private)
+	PY
+}
+
+# run_stream [MSS]: messages per second the server gets of the INVITE
+# written back to back on one TCP connection to port 5060 (sipstream,
+# with TCP_MAXSEG MSS when given): bytes received per second over the
+# mean length of the whole messages in the first 64 KiB received (a
+# rewritten INVITE is shorter than the phone's). Adds, per mode, the
+# messages in those 64 KiB and how many still name the phone's address to
+# $WORK/$current.private, and sipalg's counters to $WORK/stream.counters.
+# The sink's log goes first: the background job opens it for writing
+# only when it starts, and wait_ready, meanwhile, would find the last
+# sink's "ready" in it (most likely why one stream's connect was
+# refused). A stream that gets nothing through all the same is sent
+# again once, and said so, as in flood.
+run_stream() {
+	local log="$WORK/tcpsink.log" got="$WORK/stream.got" count len private c p try
+	for try in 1 2; do
+		in_rtr conntrack -F >/dev/null 2>&1
+		rm -f "$log"
+		in_wan "$tools/tcpsink" $SERVER 5060 "$seconds" "$got" >"$log" &
+		wait_ready "$log"
+		in_lan "$tools/sipstream" $PHONE $SERVER 5060 "$WORK/INVITE" "$((seconds + 1))" "$@" >/dev/null
+		wait
+		[ "$(rate "$log")" -gt 0 ] && break
+		progress "($current: the INVITE stream got nothing through (try $try): $(cat "$log"))" >&2
+	done
+	read -r count len private < <(stream_messages "$got" $PHONE)
+	read -r c p <"$WORK/$current.private"
+	echo "$((c + count)) $((p + private))" >"$WORK/$current.private"
+	if grep -q '^sipalg ' /proc/modules; then
+		in_rtr "$TOP/cli/sipalg" stats -j >"$WORK/stream.stats.json"
+		/usr/bin/python3 - "$WORK/stream.stats.json" "$WORK/stream.counters" <<-'PY'
+		import json, sys
+		now, path = json.load(open(sys.argv[1])), sys.argv[2]
+		try:
+		    total = json.load(open(path))
+		except (OSError, ValueError):
+		    total = {}
+		for key, value in now.items():
+		    if key in ("messages", "rewritten") or "tcp_split" in key:
+		        total[key] = total.get(key, 0) + value
+		json.dump(total, open(path, "w"))
+		PY
+	fi
+	rate "$log" | awk -v len="$len" '{ printf "%.0f\n", (len > 0) ? $1 / len : 0 }'
 }
 
 # run_calls N: N calls on the phone's one UDP connection (port 5060), each
@@ -272,6 +372,49 @@ if want other; then
 		rounds_of none sipalg >>"$WORK/table"
 	done
 	printf '\n%-10s %10s %10s   %-18s\n' stream none sipalg sipalg/none | sed 's/ *$//'
+	sed "s/ *$//" "$WORK/table"
+	rm "$WORK/table"
+fi
+
+if want tcp; then
+	echo
+	echo "== SIP over TCP: the INVITE written back to back on one connection to 5060, messages per second (medians), and each round's ratios =="
+	echo "(offloads off on the veths; messages/s = bytes received/s over the mean length of the messages the server got)"
+	offloads_save
+	offloads_set off
+	for mss in 1460 536; do
+		progress "INVITE stream, MSS $mss: $rounds rounds of none, kernel, sipalg"
+		rm -f "$WORK/stream.counters"
+		for mode in none kernel sipalg; do
+			echo "0 0" >"$WORK/$mode.private"
+		done
+		# 1460: the default (no TCP_MAXSEG).
+		if [ "$mss" = 1460 ]; then
+			measure "none kernel sipalg" run_stream
+		else
+			measure "none kernel sipalg" run_stream "$mss"
+		fi
+		printf '%-24s %8s %8s %8s   %-18s %-18s %-18s\n' "INVITE stream, MSS $mss" \
+			"$(median <"$WORK/none.txt")" "$(median <"$WORK/kernel.txt")" \
+			"$(median <"$WORK/sipalg.txt")" "$(ratio sipalg none)" "$(ratio kernel none)" \
+			"$(ratio sipalg kernel)" >>"$WORK/table"
+		rounds_of none kernel sipalg >>"$WORK/table"
+		echo "    ns/msg over none: kernel $(cost kernel none) | sipalg $(cost sipalg none)" >>"$WORK/table"
+		read -r n0 p0 <"$WORK/none.private"
+		read -r n1 p1 <"$WORK/kernel.private"
+		read -r n2 p2 <"$WORK/sipalg.private"
+		echo "    phone's address left, in the messages of the first 64 KiB received: none $p0/$n0 | kernel $p1/$n1 | sipalg $p2/$n2" >>"$WORK/table"
+		/usr/bin/python3 - "$WORK/stream.counters" <<-'PY' >>"$WORK/table"
+		import json, sys
+		c = json.load(open(sys.argv[1]))
+		keys = ["messages", "rewritten"] + sorted(k for k in c if k.startswith("tcp_split")) + ["passed_tcp_split"]
+		print("    sipalg, summed over the rounds:", " ".join(f"{k} {c.get(k, 0)}" for k in keys
+		      if c.get(k, 0) or k in ("messages", "rewritten", "tcp_split_held", "tcp_split_joined", "passed_tcp_split")))
+		PY
+	done
+	offloads_set on
+	printf '\n%-24s %8s %8s %8s   %-18s %-18s %-18s\n' stream none kernel sipalg \
+		sipalg/none kernel/none sipalg/kernel | sed 's/ *$//'
 	sed "s/ *$//" "$WORK/table"
 	rm "$WORK/table"
 fi
