@@ -223,7 +223,9 @@ run_stream() {
 		except (OSError, ValueError):
 		    total = {}
 		for key, value in now.items():
-		    if key in ("messages", "rewritten") or "tcp_split" in key:
+		    # tcp_split_bytes and its cap are gauges, not counters.
+		    if key in ("messages", "rewritten") or ("tcp_split" in key and
+		                                             not key.startswith("tcp_split_bytes")):
 		        total[key] = total.get(key, 0) + value
 		json.dump(total, open(path, "w"))
 		PY
