@@ -94,7 +94,7 @@ bench: bench-core bench-vm
 
 # The VM benchmark's traffic tools, run inside the VM.
 BENCH_TOOLS := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
-build/bench/%: bench/%.c
+build/bench/%: bench/%.c bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 

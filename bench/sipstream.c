@@ -23,28 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #define CHUNK 65536
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int send_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, 0);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {

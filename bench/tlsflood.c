@@ -20,28 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #define RECORD 16384
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int send_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, 0);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /*
  * A ClientHello record: handshake type 1, TLS 1.2, random bytes, one
