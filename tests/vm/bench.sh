@@ -97,11 +97,14 @@ rate() {
 # flood MESSAGE FLOWS [BATCH PORT]: datagrams per second received on the
 # WAN side while udpflood sends MESSAGE on FLOWS flows (on the conntracks
 # there are: the caller flushes them or sets them up).
-# A flood that gets nothing through at all (seen once in ~100 runs) is
-# sent again once, and said so, rather than count as a rate of 0.
+# A flood that gets nothing through at all (seen once in ~100 runs, most
+# likely when wait_ready found the last sink's "ready" in a log not yet
+# truncated, and the flood began before the sink listened) is sent again
+# once, and said so, rather than count as a rate of 0.
 flood() {
 	local message=$1 flows=$2 log="$WORK/sink.log" pps try
 	for try in 1 2; do
+		rm -f "$log" # else wait_ready may see the last sink's "ready"
 		in_wan "$tools/udpsink" $SERVER 5060 "$seconds" >"$log" &
 		wait_ready "$log"
 		in_lan "$tools/udpflood" $PHONE $SERVER 5060 "$WORK/$message" "$((seconds + 1))" \
@@ -129,6 +132,7 @@ run_trace() {
 run_tls() {
 	local log="$WORK/tcpsink.log"
 	in_rtr conntrack -F >/dev/null 2>&1
+	rm -f "$log" # else wait_ready may see the last sink's "ready"
 	in_wan "$tools/tcpsink" $SERVER 5061 "$seconds" >"$log" &
 	wait_ready "$log"
 	in_lan "$tools/tlsflood" $PHONE $SERVER 5061 "$((seconds + 1))" >/dev/null
