@@ -95,18 +95,18 @@ other_phone() { # DIR IP: its 3.4 KB INVITE in 3 segments; true if rewritten
 	wait "$serve" || fail "the server did not get the INVITE from $ip"
 	grep -q "^c=IN IP4 $ROUTER_WAN" "$dir/wan/000.sip"
 }
-other=$PHONE2
+other=$PHONE2 dir=$WORK/other
 read -r refused0 < <(stat tcp_split_gave_up_host_full)
-if ! other_phone "$WORK/other" $other; then
+if ! other_phone "$dir" $other; then
 	read -r refused1 < <(stat tcp_split_gave_up_host_full)
 	[ "$refused1" -gt "$refused0" ] || fail "the INVITE from $PHONE2 was not rewritten, and not for its share"
 	say "($PHONE2 shares the abuser's bucket; from $PBX instead)"
-	other=$PBX
-	other_phone "$WORK/other" $other || fail "the INVITE from $PBX was not rewritten either"
+	other=$PBX dir=$WORK/other-pbx
+	other_phone "$dir" $other || fail "the INVITE from $PBX was not rewritten either"
 fi
 read -r still_held joined full2 < <(stat tcp_split_bytes tcp_split_joined tcp_split_gave_up_full)
-expect_not_in "$WORK/other/wan/000.sip" "$other:" "the other phone's INVITE: no private address:port left"
-content_length_exact "$WORK/other/wan/000.sip" || fail "the other phone's INVITE: Content-Length wrong"
+expect_not_in "$dir/wan/000.sip" "$other:" "the other phone's INVITE: no private address:port left"
+content_length_exact "$dir/wan/000.sip" || fail "the other phone's INVITE: Content-Length wrong"
 [ "$joined" -ge 1 ] && [ "$full2" = 0 ] || fail "joined $joined, gave_up_full $full2"
 say "ok: the other phone's INVITE in 3 segments was joined and rewritten while the abuser held its share (joined $joined, gave_up_full 0, $still_held bytes held and kept)"
 
