@@ -162,3 +162,11 @@ extern "C" int sipalg_frame_tail(const unsigned char *buf, unsigned int len, uns
     *tail_off = len;
     return SIPALG_FRAME_COMPLETE;
 }
+
+extern "C" int sipalg_frame_begins(const unsigned char *buf, unsigned int len) {
+    if (!buf || len == 0)
+        return 0;
+    if (buf[0] == '\r' || buf[0] == '\n')
+        return 1;
+    return starts_like_message(buf, len) ? 1 : 0;
+}

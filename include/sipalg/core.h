@@ -209,6 +209,14 @@ int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned int *msg_l
 int sipalg_frame_tail(const unsigned char *buf, unsigned int len, unsigned int *tail_off,
                       unsigned int *need);
 
+/*
+ * Could a TCP segment's payload buf[0..len) begin at a message boundary: a
+ * keep-alive CR/LF, or the start of a status or request line (as above)?
+ * 0 means it starts inside a message: in a stream that was at a boundary,
+ * the bytes before it have not come yet (lost or reordered).
+ */
+int sipalg_frame_begins(const unsigned char *buf, unsigned int len);
+
 /* ---- Parse result ---- */
 struct sipalg_span {
     unsigned int off;

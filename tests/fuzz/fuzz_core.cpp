@@ -224,5 +224,10 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     FUZZ_CHECK(need == 0 || (need > len - tail_off && need <= SIPALG_MAX_MSG_LEN));
     if (tail_off == 0 && len > 0)
         FUZZ_CHECK(tr == fr || (fr == SIPALG_FRAME_NEED_MORE && tr == SIPALG_FRAME_INVALID));
+    // An unfinished message worth holding begins like one.
+    if (tr == SIPALG_FRAME_NEED_MORE)
+        FUZZ_CHECK(sipalg_frame_begins(data + tail_off, len - tail_off) == 1);
+    int begins = sipalg_frame_begins(data, len);
+    FUZZ_CHECK(begins == 0 || (begins == 1 && len > 0));
     return 0;
 }

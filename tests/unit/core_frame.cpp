@@ -172,3 +172,33 @@ TEST_CASE("TCP segment ends inside a message: how long it will be", "[frame]") {
     CHECK(tail(inv.substr(headers, 40), &off, &need) == SIPALG_FRAME_INVALID);
     CHECK(need == 0);
 }
+
+TEST_CASE("TCP segment begins at a message boundary or inside one", "[frame]") {
+    std::string inv = fanvil_invite(kFanvilInviteSdp);
+    std::string ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 192.168.0.10:5060\r\n"
+                     "Content-Length: 0\r\n\r\n";
+    auto begins = [](const std::string &s) {
+        return sipalg_frame_begins(u(s), (unsigned)s.size()) == 1;
+    };
+    CHECK(begins(inv));
+    CHECK(begins(ok));
+    CHECK(begins("\r\n"));
+    CHECK(begins("\n"));
+    CHECK(begins("INV")); // too short to tell: could be
+    CHECK(!begins(""));
+    CHECK(sipalg_frame_begins(nullptr, 5) == 0);
+    // Every later start is inside a message, but for a line's CR/LF (a
+    // keep-alive looks the same) and the request line itself: cut in its
+    // method, or in the last word of its URI, it still reads as one.
+    size_t method = inv.find(' '), line = inv.find('\r');
+    for (const std::string *m : {&inv, &ok}) {
+        for (size_t cut = 1; cut < m->size(); cut++) {
+            INFO("cut " << cut << ": " << m->substr(cut, 20));
+            bool crlf = (*m)[cut] == '\r' || (*m)[cut] == '\n';
+            if (m == &inv && cut < method)
+                CHECK(begins(m->substr(cut)));
+            else if (m != &inv || cut > line)
+                CHECK(begins(m->substr(cut)) == crlf);
+        }
+    }
+}
