@@ -44,8 +44,10 @@ enum sipalg_counter {
 	SIPALG_CTR_SPLIT_JOINED,	/* ... sent on whole, in one packet */
 	SIPALG_CTR_SPLIT_REBUILT,	/* retransmissions of one rebuilt whole */
 	SIPALG_CTR_SPLIT_DUPLICATES,	/* duplicates of held bytes dropped */
+	SIPALG_CTR_SPLIT_OUT_OF_ORDER,	/* bytes after a gap held for it */
 	/* Held messages given up (their bytes pass when sent again): */
-	SIPALG_CTR_SPLIT_GAVE_UP_GAP,	/* ... data after a gap came */
+	SIPALG_CTR_SPLIT_GAVE_UP_GAP,	/* ... data after a second gap came */
+	SIPALG_CTR_SPLIT_GAVE_UP_NO_GAP, /* ... the receiver had what they waited for */
 	SIPALG_CTR_SPLIT_GAVE_UP_RESENT, /* ... the sender sent them again */
 	SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN, /* later bytes went on before */
 	SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG, /* ... longer than split_max_message */

@@ -41,13 +41,19 @@ static inline unsigned int sipalg_media_class(int slot)
  * stream is, learnt from its first payload (rewrite.c), whether the
  * conntrack was made through ctnetlink (conntrackd on a standby router:
  * its pinholes may come the same way, to be adopted; expect.c), and
- * whether a split message of it is held or kept (split.c). Written under
- * ct->lock.
+ * whether a split message of it is held or kept and where its streams
+ * stand (split.c). Written under ct->lock.
  */
 #define SIPALG_SHIM_STREAM_STARTED 0x01	/* its first payload went by */
 #define SIPALG_SHIM_STREAM_TLS 0x02	/* it began with a TLS handshake */
 #define SIPALG_SHIM_SYNCED 0x04		/* made through ctnetlink */
 #define SIPALG_SHIM_SPLIT 0x08		/* split.c keeps state for it */
+/*
+ * A direction's stream is inside a message that split.c let pass (until a
+ * segment begins at a message boundary): a segment that begins inside a
+ * message is then no sign of bytes missing before it.
+ */
+#define SIPALG_SHIM_UNALIGNED(dir) (0x10 << (dir))
 
 /*
  * The helper's per-conntrack data (nf_conn_help.data, zeroed when the

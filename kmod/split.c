@@ -21,7 +21,13 @@
  *    the sender's retransmission of any part of the message is rebuilt
  *    into the whole message again, which the helper rewrites exactly as
  *    the first time;
- *  - pass_before: after giving up, what the sender sends again passes.
+ *  - pass_before: after giving up, what the sender sends again passes;
+ *  - ooo: bytes that came after a gap (a segment lost or reordered before
+ *    the router), held as well until the gap is filled, so that what fills
+ *    it can be joined to them. A segment that begins inside a message,
+ *    in a stream that was at a message boundary, is after a gap; where a
+ *    stream is inside a message sipalg let pass, the connection's shim bits
+ *    say so (SIPALG_SHIM_UNALIGNED), until a segment begins a message.
  * The next in-order segment is joined to the held bytes: its sequence
  * number becomes the message's start and, if it is now longer than the
  * path's MTU, it becomes a GSO packet that the stack cuts again on output.
@@ -114,12 +120,15 @@ struct sipalg_split_buf {
 	/* jiffies: held bytes last grew, or the kept ones were acked */
 	unsigned long last;
 	bool acked;			/* kept: the peer acknowledged its end */
+	bool fin;			/* ooo: the sender's FIN came after it */
 };
 
 struct sipalg_split_half {
 	atomic_long_t *host;		/* the inside host's bytes */
 	struct sipalg_split_buf held;
 	struct sipalg_split_buf kept;
+	struct sipalg_split_buf ooo;	/* after a gap, waiting for it */
+	enum ip_conntrack_dir dir;
 	u32 pass_before;		/* when passing: data before this passes */
 	bool passing;
 	unsigned long pass_since;
@@ -134,6 +143,13 @@ struct sipalg_split {
 	struct sipalg_split_half half[IP_CT_DIR_MAX];
 	struct rcu_head rcu;
 };
+
+/* The conntrack of a half's entry. */
+static struct nf_conn *sipalg_split_ct(struct sipalg_split_half *h)
+{
+	return (struct nf_conn *)container_of(h - h->dir, struct sipalg_split,
+					      half[0])->ct;
+}
 
 /* Connections with split state; lookups under RCU. */
 static DEFINE_HASHTABLE(sipalg_splits, 8);
@@ -156,6 +172,8 @@ struct sipalg_seg {
 	unsigned int dataoff;		/* payload, from skb->data */
 	unsigned int len;		/* payload bytes */
 	u32 seq;
+	/* The end of the stream as sipalg has it: its, or held after a gap. */
+	u32 last;
 	struct tcphdr th;
 };
 
@@ -230,14 +248,53 @@ static int sipalg_split_buf_reserve(struct sipalg_split_half *h,
 }
 
 /*
+ * Is dir's stream at a message boundary, as far as split.c knows? Not
+ * after it let a message's start pass: until a segment begins a message.
+ */
+static bool sipalg_split_aligned(struct nf_conn *ct, enum ip_conntrack_dir dir)
+{
+	struct sipalg_help_data *data = nfct_help_data(ct);
+
+	return data &&
+	       !(READ_ONCE(data->dialogs.shim) & SIPALG_SHIM_UNALIGNED(dir));
+}
+
+static void sipalg_split_set_aligned(struct nf_conn *ct,
+				     enum ip_conntrack_dir dir, bool aligned)
+{
+	struct sipalg_help_data *data = nfct_help_data(ct);
+	u8 shim;
+
+	if (!data || sipalg_split_aligned(ct, dir) == aligned)
+		return;
+	spin_lock_bh(&ct->lock);
+	shim = data->dialogs.shim & ~SIPALG_SHIM_UNALIGNED(dir);
+	if (!aligned)
+		shim |= SIPALG_SHIM_UNALIGNED(dir);
+	WRITE_ONCE(data->dialogs.shim, shim);
+	spin_unlock_bh(&ct->lock);
+}
+
+/* The end of what a half holds, after a gap or not. */
+static u32 sipalg_split_held_end(const struct sipalg_split_half *h)
+{
+	if (h->ooo.data)
+		return h->ooo.seq + h->ooo.len;
+	return h->held.seq + h->held.len;
+}
+
+/*
  * Drop what is held (the sender sends it again) and let everything before
- * pass_before pass as it is.
+ * pass_before pass as it is. The rest of the message passes too: the
+ * stream is inside it.
  */
 static void sipalg_split_give_up(struct sipalg_split_half *h,
 				 struct sipalg_net *sn, int counter,
 				 u32 pass_before)
 {
 	sipalg_split_buf_free(h, &h->held);
+	sipalg_split_buf_free(h, &h->ooo);
+	sipalg_split_set_aligned(sipalg_split_ct(h), h->dir, false);
 	h->passing = true;
 	h->pass_before = pass_before;
 	h->pass_since = jiffies;
@@ -275,6 +332,7 @@ static bool sipalg_split_parse(struct sk_buff *skb,
 		return false;
 	seg->len = skb->len - seg->dataoff;
 	seg->seq = ntohl(seg->th.seq);
+	seg->last = seg->seq + seg->len;
 	seg->ct = ct;
 	seg->dir = CTINFO2DIR(ctinfo);
 	seg->local = state->hook == NF_INET_LOCAL_IN;
@@ -305,6 +363,7 @@ struct sipalg_split_payload {
 	unsigned int b_len;
 	u32 seq;			/* the first byte's sequence number */
 	unsigned int mss;		/* the sender's segment size, if known */
+	bool fin;			/* it ends the stream */
 };
 
 /*
@@ -338,6 +397,8 @@ static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
 	if (new_len < seg->len)
 		__skb_trim(skb, seg->dataoff + new_len);
 	((struct tcphdr *)(skb->data + seg->protoff))->seq = htonl(f->seq);
+	if (f->fin)
+		((struct tcphdr *)(skb->data + seg->protoff))->fin = 1;
 	sipalg_split_gso(skb, seg, f->mss);
 	sipalg_packet_fix(skb, seg->protoff, seg->l3num, IPPROTO_TCP,
 			  old_l4_len);
@@ -376,6 +437,148 @@ static bool sipalg_split_overtaken(struct nf_conn *ct,
 	seen = ct->proto.tcp.seen[dir].td_end;
 	spin_unlock_bh(&ct->lock);
 	return after(seen, end);
+}
+
+/*
+ * Has the receiver acknowledged all of dir's bytes before seq? Unknown (no
+ * acknowledgment tracked) counts as yes. Conntrack keeps the highest
+ * acknowledgment numbered as dir's sender does (its sequence adjustment
+ * undone).
+ */
+static bool sipalg_split_received(struct nf_conn *ct,
+				  enum ip_conntrack_dir dir, u32 seq)
+{
+	const struct ip_ct_tcp_state *peer = &ct->proto.tcp.seen[!dir];
+	bool received;
+
+	spin_lock_bh(&ct->lock);
+	received = !(peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) ||
+		   !before(peer->td_maxack, seq);
+	spin_unlock_bh(&ct->lock);
+	return received;
+}
+
+/*
+ * The held message reaches the bytes held after a gap: they join it.
+ * Without room, those go (never acknowledged, they come again).
+ */
+static void sipalg_split_absorb(struct sipalg_split_half *h,
+				struct sipalg_net *sn)
+{
+	struct sipalg_split_buf *held = &h->held, *run = &h->ooo;
+	u32 held_end = held->seq + held->len, run_end = run->seq + run->len;
+	unsigned int add;
+	int err;
+
+	if (!run->data || after(run->seq, held_end))
+		return;
+	if (after(run_end, held_end)) {
+		add = run_end - held_end;
+		err = held->len + add > split_max_message ?
+		      SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG :
+		      sipalg_split_buf_reserve(h, held, held->len + add);
+		if (err) {
+			sipalg_count(sn, err);
+			sipalg_split_buf_free(h, run);
+			return;
+		}
+		memcpy(held->data + held->len, run->data + run->len - add, add);
+		held->len += add;
+	}
+	sipalg_split_buf_free(h, run);
+}
+
+/*
+ * A segment after a gap (a segment lost or reordered before the router):
+ * hold it with the bytes held after that gap, to be joined when what is
+ * missing comes. They were not delivered, so not acknowledged: the sender
+ * sends what is missing again (at the latest when its RTO passes).
+ */
+static int sipalg_split_ooo_add(struct sipalg_split_half *h,
+				struct sk_buff *skb,
+				const struct sipalg_seg *seg)
+{
+	struct sipalg_split_buf *run = &h->ooo;
+	u32 end = seg->seq + seg->len, run_end = run->seq + run->len;
+	u32 start = h->held.data ? h->held.seq : seg->seq;
+	unsigned int skip = 0;
+	int err;
+
+	if (run->data) {
+		/* Another gap: more than one run is not kept. */
+		if (before(seg->seq, run->seq) || after(seg->seq, run_end)) {
+			sipalg_split_give_up(h, seg->sn,
+					     SIPALG_CTR_SPLIT_GAVE_UP_GAP, end);
+			return NF_ACCEPT;
+		}
+		/* Sent again while the gap waits: sipalg has them. */
+		if (!after(end, run_end)) {
+			sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DUPLICATES);
+			consume_skb(skb);
+			return NF_STOLEN;
+		}
+		skip = run_end - seg->seq;
+		if (!h->held.data)
+			start = run->seq;
+	}
+	if (end - start > split_max_message) {
+		sipalg_split_give_up(h, seg->sn,
+				     SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG, end);
+		return NF_ACCEPT;
+	}
+	err = sipalg_split_buf_reserve(h, run, run->len + seg->len - skip);
+	if (!err && skb_copy_bits(skb, seg->dataoff + skip,
+				  run->data + run->len, seg->len - skip))
+		err = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
+	if (err) {
+		sipalg_split_give_up(h, seg->sn, err, end);
+		return NF_ACCEPT;
+	}
+	if (!run->len) {
+		run->seq = seg->seq;
+		run->since = jiffies;
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_OUT_OF_ORDER);
+	}
+	run->len += seg->len - skip;
+	run->fin = seg->th.fin;
+	run->last = jiffies;
+	h->mss = max_t(unsigned int, h->mss, seg->len);
+	consume_skb(skb);
+	return NF_STOLEN;
+}
+
+/*
+ * What was missing before the bytes held after a gap comes (no message is
+ * held): they go on in its packet, after its own bytes, and that packet is
+ * then seen as any other.
+ */
+static int sipalg_split_fill_gap(struct sipalg_split_half *h,
+				 struct sk_buff *skb, struct sipalg_seg *seg)
+{
+	struct sipalg_split_buf *run = &h->ooo;
+	u32 end = seg->seq + seg->len, run_end = run->seq + run->len;
+	struct sipalg_split_payload f = {
+		.keep = run->seq - seg->seq, .a = run->data, .a_len = run->len,
+		.seq = seg->seq,
+		.mss = max_t(unsigned int, h->mss, seg->len),
+		.fin = run->fin,
+	};
+
+	if (after(end, run_end)) {
+		f.b_off = run_end - seg->seq;
+		f.b_len = end - run_end;
+	}
+	if (sipalg_split_fill(skb, seg, &f)) {
+		sipalg_split_give_up(h, seg->sn,
+				     SIPALG_CTR_SPLIT_GAVE_UP_NOMEM, end);
+		return NF_ACCEPT;
+	}
+	seg->len = f.keep + f.a_len + f.b_len;
+	seg->last = seg->seq + seg->len;
+	seg->th.fin |= f.fin;
+	h->mss = f.mss;
+	sipalg_split_buf_free(h, run);
+	return SIPALG_SPLIT_GO_ON;
 }
 
 /*
@@ -442,7 +645,7 @@ static int sipalg_split_let_go(struct sipalg_split_half *h,
 		.a = held->data, .a_len = held->len, .b_off = skip,
 		.b_len = seg->len - skip, .seq = held->seq, .mss = h->mss,
 	};
-	u32 end = seg->seq + seg->len;
+	u32 end = f.b_len ? seg->seq + seg->len : held->seq + held->len;
 
 	if (sipalg_split_fill(skb, seg, &f))
 		counter = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
@@ -462,11 +665,13 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	/* Older bytes, delivered before the message began. */
 	if (!after(end, held->seq))
 		return NF_ACCEPT;
-	if (before(seg->seq, held->seq) || after(seg->seq, held_end)) {
+	if (before(seg->seq, held->seq)) {
 		sipalg_split_give_up(h, seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_GAP,
 				     end);
 		return NF_ACCEPT;
 	}
+	if (after(seg->seq, held_end))
+		return sipalg_split_ooo_add(h, skb, seg);
 	if (!after(end, held_end)) {
 		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW)) {
 			sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DUPLICATES);
@@ -494,6 +699,7 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	held->len += add;
 	held->last = jiffies;
 	h->mss = max_t(unsigned int, h->mss, seg->len);
+	sipalg_split_absorb(h, seg->sn);
 
 	/* Still short of the length its headers said: no need to frame. */
 	if (held->need && held->len < held->need && !seg->th.fin) {
@@ -506,24 +712,20 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 			break;
 		if (tail)
 			return sipalg_split_send(h, skb, seg, tail, need);
-		if (need > split_max_message) {
-			held->len -= add;
-			return sipalg_split_let_go(h, skb, seg, skip,
+		if (need > split_max_message)
+			return sipalg_split_let_go(h, skb, seg, seg->len,
 						   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
-		}
 		held->need = need;
 		consume_skb(skb);
 		return NF_STOLEN;
 	case SIPALG_FRAME_COMPLETE:
 		return sipalg_split_send(h, skb, seg, tail, 0);
 	default:
-		held->len -= add;
-		return sipalg_split_let_go(h, skb, seg, skip,
+		return sipalg_split_let_go(h, skb, seg, seg->len,
 					   SIPALG_CTR_SPLIT_GAVE_UP_INVALID);
 	}
 	/* A FIN after an unfinished message: it will never be whole. */
-	held->len -= add;
-	return sipalg_split_let_go(h, skb, seg, skip,
+	return sipalg_split_let_go(h, skb, seg, seg->len,
 				   SIPALG_CTR_SPLIT_GAVE_UP_CLOSED);
 }
 
@@ -563,9 +765,37 @@ static int sipalg_split_rebuild(struct sipalg_split_half *h,
 	return NF_ACCEPT;
 }
 
+/*
+ * A segment when bytes after a gap are held and no message is (under the
+ * entry's lock): its verdict, or GO_ON.
+ */
+static int sipalg_split_before_gap(struct sipalg_split_half *h,
+				   struct sk_buff *skb, struct sipalg_seg *seg)
+{
+	struct sipalg_split_buf *run = &h->ooo;
+	u32 end = seg->seq + seg->len;
+
+	/* Before the gap's end: on as usual (its start may be held). */
+	if (before(end, run->seq)) {
+		seg->last = run->seq + run->len;
+		return SIPALG_SPLIT_GO_ON;
+	}
+	if (before(seg->seq, run->seq)) {
+		/* A FIN before the bytes after the gap: not a stream. */
+		if (seg->th.fin) {
+			sipalg_split_give_up(h, seg->sn,
+					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
+					     end);
+			return NF_ACCEPT;
+		}
+		return sipalg_split_fill_gap(h, skb, seg);
+	}
+	return sipalg_split_ooo_add(h, skb, seg);
+}
+
 /* A segment of a connection with split state: its verdict, or GO_ON. */
 static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
-			      const struct sipalg_seg *seg)
+			      struct sipalg_seg *seg)
 {
 	struct sipalg_split_half *h = &e->half[seg->dir];
 	struct sipalg_split_half *other = &e->half[!seg->dir];
@@ -583,8 +813,19 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 		other->kept.acked = true;
 		other->kept.last = jiffies;
 	}
+	/*
+	 * The peer has what the other way's bytes after a gap waited for
+	 * (and more): there was no gap, or it was filled past sipalg. They
+	 * go; never delivered, they come again.
+	 */
+	if (seg->th.ack && other->ooo.data &&
+	    sipalg_split_acked(seg->ct, !seg->dir, ntohl(seg->th.ack_seq),
+			       other->ooo.seq))
+		sipalg_split_give_up(other, seg->sn,
+				     SIPALG_CTR_SPLIT_GAVE_UP_NO_GAP,
+				     other->ooo.seq + other->ooo.len);
 	if (seg->th.rst) {
-		if (h->held.data)
+		if (h->held.data || h->ooo.data)
 			sipalg_split_give_up(h, seg->sn,
 					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
 					     end);
@@ -606,6 +847,23 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 	}
 	if (!seg->len) {
 		verdict = NF_ACCEPT;
+		if (seg->th.fin && h->ooo.data) {
+			/*
+			 * The stream ends after the bytes after the gap: it
+			 * ends with them (or, if they are joined to a held
+			 * message, the sender sends its FIN again).
+			 */
+			if (seg->seq == h->ooo.seq + h->ooo.len) {
+				h->ooo.fin = true;
+				consume_skb(skb);
+				verdict = NF_STOLEN;
+			} else {
+				sipalg_split_give_up(h, seg->sn,
+						     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
+						     end);
+			}
+			goto out;
+		}
 		if (!seg->th.fin || !h->held.data)
 			goto out;
 		/* The stream ends: what is held goes on with its FIN. */
@@ -618,6 +876,8 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 					     end);
 	} else if (h->held.data) {
 		verdict = sipalg_split_join(h, skb, seg);
+	} else if (h->ooo.data) {
+		verdict = sipalg_split_before_gap(h, skb, seg);
 	}
 out:
 	spin_unlock_bh(&e->lock);
@@ -661,6 +921,7 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 	e->ct = ct;
 	e->half[IP_CT_DIR_ORIGINAL].host = host;
 	e->half[IP_CT_DIR_REPLY].host = host;
+	e->half[IP_CT_DIR_REPLY].dir = IP_CT_DIR_REPLY;
 	spin_lock_init(&e->lock);
 
 	spin_lock_bh(&sipalg_splits_lock);
@@ -682,54 +943,107 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 	return e;
 }
 
-/* Does the segment end inside a message? Then hold that message's start. */
+/*
+ * A segment that begins inside a message, in a stream at a message
+ * boundary: the bytes before it are missing (lost or reordered before the
+ * router). Hold it until they come.
+ */
+static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
+					  const struct sipalg_seg *seg,
+					  struct sipalg_help_data *data)
+{
+	unsigned int verdict = NF_ACCEPT;
+	struct sipalg_split_half *h;
+	struct sipalg_split *e;
+	int why;
+
+	/* Bytes sent again after later ones: nothing to wait for. */
+	if (sipalg_split_overtaken(seg->ct, seg->dir, seg->last))
+		return NF_ACCEPT;
+	/*
+	 * The receiver has all before them (they may be the stream's first
+	 * bytes): no gap, the stream is not at a message boundary.
+	 */
+	if (sipalg_split_received(seg->ct, seg->dir, seg->seq)) {
+		sipalg_split_set_aligned(seg->ct, seg->dir, false);
+		return NF_ACCEPT;
+	}
+	why = seg->len > split_max_message ? SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG :
+					      0;
+	e = why ? NULL : sipalg_split_get(seg->ct, data, &why);
+	if (!e) {
+		sipalg_count(seg->sn, why);
+		sipalg_split_set_aligned(seg->ct, seg->dir, false);
+		return NF_ACCEPT;
+	}
+	spin_lock_bh(&e->lock);
+	h = &e->half[seg->dir];
+	/* Not if another CPU began holding this direction meanwhile. */
+	if (!e->dead && !h->held.data)
+		verdict = sipalg_split_ooo_add(h, skb, seg);
+	spin_unlock_bh(&e->lock);
+	return verdict;
+}
+
+/*
+ * Does the segment end inside a message? Then hold that message's start.
+ * Does it begin inside one? Then what comes before it may be missing.
+ */
 static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 					    const struct sipalg_seg *seg,
 					    struct sipalg_help_data *data)
 {
 	unsigned int tail, need, hold_len, verdict = NF_ACCEPT;
 	struct sipalg_split_payload f = { 0 };
-	u32 end = seg->seq + seg->len;
+	const unsigned char *payload;
 	struct sipalg_split_half *h;
 	struct sipalg_split *e;
-	int why;
+	int framed, why;
 
-	if (seg->th.fin || !pskb_may_pull(skb, skb->len) ||
-	    sipalg_frame_tail(skb->data + seg->dataoff, seg->len, &tail,
-			      &need) != SIPALG_FRAME_NEED_MORE)
+	if (!pskb_may_pull(skb, skb->len))
+		return NF_ACCEPT;
+	payload = skb->data + seg->dataoff;
+	if (!sipalg_frame_begins(payload, seg->len)) {
+		if (seg->th.fin || !sipalg_split_aligned(seg->ct, seg->dir))
+			return NF_ACCEPT;
+		return sipalg_split_hold_ooo(skb, seg, data);
+	}
+	framed = sipalg_frame_tail(payload, seg->len, &tail, &need);
+	if (sipalg_split_overtaken(seg->ct, seg->dir, seg->last)) {
+		if (framed == SIPALG_FRAME_NEED_MORE && !seg->th.fin) {
+			sipalg_count(seg->sn,
+				     SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN);
+			sipalg_split_set_aligned(seg->ct, seg->dir, false);
+		}
+		return NF_ACCEPT;
+	}
+	/* Whatever passed before, the stream is where the segment says. */
+	sipalg_split_set_aligned(seg->ct, seg->dir,
+				 framed != SIPALG_FRAME_INVALID);
+	if (framed != SIPALG_FRAME_NEED_MORE || seg->th.fin)
 		return NF_ACCEPT;
 	hold_len = seg->len - tail;
-	if (sipalg_split_overtaken(seg->ct, seg->dir, end)) {
-		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN);
-		return NF_ACCEPT;
-	}
 	/* Longer than may be held, already or as its headers say: pass. */
-	if (hold_len > split_max_message || need > split_max_message) {
-		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
-		return NF_ACCEPT;
-	}
-	e = sipalg_split_get(seg->ct, data, &why);
-	if (!e) {
-		sipalg_count(seg->sn, why);
-		return NF_ACCEPT;
-	}
+	why = hold_len > split_max_message || need > split_max_message ?
+	      SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG : 0;
+	e = why ? NULL : sipalg_split_get(seg->ct, data, &why);
+	if (!e)
+		goto pass;
 	spin_lock_bh(&e->lock);
 	h = &e->half[seg->dir];
 	/* Another CPU began holding this direction meanwhile. */
 	if (e->dead || h->held.data)
 		goto out;
 	why = sipalg_split_buf_reserve(h, &h->held, hold_len);
-	if (why) {
-		sipalg_count(seg->sn, why);
+	if (why)
 		goto out;
-	}
 	/* Whole messages before it go on now. */
 	f.keep = tail;
 	f.seq = seg->seq;
 	if (skb_copy_bits(skb, seg->dataoff + tail, h->held.data, hold_len) ||
 	    (tail && sipalg_split_fill(skb, seg, &f))) {
 		sipalg_split_buf_free(h, &h->held);
-		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM);
+		why = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
 		goto out;
 	}
 	h->held.seq = seg->seq + tail;
@@ -737,7 +1051,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	h->held.need = need;
 	h->held.since = jiffies;
 	h->held.last = jiffies;
-	h->mss = seg->len;
+	h->mss = max_t(unsigned int, h->mss, seg->len);
 	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_HELD);
 	if (!tail) {
 		consume_skb(skb);
@@ -745,6 +1059,12 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	}
 out:
 	spin_unlock_bh(&e->lock);
+	if (!why)
+		return verdict;
+pass:
+	/* Its start passes: so will the rest. */
+	sipalg_count(seg->sn, why);
+	sipalg_split_set_aligned(seg->ct, seg->dir, false);
 	return verdict;
 }
 
@@ -800,6 +1120,7 @@ static void sipalg_split_remove(struct sipalg_split *e)
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		sipalg_split_buf_free(&e->half[i], &e->half[i].held);
 		sipalg_split_buf_free(&e->half[i], &e->half[i].kept);
+		sipalg_split_buf_free(&e->half[i], &e->half[i].ooo);
 	}
 	spin_unlock(&e->lock);
 	hash_del_rcu(&e->node);
@@ -856,13 +1177,16 @@ static void sipalg_split_sweep(struct work_struct *work)
 		for (i = 0; i < IP_CT_DIR_MAX; i++) {
 			struct sipalg_split_half *h = &e->half[i];
 
-			if (h->held.data &&
-			    time_after(now, h->held.since +
-					    SIPALG_SPLIT_HOLD_TIME))
+			if ((h->held.data &&
+			     time_after(now, h->held.since +
+					     SIPALG_SPLIT_HOLD_TIME)) ||
+			    (h->ooo.data &&
+			     time_after(now, h->ooo.since +
+					     SIPALG_SPLIT_HOLD_TIME)))
 				sipalg_split_give_up(h,
 						     sipalg_pernet(nf_ct_net(ct)),
 						     SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT,
-						     h->held.seq + h->held.len);
+						     sipalg_split_held_end(h));
 			if (h->kept.data &&
 			    (time_after(now, h->kept.since +
 					     SIPALG_SPLIT_KEEP_TIME) ||
@@ -874,7 +1198,8 @@ static void sipalg_split_sweep(struct work_struct *work)
 			    time_after(now, h->pass_since +
 					    SIPALG_SPLIT_PASS_TIME))
 				h->passing = false;
-			if (h->held.data || h->kept.data || h->passing)
+			if (h->held.data || h->kept.data || h->ooo.data ||
+			    h->passing)
 				idle = false;
 		}
 		spin_unlock(&e->lock);

@@ -271,6 +271,15 @@ sipalg_stat() {
 		"import json, sys; d = json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"
 }
 
+# The router's split counters that are not 0, and passed_tcp_split.
+split_counters() {
+	in_rtr "$TOP/cli/sipalg" stats -j | /usr/bin/python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+print(", ".join(f"{k[10:]} {v}" for k, v in st.items() if k.startswith("tcp_split_") and v)
+      + "; passed tcp_split " + str(st["passed_tcp_split"]))'
+}
+
 # The router's expectations (pinholes), one per line. The source port of a
 # sipalg pinhole's tuple is matched on nothing (its mask's sport=0) and
 # carries a note for a standby router (kmod/expect.c; t-sipalg-media
