@@ -147,6 +147,40 @@ serve_in_wan() { serve_in wan "$@"; }
 CALL_VALUES=(--set server=$SERVER --set phone=$PHONE --set sip_port=5060
 	--set rtp_port=40000 --set server_rtp_port=50000)
 
+# SIP over TCP with messages cut into segments (t-sipalg-tcp-split,
+# t-sipalg-tcp-reorder):
+#
+# tcp_split_reply DIR PORT RTP: an INVITE from the phone's PORT (audio on
+# RTP); the server's TCP_MAXSEG 172 (160 bytes a segment) cuts its
+# ~470-byte 200 OK into 3. Saved in DIR.
+tcp_split_reply() {
+	local dir=$1 port=$2 rtp=$3
+	local values=("${CALL_VALUES[@]}" --set transport=TCP --set rtp_port="$rtp")
+	mkdir -p "$dir"
+	serve_in_wan "$dir/server.log" --tcp --mss 172 --bind $SERVER:5060 --count 1 \
+		--save-dir "$dir/wan" --answer-sdp "$VM_DIR/msgs/answer.sdp" "${values[@]}"
+	in_lan $SIPUA send --tcp --bind $PHONE:"$port" --to $SERVER:5060 --save "$dir/lan.sip" \
+		--reply-save "$dir/lan-reply.sip" "${values[@]}" "$VM_DIR/msgs/invite.sip" \
+		>/dev/null || fail "$dir: the phone got no reply"
+	wait || fail "$dir: the server did not get the INVITE: $(cat "$dir/server.log")"
+}
+
+# tcp_invite6 DIR PORT: invite6.sip over TCP from [PHONE6]:PORT, cut into
+# 3 segments. Saved in DIR.
+tcp_invite6() {
+	local dir=$1 port=$2
+	local values=(--set phone="$PHONE6" --set server="$SERVER6" --set transport=TCP)
+	mkdir -p "$dir"
+	sed 's/SIP\/2.0\/UDP/SIP\/2.0\/{transport}/' "$VM_DIR/msgs/invite6.sip" >"$dir/invite6-tcp.sip"
+	serve_in_wan "$dir/server.log" --tcp --bind "[$SERVER6]:5060" --count 1 --save-dir "$dir/wan" \
+		--answer-sdp "$VM_DIR/msgs/answer6.sdp" --set server="[$SERVER6]" \
+		--set answer_addr=$SERVER6 --set answer_port=50000
+	in_lan $SIPUA send --tcp --segments 3 --bind "[$PHONE6]:$port" \
+		--to "[$SERVER6]:5060" --save "$dir/lan.sip" --reply-save "$dir/lan-reply.sip" \
+		"${values[@]}" "$dir/invite6-tcp.sip" >/dev/null || fail "$dir: no reply to the IPv6 INVITE"
+	wait || fail "$dir: the server did not get the IPv6 INVITE: $(cat "$dir/server.log")"
+}
+
 # The basic scenario: the phone sends REGISTER, then INVITE with SDP, to
 # the server, which answers 200 OK (with SDP to the INVITE). Saved in DIR:
 # lan-*.sip as the phone sent them and got the replies, wan/NNN.sip as the

@@ -137,20 +137,6 @@ split_invite() {
 	wait || fail "$n segments: the server did not get INVITE and REGISTER: $(cat "$dir/server.log")"
 }
 
-# split_reply DIR PORT: scenario 2; the server's TCP_MAXSEG 172 (160
-# bytes a segment) cuts its ~470-byte 200 OK into 3.
-split_reply() {
-	local dir=$1 port=$2
-	local values=("${tcp_values[@]}" --set rtp_port=40040)
-	mkdir -p "$dir"
-	serve_in_wan "$dir/server.log" --tcp --mss 172 --bind $SERVER:5060 --count 1 \
-		--save-dir "$dir/wan" --answer-sdp "$VM_DIR/msgs/answer.sdp" "${values[@]}"
-	in_lan $SIPUA send --tcp --bind $PHONE:"$port" --to $SERVER:5060 --save "$dir/lan.sip" \
-		--reply-save "$dir/lan-reply.sip" "${values[@]}" "$VM_DIR/msgs/invite.sip" \
-		>/dev/null || fail "split reply: the phone got no reply"
-	wait || fail "split reply: the server did not get the INVITE: $(cat "$dir/server.log")"
-}
-
 # big_invite DIR PORT: scenario 3, TCP_MAXSEG 1400 (1388 bytes a segment).
 big_invite() {
 	local dir=$1 port=$2
@@ -163,21 +149,6 @@ big_invite() {
 		--save "$dir/lan.sip" "${values[@]}" "$VM_DIR/msgs/invite-big.sip" \
 		>/dev/null || fail "big INVITE: no reply"
 	wait || fail "big INVITE: the server did not get it: $(cat "$dir/server.log")"
-}
-
-# invite6 DIR PORT: scenario 4, invite6.sip over TCP cut into 3 segments.
-invite6() {
-	local dir=$1 port=$2
-	local values=(--set phone="$PHONE6" --set server="$SERVER6" --set transport=TCP)
-	mkdir -p "$dir"
-	sed 's/SIP\/2.0\/UDP/SIP\/2.0\/{transport}/' "$VM_DIR/msgs/invite6.sip" >"$dir/invite6-tcp.sip"
-	serve_in_wan "$dir/server.log" --tcp --bind "[$SERVER6]:5060" --count 1 --save-dir "$dir/wan" \
-		--answer-sdp "$VM_DIR/msgs/answer6.sdp" --set server="[$SERVER6]" \
-		--set answer_addr=$SERVER6 --set answer_port=50000
-	in_lan $SIPUA send --tcp --segments 3 --bind "[$PHONE6]:$port" \
-		--to "[$SERVER6]:5060" --save "$dir/lan.sip" --reply-save "$dir/lan-reply.sip" \
-		"${values[@]}" "$dir/invite6-tcp.sip" >/dev/null || fail "IPv6: no reply to the INVITE"
-	wait || fail "IPv6: the server did not get the INVITE: $(cat "$dir/server.log")"
 }
 
 # grow_invite DIR PORT: scenario 7, from 10.0.0.2:PORT an INVITE padded
@@ -233,10 +204,10 @@ sip_capture_start "$WORK"
 for n in 2 3 10; do # 1.
 	split_invite "$WORK/split$n" $n $((5070 + n)) $((40000 + 10 * n))
 done
-split_reply "$WORK/reply" 5081 # 2.
+tcp_split_reply "$WORK/reply" 5081 40040 # 2.
 big_invite "$WORK/big" 5082    # 3.
 in_rtr nft add rule inet nat_router postrouting oifname "rtr-wan" ip6 saddr 2001:db8:1::/64 masquerade
-invite6 "$WORK/ipv6" 5083 # 4.
+tcp_invite6 "$WORK/ipv6" 5083 # 4.
 read -r too_big0 < <(sipalg_stat rtr passed_too_big)
 grow_invite "$WORK/grow" 5084 # 7.
 sip_capture_stop
