@@ -166,10 +166,11 @@ extern "C" int sipalg_frame_tail(const unsigned char *buf, unsigned int len, uns
 extern "C" int sipalg_frame_begins(const unsigned char *buf, unsigned int len) {
     if (!buf || len == 0)
         return 0;
-    // Keep-alive CR/LFs, then nothing or a message; a line's end inside a
-    // message is followed by a header or body line.
+    // Keep-alive CR/LFs (any number: several may come together), then
+    // nothing or a message; a line's end inside a message is followed by
+    // a header or body line.
     u32 k = 0;
-    while (k < len && k < 4 && (buf[k] == '\r' || buf[k] == '\n'))
+    while (k < len && (buf[k] == '\r' || buf[k] == '\n'))
         k++;
     return k == len || starts_like_message(buf + k, len - k) ? 1 : 0;
 }

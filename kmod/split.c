@@ -460,18 +460,20 @@ static bool sipalg_split_received(struct nf_conn *ct,
 
 /*
  * The held message reaches the bytes held after a gap: they join it.
- * Without room, those go (never acknowledged, they come again).
+ * Without room, those go (never acknowledged, they come again). Returns
+ * whether the stream ends after them (their FIN came).
  */
-static void sipalg_split_absorb(struct sipalg_split_half *h,
+static bool sipalg_split_absorb(struct sipalg_split_half *h,
 				struct sipalg_net *sn)
 {
 	struct sipalg_split_buf *held = &h->held, *run = &h->ooo;
 	u32 held_end = held->seq + held->len, run_end = run->seq + run->len;
+	bool fin = run->fin;
 	unsigned int add;
 	int err;
 
 	if (!run->data || after(run->seq, held_end))
-		return;
+		return false;
 	if (after(run_end, held_end)) {
 		add = run_end - held_end;
 		err = held->len + add > split_max_message ?
@@ -480,12 +482,13 @@ static void sipalg_split_absorb(struct sipalg_split_half *h,
 		if (err) {
 			sipalg_count(sn, err);
 			sipalg_split_buf_free(h, run);
-			return;
+			return false;
 		}
 		memcpy(held->data + held->len, run->data + run->len - add, add);
 		held->len += add;
 	}
 	sipalg_split_buf_free(h, run);
+	return fin;
 }
 
 /*
@@ -511,8 +514,21 @@ static int sipalg_split_ooo_add(struct sipalg_split_half *h,
 					     SIPALG_CTR_SPLIT_GAVE_UP_GAP, end);
 			return NF_ACCEPT;
 		}
-		/* Sent again while the gap waits: sipalg has them. */
+		/*
+		 * Sent again while the gap waits: sipalg has them. But the
+		 * sender resends from the first byte not acknowledged: from
+		 * their start, well after they came (not a probe of its last
+		 * segment), the receiver had all before them: no gap.
+		 */
 		if (!after(end, run_end)) {
+			if (seg->seq == run->seq &&
+			    !time_before(jiffies,
+					 run->last + SIPALG_SPLIT_DUP_WINDOW)) {
+				sipalg_split_give_up(h, seg->sn,
+						     SIPALG_CTR_SPLIT_GAVE_UP_NO_GAP,
+						     run_end);
+				return NF_ACCEPT;
+			}
 			sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DUPLICATES);
 			consume_skb(skb);
 			return NF_STOLEN;
@@ -548,52 +564,19 @@ static int sipalg_split_ooo_add(struct sipalg_split_half *h,
 }
 
 /*
- * What was missing before the bytes held after a gap comes (no message is
- * held): they go on in its packet, after its own bytes, and that packet is
- * then seen as any other.
- */
-static int sipalg_split_fill_gap(struct sipalg_split_half *h,
-				 struct sk_buff *skb, struct sipalg_seg *seg)
-{
-	struct sipalg_split_buf *run = &h->ooo;
-	u32 end = seg->seq + seg->len, run_end = run->seq + run->len;
-	struct sipalg_split_payload f = {
-		.keep = run->seq - seg->seq, .a = run->data, .a_len = run->len,
-		.seq = seg->seq,
-		.mss = max_t(unsigned int, h->mss, seg->len),
-		.fin = run->fin,
-	};
-
-	if (after(end, run_end)) {
-		f.b_off = run_end - seg->seq;
-		f.b_len = end - run_end;
-	}
-	if (sipalg_split_fill(skb, seg, &f)) {
-		sipalg_split_give_up(h, seg->sn,
-				     SIPALG_CTR_SPLIT_GAVE_UP_NOMEM, end);
-		return NF_ACCEPT;
-	}
-	seg->len = f.keep + f.a_len + f.b_len;
-	seg->last = seg->seq + seg->len;
-	seg->th.fin |= f.fin;
-	h->mss = f.mss;
-	sipalg_split_buf_free(h, run);
-	return SIPALG_SPLIT_GO_ON;
-}
-
-/*
  * The held message is complete at out_len: send it on, keep its bytes. The
  * start of a next message after it (need: its length, if known) stays held.
+ * fin: the stream ends after all that is held (then out_len is all of it).
  */
 static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 			     const struct sipalg_seg *seg, unsigned int out_len,
-			     unsigned int need)
+			     unsigned int need, bool fin)
 {
 	struct sipalg_split_buf *held = &h->held, rest = { 0 };
 	unsigned int rest_len = held->len - out_len;
 	struct sipalg_split_payload f = {
 		.a = held->data, .a_len = out_len, .seq = held->seq,
-		.mss = h->mss,
+		.mss = h->mss, .fin = fin,
 	};
 
 	if (sipalg_split_fill(skb, seg, &f)) {
@@ -638,12 +621,13 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 static int sipalg_split_let_go(struct sipalg_split_half *h,
 			       struct sk_buff *skb,
 			       const struct sipalg_seg *seg, unsigned int skip,
-			       int counter)
+			       int counter, bool fin)
 {
 	struct sipalg_split_buf *held = &h->held;
 	struct sipalg_split_payload f = {
 		.a = held->data, .a_len = held->len, .b_off = skip,
 		.b_len = seg->len - skip, .seq = held->seq, .mss = h->mss,
+		.fin = fin,
 	};
 	u32 end = f.b_len ? seg->seq + seg->len : held->seq + held->len;
 
@@ -653,13 +637,55 @@ static int sipalg_split_let_go(struct sipalg_split_half *h,
 	return NF_ACCEPT;
 }
 
+/*
+ * The held message grew (under the entry's lock): send on what is whole
+ * now in the segment's packet, or keep holding. fin: the stream ends
+ * after what is held.
+ */
+static int sipalg_split_held_grew(struct sipalg_split_half *h,
+				  struct sk_buff *skb,
+				  const struct sipalg_seg *seg, bool fin)
+{
+	struct sipalg_split_buf *held = &h->held;
+	unsigned int tail, need;
+
+	/* Still short of the length its headers said: no need to frame. */
+	if (held->need && held->len < held->need && !fin) {
+		consume_skb(skb);
+		return NF_STOLEN;
+	}
+	switch (sipalg_frame_tail(held->data, held->len, &tail, &need)) {
+	case SIPALG_FRAME_NEED_MORE:
+		if (fin)
+			break;
+		if (tail)
+			return sipalg_split_send(h, skb, seg, tail, need, false);
+		if (need > split_max_message)
+			return sipalg_split_let_go(h, skb, seg, seg->len,
+						   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG,
+						   false);
+		held->need = need;
+		consume_skb(skb);
+		return NF_STOLEN;
+	case SIPALG_FRAME_COMPLETE:
+		return sipalg_split_send(h, skb, seg, tail, 0, fin);
+	default:
+		return sipalg_split_let_go(h, skb, seg, seg->len,
+					   SIPALG_CTR_SPLIT_GAVE_UP_INVALID, fin);
+	}
+	/* A FIN after an unfinished message: it will never be whole. */
+	return sipalg_split_let_go(h, skb, seg, seg->len,
+				   SIPALG_CTR_SPLIT_GAVE_UP_CLOSED, true);
+}
+
 /* The next segment of a held message (under the entry's lock). */
 static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 			     const struct sipalg_seg *seg)
 {
 	struct sipalg_split_buf *held = &h->held;
 	u32 held_end = held->seq + held->len, end = seg->seq + seg->len;
-	unsigned int skip, add, tail, need;
+	unsigned int skip, add;
+	bool fin;
 	int err;
 
 	/* Older bytes, delivered before the message began. */
@@ -686,10 +712,10 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	add = seg->len - skip;
 	if (held->len + add > split_max_message)
 		return sipalg_split_let_go(h, skb, seg, skip,
-					   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
+					   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG, false);
 	err = sipalg_split_buf_reserve(h, held, held->len + add);
 	if (err)
-		return sipalg_split_let_go(h, skb, seg, skip, err);
+		return sipalg_split_let_go(h, skb, seg, skip, err, false);
 	if (skb_copy_bits(skb, seg->dataoff + skip, held->data + held->len,
 			  add)) {
 		sipalg_split_give_up(h, seg->sn,
@@ -699,34 +725,61 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	held->len += add;
 	held->last = jiffies;
 	h->mss = max_t(unsigned int, h->mss, seg->len);
-	sipalg_split_absorb(h, seg->sn);
+	fin = sipalg_split_absorb(h, seg->sn) || seg->th.fin;
+	return sipalg_split_held_grew(h, skb, seg, fin);
+}
 
-	/* Still short of the length its headers said: no need to frame. */
-	if (held->need && held->len < held->need && !seg->th.fin) {
+/*
+ * What was missing before the bytes held after a gap comes, and no message
+ * is held (under the entry's lock): if it begins a message, it and those
+ * bytes are held together, as a message whose next segment came, and go
+ * on when whole (a joined message is kept for retransmissions); if not,
+ * they are still after a gap, which begins earlier now.
+ */
+static int sipalg_split_fill_gap(struct sipalg_split_half *h,
+				 struct sk_buff *skb, const struct sipalg_seg *seg)
+{
+	struct sipalg_split_buf *run = &h->ooo, joined = { 0 };
+	u32 end = seg->seq + seg->len, run_end = run->seq + run->len;
+	unsigned int more = after(run_end, end) ? run_end - end : 0;
+	bool begins, fin = run->fin;
+	int err;
+
+	if (!pskb_may_pull(skb, skb->len)) {
+		sipalg_split_give_up(h, seg->sn,
+				     SIPALG_CTR_SPLIT_GAVE_UP_NOMEM, end);
+		return NF_ACCEPT;
+	}
+	begins = sipalg_frame_begins(skb->data + seg->dataoff, seg->len);
+	err = seg->len + more > split_max_message ?
+	      SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG :
+	      sipalg_split_buf_reserve(h, &joined, seg->len + more);
+	if (err) {
+		sipalg_split_give_up(h, seg->sn, err, end);
+		return NF_ACCEPT;
+	}
+	if (skb_copy_bits(skb, seg->dataoff, joined.data, seg->len)) {
+		sipalg_split_buf_free(h, &joined);
+		sipalg_split_give_up(h, seg->sn,
+				     SIPALG_CTR_SPLIT_GAVE_UP_NOMEM, end);
+		return NF_ACCEPT;
+	}
+	memcpy(joined.data + seg->len, run->data + run->len - more, more);
+	joined.seq = seg->seq;
+	joined.len = seg->len + more;
+	joined.since = begins ? jiffies : run->since;
+	joined.last = jiffies;
+	sipalg_split_buf_free(h, run);
+	h->mss = max_t(unsigned int, h->mss, seg->len);
+	if (!begins) {
+		joined.fin = fin;
+		*run = joined;
 		consume_skb(skb);
 		return NF_STOLEN;
 	}
-	switch (sipalg_frame_tail(held->data, held->len, &tail, &need)) {
-	case SIPALG_FRAME_NEED_MORE:
-		if (seg->th.fin)
-			break;
-		if (tail)
-			return sipalg_split_send(h, skb, seg, tail, need);
-		if (need > split_max_message)
-			return sipalg_split_let_go(h, skb, seg, seg->len,
-						   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
-		held->need = need;
-		consume_skb(skb);
-		return NF_STOLEN;
-	case SIPALG_FRAME_COMPLETE:
-		return sipalg_split_send(h, skb, seg, tail, 0);
-	default:
-		return sipalg_split_let_go(h, skb, seg, seg->len,
-					   SIPALG_CTR_SPLIT_GAVE_UP_INVALID);
-	}
-	/* A FIN after an unfinished message: it will never be whole. */
-	return sipalg_split_let_go(h, skb, seg, seg->len,
-				   SIPALG_CTR_SPLIT_GAVE_UP_CLOSED);
+	h->held = joined;
+	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_HELD);
+	return sipalg_split_held_grew(h, skb, seg, fin);
 }
 
 /*
@@ -752,7 +805,7 @@ static int sipalg_split_rebuild(struct sipalg_split_half *h,
 	}
 	if (after(end, kept_end)) {
 		f.b_off = kept_end - seg->seq;
-		f.b_len = h->held.data ? 0 : end - kept_end;
+		f.b_len = h->held.data || h->ooo.data ? 0 : end - kept_end;
 		/* Its FIN must stay after its last byte. */
 		if (seg->th.fin && !f.b_len)
 			return NF_ACCEPT;
@@ -869,7 +922,8 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 		/* The stream ends: what is held goes on with its FIN. */
 		if (seg->seq == h->held.seq + h->held.len)
 			verdict = sipalg_split_let_go(h, skb, seg, 0,
-						      SIPALG_CTR_SPLIT_GAVE_UP_CLOSED);
+						      SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
+						      false);
 		else
 			sipalg_split_give_up(h, seg->sn,
 					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
@@ -982,6 +1036,8 @@ static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
 	if (!e->dead && !h->held.data)
 		verdict = sipalg_split_ooo_add(h, skb, seg);
 	spin_unlock_bh(&e->lock);
+	if (verdict == NF_ACCEPT)
+		sipalg_split_set_aligned(seg->ct, seg->dir, false);
 	return verdict;
 }
 
@@ -1031,9 +1087,11 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 		goto pass;
 	spin_lock_bh(&e->lock);
 	h = &e->half[seg->dir];
-	/* Another CPU began holding this direction meanwhile. */
-	if (e->dead || h->held.data)
+	/* Another CPU began holding this direction meanwhile: it passes. */
+	if (e->dead || h->held.data) {
+		sipalg_split_set_aligned(seg->ct, seg->dir, false);
 		goto out;
+	}
 	why = sipalg_split_buf_reserve(h, &h->held, hold_len);
 	if (why)
 		goto out;

@@ -211,7 +211,7 @@ int sipalg_frame_tail(const unsigned char *buf, unsigned int len, unsigned int *
 
 /*
  * Could a TCP segment's payload buf[0..len) begin at a message boundary:
- * keep-alive CR/LFs (up to 4), alone or before the start of a status or
+ * keep-alive CR/LFs, alone or before the start of a status or
  * request line (as above), or such a start?
  * 0 means it starts inside a message: in a stream that was at a boundary,
  * the bytes before it have not come yet (lost or reordered).

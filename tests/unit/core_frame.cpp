@@ -188,6 +188,8 @@ TEST_CASE("TCP segment begins at a message boundary or inside one", "[frame]") {
     CHECK(!begins(""));
     CHECK(sipalg_frame_begins(nullptr, 5) == 0);
     CHECK(begins("\r\n\r\n" + inv));
+    CHECK(begins("\r\n\r\n\r\n\r\n\r\n" + inv)); // keep-alives that came together
+    CHECK(begins("\r\n\r\n\r\n"));
     CHECK(!begins("\r\nVia: SIP/2.0/TCP 192.168.0.10:5060\r\n"));
     CHECK(!begins("\na=sendrecv\r\n"));
     CHECK(!begins("\r\n\r\nv=0\r\n"));

@@ -27,8 +27,11 @@
 #   5. Lost: the INVITE's first segment is dropped once before the router;
 #      the phone sends it again (its RTO) and the router joins it to what
 #      it held: rewritten, after a stall of one RTO.
+#      Then scenario 1 again, its joined packet dropped once after the
+#      router: the phone's retransmission is rebuilt into the whole
+#      message, rewritten as the first time (tcp_split_rebuilt).
 #   6. Counters: tcp_split_out_of_order counts a held gap for each of the
-#      six messages, nothing was given up, passed_tcp_split is 0.
+#      seven messages, nothing was given up, passed_tcp_split is 0.
 #   7. The kernel's helper gets scenario 1 first, in the same network:
 #      what it did is reported, not asserted.
 # Before this (sipalg giving up on any gap, "overtaken"), every one of
@@ -173,13 +176,38 @@ rewritten "$WORK/lost/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" "INVITE whose first
 say "the call with the lost segment took $took ms, one without $took_whole ms (the phone's RTO, reported)"
 in_rtr nft delete table inet lose_once
 
+# 5b. Joined from a late first segment, then lost after the router (the
+# server's raw prerouting drops it once): the phone sends again, and the
+# router rebuilds the whole message from what it kept, rewritten as the
+# first time (tcp_split_rebuilt), so the server's stream stays whole.
+hold_back rtr-lan "ip late $INVITE_FIRST"
+in_wan nft -f - <<-'NFT' || fail "nft lose_once on the server failed"
+table inet lose_once {
+	set seen { type inet_service; flags dynamic; }
+	chain pre {
+		type filter hook prerouting priority raw;
+		tcp dport 5060 @th,256,32 0x494e5649 tcp sport != @seen update @seen { tcp sport } counter drop
+	}
+}
+NFT
+rebuilt0=$(counter tcp_split_rebuilt)
+invite "$WORK/lost-after" 3 5078
+in_wan nft list table inet lose_once | grep -q "counter packets 1 " ||
+	fail "the joined INVITE was not dropped once: $(in_wan nft list table inet lose_once)"
+rewritten "$WORK/lost-after/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" \
+	"INVITE joined after a gap, lost after the router, sent again"
+[ "$(counter tcp_split_rebuilt)" -gt "$rebuilt0" ] || fail "the resent INVITE was not rebuilt"
+say "ok: the resent INVITE was rebuilt from what the router kept"
+in_wan nft delete table inet lose_once
+hold_back rtr-lan
+
 # 6. Counters.
 say "split counters: $(split_counters)"
 read -r ooo joined passed < <(counter tcp_split_out_of_order tcp_split_joined passed_tcp_split)
 gave_up=$(in_rtr "$TOP/cli/sipalg" stats -j | /usr/bin/python3 -c 'import json, sys
 print(sum(v for k, v in json.load(sys.stdin).items() if k.startswith("tcp_split_gave_up")))')
-[ "$ooo" -ge 6 ] || fail "tcp_split_out_of_order is $ooo, not one for each of the 6 messages"
-[ "$joined" -ge 6 ] || fail "tcp_split_joined is $joined, fewer than the 6 messages"
+[ "$ooo" -ge 7 ] || fail "tcp_split_out_of_order is $ooo, not one for each of the 7 messages"
+[ "$joined" -ge 7 ] || fail "tcp_split_joined is $joined, fewer than the 7 messages"
 [ "$gave_up" = 0 ] || fail "$gave_up messages given up"
 [ "$passed" = 0 ] || fail "passed_tcp_split is $passed, not 0"
 say "ok: out_of_order $ooo, joined $joined, none given up, passed_tcp_split 0"
