@@ -7,14 +7,12 @@
 #
 # The reordering is exact, not left to chance: on the router's link in,
 # before its netfilter, tc's u32 picks segments by their port and first
-# payload bytes, or by a missing PSH flag, and sends them through an ifb
-# whose netem holds them back 40 ms: to sipalg they come late. (The
-# sender's own netfilter sees its write as GSO packets, not yet cut into
-# segments; the kernel sets PSH on the last segment of each, so "no PSH"
-# picks a 3-segment message's middle.) A loss is a drop in the router's
-# raw prerouting, before conntrack: the router never sees that segment.
-# Offloads are off on every veth, so a segment on the wire is one the
-# sender's stack cut (sipua --segments N).
+# payload bytes and sends them through an ifb whose netem holds them back
+# 40 ms: to sipalg they come late. (The sender's own netfilter sees its
+# write as GSO packets, not yet cut into segments.) A loss is a drop in
+# the router's raw prerouting, before conntrack: the router never sees
+# that segment. Offloads are off on every veth, so a segment on the wire
+# is one the sender's stack cut (sipua --segments N).
 #
 #   1. An INVITE in 3 segments whose first comes last (2, 3, 1): the
 #      server gets it rewritten, Content-Length exact.
@@ -46,7 +44,7 @@ tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 # back 40 ms, pass lets it on at once (and ends the list for it); packets
 # no filter picks go on at once. "hold_back DEV" alone removes them. The
 # u32 offsets count from the IP header: TCP ports at 20/22 (IPv4) and
-# 40/42 (IPv6), its flags at 33, and its payload at 52 and 72 (every
+# 40/42 (IPv6), and its payload at 52 and 72 (every
 # segment here carries the 12-byte timestamps option).
 hold_back() {
 	local dev=$1 prio=1 filter proto action match
@@ -72,16 +70,36 @@ TO_5060='match u16 5060 0xffff at 22'
 FROM_5060='match u16 5060 0xffff at 20'
 INVITE_FIRST="$TO_5060 match u32 0x494e5649 0xffffffff at 52" # "INVI"
 REPLY_FIRST="$FROM_5060 match u32 0x5349502f 0xffffffff at 52" # "SIP/"
-NO_PAYLOAD='match u16 0 0xffc0 at 2'                                 # under 64 bytes
-NO_PSH="$TO_5060 match u8 0 0x08 at 33"
 INVITE6_FIRST='match u16 5060 0xffff at 42 match u32 0x494e5649 0xffffffff at 72'
+
+# lose_once NS: namespace NS drops, at its raw prerouting (before
+# conntrack), the first packet of each connection to port 5060 whose
+# payload begins "INVI"; lost_once NS: exactly one was dropped.
+lose_once() {
+	ip netns exec "$1" nft -f - <<-'NFT' || fail "nft lose_once in $1 failed"
+	table inet lose_once {
+		set seen { type inet_service; flags dynamic; }
+		chain pre {
+			type filter hook prerouting priority raw;
+			tcp dport 5060 @th,256,32 0x494e5649 tcp sport != @seen update @seen { tcp sport } counter drop
+		}
+	}
+	NFT
+}
+lost_once() { ip netns exec "$1" nft list table inet lose_once | grep -q "counter packets 1 "; }
+
+# video_values PORT: the values invite() fills its INVITE with (in the
+# caller's array "values").
+video_values() {
+	values=("${tcp_values[@]}" --set rtp_port=$((40000 + 10 * ($1 - 5070)))
+		--set video_port=$((40002 + 10 * ($1 - 5070))))
+}
 
 # invite DIR N PORT: an INVITE (audio + video, 1.3 KB) in N segments from
 # the phone's PORT; what the server got is saved in DIR/wan.
 invite() {
-	local dir=$1 n=$2 port=$3
-	local values=("${tcp_values[@]}" --set rtp_port=$((40000 + 10 * (port - 5070)))
-		--set video_port=$((40002 + 10 * (port - 5070))))
+	local dir=$1 n=$2 port=$3 values
+	video_values "$port"
 	mkdir -p "$dir"
 	serve_in_wan "$dir/server.log" --tcp --bind $SERVER:5060 --count 1 --save-dir "$dir/wan" \
 		--answer-sdp "$VM_DIR/msgs/answer.sdp" "${values[@]}"
@@ -89,6 +107,19 @@ invite() {
 		--save "$dir/lan.sip" "${values[@]}" "$VM_DIR/msgs/invite-video.sip" \
 		>/dev/null || fail "$dir: no reply to the INVITE"
 	wait || fail "$dir: the server did not get the INVITE: $(cat "$dir/server.log")"
+}
+
+# second_segment PORT: a u32 match of the first 4 payload bytes of the
+# second of the 3 segments invite() sends from PORT (sipua --segments
+# cuts a message into pieces of its length / 3, rounded up).
+second_segment() {
+	local values
+	video_values "$1"
+	$SIPUA fill "${values[@]}" "$VM_DIR/msgs/invite-video.sip" | /usr/bin/python3 -c '
+import sys
+b = sys.stdin.buffer.read()
+o = -(-len(b) // 3)
+print(f"match u32 0x{b[o:o + 4].hex()} 0xffffffff at 52")'
 }
 
 # rewritten FILE ADDRESS:PORT SDP-ADDRESS WHAT: no private address:port
@@ -121,21 +152,32 @@ in_rtr nft delete table inet kernel_sip
 in_rtr conntrack -F 2>/dev/null
 insmod "$ko" || fail "insmod failed"
 counter() { sipalg_stat rtr "$@"; }
+# held_after_gap WHAT: the router held bytes after a gap since last asked
+# (the segments really came out of order).
+gaps_seen=0
+held_after_gap() {
+	local now
+	now=$(counter tcp_split_out_of_order)
+	[ "$now" -gt "$gaps_seen" ] || fail "$1: the router saw no gap: the reordering did not happen"
+	gaps_seen=$now
+}
 
 # 1. 2, 3, 1.
 invite "$WORK/first-last" 3 5071
 
 rewritten "$WORK/first-last/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" "INVITE in 3 segments, the first last"
 expect_in "$WORK/first-last/wan/000.sip" "c=IN IP4 $ROUTER_WAN" "its SDP names the router"
-[ "$(counter tcp_split_out_of_order)" -ge 1 ] || fail "the router saw no gap: the reordering did not happen"
+held_after_gap "INVITE, the first segment last"
 
 # 2. 1, 3, 2; then 2, ..., 10, 1.
-hold_back rtr-lan "ip pass $INVITE_FIRST" "ip pass $NO_PAYLOAD" "ip late $NO_PSH"
+hold_back rtr-lan "ip late $TO_5060 $(second_segment 5072)"
 invite "$WORK/middle-last" 3 5072
 rewritten "$WORK/middle-last/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" "INVITE in 3 segments, the middle last"
+held_after_gap "INVITE, the middle segment last"
 hold_back rtr-lan "ip late $INVITE_FIRST"
 invite "$WORK/ten" 10 5073
 rewritten "$WORK/ten/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" "INVITE in 10 segments, the first last"
+held_after_gap "INVITE in 10 segments"
 hold_back rtr-lan
 
 # 3. The reply: 2, 3, 1.
@@ -144,6 +186,7 @@ tcp_split_reply "$WORK/reply" 5074 40300
 expect_in "$WORK/reply/lan-reply.sip" "Via: SIP/2.0/TCP $PHONE:5060" \
 	"200 OK in 3 segments, the first last: the phone's Via restored"
 content_length_exact "$WORK/reply/lan-reply.sip" || fail "200 OK: Content-Length wrong"
+held_after_gap "200 OK, the first segment last"
 hold_back rtr-wan
 
 # 4. IPv6, 2, 3, 1.
@@ -151,6 +194,7 @@ hold_back rtr-lan "ipv6 late $INVITE6_FIRST"
 tcp_invite6 "$WORK/ipv6" 5075
 rewritten "$WORK/ipv6/wan/000.sip" "[$PHONE6]:" "IN IP6 $PHONE6" "IPv6 INVITE in 3 segments, the first last"
 expect_in "$WORK/ipv6/wan/000.sip" "c=IN IP6 $ROUTER_WAN6" "its SDP names the router"
+held_after_gap "IPv6 INVITE"
 hold_back rtr-lan
 
 # 5. Lost once before the router: dropped the first time it comes.
@@ -158,47 +202,31 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 start=$(ms)
 invite "$WORK/not-lost" 3 5077
 took_whole=$(($(ms) - start))
-in_rtr nft -f - <<-'NFT' || fail "nft lose_once failed"
-table inet lose_once {
-	set seen { type inet_service; flags dynamic; }
-	chain pre {
-		type filter hook prerouting priority raw;
-		tcp dport 5060 @th,256,32 0x494e5649 tcp sport != @seen update @seen { tcp sport } counter drop
-	}
-}
-NFT
+lose_once rtr
 start=$(ms)
 invite "$WORK/lost" 3 5076
 took=$(($(ms) - start))
-in_rtr nft list table inet lose_once | grep -q "counter packets 1 " ||
-	fail "the first segment was not dropped once: $(in_rtr nft list table inet lose_once)"
+lost_once rtr || fail "the first segment was not dropped once"
 rewritten "$WORK/lost/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" "INVITE whose first segment was lost before the router"
+held_after_gap "INVITE, the first segment lost"
 say "the call with the lost segment took $took ms, one without $took_whole ms (the phone's RTO, reported)"
-in_rtr nft delete table inet lose_once
+ip netns exec rtr nft delete table inet lose_once
 
 # 5b. Joined from a late first segment, then lost after the router (the
 # server's raw prerouting drops it once): the phone sends again, and the
 # router rebuilds the whole message from what it kept, rewritten as the
 # first time (tcp_split_rebuilt), so the server's stream stays whole.
 hold_back rtr-lan "ip late $INVITE_FIRST"
-in_wan nft -f - <<-'NFT' || fail "nft lose_once on the server failed"
-table inet lose_once {
-	set seen { type inet_service; flags dynamic; }
-	chain pre {
-		type filter hook prerouting priority raw;
-		tcp dport 5060 @th,256,32 0x494e5649 tcp sport != @seen update @seen { tcp sport } counter drop
-	}
-}
-NFT
+lose_once wan
 rebuilt0=$(counter tcp_split_rebuilt)
 invite "$WORK/lost-after" 3 5078
-in_wan nft list table inet lose_once | grep -q "counter packets 1 " ||
-	fail "the joined INVITE was not dropped once: $(in_wan nft list table inet lose_once)"
+lost_once wan || fail "the joined INVITE was not dropped once"
 rewritten "$WORK/lost-after/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" \
 	"INVITE joined after a gap, lost after the router, sent again"
 [ "$(counter tcp_split_rebuilt)" -gt "$rebuilt0" ] || fail "the resent INVITE was not rebuilt"
+held_after_gap "INVITE joined, then lost after the router"
 say "ok: the resent INVITE was rebuilt from what the router kept"
-in_wan nft delete table inet lose_once
+ip netns exec wan nft delete table inet lose_once
 hold_back rtr-lan
 
 # 6. Counters.
