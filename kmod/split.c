@@ -1065,6 +1065,10 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 		return sipalg_split_hold_ooo(skb, seg, data);
 	}
 	framed = sipalg_frame_tail(payload, seg->len, &tail, &need);
+	/* Whole messages in a stream at a boundary: the usual case, done. */
+	if (framed == SIPALG_FRAME_COMPLETE &&
+	    sipalg_split_aligned(seg->ct, seg->dir))
+		return NF_ACCEPT;
 	if (sipalg_split_overtaken(seg->ct, seg->dir, seg->last)) {
 		if (framed == SIPALG_FRAME_NEED_MORE && !seg->th.fin) {
 			sipalg_count(seg->sn,
