@@ -125,6 +125,14 @@ use_kernel_helper() {
 	NFT
 }
 
+# From the kernel's helper to sipalg in the same network: the helper's
+# rule gone, its connections flushed, sipalg loaded.
+kernel_helper_to_sipalg() {
+	in_rtr nft delete table inet kernel_sip
+	in_rtr conntrack -F 2>/dev/null
+	insmod "$ko" || fail "insmod failed"
+}
+
 # Start a background SIP server in a namespace and wait until it listens.
 serve_in() {
 	local ns=$1 log=$2
@@ -146,6 +154,18 @@ serve_in_wan() { serve_in wan "$@"; }
 
 CALL_VALUES=(--set server=$SERVER --set phone=$PHONE --set sip_port=5060
 	--set rtp_port=40000 --set server_rtp_port=50000)
+
+# offloads_off [FEATURE off...]: no TSO on any veth (a sender's stack then
+# cuts its writes in software and each segment crosses the veth on its
+# own; the router's WAN veth cuts a joined GSO packet), no GRO (the router
+# sees the segments as they were sent), and whatever else is named.
+offloads_off() {
+	local ns_dev
+	for ns_dev in lan:lan0 wan:wan0 rtr:rtr-lan rtr:rtr-wan; do
+		ip netns exec "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" tso off gro off "$@" >/dev/null ||
+			fail "ethtool -K ${ns_dev#*:} tso off gro off $* failed"
+	done
+}
 
 # SIP over TCP with messages cut into segments (t-sipalg-tcp-split,
 # t-sipalg-tcp-reorder):

@@ -24,10 +24,7 @@ SHARE=$((MAX_BYTES / 8))
 CONNS=100
 
 topology_up
-for ns_dev in lan:lan0 wan:wan0 rtr:rtr-lan rtr:rtr-wan; do
-	ip netns exec "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" tso off gro off >/dev/null ||
-		fail "ethtool -K ${ns_dev#*:} tso off gro off failed"
-done
+offloads_off
 ip -n lan route add $PEER/32 via $ROUTER_LAN rto_min 3000ms
 insmod "$ko" split_max_bytes=$MAX_BYTES || fail "insmod failed"
 stat() { sipalg_stat rtr "$@"; }

@@ -133,10 +133,7 @@ rewritten() {
 }
 
 topology_up
-for ns_dev in lan:lan0 wan:wan0 rtr:rtr-lan rtr:rtr-wan; do
-	ip netns exec "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" tso off gso off gro off >/dev/null ||
-		fail "ethtool -K ${ns_dev#*:} failed"
-done
+offloads_off gso off
 in_rtr nft add rule inet nat_router postrouting oifname "rtr-wan" ip6 saddr 2001:db8:1::/64 masquerade
 
 # 7. The kernel's helper, for comparison.
@@ -148,9 +145,7 @@ if grep -q "$PHONE:\|IN IP4 $PHONE" "$WORK/kernel/wan/000.sip"; then
 else
 	kernel_result="rewrote the INVITE whose first segment came last"
 fi
-in_rtr nft delete table inet kernel_sip
-in_rtr conntrack -F 2>/dev/null
-insmod "$ko" || fail "insmod failed"
+kernel_helper_to_sipalg
 counter() { sipalg_stat rtr "$@"; }
 # held_after_gap WHAT: the router held bytes after a gap since last asked
 # (the segments really came out of order).

@@ -49,18 +49,6 @@
 ROUTER_WAN6=2001:db8:2::1
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 
-# offloads_off: no TSO on any veth (a sender's stack then cuts its writes
-# in software and each segment crosses the veth on its own; the router's
-# WAN veth cuts a joined GSO packet), no GRO (the router sees the segments
-# as they were sent).
-offloads_off() {
-	local ns_dev
-	for ns_dev in lan:lan0 wan:wan0 rtr:rtr-lan rtr:rtr-wan; do
-		ip netns exec "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" tso off gro off >/dev/null ||
-			fail "ethtool -K ${ns_dev#*:} tso off gro off failed"
-	done
-}
-
 # tcp_segments PCAP QUERY...: each QUERY is one argument "FROM TO FILE...":
 # FROM (ip:port, [ipv6]:port) sent TO the bytes of the FILEs, one after the
 # other, on one connection of the capture (else it fails). For each, one
@@ -197,9 +185,7 @@ fi
 
 # The same network for sipalg, the kernel's helper detached and its
 # connections gone.
-in_rtr nft delete table inet kernel_sip
-in_rtr conntrack -F 2>/dev/null
-insmod "$ko" || fail "insmod failed"
+kernel_helper_to_sipalg
 sip_capture_start "$WORK"
 for n in 2 3 10; do # 1.
 	split_invite "$WORK/split$n" $n $((5070 + n)) $((40000 + 10 * n))
