@@ -46,7 +46,7 @@ STRESS_SEED ?= $(shell date +%s)
 SCALE_PHONES ?= 20000
 SCALE_CALLS ?= 2000
 
-.PHONY: all module cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm stress scale lint \
+.PHONY: all module cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm profile-vm stress scale lint \
 	kmod-calls kmod-lines trace-check-test clean
 
 all: module cli vm-tools
@@ -101,6 +101,16 @@ build/bench/%: bench/%.c bench/bench.h
 bench-vm: module cli $(BENCH_TOOLS)
 	scripts/vm-run.sh -t 2400 $(if $(BENCH_ICOUNT),-i $(BENCH_ICOUNT)) \
 		'BENCH_ONLY="$(BENCH_ONLY)" tests/vm/bench.sh $(BENCH_ROUNDS) $(BENCH_SECONDS)'
+
+# Where the router's time goes per packet (function_graph, guest time
+# under icount like the bench; figures only): PROFILE_ARGS = seconds and
+# messages (REGISTER INVITE TLS).
+# PROFILE_FUNCS = the functions to trace (default: all of sipalg's).
+PROFILE_ARGS ?= 3 REGISTER INVITE
+PROFILE_FUNCS ?=
+profile-vm: module $(BENCH_TOOLS)
+	scripts/vm-run.sh -t 1200 $(if $(BENCH_ICOUNT),-i $(BENCH_ICOUNT)) \
+		'PROFILE_FUNCS="$(PROFILE_FUNCS)" bash tests/vm/profile.sh $(PROFILE_ARGS)'
 
 # The storm generator, run inside the VM (t-storm, t-bounds,
 # t-sipalg-unload): mutated SIP, classified by the core it links.

@@ -1,19 +1,26 @@
-# Inside the VM: where the router's per-packet time goes with sipalg loaded.
-# The bench's flood (lan -> wan through the NAT router, one flow) runs for
-# a while and the function_graph tracer times, for a second in the middle
-# of it, the kernel functions that copy or reallocate the packet for the
-# helper (and sipalg's own, asked for with *:mod:sipalg, though on
-# Debian's 6.1 none of them showed up in the output): calls, total and
-# average time per call, children included, over both CPUs. perf's
-# cpu-clock sampling lands almost only in the idle loop under QEMU TCG
-# (93% native_safe_halt while the flood kept a vCPU busy), and Debian's
+# Inside the VM (make profile-vm): where the router's per-packet time goes
+# with sipalg loaded. The bench's flood (lan -> wan through the NAT
+# router, one flow) runs for a while and the function_graph tracer times,
+# for a second in the middle of it, sipalg's own functions (*:mod:sipalg,
+# the core's included) and the kernel functions that copy or reallocate
+# the packet for the helper: calls, total and self time per function.
+# Under icount (make profile-vm) the times are guest time, 8 ns per guest
+# instruction at shift 3, which host load cannot move. perf's cpu-clock
+# sampling lands almost only in the idle loop under QEMU TCG (93%
+# native_safe_halt while the flood kept a vCPU busy), and Debian's
 # kernels have no function profiler. The tracer is set up before the
 # flood: patching code a vCPU runs flat out hung a TCG guest. Its own cost
-# inflates every figure: compare runs of this script with each other
-# (SIPALG_KO= an older build), not with the bench.
+# (about a microsecond per traced call) inflates every figure: compare
+# runs of this script with each other (SIPALG_KO= an older build), not
+# with the bench.
 # Figures only: nothing here passes or fails.
 #
 # usage: profile.sh [SECONDS] [MESSAGES...]   (default 4, REGISTER INVITE TLS)
+# REGISTER and INVITE are UDP floods; TCP is the bench's INVITE written
+# back to back on one TCP connection (messages cut anywhere by segments,
+# so most are held and joined); TLS a TLS-looking stream to 5061.
+# PROFILE_FUNCS: the functions to trace instead of all of sipalg's, e.g.
+# the phases of a message only, so that fewer traced calls inflate them.
 . "$(dirname "$0")/lib.sh"
 
 seconds=${1:-4}
@@ -22,30 +29,71 @@ messages=("$@")
 [ ${#messages[@]} -gt 0 ] || messages=(REGISTER INVITE TLS)
 flood="$TOP/build/bench/udpflood"
 sink="$TOP/build/bench/udpsink"
-[ -x "$flood" ] && [ -x "$sink" ] || fail "bench tools not built (make bench builds them)"
+stream="$TOP/build/bench/sipstream"
+tcpsink="$TOP/build/bench/tcpsink"
+for tool in "$flood" "$sink" "$stream" "$tcpsink"; do
+	[ -x "$tool" ] || fail "bench tools not built (make bench builds them)"
+done
 T=/sys/kernel/tracing
 [ -e $T/available_tracers ] || mount -t tracefs nodev $T || fail "no tracefs"
 grep -qw function_graph $T/available_tracers || fail "no function_graph tracer"
 # Kernel functions worth seeing beside sipalg's own (those this kernel has).
 KFUNCS="nf_confirm nf_conntrack_in skb_ensure_writable pskb_expand_head __pskb_pull_tail
 	nf_ct_expect_related_report nf_ct_expect_alloc __nf_ct_refresh_acct
-	nf_ct_seqadj_set"
+	nf_ct_seqadj_set skb_copy_bits __kmalloc kfree nf_ct_seq_adjust"
 
-# Sum the durations in the tracer's output by function (a leaf's on its
-# line, a caller's on its closing brace, named with funcgraph-tail).
+# Sum the tracer's output by function: calls, total time (children
+# included) and self time (total less the traced children's), from the
+# nesting of the graph. A leaf's duration is on its line, a caller's on
+# its closing brace (named, with funcgraph-tail). Module functions carry
+# a " [module]" suffix, and the core's C++ names are demangled when
+# c++filt is there. Each traced call also costs the tracer's own entry
+# and exit: the cheapest leaf's average shows that floor, and it is in
+# its caller's self time.
 graph_sum() {
 	/usr/bin/python3 -c '
-import collections, re, sys
-n = collections.Counter(); t = collections.Counter()
-pat = re.compile(r"([0-9.]+) us +\| +(?:\} /\* (\S+) \*/|(\S+)\(\);)")
+import collections, re, shutil, subprocess, sys
+calls = collections.Counter(); total = collections.Counter(); own = collections.Counter()
+line_re = re.compile(r"^\s*(\d+)\)\s*(?:[+!#*@$]\s*)?([0-9.]+ us)?\s*\|\s*(.*)$")
+name_re = re.compile(r"^(?:\} /\* (.+?) \*/|(.+?)\(\) \{|(.+?)\(\);)$")
+stacks = collections.defaultdict(list)  # per CPU: [name, children time]
 for line in sys.stdin:
-    m = pat.search(line)
-    if m:
-        f = m.group(2) or m.group(3)
-        n[f] += 1; t[f] += float(m.group(1))
-print("%-44s %9s %12s %9s" % ("function", "calls", "total us", "avg us"))
-for f, v in sorted(t.items(), key=lambda x: -x[1])[:45]:
-    print("%-44s %9d %12.1f %9.3f" % (f, n[f], v, v / n[f]))'
+    m = line_re.match(line)
+    if not m:
+        continue
+    cpu, dur, body = m.group(1), m.group(2), m.group(3).strip()
+    n = name_re.match(body)
+    if not n:
+        continue
+    st = stacks[cpu]
+    if n.group(2):  # entry of a caller
+        st.append([n.group(2), 0.0])
+        continue
+    f = n.group(1) or n.group(3)
+    if dur is None:
+        continue
+    d = float(dur.split()[0])
+    kids = 0.0
+    if n.group(1):  # a caller returns
+        while st and st[-1][0] != f:
+            st.pop()  # lost its closing brace (buffer start)
+        if not st:
+            continue
+        kids = st.pop()[1]
+    calls[f] += 1; total[f] += d; own[f] += d - kids
+    if st:
+        st[-1][1] += d
+def short(name):
+    return re.sub(r" \[\w+\]$", "", name)
+names = list(total)
+plain = [short(x) for x in names]
+if shutil.which("c++filt"):
+    out = subprocess.run(["c++filt"], input="\n".join(plain), capture_output=True, text=True).stdout.split("\n")
+    plain = [re.sub(r"\(.*", "", o.replace("(anonymous namespace)::", "")).replace("sipalg::core::", "") or p for o, p in zip(out, plain)]
+label = dict(zip(names, plain))
+print("%-34s %8s %11s %9s %11s %9s" % ("function", "calls", "total us", "avg us", "self us", "self avg"))
+for f in sorted(names, key=lambda x: -own[x])[:40]:
+    print("%-34s %8d %11.1f %9.3f %11.1f %9.3f" % (label[f][:34], calls[f], total[f], total[f] / calls[f], own[f], own[f] / calls[f]))'
 }
 
 values=(--set server=$SERVER --set phone=$PHONE --set sip_port=5060 --set rtp_port=40000)
@@ -88,15 +136,26 @@ for message in "${messages[@]}"; do
 	echo 0 >$T/tracing_on
 	echo nop >$T/current_tracer
 	echo 4096 >$T/buffer_size_kb
-	echo '*:mod:sipalg' >$T/set_ftrace_filter
-	for f in $KFUNCS; do echo "$f" >>$T/set_ftrace_filter 2>/dev/null; done
+	if [ -n "${PROFILE_FUNCS:-}" ]; then
+		echo >$T/set_ftrace_filter
+		for f in $PROFILE_FUNCS; do echo "$f" >>$T/set_ftrace_filter || fail "cannot trace $f"; done
+	else
+		echo '*:mod:sipalg' >$T/set_ftrace_filter
+		for f in $KFUNCS; do echo "$f" >>$T/set_ftrace_filter 2>/dev/null; done
+	fi
 	echo function_graph >$T/current_tracer
 	# The tracer's own options exist while it is the current one.
 	echo funcgraph-tail >$T/trace_options
 	echo >$T/trace
 	if [ "$message" = TLS ]; then
 		tls_stream
+	elif [ "$message" = TCP ]; then
+		rm -f "$WORK/sink.log"
+		in_wan "$tcpsink" $SERVER 5060 "$((seconds + 2))" "$WORK/stream.got" >"$WORK/sink.log" &
+		wait_ready "$WORK/sink.log"
+		in_lan "$stream" $PHONE $SERVER 5060 "$WORK/INVITE" "$((seconds + 2))" >/dev/null &
 	else
+		rm -f "$WORK/sink.log"
 		in_wan "$sink" $SERVER 5060 "$((seconds + 2))" >"$WORK/sink.log" &
 		wait_ready "$WORK/sink.log"
 		in_lan "$flood" $PHONE $SERVER 5060 "$WORK/$message" "$((seconds + 2))" 1 >/dev/null &
