@@ -678,13 +678,105 @@ static int sipalg_split_held_grew(struct sipalg_split_half *h,
 				   SIPALG_CTR_SPLIT_GAVE_UP_CLOSED, true);
 }
 
+/*
+ * The held message ends inside the segment (its last bytes, from the
+ * segment's own, just joined it) and more follows: whole messages, the
+ * start of another (a big GSO packet of a stream written back to back).
+ * The held message goes out in front of the segment's bytes at from,
+ * which stay in place, and is kept; a message the segment ends inside is
+ * held in turn, as the first segment of a split message would be. When
+ * all that is more than one packet may carry (an IP length: a 64 KB GSO
+ * packet and the held bytes in front), the packet ends at the last whole
+ * message that fits and the messages after it are held too, to go in
+ * front of the next segment: in order, as the sequence adjustment needs
+ * (under the entry's lock).
+ */
+static int sipalg_split_send_through(struct sipalg_split_half *h,
+				     struct sk_buff *skb,
+				     const struct sipalg_seg *seg,
+				     unsigned int from)
+{
+	struct sipalg_split_buf *held = &h->held, rest = { 0 };
+	struct sipalg_split_payload f = {
+		.a = held->data, .a_len = held->len, .b_off = from,
+		.b_len = seg->len - from, .seq = held->seq, .mss = h->mss,
+	};
+	unsigned int room = 65535 - seg->dataoff - held->len;
+	unsigned int tail = 0, need = 0, whole, hold_from, len;
+	const unsigned char *p;
+	int framed, reason, err = 0;
+
+	if (!pskb_may_pull(skb, skb->len)) {
+		sipalg_split_give_up(h, seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM,
+				     seg->seq + seg->len);
+		return NF_ACCEPT;
+	}
+	p = skb->data + seg->dataoff + from;
+	framed = sipalg_frame_tail(p, f.b_len, &tail, &need);
+	whole = framed == SIPALG_FRAME_COMPLETE ? f.b_len : tail;
+	hold_from = framed == SIPALG_FRAME_NEED_MORE ? tail : f.b_len;
+	if (hold_from > room && framed != SIPALG_FRAME_INVALID) {
+		hold_from = 0;
+		while (hold_from < whole &&
+		       sipalg_frame(p + hold_from, whole - hold_from, &len,
+				    &reason) == SIPALG_FRAME_COMPLETE &&
+		       len <= room - hold_from)
+			hold_from += len;
+		need = 0;
+	}
+	if (hold_from < f.b_len && framed != SIPALG_FRAME_INVALID) {
+		unsigned int rest_len = f.b_len - hold_from;
+
+		err = seg->th.fin || rest_len > split_max_message ||
+		      need > split_max_message ?
+		      SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG :
+		      sipalg_split_buf_reserve(h, &rest, rest_len);
+		if (!err && skb_copy_bits(skb, seg->dataoff + from + hold_from,
+					  rest.data, rest_len))
+			err = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
+		/* Held, it goes out in front of what comes next. */
+		if (!err) {
+			f.b_len = hold_from;
+			rest.seq = seg->seq + from + hold_from;
+			rest.len = rest_len;
+			rest.need = need;
+			rest.since = jiffies;
+			rest.last = jiffies;
+		}
+	}
+	if (sipalg_split_fill(skb, seg, &f)) {
+		sipalg_split_buf_free(h, &rest);
+		sipalg_split_give_up(h, seg->sn, err ?: SIPALG_CTR_SPLIT_GAVE_UP_NOMEM,
+				     seg->seq + seg->len);
+		return NF_ACCEPT;
+	}
+	/* Kept for its retransmissions: the rest went as it was sent. */
+	if (held->data) {
+		sipalg_split_buf_free(h, &h->kept);
+		h->kept = *held;
+		h->kept.need = 0;
+		h->kept.since = jiffies;
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_JOINED);
+	}
+	*held = rest;
+	if (held->data) {
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_HELD);
+	} else if (framed != SIPALG_FRAME_COMPLETE) {
+		/* A message's start passed (or no message): so will the rest. */
+		if (err)
+			sipalg_count(seg->sn, err);
+		sipalg_split_set_aligned(seg->ct, seg->dir, false);
+	}
+	return NF_ACCEPT;
+}
+
 /* The next segment of a held message (under the entry's lock). */
 static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 			     const struct sipalg_seg *seg)
 {
 	struct sipalg_split_buf *held = &h->held;
 	u32 held_end = held->seq + held->len, end = seg->seq + seg->len;
-	unsigned int skip, add;
+	unsigned int skip, add, take, msg_len;
 	bool fin;
 	int err;
 
@@ -710,23 +802,103 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	}
 	skip = held_end - seg->seq;
 	add = seg->len - skip;
-	if (held->len + add > split_max_message)
+	/*
+	 * What the held message takes of the segment: up to the length its
+	 * headers said, or, while they are not all in, as much as may be
+	 * held. Only that counts against split_max_message, not the whole
+	 * segment (a GSO packet carries up to 64 KB). With bytes held after
+	 * a gap, all of it joins, as they will.
+	 */
+	take = add;
+	if (!h->ooo.data) {
+		if (held->need > held->len)
+			take = min(add, held->need - held->len);
+		else if (split_max_message > held->len)
+			take = min(add, split_max_message - held->len);
+	}
+	if (held->len + take > split_max_message)
 		return sipalg_split_let_go(h, skb, seg, skip,
 					   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG, false);
-	err = sipalg_split_buf_reserve(h, held, held->len + add);
+	err = sipalg_split_buf_reserve(h, held, held->len + take);
 	if (err)
 		return sipalg_split_let_go(h, skb, seg, skip, err, false);
 	if (skb_copy_bits(skb, seg->dataoff + skip, held->data + held->len,
-			  add)) {
+			  take)) {
 		sipalg_split_give_up(h, seg->sn,
 				     SIPALG_CTR_SPLIT_GAVE_UP_NOMEM, end);
 		return NF_ACCEPT;
 	}
-	held->len += add;
+	held->len += take;
 	held->last = jiffies;
 	h->mss = max_t(unsigned int, h->mss, seg->len);
+	if (take < add) {
+		/*
+		 * Whole messages now end at msg_len (held ones may come
+		 * before the joined one: sipalg_split_send_through()).
+		 * Bytes past that came from the segment: they go back.
+		 */
+		switch (sipalg_frame_tail(held->data, held->len, &msg_len,
+					  NULL)) {
+		case SIPALG_FRAME_COMPLETE:
+		case SIPALG_FRAME_NEED_MORE:
+			if (msg_len && held->len - msg_len <= take) {
+				take -= held->len - msg_len;
+				held->len = msg_len;
+				return sipalg_split_send_through(h, skb, seg,
+								 skip + take);
+			}
+			/* As much as may be held, and not whole. */
+			return sipalg_split_let_go(h, skb, seg, skip + take,
+						   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG,
+						   false);
+		default:
+			return sipalg_split_let_go(h, skb, seg, skip + take,
+						   SIPALG_CTR_SPLIT_GAVE_UP_INVALID,
+						   false);
+		}
+	}
 	fin = sipalg_split_absorb(h, seg->sn) || seg->th.fin;
 	return sipalg_split_held_grew(h, skb, seg, fin);
+}
+
+/*
+ * What was missing before the bytes held after a gap came, and it and
+ * they are too long to hold as one message (a big GSO packet, its next
+ * bytes overtaking it on another CPU): they go on together now, the
+ * helper rewrites the whole messages in them, and a message they end
+ * inside is held (begins: the late segment begins at a message). Dropping
+ * the bytes after the gap instead would have the sender send them again
+ * behind later rewritten packets, which the one correction point of the
+ * sequence adjustment cannot number right (under the entry's lock).
+ */
+static int sipalg_split_send_with_run(struct sipalg_split_half *h,
+				      struct sk_buff *skb,
+				      const struct sipalg_seg *seg,
+				      unsigned int more, bool begins)
+{
+	struct sipalg_split_buf *run = &h->ooo;
+	struct sipalg_split_payload f = {
+		.keep = seg->len, .a = run->data + run->len - more,
+		.a_len = more, .seq = seg->seq, .mss = h->mss, .fin = run->fin,
+	};
+	struct sipalg_seg all = *seg;
+	int err = sipalg_split_fill(skb, seg, &f);
+
+	all.th.fin |= run->fin;
+	sipalg_split_buf_free(h, run);
+	if (err) {
+		sipalg_split_give_up(h, seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM,
+				     seg->seq + seg->len);
+		return NF_ACCEPT;
+	}
+	if (!begins) {
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
+		sipalg_split_set_aligned(seg->ct, seg->dir, false);
+		return NF_ACCEPT;
+	}
+	all.len += more;
+	all.last = all.seq + all.len;
+	return sipalg_split_send_through(h, skb, &all, 0);
 }
 
 /*
@@ -751,9 +923,9 @@ static int sipalg_split_fill_gap(struct sipalg_split_half *h,
 		return NF_ACCEPT;
 	}
 	begins = sipalg_frame_begins(skb->data + seg->dataoff, seg->len);
-	err = seg->len + more > split_max_message ?
-	      SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG :
-	      sipalg_split_buf_reserve(h, &joined, seg->len + more);
+	if (seg->len + more > split_max_message)
+		return sipalg_split_send_with_run(h, skb, seg, more, begins);
+	err = sipalg_split_buf_reserve(h, &joined, seg->len + more);
 	if (err) {
 		sipalg_split_give_up(h, seg->sn, err, end);
 		return NF_ACCEPT;
@@ -846,6 +1018,21 @@ static int sipalg_split_before_gap(struct sipalg_split_half *h,
 	return sipalg_split_ooo_add(h, skb, seg);
 }
 
+/*
+ * A data segment while this direction holds bytes (under the entry's
+ * lock): its verdict, or GO_ON when nothing is held, or it comes before
+ * the bytes held after a gap.
+ */
+static int sipalg_split_while_held(struct sipalg_split_half *h,
+				   struct sk_buff *skb, struct sipalg_seg *seg)
+{
+	if (h->held.data)
+		return sipalg_split_join(h, skb, seg);
+	if (h->ooo.data)
+		return sipalg_split_before_gap(h, skb, seg);
+	return SIPALG_SPLIT_GO_ON;
+}
+
 /* A segment of a connection with split state: its verdict, or GO_ON. */
 static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 			      struct sipalg_seg *seg)
@@ -928,10 +1115,8 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 			sipalg_split_give_up(h, seg->sn,
 					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
 					     end);
-	} else if (h->held.data) {
-		verdict = sipalg_split_join(h, skb, seg);
-	} else if (h->ooo.data) {
-		verdict = sipalg_split_before_gap(h, skb, seg);
+	} else {
+		verdict = sipalg_split_while_held(h, skb, seg);
 	}
 out:
 	spin_unlock_bh(&e->lock);
@@ -1032,8 +1217,17 @@ static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
 	}
 	spin_lock_bh(&e->lock);
 	h = &e->half[seg->dir];
-	/* Not if another CPU began holding this direction meanwhile. */
-	if (!e->dead && !h->held.data)
+	/*
+	 * Another CPU began holding this direction meanwhile (the segment
+	 * before this one, still on its way there when this one looked):
+	 * this may be that message's next segment.
+	 */
+	if (!e->dead && h->held.data) {
+		verdict = sipalg_split_join(h, skb, seg);
+		spin_unlock_bh(&e->lock);
+		return verdict;
+	}
+	if (!e->dead)
 		verdict = sipalg_split_ooo_add(h, skb, seg);
 	spin_unlock_bh(&e->lock);
 	if (verdict == NF_ACCEPT)
@@ -1046,7 +1240,7 @@ static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
  * Does it begin inside one? Then what comes before it may be missing.
  */
 static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
-					    const struct sipalg_seg *seg,
+					    struct sipalg_seg *seg,
 					    struct sipalg_help_data *data)
 {
 	unsigned int tail, need, hold_len, verdict = NF_ACCEPT;
@@ -1054,7 +1248,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	const unsigned char *payload;
 	struct sipalg_split_half *h;
 	struct sipalg_split *e;
-	int framed, why;
+	int framed, why, held_verdict;
 
 	if (!pskb_may_pull(skb, skb->len))
 		return NF_ACCEPT;
@@ -1091,9 +1285,20 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 		goto pass;
 	spin_lock_bh(&e->lock);
 	h = &e->half[seg->dir];
-	/* Another CPU began holding this direction meanwhile: it passes. */
-	if (e->dead || h->held.data) {
+	/* (An entry another CPU made meanwhile comes with a reason.) */
+	why = 0;
+	if (e->dead) {
 		sipalg_split_set_aligned(seg->ct, seg->dir, false);
+		goto out;
+	}
+	/*
+	 * Another CPU began holding this direction meanwhile (a segment
+	 * just before or after this one): this one goes as if that had
+	 * come first.
+	 */
+	held_verdict = sipalg_split_while_held(h, skb, seg);
+	if (held_verdict != SIPALG_SPLIT_GO_ON) {
+		verdict = held_verdict;
 		goto out;
 	}
 	why = sipalg_split_buf_reserve(h, &h->held, hold_len);

@@ -122,12 +122,13 @@ single_step deb-lint deb-lint
 # all and the others a smoke subset: what touches the kernel APIs that
 # differ between versions (loading and parameters, the hooks, expectations
 # and their NAT, TCP sequence adjustment, split TCP messages joined into
-# GSO packets and held across a gap (conntrack's TCP state), IPv6, generic netlink and its
+# GSO packets, held across a gap (conntrack's TCP state) and in 64 KB
+# packets of a back-to-back stream, IPv6, generic netlink and its
 # privileged multicast groups (t-trace), unload under traffic, the storm)
 # and installing the packages. `make check KVER=...` runs the whole suite
 # on the kernel it names.
 smoke="t-module-load.sh t-attach.sh t-cli.sh t-install.sh t-sipalg-media.sh
-	t-sipalg-tcp.sh t-sipalg-tcp-split.sh t-sipalg-tcp-reorder.sh t-sipalg-ipv6.sh t-sipalg-unload.sh
+	t-sipalg-tcp.sh t-sipalg-tcp-split.sh t-sipalg-tcp-reorder.sh t-sipalg-tcp-stream.sh t-sipalg-ipv6.sh t-sipalg-unload.sh
 	t-storm.sh t-trace.sh t-sipalg-notsip.sh"
 first=1
 for kver in "${kernels[@]}"; do
