@@ -699,7 +699,9 @@ static int sipalg_split_send_through(struct sipalg_split_half *h,
 	struct sipalg_split_buf *held = &h->held, rest = { 0 };
 	struct sipalg_split_payload f = {
 		.a = held->data, .a_len = held->len, .b_off = from,
-		.b_len = seg->len - from, .seq = held->seq, .mss = h->mss,
+		.b_len = seg->len - from, .mss = h->mss,
+		/* (Nothing held: a late segment and what came after it.) */
+		.seq = held->data ? held->seq : seg->seq + from,
 	};
 	unsigned int room = 65535 - seg->dataoff - held->len;
 	unsigned int tail = 0, need = 0, whole, hold_from, len;
@@ -776,7 +778,7 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 {
 	struct sipalg_split_buf *held = &h->held;
 	u32 held_end = held->seq + held->len, end = seg->seq + seg->len;
-	unsigned int skip, add, take, msg_len;
+	unsigned int skip, add, take, msg_len, need;
 	bool fin;
 	int err;
 
@@ -791,6 +793,18 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	if (after(seg->seq, held_end))
 		return sipalg_split_ooo_add(h, skb, seg);
 	if (!after(end, held_end)) {
+		/*
+		 * Whole messages held (a packet's that did not fit in front
+		 * of the next one, sipalg_split_send_through()) go out in
+		 * this copy of their bytes: the sender may have nothing more
+		 * to send until they are acknowledged.
+		 */
+		if (!held->need &&
+		    sipalg_frame_tail(held->data, held->len, &msg_len,
+				      &need) != SIPALG_FRAME_INVALID &&
+		    msg_len)
+			return sipalg_split_send(h, skb, seg, msg_len, need,
+						 false);
 		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW)) {
 			sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DUPLICATES);
 			consume_skb(skb);
@@ -1188,13 +1202,13 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
  * router). Hold it until they come.
  */
 static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
-					  const struct sipalg_seg *seg,
+					  struct sipalg_seg *seg,
 					  struct sipalg_help_data *data)
 {
 	unsigned int verdict = NF_ACCEPT;
 	struct sipalg_split_half *h;
 	struct sipalg_split *e;
-	int why;
+	int why = 0, held_verdict;
 
 	/* Bytes sent again after later ones: nothing to wait for. */
 	if (sipalg_split_overtaken(seg->ct, seg->dir, seg->last))
@@ -1207,9 +1221,7 @@ static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
 		sipalg_split_set_aligned(seg->ct, seg->dir, false);
 		return NF_ACCEPT;
 	}
-	why = seg->len > split_max_message ? SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG :
-					      0;
-	e = why ? NULL : sipalg_split_get(seg->ct, data, &why);
+	e = sipalg_split_get(seg->ct, data, &why);
 	if (!e) {
 		sipalg_count(seg->sn, why);
 		sipalg_split_set_aligned(seg->ct, seg->dir, false);
@@ -1217,22 +1229,32 @@ static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
 	}
 	spin_lock_bh(&e->lock);
 	h = &e->half[seg->dir];
+	if (e->dead)
+		goto pass;
 	/*
 	 * Another CPU began holding this direction meanwhile (the segment
 	 * before this one, still on its way there when this one looked):
-	 * this may be that message's next segment.
+	 * this may be that message's next segment, or come before the
+	 * bytes it holds after a gap.
 	 */
-	if (!e->dead && h->held.data) {
-		verdict = sipalg_split_join(h, skb, seg);
+	held_verdict = sipalg_split_while_held(h, skb, seg);
+	if (held_verdict != SIPALG_SPLIT_GO_ON) {
 		spin_unlock_bh(&e->lock);
-		return verdict;
+		return held_verdict;
 	}
-	if (!e->dead)
-		verdict = sipalg_split_ooo_add(h, skb, seg);
+	if (seg->len > split_max_message) {
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG);
+		goto pass;
+	}
+	verdict = sipalg_split_ooo_add(h, skb, seg);
 	spin_unlock_bh(&e->lock);
 	if (verdict == NF_ACCEPT)
 		sipalg_split_set_aligned(seg->ct, seg->dir, false);
 	return verdict;
+pass:
+	spin_unlock_bh(&e->lock);
+	sipalg_split_set_aligned(seg->ct, seg->dir, false);
+	return NF_ACCEPT;
 }
 
 /*
