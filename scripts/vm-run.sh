@@ -22,6 +22,10 @@
 # The guest's /tmp is its own; files meant for the host go under
 # $SIPALG_VM_SHARE (exported to the command), which is kept on the host.
 # The VM console is saved as build/vm/console.log.
+# $VM_KERNEL_ARGS is added to the guest kernel's command line, e.g.
+# VM_KERNEL_ARGS=slub_debug=FZPU to have the slab allocator check every
+# object's red zones and poison (a use after free or an overrun then
+# reports at once, naming the cache, instead of corrupting a freelist).
 set -euo pipefail
 
 timeout_s=600
@@ -76,6 +80,7 @@ cmdline="console=ttyS0 quiet oops=panic panic=-1 panic_on_warn=$panic_on_warn"
 # the tests can count expectation objects (leaks) in /proc/slabinfo.
 cmdline="$cmdline softlockup_panic=1 slab_nomerge sipalg.stage2=$scripts/vm-stage2-init"
 cmdline="$cmdline sipalg.share=$share${icount:+ sipalg.icount=$icount}"
+cmdline="$cmdline${VM_KERNEL_ARGS:+ $VM_KERNEL_ARGS}"
 
 accel=(-accel tcg -smp 2)
 if [ -n "$icount" ]; then
