@@ -247,6 +247,32 @@ static int sipalg_split_buf_reserve(struct sipalg_split_half *h,
 	return 0;
 }
 
+/* Bytes b holds now (reserved and filled) begin at seq; need as held. */
+static void sipalg_split_buf_begin(struct sipalg_split_buf *b, u32 seq,
+				   unsigned int len, unsigned int need)
+{
+	b->seq = seq;
+	b->len = len;
+	b->need = need;
+	b->since = jiffies;
+	b->last = jiffies;
+}
+
+/*
+ * The held message's first len bytes went out joined: they are kept for
+ * its retransmissions (in place of the message kept before).
+ */
+static void sipalg_split_keep_held(struct sipalg_split_half *h,
+				   unsigned int len, struct sipalg_net *sn)
+{
+	sipalg_split_buf_free(h, &h->kept);
+	h->kept = h->held;
+	h->kept.len = len;
+	h->kept.need = 0;
+	h->kept.since = jiffies;
+	sipalg_count(sn, SIPALG_CTR_SPLIT_JOINED);
+}
+
 /*
  * Is dir's stream at a message boundary, as far as split.c knows? Not
  * after it let a message's start pass: until a segment begins a message.
@@ -593,22 +619,14 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 
 		if (!err) {
 			memcpy(rest.data, held->data + out_len, rest_len);
-			rest.seq = held->seq + out_len;
-			rest.len = rest_len;
-			rest.need = need;
-			rest.since = jiffies;
-			rest.last = jiffies;
+			sipalg_split_buf_begin(&rest, held->seq + out_len,
+					       rest_len, need);
 		} else {
 			sipalg_count(seg->sn, err);
 		}
 	}
-	sipalg_split_buf_free(h, &h->kept);
-	h->kept = *held;
-	h->kept.len = out_len;
-	h->kept.need = 0;
-	h->kept.since = jiffies;
+	sipalg_split_keep_held(h, out_len, seg->sn);
 	*held = rest;
-	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_JOINED);
 	return NF_ACCEPT;
 }
 
@@ -739,11 +757,8 @@ static int sipalg_split_send_through(struct sipalg_split_half *h,
 		/* Held, it goes out in front of what comes next. */
 		if (!err) {
 			f.b_len = hold_from;
-			rest.seq = seg->seq + from + hold_from;
-			rest.len = rest_len;
-			rest.need = need;
-			rest.since = jiffies;
-			rest.last = jiffies;
+			sipalg_split_buf_begin(&rest, seg->seq + from + hold_from,
+					       rest_len, need);
 		}
 	}
 	if (sipalg_split_fill(skb, seg, &f)) {
@@ -753,13 +768,8 @@ static int sipalg_split_send_through(struct sipalg_split_half *h,
 		return NF_ACCEPT;
 	}
 	/* Kept for its retransmissions: the rest went as it was sent. */
-	if (held->data) {
-		sipalg_split_buf_free(h, &h->kept);
-		h->kept = *held;
-		h->kept.need = 0;
-		h->kept.since = jiffies;
-		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_JOINED);
-	}
+	if (held->data)
+		sipalg_split_keep_held(h, held->len, seg->sn);
 	*held = rest;
 	if (held->data) {
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_HELD);
@@ -1221,7 +1231,10 @@ static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
 		sipalg_split_set_aligned(seg->ct, seg->dir, false);
 		return NF_ACCEPT;
 	}
-	e = sipalg_split_get(seg->ct, data, &why);
+	/* Too long to hold, and nothing held it could join: no entry. */
+	if (seg->len > split_max_message && !sipalg_split_find(seg->ct))
+		why = SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG;
+	e = why ? NULL : sipalg_split_get(seg->ct, data, &why);
 	if (!e) {
 		sipalg_count(seg->sn, why);
 		sipalg_split_set_aligned(seg->ct, seg->dir, false);
@@ -1335,11 +1348,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 		why = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
 		goto out;
 	}
-	h->held.seq = seg->seq + tail;
-	h->held.len = hold_len;
-	h->held.need = need;
-	h->held.since = jiffies;
-	h->held.last = jiffies;
+	sipalg_split_buf_begin(&h->held, seg->seq + tail, hold_len, need);
 	h->mss = max_t(unsigned int, h->mss, seg->len);
 	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_HELD);
 	if (!tail) {
