@@ -12,10 +12,12 @@
 #            stream to 5061 (throughput), STUN binding requests and CRLF
 #            keep-alives to UDP 5060, none / sipalg
 #   [tcp]    the ~800-byte INVITE written back to back on one TCP
-#            connection to 5060, with the default MSS and with the phone's
+#            connection to 5060: with the default MSS and with the phone's
 #            TCP_MAXSEG 536 (every message in 2 or more segments), offloads
-#            off on the veths: messages per second, none / kernel / sipalg,
-#            and sipalg's split counters (held, joined, given up)
+#            off on the veths, and with offloads on (64 KB GSO packets):
+#            messages per second, none / kernel / sipalg, how many whole
+#            messages the server got and how many name the phone, and
+#            sipalg's split counters (held, joined, given up)
 #   [calls]  re-INVITEs of one call on a connection that carries 1, 8 or 32
 #            answered calls with their pinholes, none / sipalg
 #   [conns]  a REGISTER flood spread over 10,000 live flows (created before
@@ -167,35 +169,13 @@ offloads_set() {
 	done
 }
 
-# stream_messages FILE PHONE_IP: of the whole SIP messages at the start of
-# FILE (framed by their Content-Length), "COUNT MEAN_LENGTH PRIVATE":
-# how many, their mean length and how many still name PHONE_IP.
-stream_messages() {
-	/usr/bin/python3 - "$@" <<-'PY'
-	import re, sys
-	data, phone = open(sys.argv[1], "rb").read(), sys.argv[2].encode()
-	off, count, total, private = 0, 0, 0, 0
-	while True:
-	    head = data.find(b"\r\n\r\n", off)
-	    if head < 0:
-	        break
-	    m = re.search(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)", data[off:head])
-	    end = head + 4 + (int(m.group(1)) if m else 0)
-	    if end > len(data):
-	        break
-	    count, total = count + 1, total + end - off
-	    private += phone in data[off:end]
-	    off = end
-	print(count, round(total / count) if count else 0, private)
-	PY
-}
-
 # run_stream [MSS]: messages per second the server gets of the INVITE
 # written back to back on one TCP connection to port 5060 (sipstream,
 # with TCP_MAXSEG MSS when given): bytes received per second over the
-# mean length of the whole messages in the first 64 KiB received (a
-# rewritten INVITE is shorter than the phone's). Adds, per mode, the
-# messages in those 64 KiB and how many still name the phone's address to
+# mean length of the whole messages received (tcpsink frames the whole
+# stream; a rewritten INVITE is shorter than the phone's). Adds, per
+# mode, how many messages came whole, how many still name the phone's
+# address and whether the stream stopped being whole messages to
 # $WORK/$current.private, and sipalg's counters to $WORK/stream.counters.
 # The sink's log goes first: the background job opens it for writing
 # only when it starts, and wait_ready, meanwhile, would find the last
@@ -203,20 +183,20 @@ stream_messages() {
 # refused). A stream that gets nothing through all the same is sent
 # again once, and said so, as in flood.
 run_stream() {
-	local log="$WORK/tcpsink.log" got="$WORK/stream.got" count len private c p try
+	local log="$WORK/tcpsink.log" count len private broken c p b try
 	for try in 1 2; do
 		in_rtr conntrack -F >/dev/null 2>&1
 		rm -f "$log"
-		in_wan "$tools/tcpsink" $SERVER 5060 "$seconds" "$got" >"$log" &
+		in_wan "$tools/tcpsink" $SERVER 5060 "$seconds" $PHONE >"$log" &
 		wait_ready "$log"
 		in_lan "$tools/sipstream" $PHONE $SERVER 5060 "$WORK/INVITE" "$((seconds + 1))" "$@" >/dev/null
 		wait
 		[ "$(rate "$log")" -gt 0 ] && break
 		progress "($current: the INVITE stream got nothing through (try $try): $(cat "$log"))" >&2
 	done
-	read -r count len private < <(stream_messages "$got" $PHONE)
-	read -r c p <"$WORK/$current.private"
-	echo "$((c + count)) $((p + private))" >"$WORK/$current.private"
+	read -r count len private broken < <(sed -n 's/^messages //p' "$log")
+	read -r c p b <"$WORK/$current.private"
+	echo "$((c + ${count:-0})) $((p + ${private:-0})) $((b + ${broken:-1}))" >"$WORK/$current.private"
 	if grep -q '^sipalg ' /proc/modules; then
 		in_rtr "$TOP/cli/sipalg" stats -j >"$WORK/stream.stats.json"
 		/usr/bin/python3 - "$WORK/stream.stats.json" "$WORK/stream.counters" <<-'PY'
@@ -385,38 +365,54 @@ fi
 if want tcp; then
 	echo
 	echo "== SIP over TCP: the INVITE written back to back on one connection to 5060, messages per second (medians), and each round's ratios =="
-	echo "(offloads off on the veths; messages/s = bytes received/s over the mean length of the messages the server got)"
+	echo "(messages/s = bytes received/s over the mean length of the messages the server got; the server frames the whole stream)"
 	offloads_save
-	offloads_set off
-	for mss in 1460 536; do
-		progress "INVITE stream, MSS $mss: $rounds rounds of none, kernel, sipalg"
+	# MSS 1460 and 536: offloads off on the veths, each segment a packet
+	# of its own. GSO: offloads as they come (the phone's TSO hands the
+	# router packets of up to 64 KB, each beginning and ending inside a
+	# message), the router's receive steered to one CPU as a NIC's
+	# receive queue would (t-sipalg-tcp-stream says why).
+	for stream in 1460 536 gso; do
+		if [ "$stream" = gso ]; then
+			name="INVITE stream, GSO"
+			offloads_set on
+			router_rx_one_cpu 1
+		else
+			name="INVITE stream, MSS $stream"
+			offloads_set off
+		fi
+		progress "$name: $rounds rounds of none, kernel, sipalg"
 		rm -f "$WORK/stream.counters"
 		for mode in none kernel sipalg; do
-			echo "0 0" >"$WORK/$mode.private"
+			echo "0 0 0" >"$WORK/$mode.private"
 		done
 		# 1460: the default (no TCP_MAXSEG).
-		if [ "$mss" = 1460 ]; then
-			measure "none kernel sipalg" run_stream
+		if [ "$stream" = 536 ]; then
+			measure "none kernel sipalg" run_stream "$stream"
 		else
-			measure "none kernel sipalg" run_stream "$mss"
+			measure "none kernel sipalg" run_stream
 		fi
-		printf '%-24s %8s %8s %8s   %-18s %-18s %-18s\n' "INVITE stream, MSS $mss" \
-			"$(median <"$WORK/none.txt")" "$(median <"$WORK/kernel.txt")" \
-			"$(median <"$WORK/sipalg.txt")" "$(ratio sipalg none)" "$(ratio kernel none)" \
-			"$(ratio sipalg kernel)" >>"$WORK/table"
-		rounds_of none kernel sipalg >>"$WORK/table"
-		echo "    ns/msg over none: kernel $(cost kernel none) | sipalg $(cost sipalg none)" >>"$WORK/table"
-		read -r n0 p0 <"$WORK/none.private"
-		read -r n1 p1 <"$WORK/kernel.private"
-		read -r n2 p2 <"$WORK/sipalg.private"
-		echo "    phone's address left, in the messages of the first 64 KiB received: none $p0/$n0 | kernel $p1/$n1 | sipalg $p2/$n2" >>"$WORK/table"
-		/usr/bin/python3 - "$WORK/stream.counters" <<-'PY' >>"$WORK/table"
-		import json, sys
-		c = json.load(open(sys.argv[1]))
-		keys = ["messages", "rewritten"] + sorted(k for k in c if k.startswith("tcp_split")) + ["passed_tcp_split"]
-		print("    sipalg, summed over the rounds:", " ".join(f"{k} {c.get(k, 0)}" for k in keys
-		      if c.get(k, 0) or k in ("messages", "rewritten", "tcp_split_held", "tcp_split_joined", "passed_tcp_split")))
-		PY
+		read -r n0 p0 b0 <"$WORK/none.private"
+		read -r n1 p1 b1 <"$WORK/kernel.private"
+		read -r n2 p2 b2 <"$WORK/sipalg.private"
+		{
+			printf '%-24s %8s %8s %8s   %-18s %-18s %-18s\n' "$name" \
+				"$(median <"$WORK/none.txt")" "$(median <"$WORK/kernel.txt")" \
+				"$(median <"$WORK/sipalg.txt")" "$(ratio sipalg none)" "$(ratio kernel none)" \
+				"$(ratio sipalg kernel)"
+			rounds_of none kernel sipalg
+			echo "    ns/msg over none: kernel $(cost kernel none) | sipalg $(cost sipalg none)"
+			echo "    whole messages that name the phone, summed over the rounds: none $p0/$n0 | kernel $p1/$n1 | sipalg $p2/$n2"
+			echo "    rounds whose stream stopped being whole messages: none $b0 | kernel $b1 | sipalg $b2 (of $rounds)"
+			/usr/bin/python3 - "$WORK/stream.counters" <<-'PY'
+			import json, sys
+			c = json.load(open(sys.argv[1]))
+			keys = ["messages", "rewritten"] + sorted(k for k in c if k.startswith("tcp_split")) + ["passed_tcp_split"]
+			print("    sipalg, summed over the rounds:", " ".join(f"{k} {c.get(k, 0)}" for k in keys
+			      if c.get(k, 0) or k in ("messages", "rewritten", "tcp_split_held", "tcp_split_joined", "passed_tcp_split")))
+			PY
+		} >>"$WORK/table"
+		[ "$stream" = gso ] && router_rx_one_cpu 0
 	done
 	offloads_set on
 	printf '\n%-24s %8s %8s %8s   %-18s %-18s %-18s\n' stream none kernel sipalg \

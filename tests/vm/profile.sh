@@ -151,7 +151,7 @@ for message in "${messages[@]}"; do
 		tls_stream
 	elif [ "$message" = TCP ]; then
 		rm -f "$WORK/sink.log"
-		in_wan "$tcpsink" $SERVER 5060 "$((seconds + 2))" "$WORK/stream.got" >"$WORK/sink.log" &
+		in_wan "$tcpsink" $SERVER 5060 "$((seconds + 2))" $PHONE >"$WORK/sink.log" &
 		wait_ready "$WORK/sink.log"
 		in_lan "$stream" $PHONE $SERVER 5060 "$WORK/INVITE" "$((seconds + 2))" >/dev/null &
 	else

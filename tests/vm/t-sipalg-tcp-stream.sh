@@ -87,15 +87,8 @@ while s.recv(65536):
 }
 
 topology_up
-# One CPU handles what the router receives, as a NIC's receive queue (RSS)
-# keeps a connection on one CPU. A veth hands each packet to the CPU that
-# sent it, and the phone's TCP sends from both (its writes, and the ACKs
-# that open its window): two CPUs would take turns with one connection's
-# packets, later ones passing sipalg before earlier ones.
-for dev in rtr-lan rtr-wan; do
-	in_rtr sh -c "echo 1 >/sys/class/net/$dev/queues/rx-0/rps_cpus" ||
-		fail "cannot steer $dev's packets to one CPU (RPS)"
-done
+# One CPU handles what the router receives (see router_rx_one_cpu).
+router_rx_one_cpu 1
 # The kernel's helper first (the oracle), then sipalg in the same network.
 use_kernel_helper
 # (In a subshell: a stream the kernel's helper breaks is reported too.)
