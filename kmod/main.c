@@ -15,11 +15,12 @@
  * Unloading undoes it in reverse: the control plane goes first (events stop
  * before the family goes), then once the hooks are gone no new conntrack
  * gets the helper and no segment is held any more; what split messages
- * held goes while the helpers (whose destroy callback looks for it) are
- * still there; unregistering the helpers detaches them from every
- * conntrack (and waits for packets still inside them) and unlinks every
- * pinhole, and only then go the state, the ledger (which holds references
- * on the pinholes) and the table.
+ * held goes, with its references on conntracks, while the helpers (whose
+ * destroy callback a last reference runs) are still there; unregistering
+ * the helpers detaches them from every conntrack (and waits for packets
+ * still inside them) and unlinks every pinhole, and only then go the
+ * state, the ledger (which holds references on the pinholes) and the
+ * table.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,10 +43,12 @@
 #include "sync.h"
 #include "trace.h"
 
-/* The helper's destroy callback: what sipalg kept for the connection goes. */
+/*
+ * The helper's destroy callback: what sipalg kept for the connection goes
+ * (split.c's entry holds a reference on the conntrack: it went before).
+ */
 static void sipalg_conn_destroyed(struct nf_conn *ct)
 {
-	sipalg_split_forget(ct);
 	sipalg_sessions_forget(ct);
 }
 

@@ -137,7 +137,8 @@ struct sipalg_split_half {
 
 struct sipalg_split {
 	struct hlist_node node;		/* in sipalg_splits */
-	const struct nf_conn *ct;	/* the key; alive while in the table */
+	/* The key, and a reference on it: it outlives the entry. */
+	const struct nf_conn *ct;
 	spinlock_t lock;		/* guards half[] and dead */
 	bool dead;			/* out of the table */
 	struct sipalg_split_half half[IP_CT_DIR_MAX];
@@ -1159,8 +1160,7 @@ static struct sipalg_split *sipalg_split_find(const struct nf_conn *ct)
 
 /*
  * The connection's entry, made at its first split. Not for a conntrack
- * being destroyed: its destroy callback may have run already (both look
- * under the table's lock, after IPS_DYING is set).
+ * that is dying (the sweep would only remove it).
  */
 static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 					     struct sipalg_help_data *data,
@@ -1168,6 +1168,7 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 {
 	struct sipalg_split *e = sipalg_split_find(ct), *found;
 	atomic_long_t *host;
+	bool added;
 
 	if (e)
 		return e;
@@ -1189,10 +1190,14 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 
 	spin_lock_bh(&sipalg_splits_lock);
 	found = sipalg_split_find(ct);
-	if (!found && !nf_ct_is_dying(ct))
+	added = !found && !nf_ct_is_dying(ct);
+	if (added) {
+		nf_conntrack_get(&ct->ct_general);
 		hash_add_rcu(sipalg_splits, &e->node, (unsigned long)ct);
+	}
 	spin_unlock_bh(&sipalg_splits_lock);
-	if (found || nf_ct_is_dying(ct)) {
+	/* (Decided under the lock: the conntrack may die meanwhile.) */
+	if (!added) {
 		kfree(e);
 		sipalg_split_uncharge(host, sizeof(*e));
 		*why = SIPALG_CTR_SPLIT_GAVE_UP_CLOSED;
@@ -1408,6 +1413,15 @@ static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
 	return sipalg_split_maybe_hold(skb, &seg, data);
 }
 
+/* After the readers: the entry, and its reference on the conntrack. */
+static void sipalg_split_free(struct rcu_head *head)
+{
+	struct sipalg_split *e = container_of(head, struct sipalg_split, rcu);
+
+	nf_ct_put((struct nf_conn *)e->ct);
+	kfree(e);
+}
+
 /* Out of the table (under its lock); freed after the readers. */
 static void sipalg_split_remove(struct sipalg_split *e)
 {
@@ -1423,7 +1437,7 @@ static void sipalg_split_remove(struct sipalg_split *e)
 	spin_unlock(&e->lock);
 	hash_del_rcu(&e->node);
 	sipalg_split_uncharge(e->half[0].host, sizeof(*e));
-	kfree_rcu(e, rcu);
+	call_rcu(&e->rcu, sipalg_split_free);
 }
 
 unsigned long sipalg_split_bytes_now(void)
@@ -1436,25 +1450,10 @@ unsigned long sipalg_split_bytes_max(void)
 	return split_max_bytes;
 }
 
-void sipalg_split_forget(struct nf_conn *ct)
-{
-	struct sipalg_split *e;
-
-	if (nf_ct_protonum(ct) != IPPROTO_TCP)
-		return;
-	spin_lock_bh(&sipalg_splits_lock);
-	hash_for_each_possible(sipalg_splits, e, node, (unsigned long)ct) {
-		if (e->ct == ct) {
-			sipalg_split_remove(e);
-			break;
-		}
-	}
-	spin_unlock_bh(&sipalg_splits_lock);
-}
-
 /*
- * Age what is held and kept; entries with nothing left go. The table's
- * lock keeps each entry's conntrack alive (its destroy callback waits).
+ * Age what is held and kept; entries with nothing left go, and those of a
+ * conntrack that is dying (deleted, timed out: its last reference may be
+ * the entry's), with all they hold.
  */
 static void sipalg_split_sweep(struct work_struct *work)
 {
@@ -1471,6 +1470,10 @@ static void sipalg_split_sweep(struct work_struct *work)
 		struct sipalg_help_data *data;
 		bool idle = true;
 
+		if (nf_ct_is_dying(ct)) {
+			sipalg_split_remove(e);
+			continue;
+		}
 		spin_lock(&e->lock);
 		for (i = 0; i < IP_CT_DIR_MAX; i++) {
 			struct sipalg_split_half *h = &e->half[i];
@@ -1554,10 +1557,24 @@ static int __net_init sipalg_split_net_init(struct net *net)
 				     ARRAY_SIZE(sipalg_split_ops));
 }
 
+/*
+ * The namespace's entries go with its hooks: its conntracks die only
+ * after sipalg's state for it (its counters) is gone, and the sweep
+ * would count in those.
+ */
 static void __net_exit sipalg_split_net_exit(struct net *net)
 {
+	struct sipalg_split *e;
+	struct hlist_node *tmp;
+	int bkt;
+
 	nf_unregister_net_hooks(net, sipalg_split_ops,
 				ARRAY_SIZE(sipalg_split_ops));
+	spin_lock_bh(&sipalg_splits_lock);
+	hash_for_each_safe(sipalg_splits, bkt, tmp, e, node)
+		if (net_eq(nf_ct_net(e->ct), net))
+			sipalg_split_remove(e);
+	spin_unlock_bh(&sipalg_splits_lock);
 }
 
 static struct pernet_operations sipalg_split_net_ops = {
@@ -1580,6 +1597,8 @@ void sipalg_split_exit(void)
 	int bkt;
 
 	unregister_pernet_subsys(&sipalg_split_net_ops);
+	/* Hooks still running may make an entry and queue the sweep. */
+	synchronize_net();
 	cancel_delayed_work_sync(&sipalg_split_sweeper);
 	spin_lock_bh(&sipalg_splits_lock);
 	hash_for_each_safe(sipalg_splits, bkt, tmp, e, node)

@@ -12,8 +12,6 @@
 int sipalg_split_init(void);
 /* Unhooks, then frees everything held (before the helpers go). */
 void sipalg_split_exit(void);
-/* A conntrack of the helper is destroyed: what it held goes with it. */
-void sipalg_split_forget(struct nf_conn *ct);
 /* Bytes held and kept now (with the per-connection state), and the cap. */
 unsigned long sipalg_split_bytes_now(void);
 unsigned long sipalg_split_bytes_max(void);
