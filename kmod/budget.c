@@ -351,8 +351,14 @@ void sipalg_budget_cancel(struct sipalg_budget_ticket *t)
 	struct sipalg_host *h = t->host;
 	spinlock_t *lock;	/* the host's bucket's */
 
-	if (!h)
+	/*
+	 * All committed: the ticket reserves nothing that keeps the host, and
+	 * a prune on another CPU may have freed it since.
+	 */
+	if (!h || !t->n) {
+		sipalg_ticket_free(t);
 		return;
+	}
 	lock = sipalg_bucket_lock(h->bucket);
 	spin_lock_bh(lock);
 	h->reserved -= t->n;

@@ -224,6 +224,10 @@ void sipalg_expect_init(void)
 void sipalg_expect_exit(void)
 {
 	nf_ct_helper_expectfn_unregister(&sipalg_expectfn);
+	/* Readers that found it by name (conntrackd's) are done... */
+	synchronize_rcu();
+	/* ... and no pinhole is left that would call it after unload. */
+	nf_ct_helper_expectfn_destroy(&sipalg_expectfn);
 }
 
 /*

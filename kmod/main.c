@@ -16,9 +16,10 @@
  * before the family goes), then once the hooks are gone no new conntrack
  * gets the helper and no segment is held any more; what split messages
  * held goes, with its references on conntracks, while the helpers (whose
- * destroy callback a last reference runs) are still there; unregistering
+ * destroy callback a last reference runs) are still there; the helpers
+ * stop opening pinholes; the pinholes that translate go; unregistering
  * the helpers detaches them from every conntrack (and waits for packets
- * still inside them) and unlinks every pinhole, and only then go the
+ * still inside them) and unlinks every other pinhole, and only then go the
  * state, the ledger (which holds references on the pinholes) and the
  * table.
  */
@@ -42,6 +43,29 @@
 #include "split.h"
 #include "sync.h"
 #include "trace.h"
+
+/*
+ * Set on unload before the helpers go: the kernel removes their pinholes
+ * (expectations) before it detaches them from their conntracks, and one
+ * opened in between would outlive the module.
+ */
+static bool sipalg_unloading;
+
+static int sipalg_help_unless_unloading(struct sk_buff *skb,
+					unsigned int protoff, struct nf_conn *ct,
+					enum ip_conntrack_info ctinfo)
+{
+	if (READ_ONCE(sipalg_unloading))
+		return NF_ACCEPT;
+	return sipalg_help(skb, protoff, ct, ctinfo);
+}
+
+/* Packets inside the helper (under RCU) open their pinholes first. */
+static void sipalg_stop_helping(void)
+{
+	WRITE_ONCE(sipalg_unloading, true);
+	synchronize_rcu();
+}
 
 /*
  * The helper's destroy callback: what sipalg kept for the connection goes
@@ -79,7 +103,8 @@ static int __init sipalg_init(void)
 	err = sipalg_sync_init();
 	if (err)
 		goto exit_pernet;
-	err = sipalg_helpers_register(sipalg_help, sipalg_conn_destroyed);
+	err = sipalg_helpers_register(sipalg_help_unless_unloading,
+				      sipalg_conn_destroyed);
 	if (err) {
 		pr_err("cannot register the conntrack helpers (%d)\n", err);
 		goto exit_sync;
@@ -102,6 +127,7 @@ exit_split:
 exit_hooks:
 	sipalg_hooks_exit();
 unregister_helpers:
+	sipalg_stop_helping();
 	sipalg_expect_exit();
 	sipalg_helpers_unregister();
 exit_sync:
@@ -124,7 +150,11 @@ static void __exit sipalg_exit(void)
 	sipalg_genl_exit();
 	sipalg_hooks_exit();
 	sipalg_split_exit();
-	/* First: no expectation conntrackd makes from now on translates. */
+	sipalg_stop_helping();
+	/*
+	 * No expectation conntrackd makes from now on translates, and those
+	 * that would are gone.
+	 */
 	sipalg_expect_exit();
 	sipalg_helpers_unregister();
 	sipalg_sync_exit();
