@@ -1236,10 +1236,11 @@ static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
 		sipalg_split_set_aligned(seg->ct, seg->dir, false);
 		return NF_ACCEPT;
 	}
-	/* Too long to hold, and nothing held it could join: no entry. */
-	if (seg->len > split_max_message && !sipalg_split_find(seg->ct))
-		why = SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG;
-	e = why ? NULL : sipalg_split_get(seg->ct, data, &why);
+	/*
+	 * An entry even for a segment too long to hold: another CPU may be
+	 * about to hold the bytes before it (the entry's lock decides).
+	 */
+	e = sipalg_split_get(seg->ct, data, &why);
 	if (!e) {
 		sipalg_count(seg->sn, why);
 		sipalg_split_set_aligned(seg->ct, seg->dir, false);
