@@ -1441,6 +1441,20 @@ static void sipalg_split_remove(struct sipalg_split *e)
 	call_rcu(&e->rcu, sipalg_split_free);
 }
 
+/* The entries of net's conntracks (NULL: of every namespace) go. */
+static void sipalg_split_remove_all(const struct net *net)
+{
+	struct sipalg_split *e;
+	struct hlist_node *tmp;
+	int bkt;
+
+	spin_lock_bh(&sipalg_splits_lock);
+	hash_for_each_safe(sipalg_splits, bkt, tmp, e, node)
+		if (!net || net_eq(nf_ct_net(e->ct), net))
+			sipalg_split_remove(e);
+	spin_unlock_bh(&sipalg_splits_lock);
+}
+
 unsigned long sipalg_split_bytes_now(void)
 {
 	return atomic_long_read(&sipalg_split_bytes);
@@ -1565,17 +1579,9 @@ static int __net_init sipalg_split_net_init(struct net *net)
  */
 static void __net_exit sipalg_split_net_exit(struct net *net)
 {
-	struct sipalg_split *e;
-	struct hlist_node *tmp;
-	int bkt;
-
 	nf_unregister_net_hooks(net, sipalg_split_ops,
 				ARRAY_SIZE(sipalg_split_ops));
-	spin_lock_bh(&sipalg_splits_lock);
-	hash_for_each_safe(sipalg_splits, bkt, tmp, e, node)
-		if (net_eq(nf_ct_net(e->ct), net))
-			sipalg_split_remove(e);
-	spin_unlock_bh(&sipalg_splits_lock);
+	sipalg_split_remove_all(net);
 }
 
 static struct pernet_operations sipalg_split_net_ops = {
@@ -1593,18 +1599,13 @@ int sipalg_split_init(void)
 
 void sipalg_split_exit(void)
 {
-	struct sipalg_split *e;
-	struct hlist_node *tmp;
 	int bkt;
 
 	unregister_pernet_subsys(&sipalg_split_net_ops);
 	/* Hooks still running may make an entry and queue the sweep. */
 	synchronize_net();
 	cancel_delayed_work_sync(&sipalg_split_sweeper);
-	spin_lock_bh(&sipalg_splits_lock);
-	hash_for_each_safe(sipalg_splits, bkt, tmp, e, node)
-		sipalg_split_remove(e);
-	spin_unlock_bh(&sipalg_splits_lock);
+	sipalg_split_remove_all(NULL);
 	rcu_barrier();
 	WARN_ON(atomic_long_read(&sipalg_split_bytes));
 	for (bkt = 0; bkt < SIPALG_SPLIT_HOST_BUCKETS; bkt++)

@@ -376,7 +376,7 @@ if want tcp; then
 		if [ "$stream" = gso ]; then
 			name="INVITE stream, GSO"
 			offloads_set on
-			router_rx_one_cpu 1
+			router_rps_cpus 1
 		else
 			name="INVITE stream, MSS $stream"
 			offloads_set off
@@ -412,7 +412,7 @@ if want tcp; then
 			      if c.get(k, 0) or k in ("messages", "rewritten", "tcp_split_held", "tcp_split_joined", "passed_tcp_split")))
 			PY
 		} >>"$WORK/table"
-		[ "$stream" = gso ] && router_rx_one_cpu 0
+		[ "$stream" = gso ] && router_rps_cpus 0
 	done
 	offloads_set on
 	printf '\n%-24s %8s %8s %8s   %-18s %-18s %-18s\n' stream none kernel sipalg \

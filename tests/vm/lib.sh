@@ -167,14 +167,14 @@ offloads_off() {
 	done
 }
 
-# router_rx_one_cpu 1|0: the router's receive on both its veths handled
-# by CPU 0 (RPS), as a NIC's receive queue (RSS) keeps a connection on one
-# CPU; or again by whichever CPU sent the packet (a veth's default). A
-# sender's TCP sends from more than one CPU (its writes, and the ACKs that
-# open its window), so on a veth two CPUs would take turns with one
-# connection's packets, later ones passing the router's hooks before
-# earlier ones.
-router_rx_one_cpu() {
+# router_rps_cpus MASK: the router's receive on both its veths handled by
+# the CPUs in MASK (RPS), each connection by one of them chosen by its
+# hash, as a NIC's receive queue (RSS) keeps a connection on one CPU; 0:
+# by whichever CPU sent the packet again (a veth's default). A sender's
+# TCP sends from more than one CPU (its writes, and the ACKs that open its
+# window), so on a veth two CPUs would take turns with one connection's
+# packets, later ones passing the router's hooks before earlier ones.
+router_rps_cpus() {
 	local dev
 	for dev in rtr-lan rtr-wan; do
 		in_rtr sh -c "echo $1 >/sys/class/net/$dev/queues/rx-0/rps_cpus" ||

@@ -87,10 +87,10 @@ while s.recv(65536):
 }
 
 topology_up
-# One CPU handles what the router receives (see router_rx_one_cpu);
-# STREAM_ONE_CPU=0 leaves the veths' default, to study the limit that
-# README's Known limits describes.
-router_rx_one_cpu "${STREAM_ONE_CPU:-1}"
+# One CPU handles what the router receives (see router_rps_cpus);
+# STREAM_RPS_CPUS sets another mask (0: the veths' default), to study the
+# limit that README's Known limits describes.
+router_rps_cpus "${STREAM_RPS_CPUS:-1}"
 # The kernel's helper first (the oracle), then sipalg in the same network.
 use_kernel_helper
 # (In a subshell: a stream the kernel's helper breaks is reported too.)
