@@ -150,6 +150,83 @@ Hdr header_id(const u8 *p, u32 n) {
     }
 }
 
+// The usual header names with their colon, compared as whole words: such a
+// line needs no byte-by-byte token scan of its name. name_is() folds the
+// case of every byte, which is exact for letters but would also take 0x0d
+// for '-' and 0x1a for ':' in a name not yet known to be made of tokens, so
+// those positions are compared exactly. Returns the colon's offset, or 0:
+// not one of these names, or near the buffer's end (the byte scan decides).
+// The names nobody parses (Max-Forwards, Allow, ...) are here because every
+// request carries some of them.
+__attribute__((always_inline)) inline u32 known_name(const u8 *p, u32 avail, Hdr *h) {
+    // A line may begin with any byte but LWS: a name is checked here too.
+    if (avail >= 2 && p[1] == ':' && is_token(p[0])) { // compact form (RFC 3261 7.3.3)
+        *h = header_id(p, 1);
+        return 1;
+    }
+    if (avail < 16) // the longest name compared here is 15 bytes
+        return 0;
+    switch (p[0] | 0x20) {
+    case 'v':
+        if (name_is(p, "via:") && p[3] == ':')
+            return *h = H_VIA, 3;
+        return 0;
+    case 'f':
+        if (name_is(p, "from:") && p[4] == ':')
+            return *h = H_FROM, 4;
+        return 0;
+    case 't':
+        if (name_is(p, "to:") && p[2] == ':')
+            return *h = H_TO, 2;
+        return 0;
+    case 'e':
+        if (name_is(p, "expires:") && p[7] == ':')
+            return *h = H_EXPIRES, 7;
+        return 0;
+    case 'a':
+        if (name_is(p, "allow:") && p[5] == ':')
+            return *h = H_OTHER, 5;
+        return 0;
+    case 's':
+        if (name_is(p, "supported:") && p[9] == ':')
+            return *h = H_OTHER, 9;
+        return 0;
+    case 'u':
+        if (name_is(p, "user-agent:") && p[4] == '-' && p[10] == ':')
+            return *h = H_OTHER, 10;
+        return 0;
+    case 'm':
+        if (name_is(p, "max-forwards:") && p[3] == '-' && p[12] == ':')
+            return *h = H_OTHER, 12;
+        return 0;
+    case 'c':
+        break;
+    default:
+        return 0;
+    }
+    // The five names that begin with 'c', told apart by their second byte.
+    switch (p[1] | 0x20) {
+    case 'a':
+        if (name_is(p, "call-id:") && p[4] == '-' && p[7] == ':')
+            return *h = H_CALL_ID, 7;
+        return 0;
+    case 's':
+        if (name_is(p, "cseq:") && p[4] == ':')
+            return *h = H_CSEQ, 4;
+        return 0;
+    case 'o':
+        if (name_is(p, "contact:") && p[7] == ':')
+            return *h = H_CONTACT, 7;
+        if (name_is(p, "content-length:") && p[7] == '-' && p[14] == ':')
+            return *h = H_CONTENT_LENGTH, 14;
+        if (name_is(p, "content-type:") && p[7] == '-' && p[12] == ':')
+            return *h = H_CONTENT_TYPE, 12;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 // Parse state that does not belong in the public struct.
 struct State {
     const u8 *b;
@@ -328,12 +405,19 @@ int parse_via(State &st, u32 i, u32 end) {
         // sent-protocol: name / version / transport, LWS allowed around '/'.
         u32 ts = 0, te = 0;
         i = skip_ws(b, i, end);
-        for (int k = 0; k < 3; k++) {
+        // The usual "SIP/2.0/" as one word: the transport's scan is the
+        // only one left (the loop would find the same two tokens).
+        const int skipped = end - i > 8 && bytes_are(b + i, "SIP/2.0/") ? 2 : 0;
+        i += skipped ? 8 : 0;
+        for (int k = skipped; k < 3; k++) {
             if (k) {
+                if (k > skipped) {
+                    i = skip_ws(b, i, end);
+                    if (i >= end || b[i] != '/')
+                        return SIPALG_R_BAD_HEADER;
+                    i++;
+                }
                 i = skip_ws(b, i, end);
-                if (i >= end || b[i] != '/')
-                    return SIPALG_R_BAD_HEADER;
-                i = skip_ws(b, i + 1, end);
             }
             ts = i;
             i = skip_token(b, i, end);
@@ -831,12 +915,21 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
             return fail(i, SIPALG_R_TOO_MANY_HEADERS);
         // The name first: no token byte is a line break, so the name ends
         // before the line does, and the LF scan starts after the colon.
-        const u32 ne = skip_token(buf, i, len);
-        u32 c = ne;
-        if (c < len && buf[c] != ':') // "Name : value" is allowed, rare
-            while (c < len && is_sp(buf[c]))
-                c++;
-        const bool named = ne != i && c < len && buf[c] == ':';
+        Hdr h = H_OTHER;
+        u32 c = known_name(buf + i, len - i, &h);
+        bool named = c != 0;
+        if (named) {
+            c += i;
+        } else {
+            const u32 ne = skip_token(buf, i, len);
+            c = ne;
+            if (c < len && buf[c] != ':') // "Name : value" is allowed, rare
+                while (c < len && is_sp(buf[c]))
+                    c++;
+            named = ne != i && c < len && buf[c] == ':';
+            if (named)
+                h = header_id(buf + i, ne - i);
+        }
         // The logical header ends at the first LF not followed by SP/HT.
         u32 nl = find_lf(buf, named ? c + 1 : i, len);
         while (nl + 1 < len && is_sp(buf[nl + 1])) // (nl + 1 < len implies nl < len)
@@ -845,7 +938,6 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
             return fail(i, SIPALG_R_TRUNCATED);
         if (!named)
             return fail(i, SIPALG_R_BAD_HEADER);
-        const Hdr h = header_id(buf + i, ne - i);
         if (h != H_OTHER) {
             const u32 hend = (nl > i && buf[nl - 1] == '\r') ? nl - 1 : nl;
             u32 vs = skip_ws(buf, c + 1, hend);
