@@ -55,6 +55,7 @@ static const char *const sipalg_shim_reason_names[] = {
 	[SIPALG_PASS_TCP_SPLIT - SIPALG_R_COUNT] = "tcp_split",
 	[SIPALG_PASS_TOO_BIG - SIPALG_R_COUNT] = "too_big",
 	[SIPALG_PASS_NO_SEQADJ - SIPALG_R_COUNT] = "no_seqadj",
+	[SIPALG_PASS_TCP_REORDERED - SIPALG_R_COUNT] = "tcp_reordered",
 };
 
 const char *sipalg_counter_name(enum sipalg_counter c)

@@ -69,6 +69,7 @@ enum sipalg_pass_reason {
 	SIPALG_PASS_TCP_SPLIT,		/* TCP message continues in a later segment */
 	SIPALG_PASS_TOO_BIG,		/* rewrite would exceed 64 KiB or the MTU */
 	SIPALG_PASS_NO_SEQADJ,		/* TCP length change, no seqadj extension */
+	SIPALG_PASS_TCP_REORDERED,	/* TCP length change behind a later one's */
 	SIPALG_PASS_MAX
 };
 

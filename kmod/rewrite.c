@@ -35,6 +35,7 @@
 #include "expect.h"
 #include "helper.h"
 #include "media.h"
+#include "order.h"
 #include "packet.h"
 #include "register.h"
 #include "rewrite.h"
@@ -539,6 +540,10 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			if (transport == SIPALG_TCP && !nfct_seqadj(ct) &&
 			    s->plan.new_len != s->plan.old_len)
 				reason = SIPALG_PASS_NO_SEQADJ;
+			else if (transport == SIPALG_TCP &&
+				 s->plan.new_len != s->plan.old_len &&
+				 sipalg_order_behind(ct, ctinfo, seq))
+				reason = SIPALG_PASS_TCP_REORDERED;
 			else if (!writable &&
 				 skb_ensure_writable(skb, skb->len))
 				reason = SIPALG_PASS_NOMEM;
@@ -611,6 +616,15 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		sipalg_ct_refresh(ct, skb, cfg->sip_timeout * HZ);
 		sipalg_count(sn, SIPALG_CTR_TIMEOUT_REFRESHED);
 	}
-	sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
+	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
+		/* One packet of a connection at a time: see order.c. */
+		spinlock_t *lock = sipalg_order_lock(ct);
+
+		spin_lock_bh(lock);
+		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
+		spin_unlock_bh(lock);
+	} else {
+		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
+	}
 	return NF_ACCEPT;
 }

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SIPALG_ORDER_H
+#define SIPALG_ORDER_H
+
+#include <linux/types.h>
+#include <net/netfilter/nf_conntrack.h>
+
+spinlock_t *sipalg_order_lock(const struct nf_conn *ct);
+bool sipalg_order_behind(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			 __be32 seq);
+
+#endif
