@@ -840,12 +840,13 @@ Bytes mutate(const Seeds &seeds, Rng &r, const Ctx &c) {
 // ---- what the module does with a datagram (kmod/rewrite.c) ----
 
 // The kernel's reasons: the core's (1..SIPALG_R_COUNT-1), then the shim's
-// own, in the order of enum sipalg_pass_reason in kmod/sipalg.h.
+// own, in the order of enum sipalg_pass_reason in kmod/counters.h.
 constexpr int kPassNomem = SIPALG_R_COUNT;
 constexpr int kPassTcpSplit = SIPALG_R_COUNT + 1;
 constexpr int kPassTooBig = SIPALG_R_COUNT + 2;
 constexpr int kPassNoSeqadj = SIPALG_R_COUNT + 3;
-constexpr int kPassMax = SIPALG_R_COUNT + 4;
+constexpr int kPassTcpReordered = SIPALG_R_COUNT + 4; // TCP only: never a datagram
+constexpr int kPassMax = SIPALG_R_COUNT + 5;
 
 std::string pass_name(int reason) {
     switch (reason) {
@@ -857,6 +858,8 @@ std::string pass_name(int reason) {
         return "passed_too_big";
     case kPassNoSeqadj:
         return "passed_no_seqadj";
+    case kPassTcpReordered:
+        return "passed_tcp_reordered";
     default:
         return std::string("passed_") + sipalg_reason_name(reason);
     }
