@@ -7,16 +7,21 @@ using namespace coretest;
 
 namespace {
 
-// A minimal request with one extra header line; returns the parse result
-// and leaves the message in *m.
+// A minimal request with one extra header line.
+std::string request_with(const std::string &extra) {
+    return crlf("OPTIONS sip:b@192.0.2.9 SIP/2.0\n"
+                "Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1\n"
+                "From: <sip:a@192.0.2.7>;tag=1\n"
+                "To: <sip:b@192.0.2.9>\n"
+                "Call-ID: x\n"
+                "CSeq: 1 OPTIONS\n" +
+                extra + "\n\n");
+}
+
+// request_with(extra) parsed; returns the result and leaves the message
+// in *m.
 int parse_with(const std::string &extra, sipalg_msg *m) {
-    const std::string msg = crlf("OPTIONS sip:b@192.0.2.9 SIP/2.0\n"
-                                 "Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1\n"
-                                 "From: <sip:a@192.0.2.7>;tag=1\n"
-                                 "To: <sip:b@192.0.2.9>\n"
-                                 "Call-ID: x\n"
-                                 "CSeq: 1 OPTIONS\n" +
-                                 extra + "\n\n");
+    const std::string msg = request_with(extra);
     return sipalg_parse(reinterpret_cast<const unsigned char *>(msg.data()), (unsigned)msg.size(),
                         SIPALG_UDP, m);
 }
@@ -135,13 +140,7 @@ struct Outcome {
 };
 
 Outcome outcome_of(const std::string &line) {
-    const std::string msg = crlf("OPTIONS sip:b@192.0.2.9 SIP/2.0\n"
-                                 "Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1\n"
-                                 "From: <sip:a@192.0.2.7>;tag=1\n"
-                                 "To: <sip:b@192.0.2.9>\n"
-                                 "Call-ID: x\n"
-                                 "CSeq: 1 OPTIONS\n" +
-                                 line + "\n\n");
+    const std::string msg = request_with(line);
     std::unique_ptr<unsigned char[]> exact(new unsigned char[msg.size()]);
     std::memcpy(exact.get(), msg.data(), msg.size());
     auto m = std::make_unique<sipalg_msg>();
