@@ -24,7 +24,7 @@
 
 #include "order.h"
 
-#define SIPALG_ORDER_LOCK_BITS 6
+#define SIPALG_ORDER_LOCK_BITS 8
 
 /* Connections share a lock only by their hash: no state per connection. */
 static spinlock_t sipalg_order_locks[1 << SIPALG_ORDER_LOCK_BITS] = {
