@@ -403,27 +403,27 @@ int parse_via(State &st, u32 i, u32 end) {
     for (;;) {
         const u8 top = st.vias == 0 ? SIPALG_REFF_TOP_VIA : 0;
         // sent-protocol: name / version / transport, LWS allowed around '/'.
-        u32 ts = 0, te = 0;
+        u32 ts, te;
         i = skip_ws(b, i, end);
         // The usual "SIP/2.0/" as one word: the transport's scan is the
         // only one left (the loop would find the same two tokens).
-        const int skipped = end - i > 8 && bytes_are(b + i, "SIP/2.0/") ? 2 : 0;
-        i += skipped ? 8 : 0;
-        for (int k = skipped; k < 3; k++) {
-            if (k) {
-                if (k > skipped) {
-                    i = skip_ws(b, i, end);
-                    if (i >= end || b[i] != '/')
-                        return SIPALG_R_BAD_HEADER;
-                    i++;
-                }
-                i = skip_ws(b, i, end);
-            }
+        int k = 0;
+        if (end - i > 8 && bytes_are(b + i, "SIP/2.0/")) {
+            i = skip_ws(b, i + 8, end);
+            k = 2;
+        }
+        for (;; k++) {
             ts = i;
             i = skip_token(b, i, end);
             te = i;
             if (te == ts)
                 return SIPALG_R_BAD_HEADER;
+            if (k == 2)
+                break;
+            i = skip_ws(b, i, end);
+            if (i >= end || b[i] != '/')
+                return SIPALG_R_BAD_HEADER;
+            i = skip_ws(b, i + 1, end);
         }
         bool tls = SIPALG_IEQ(b + ts, te - ts, "tls");
         // LWS must separate the transport from the sent-by: without it a

@@ -533,16 +533,19 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 		if (reason == SIPALG_OK && !s->plan.n_edits) {
 			sipalg_count(sn, SIPALG_CTR_UNCHANGED);
 		} else if (reason == SIPALG_OK) {
+			/*
+			 * Only seqadj keeps a TCP stream whole when lengths
+			 * change, and only in order (order.c).
+			 */
+			bool moves = transport == SIPALG_TCP &&
+				     s->plan.new_len != s->plan.old_len;
+
 			/* The apply works in place: the old bytes go first. */
 			if (unlikely(want))
 				sipalg_trace_plan(msg, &s->plan);
-			/* Only seqadj keeps a TCP stream whole when lengths change. */
-			if (transport == SIPALG_TCP && !nfct_seqadj(ct) &&
-			    s->plan.new_len != s->plan.old_len)
+			if (moves && !nfct_seqadj(ct))
 				reason = SIPALG_PASS_NO_SEQADJ;
-			else if (transport == SIPALG_TCP &&
-				 s->plan.new_len != s->plan.old_len &&
-				 sipalg_order_behind(ct, ctinfo, seq))
+			else if (moves && sipalg_order_behind(ct, ctinfo, seq))
 				reason = SIPALG_PASS_TCP_REORDERED;
 			else if (!writable &&
 				 skb_ensure_writable(skb, skb->len))
