@@ -152,6 +152,24 @@ wait_ready() {
 }
 serve_in_wan() { serve_in wan "$@"; }
 
+# A phone in the LAN for a test that asks whether one message from the WAN
+# gets in. It has no deadline of its own: on a busy host the sender may
+# take seconds to start, and would then find a phone that had given up.
+# receive_one DIR SERVE-ARGS... starts it (the message goes to
+# DIR/lan/000.sip); once the sender has its answer or has given up,
+# received DIR stops the phone and says whether the message came.
+receive_one() {
+	local dir=$1
+	shift
+	serve_in lan "$dir/phone.log" --count 1 --timeout 600 --save-dir "$dir/lan" "$@"
+	RECEIVER=$!
+}
+received() {
+	kill "$RECEIVER" 2>/dev/null
+	wait "$RECEIVER" 2>/dev/null
+	[ -f "$1/lan/000.sip" ]
+}
+
 CALL_VALUES=(--set server=$SERVER --set phone=$PHONE --set sip_port=5060
 	--set rtp_port=40000 --set server_rtp_port=50000)
 

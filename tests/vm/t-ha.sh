@@ -401,13 +401,12 @@ commit_on_b() {
 incoming() {
 	local kind=$1 port=$2 where=$3 dir=$D/incoming-$1
 	mkdir -p "$dir"
-	serve_in lan "$dir/phone.log" --bind $PHONE:5060 --count 1 --timeout 3 --save-dir "$dir/lan" \
-		--answer-sdp "$VM_DIR/msgs/answer.sdp" --set server=$PHONE --set server_rtp_port=40300
+	receive_one "$dir" --bind $PHONE:5060 --answer-sdp "$VM_DIR/msgs/answer.sdp" \
+		--set server=$PHONE --set server_rtp_port=40300
 	in_wan $SIPUA send --bind $SERVER:$port --to $VIP_WAN:5060 --timeout 3 \
 		--reply-save "$dir/reply.sip" --set server=$SERVER --set server_port=$port \
 		--set target=$VIP_WAN:5060 "$VM_DIR/msgs/invite-in.sip" >/dev/null 2>&1
-	wait
-	if [ -f "$dir/lan/000.sip" ]; then
+	if received "$dir"; then
 		judge "$kind" works "$where: the registrar's INVITE to the public contact reaches the phone (registration pinhole)"
 		if grep -q "^INVITE sip:011@$PHONE:5060 " "$dir/lan/000.sip"; then
 			judge "$kind" works "$where: its Request-URI names the phone ($PHONE:5060)"

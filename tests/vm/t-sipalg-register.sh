@@ -23,13 +23,12 @@ register() { # register EXPIRES [CONTACT_PORT]
 incoming() {
 	local dir=$1 from=$2 port=${3:-5080}
 	mkdir -p "$dir"
-	serve_in lan "$dir/phone.log" --bind $PHONE:5060 --count 1 --timeout 4 --save-dir "$dir/lan" \
-		--answer-sdp "$VM_DIR/msgs/answer.sdp" --set server=$PHONE --set server_rtp_port=40000
+	receive_one "$dir" --bind $PHONE:5060 --answer-sdp "$VM_DIR/msgs/answer.sdp" \
+		--set server=$PHONE --set server_rtp_port=40000
 	in_wan $SIPUA send --bind "$from:$port" --to $ROUTER_WAN:5060 --timeout 4 \
 		--reply-save "$dir/reply.sip" --set server="$from" --set server_port="$port" \
 		--set target=$ROUTER_WAN:5060 "$VM_DIR/msgs/invite-in.sip" >/dev/null 2>&1
-	wait
-	[ -f "$dir/lan/000.sip" ] && echo delivered || echo dropped
+	received "$dir" && echo delivered || echo dropped
 }
 
 # registrar: answers the REGISTER on 5060 (it is also the caller, from 5080).
