@@ -21,13 +21,13 @@ udp_flow() { # udp_flow SRC DST PORT
 }
 
 tcp_flow() { # tcp_flow DST PORT: one connection the server accepts
-	in_wan /usr/bin/python3 -c '
+	in_wan $PY -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(5)
 print("ready", flush=True); c, _ = s.accept(); c.recv(100)' "$1" "$2" >"$WORK/tcp.log" &
 	wait_ready "$WORK/tcp.log"
-	in_lan /usr/bin/python3 -c '
+	in_lan $PY -c '
 import socket, sys
 c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
 c.sendall(b"\r\n\r\n")' "$1" "$2"

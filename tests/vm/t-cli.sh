@@ -34,7 +34,7 @@ $(cat "$out")"
 # json_check FILE PYTHON-EXPRESSION: the expression, on the JSON document
 # in FILE as `d`, is true.
 json_check() {
-	/usr/bin/python3 -c '
+	$PY -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" || fail "JSON check '$2' failed on:
@@ -371,7 +371,7 @@ grep "^pinhole-close media " "$WORK/mon.out" | grep -qF -- "-> $ROUTER_WAN:40000
 grep -q "^pinhole-open signalling " "$WORK/mon.out" ||
 	fail "monitor shows no pinhole-open line for the registration pinhole"
 say "ok: monitor shows the pinholes opening and closing"
-/usr/bin/python3 - "$WORK/monjson.out" <<-'PY' || fail "monitor -j output is not one JSON event per line:
+$PY - "$WORK/monjson.out" <<-'PY' || fail "monitor -j output is not one JSON event per line:
 $(cat "$WORK/monjson.out")"
 	import json, sys
 	events = [json.loads(line) for line in open(sys.argv[1])]

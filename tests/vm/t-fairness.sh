@@ -101,7 +101,7 @@ sysctl -qw net.netfilter.nf_conntrack_expect_max=$EXPECT_MAX
 slab0=$(expect_slab_objects)
 insmod "$ko" || fail "insmod failed"
 read -r host conn < <(in_rtr "$CLI" print -j |
-	/usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["pinholes_per_host"], d["pinholes_per_connection"])')
+	$PY -c 'import json, sys; d = json.load(sys.stdin); print(d["pinholes_per_host"], d["pinholes_per_connection"])')
 [ "$host $conn" = "$PER_HOST $PER_CONN" ] || fail "default budgets $host per host, $conn per connection"
 say "ok: default budgets: $PER_HOST per host, $PER_CONN per connection; nf_conntrack_expect_max $EXPECT_MAX"
 

@@ -259,7 +259,7 @@ judge() {
 rtp() {
 	local kind=$1 what=$2 log
 	log="$D/rtp-$(echo "$what" | tr -c 'a-zA-Z0-9\n' - | head -c 40).log"
-	/usr/bin/python3 "$HA_DIR/rtpcheck.py" "$3" "$4" "$5" "$6" "$7" >"$log" 2>&1
+	$PY "$HA_DIR/rtpcheck.py" "$3" "$4" "$5" "$6" "$7" >"$log" 2>&1
 	if grep -q "received 20 from $8\$" "$log"; then
 		judge "$kind" works "$what ($(grep received "$log"))"
 	else

@@ -31,7 +31,7 @@ KAM_PID=
 CAP_PIDS=()
 
 # 20 s of a 400 Hz tone, 8 kHz mono: the phones' microphone.
-/usr/bin/python3 - "$WORK/tone.wav" <<-'PY'
+$PY - "$WORK/tone.wav" <<-'PY'
 import math, struct, sys, wave
 period = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * i / 20))) for i in range(20))
 with wave.open(sys.argv[1], "wb") as w:

@@ -97,7 +97,7 @@ ip -n rtr addr add 10.0.0.1/24 dev rtr-lan
 in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade
 $SIPUA fill --set server=$SERVER --set phone=10.0.0.2 --set sip_port=5060 --set rtp_port=40000 \
 	"$VM_DIR/msgs/invite.sip" >"$WORK/invite.sip"
-/usr/bin/python3 - "$WORK/invite.sip" "$WORK/big.sip" 1468 <<-'PY'
+$PY - "$WORK/invite.sip" "$WORK/big.sip" 1468 <<-'PY'
 import re, sys
 data = open(sys.argv[1], "rb").read()
 want = int(sys.argv[3])

@@ -30,7 +30,7 @@ say "ok: no pinhole opened"
 
 # Each file's name starts with the reason it must be counted under.
 in_rtr "$CLI" stats -j >"$WORK/stats.json"
-/usr/bin/python3 - "$WORK/stats.json" "${files[@]}" <<'PY' || fail "counters do not match what was sent"
+$PY - "$WORK/stats.json" "${files[@]}" <<'PY' || fail "counters do not match what was sent"
 import collections, json, os, sys
 stats = json.load(open(sys.argv[1]))
 want = collections.Counter(os.path.basename(f).split("-", 1)[0] for f in sys.argv[2:])

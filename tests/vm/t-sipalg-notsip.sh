@@ -12,7 +12,7 @@
 # Receivers on the server: every UDP datagram on 5060 into udp.N, every TCP
 # connection on 5061 into tcp.N, until killed.
 serve_raw() {
-	in_wan /usr/bin/python3 - "$WORK" $SERVER <<-'PY' >"$WORK/raw.log" 2>&1 &
+	in_wan $PY - "$WORK" $SERVER <<-'PY' >"$WORK/raw.log" 2>&1 &
 	import os, select, socket, sys
 	work, addr = sys.argv[1], sys.argv[2]
 	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((addr, 5060))
@@ -40,7 +40,7 @@ serve_raw() {
 
 # send_raw WHAT: from the phone; the bytes sent go to $WORK/sent-WHAT.
 send_raw() {
-	in_lan /usr/bin/python3 - "$1" "$WORK" $PHONE $SERVER <<-'PY' || fail "send $1"
+	in_lan $PY - "$1" "$WORK" $PHONE $SERVER <<-'PY' || fail "send $1"
 	import os, socket, sys, time
 	what, work, phone, server = sys.argv[1:]
 	stun = bytes.fromhex("000100002112a442") + bytes(range(12))

@@ -61,7 +61,7 @@ $(head -n 40 "$WORK/conns.txt")"
 expect_in "$WORK/conns.txt" "(32 more not listed)" "connections says how many more"
 expect_in "$WORK/conns.txt" "call out $((messages - 1))-1589215404@$PHONE" "the newest call is kept"
 expect_not_in "$WORK/conns.txt" "call out 0-1589215404@$PHONE" "the oldest call is gone"
-/usr/bin/python3 - "$WORK/conns.json" <<-'PY' || fail "connections -j disagrees: $(head -c 600 "$WORK/conns.json")"
+$PY - "$WORK/conns.json" <<-'PY' || fail "connections -j disagrees: $(head -c 600 "$WORK/conns.json")"
 	import json, sys
 	conns = json.load(open(sys.argv[1]))
 	assert sum(len(c["sessions"]) for c in conns) == 32, conns

@@ -30,7 +30,7 @@ insmod "$ko" split_max_bytes=$MAX_BYTES || fail "insmod failed"
 stat() { sipalg_stat rtr "$@"; }
 
 # 1. The abuser, against a sink on the peer that reads whatever comes.
-in_wan /usr/bin/python3 - $PEER >"$WORK/sink.log" 2>&1 <<-'PY' &
+in_wan $PY - $PEER >"$WORK/sink.log" 2>&1 <<-'PY' &
 	import selectors, socket, sys
 	srv = socket.create_server((sys.argv[1], 5060), backlog=128)
 	sel = selectors.DefaultSelector()
@@ -46,7 +46,7 @@ in_wan /usr/bin/python3 - $PEER >"$WORK/sink.log" 2>&1 <<-'PY' &
 	            key.fileobj.close()
 	PY
 wait_ready "$WORK/sink.log"
-in_lan /usr/bin/python3 - $PHONE $PEER $CONNS >"$WORK/abuser.log" 2>&1 <<-'PY' &
+in_lan $PY - $PHONE $PEER $CONNS >"$WORK/abuser.log" 2>&1 <<-'PY' &
 	import socket, sys, time
 	phone, peer, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 	start = (f"INVITE sip:x@{peer} SIP/2.0\r\nVia: SIP/2.0/TCP {phone}:5060\r\n"

@@ -36,7 +36,7 @@ calls() {
 	serve_in_wan "$dir/server.log" --tcp --bind $SERVER:5060 --count $((2 * n)) \
 		--save-dir "$dir/wan" --timeout 60 --answer-sdp "$VM_DIR/msgs/answer.sdp" \
 		"${tcp_values[@]}"
-	in_lan /usr/bin/python3 "$VM_DIR/tcp_calls.py" --bind $PHONE:5060 --to $SERVER:5060 \
+	in_lan $PY "$VM_DIR/tcp_calls.py" --bind $PHONE:5060 --to $SERVER:5060 \
 		--mss 300 --calls "$n" --save-dir "$dir/lan" --timeout 60 "${tcp_values[@]}" \
 		"$VM_DIR/msgs/invite.sip" "$VM_DIR/msgs/bye.sip" >"$dir/calls.log" 2>&1 ||
 		fail "calls did not complete: $(cat "$dir/calls.log" "$dir/server.log")"
@@ -50,7 +50,7 @@ calls() {
 # Content-Length right); lenient: rewritten, or byte for byte as sent.
 # Prints "rewritten R, unmodified U" (messages and replies together).
 check() {
-	result=$(/usr/bin/python3 - "$1" "$2" "$3" $PHONE $ROUTER_WAN <<-'PY'
+	result=$($PY - "$1" "$2" "$3" $PHONE $ROUTER_WAN <<-'PY'
 	import os, re, sys
 	d, n, mode, phone, public = sys.argv[1], int(sys.argv[2]), sys.argv[3], *sys.argv[4:]
 

@@ -127,7 +127,7 @@ invite() {
 second_segment() {
 	local values
 	video_values "$1"
-	$SIPUA fill "${values[@]}" "$VM_DIR/msgs/invite-video.sip" | /usr/bin/python3 -c '
+	$SIPUA fill "${values[@]}" "$VM_DIR/msgs/invite-video.sip" | $PY -c '
 import sys
 b = sys.stdin.buffer.read()
 o = -(-len(b) // 3)
@@ -143,7 +143,7 @@ two_messages() {
 	mkdir -p "$dir"
 	$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" >"$dir/register.sip"
 	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
-	in_wan /usr/bin/python3 -c '
+	in_wan $PY -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], 5060)); s.listen(1); print("ready", flush=True)
@@ -159,7 +159,7 @@ except socket.timeout:
     pass
 open(sys.argv[2], "wb").write(got)' "$SERVER" "$dir/got" >"$dir/server.log" 2>&1 &
 	wait_ready "$dir/server.log"
-	in_lan /usr/bin/python3 -c '
+	in_lan $PY -c '
 import socket, sys, time
 s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2])))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -180,7 +180,7 @@ except socket.timeout:
 # Content-Length) as "METHOD private|public" (whether it names the phone,
 # outside its Call-ID), then "bad" if bytes are left that are not one.
 messages_in() {
-	/usr/bin/python3 - "$1" "$PHONE" <<-'PY'
+	$PY - "$1" "$PHONE" <<-'PY'
 	import re, sys
 	data, phone = open(sys.argv[1], "rb").read(), sys.argv[2].encode()
 	off = 0
@@ -317,7 +317,7 @@ say "ok: an INVITE overtaken by a REGISTER on its connection passes as sent (pas
 # 6. Counters.
 say "split counters: $(split_counters)"
 read -r ooo joined passed < <(counter tcp_split_out_of_order tcp_split_joined passed_tcp_split)
-gave_up=$(in_rtr "$TOP/cli/sipalg" stats -j | /usr/bin/python3 -c 'import json, sys
+gave_up=$(in_rtr "$TOP/cli/sipalg" stats -j | $PY -c 'import json, sys
 print(sum(v for k, v in json.load(sys.stdin).items() if k.startswith("tcp_split_gave_up")))')
 [ "$ooo" -ge 7 ] || fail "tcp_split_out_of_order is $ooo, not one for each of the 7 messages"
 [ "$joined" -ge 7 ] || fail "tcp_split_joined is $joined, fewer than the 7 messages"

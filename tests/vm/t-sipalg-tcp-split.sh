@@ -56,7 +56,7 @@ tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 # then the largest IP packet that carried them ("10 4 185": a message in
 # 10 segments, the next one in 4, no packet above 185 bytes).
 tcp_segments() {
-	/usr/bin/python3 - "$@" <<-'PY'
+	$PY - "$@" <<-'PY'
 	import ipaddress, re, struct, sys
 	def endpoint(text):
 	    host, _, port = text.rpartition(":")
@@ -310,7 +310,7 @@ say "ok: a full ${grow_max}-byte packet's INVITE grew by $grown bytes and left i
 
 # 5. Counted as joined, none passed split.
 in_rtr "$TOP/cli/sipalg" stats -j >"$WORK/stats.json"
-read -r joined passed < <(/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+read -r joined passed < <($PY -c 'import json, sys; d = json.load(open(sys.argv[1]))
 print(d.get("tcp_split_joined", "missing"), d.get("passed_tcp_split", "missing"))' "$WORK/stats.json")
 say "counters: $(tr ',' '\n' <"$WORK/stats.json" | grep tcp_split | tr -d '{}"' | tr '\n' ' ')"
 [ "$joined" = "$split_sent" ] ||

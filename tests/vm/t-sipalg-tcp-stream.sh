@@ -33,7 +33,7 @@ tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 # Call-ID, which sipalg leaves alone by design), and how many do
 # not begin as an INVITE must (a framing error) or end short.
 stream_check() {
-	/usr/bin/python3 - "$1" "$PHONE" <<-'PY'
+	$PY - "$1" "$PHONE" <<-'PY'
 	import re, sys
 	data, phone = open(sys.argv[1], "rb").read(), sys.argv[2].encode()
 	off = count = private = bad = 0
@@ -62,7 +62,7 @@ send_stream() {
 	local dir=$1
 	mkdir -p "$dir"
 	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
-	in_wan /usr/bin/python3 -c '
+	in_wan $PY -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], 5060)); s.listen(1); print("ready", flush=True)
@@ -75,7 +75,7 @@ with open(sys.argv[2], "wb") as out:
         out.write(b)
 c.close()' "$SERVER" "$dir/got" >"$dir/server.log" 2>&1 &
 	wait_ready "$dir/server.log"
-	in_lan /usr/bin/python3 -c '
+	in_lan $PY -c '
 import socket, sys
 msg = open(sys.argv[3], "rb").read()
 s = socket.socket(); s.bind((sys.argv[1], 0)); s.connect((sys.argv[2], 5060))

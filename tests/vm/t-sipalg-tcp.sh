@@ -86,7 +86,7 @@ say "ok: an INVITE paused mid-way longer than the phone's RTO arrives byte for b
 read -r held0 big0 resent0 < <(sipalg_stat rtr tcp_split_held tcp_split_gave_up_too_big tcp_split_gave_up_resent)
 retrans() { in_lan awk '/^Tcp:/ { if (!n++) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i } else print $c }' /proc/net/snmp; }
 retrans0=$(retrans)
-in_wan /usr/bin/python3 - $SERVER "$WORK/sipalg/big-wan.bin" >"$WORK/sipalg/big-sink.log" 2>&1 <<-'PY' &
+in_wan $PY - $SERVER "$WORK/sipalg/big-wan.bin" >"$WORK/sipalg/big-sink.log" 2>&1 <<-'PY' &
 	import socket, sys
 	srv = socket.create_server((sys.argv[1], 5060))
 	print("ready", flush=True)
@@ -100,7 +100,7 @@ in_wan /usr/bin/python3 - $SERVER "$WORK/sipalg/big-wan.bin" >"$WORK/sipalg/big-
 	open(sys.argv[2], "wb").write(got)
 	PY
 wait_ready "$WORK/sipalg/big-sink.log"
-in_lan /usr/bin/python3 - $PHONE $SERVER "$WORK/sipalg/big-lan.bin" <<-'PY' || fail "the phone could not send the long-said message"
+in_lan $PY - $PHONE $SERVER "$WORK/sipalg/big-lan.bin" <<-'PY' || fail "the phone could not send the long-said message"
 	import socket, sys, time
 	head = (f"INVITE sip:server@{sys.argv[2]} SIP/2.0\r\n"
 	        f"Via: SIP/2.0/TCP {sys.argv[1]}:5073;branch=z9hG4bKbig\r\n"

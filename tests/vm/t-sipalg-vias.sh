@@ -50,7 +50,7 @@ capture_stop() {
 # pcap_sip PCAP START TEXT OUT: write to OUT the UDP payload of the first
 # IPv4 packet in PCAP (Ethernet) that starts with START and holds TEXT.
 pcap_sip() {
-	/usr/bin/python3 - "$@" <<-'PY' || fail "no '$2' message with '$3' in $(basename "$1")"
+	$PY - "$@" <<-'PY' || fail "no '$2' message with '$3' in $(basename "$1")"
 	import struct, sys
 	path, start, text, out = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4]
 	data = open(path, "rb").read()

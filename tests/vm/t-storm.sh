@@ -81,7 +81,7 @@ wait $storm || fail "the storm generator failed: $(cat "$WORK/storm.log" "$WORK/
 secs=$(($(date +%s) - start))
 wait $sink
 sed 's/^/    /' "$WORK/storm.log" "$WORK/storm.err"
-sent=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' "$WORK/expect.json")
+sent=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' "$WORK/expect.json")
 [ "$during" -ge 1 ] || fail "no call completed while the storm ran"
 say "ok: storm of $sent datagrams (seed $seed) in ${secs}s; $calls calls during it" \
 	"($during completed before its end), all working"
@@ -97,7 +97,7 @@ say "ok: sent $sent = forwarded by the router $fwd = received on the WAN $receiv
 
 # The NAT kept every flow's port (the generator's plan assumed it).
 in_rtr conntrack -L -p udp -s $SRC 2>/dev/null >"$WORK/ct.txt"
-/usr/bin/python3 - "$WORK/ct.txt" $flows <<'PY' || fail "NAT changed a storm flow's port: $(cat "$WORK/ct.txt")"
+$PY - "$WORK/ct.txt" $flows <<'PY' || fail "NAT changed a storm flow's port: $(cat "$WORK/ct.txt")"
 import re, sys
 lines = [l for l in open(sys.argv[1]) if "dport=5060" in l]
 ok = len(lines) == int(sys.argv[2])
@@ -112,7 +112,7 @@ PY
 # REGISTER, an INVITE and their answers, 4 packets and messages, all
 # rewritten, nothing passed.
 in_rtr "$CLI" stats -j >"$WORK/stats.json"
-/usr/bin/python3 - "$WORK/expect.json" "$WORK/stats.json" $calls <<'PY' ||
+$PY - "$WORK/expect.json" "$WORK/stats.json" $calls <<'PY' ||
 import collections, json, sys
 exp = json.load(open(sys.argv[1]))
 got = json.load(open(sys.argv[2]))
@@ -157,7 +157,7 @@ wait $sink
 retrans=$(($(snmp lan Tcp RetransSegs) - retrans0))
 grep -hv '^ready$' "$WORK/tcp.log" "$WORK/tcpsink.log" | sed 's/^/    /'
 in_rtr "$CLI" stats -j >"$WORK/tcpstats.json"
-/usr/bin/python3 - "$WORK/tcp.json" "$WORK/tcpstats.json" "$WORK/tcpsink.log" $retrans <<'PY' ||
+$PY - "$WORK/tcp.json" "$WORK/tcpstats.json" "$WORK/tcpsink.log" $retrans <<'PY' ||
 import json, re, sys
 sent = json.load(open(sys.argv[1]))
 st = json.load(open(sys.argv[2]))

@@ -39,7 +39,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CLI="$TOP/cli/sipalg"
-CHECK="/usr/bin/python3 $VM_DIR/trace_check.py"
+CHECK="$PY $VM_DIR/trace_check.py"
 [ -x "$CLI" ] || fail "$CLI is not built (make -C cli)"
 
 # The listeners (trace_start, trace_stop) and the captures
@@ -48,7 +48,7 @@ CHECK="/usr/bin/python3 $VM_DIR/trace_check.py"
 # records_check FILE EXPR WHAT: the Python expression EXPR is true with
 # `recs` the list of records in FILE (JSON lines).
 records_check() {
-	/usr/bin/python3 - "$1" "$2" >"$WORK/records_check.txt" <<-'PY' ||
+	$PY - "$1" "$2" >"$WORK/records_check.txt" <<-'PY' ||
 	import json, sys
 	recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 	if eval(sys.argv[2]):
@@ -95,7 +95,7 @@ tcp_calls() { # 3., as t-sipalg-tcp does
 	read -r joined0 < <(sipalg_stat rtr tcp_split_joined)
 	serve_in_wan "$dir-2.log" --tcp --bind $SERVER:5060 --count 2 --save-dir "$dir/wan2" \
 		--answer-sdp "$VM_DIR/msgs/answer.sdp" "${tcp_values[@]}"
-	in_lan /usr/bin/python3 "$VM_DIR/tcp_calls.py" --bind $PHONE:5071 --to $SERVER:5060 \
+	in_lan $PY "$VM_DIR/tcp_calls.py" --bind $PHONE:5071 --to $SERVER:5060 \
 		--mss 300 --calls 1 --save-dir "$dir/lan2" "${tcp_values[@]}" \
 		"$VM_DIR/msgs/invite.sip" "$VM_DIR/msgs/bye.sip" >/dev/null ||
 		fail "TCP: no reply to the INVITE cut by MSS 300 or its BYE"
@@ -157,7 +157,7 @@ nobody timeout 10 "$WORK/nobody/sipalg" trace -j >"$WORK/nobody.out" 2>"$WORK/no
 	fail "trace as uid 65534: stderr is '$(cat "$WORK/nobody.err")'"
 [ ! -s "$WORK/nobody.out" ] || fail "trace as uid 65534 printed: $(cat "$WORK/nobody.out")"
 say "ok: trace as uid 65534: 'sipalg: trace needs CAP_NET_ADMIN', status 1"
-nobody /usr/bin/python3 - sipalg events trace trace-full >"$WORK/join.txt" 2>&1 <<-'PY' ||
+nobody $PY - sipalg events trace trace-full >"$WORK/join.txt" 2>&1 <<-'PY' ||
 	# Join generic netlink multicast groups of a family by name, as any
 	# program could: one line per group, "NAME joined" or "NAME refused: ERR".
 	import os, socket, struct, sys
@@ -252,7 +252,7 @@ $(sed 's/^/    | /' "$WORK/check-full.txt")"
 say "ok: --full: $(tail -n 1 "$WORK/check-full.txt")"
 # The check can fail on this very capture: one edit's old bytes changed by
 # one character, and one record left out.
-/usr/bin/python3 - "$WORK/all.out" "$WORK" <<-'PY'
+$PY - "$WORK/all.out" "$WORK" <<-'PY'
 	import json, sys
 	recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 	edited = next(r for r in recs if r["edits"])
@@ -296,7 +296,7 @@ records_check "$a" 'all(r["outcome"] == "rewritten" and r["applied"] and r["tcp"
 records_check "$WORK/full.out" 'any(r["tcp"] and r["connection"]["original"]["sport"] == 5071 and r["start_line"].startswith("INVITE") and r["full"]["before"] == open("'"$WORK/tcp/lan2/000.sip"'", encoding="utf-8", newline="").read() for r in recs)' \
 	"3. TCP: the joined INVITE's old bytes (--full) are the whole INVITE as the phone sent it"
 expect_in "$WORK/check-all.txt" "joined" "3. trace_check found a message joined and proved its record"
-/usr/bin/python3 - "$VM_DIR" "$WORK/lan.pcap" $PHONE $SERVER >"$WORK/segments.txt" <<-'PY' ||
+$PY - "$VM_DIR" "$WORK/lan.pcap" $PHONE $SERVER >"$WORK/segments.txt" <<-'PY' ||
 	# The LAN capture: in how many data segments did the INVITE from port
 	# 5071 (the stream's first message) come?
 	import ipaddress, sys
@@ -327,7 +327,7 @@ expect_in "$WORK/text.out" "INVITE sip:*43@$SERVER;user=phone SIP/2.0" "the text
 
 # 6. Each filtered trace printed exactly the unfiltered records that match,
 # in the same order. 7. --full: the same records, with the whole messages.
-/usr/bin/python3 - "$WORK" "1589215404@$PHONE" $ROUTER_WAN $SERVER6 $PHONE >"$WORK/filters.txt" <<-'PY' ||
+$PY - "$WORK" "1589215404@$PHONE" $ROUTER_WAN $SERVER6 $PHONE >"$WORK/filters.txt" <<-'PY' ||
 	import ipaddress, json, sys
 	work, call_id, address = sys.argv[1], sys.argv[2], ipaddress.ip_address(sys.argv[3])
 	either = {ipaddress.ip_address(a) for a in sys.argv[4:6]}  # "combined": either of them
