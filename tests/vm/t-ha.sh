@@ -303,7 +303,7 @@ call() {
 	PUB[n]=$(public_port "$n")
 	# The ACK, as a raw datagram: it gets no reply, and nothing listens
 	# for it (a sipua server would answer it with a 200 OK, which is
-	# wrong, and each sipua costs about a second in the VM).
+	# wrong, and each sipua run costs time in the VM).
 	in_lan $SIPUA raw --bind $PHONE:5060 --to $SERVER:5060 "$WORK/ack$n.sip" >/dev/null
 	judge before works "through A: call $n (INVITE, 200 OK, ACK) rewritten, public RTP port ${PUB[n]}"
 }
