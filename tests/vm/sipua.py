@@ -128,7 +128,8 @@ def without_expires(params):
     for k, param in enumerate(params.split(";")):
         name, eq, value = param.partition("=")
         if k and eq and name.strip().lower() == "expires" and value.strip().isdigit():
-            seconds = int(value.strip()) if seconds is None else seconds
+            if seconds is None:
+                seconds = int(value.strip())
             continue
         kept.append(param)
     return ";".join(kept), seconds
@@ -399,7 +400,7 @@ def cmd_rtp_recv(args):
 # hundreds of times.
 TCP_OPTIONS = {"tcp": ("flag", False), "mss": ("int", 0)}
 COMMANDS = {
-    "send": ("cmd_send", {
+    "send": (cmd_send, {
         "bind": ("need", None), "to": ("need", None), **TCP_OPTIONS,
         "save": ("str", None), "reply-save": ("str", None), "set": ("append", None),
         "timeout": ("float", 5.0),
@@ -411,7 +412,7 @@ COMMANDS = {
         "split": ("int", 0), "split-after": ("int", 0), "split-pause": ("float", 0.3),
         "segments": ("int", 0), "one-by-one": ("flag", False),
     }, ("template", True)),
-    "serve": ("cmd_serve", {
+    "serve": (cmd_serve, {
         "bind": ("need", None), **TCP_OPTIONS, "count": ("int", 1),
         "save-dir": ("need", None), "answer-sdp": ("str", None), "set": ("append", None),
         "timeout": ("float", 20.0),
@@ -420,16 +421,16 @@ COMMANDS = {
         # credentials with 401.
         "no-reply": ("flag", False), "status": ("int", None), "challenge": ("flag", False),
     }, None),
-    "raw": ("cmd_raw", {"bind": ("need", None), "to": ("need", None)}, ("files", True)),
-    "fill": ("cmd_fill", {"set": ("append", None)}, ("template", False)),
-    "flood": ("cmd_flood", {
+    "raw": (cmd_raw, {"bind": ("need", None), "to": ("need", None)}, ("files", True)),
+    "fill": (cmd_fill, {"set": ("append", None)}, ("template", False)),
+    "flood": (cmd_flood, {
         "bind": ("need", None), "to": ("need", None), "count": ("int", 100000),
         "seconds": ("float", 10.0), "flows": ("int", 1), "unique-call-id": ("flag", False),
         "set": ("append", None),
     }, ("template", False)),
-    "rtp-send": ("cmd_rtp_send", {
+    "rtp-send": (cmd_rtp_send, {
         "bind": ("need", None), "to": ("need", None), "count": ("int", 20)}, None),
-    "rtp-recv": ("cmd_rtp_recv", {
+    "rtp-recv": (cmd_rtp_recv, {
         "bind": ("need", None), "count": ("int", 20), "timeout": ("float", 30.0)}, None),
 }
 
@@ -449,9 +450,8 @@ def parse_args(argv):
         sys.exit(0 if argv else 2)
     if argv[0] not in COMMANDS:
         usage_error(f"unknown command {argv[0]!r}; allowed: {', '.join(COMMANDS)}")
-    func, options, positional = COMMANDS[argv[0]]
     args = Args()
-    args.func = globals()[func]
+    args.func, options, positional = COMMANDS[argv[0]]
     for name, (kind, default) in options.items():
         setattr(args, name.replace("-", "_"), default)
     given, rest = set(), []
