@@ -70,6 +70,7 @@
 #include "counters.h"
 #include "helper.h"
 #include "packet.h"
+#include "sack.h"
 #include "split.h"
 
 static unsigned int split_max_message = 16384;
@@ -131,6 +132,8 @@ struct sipalg_split_half {
 	enum ip_conntrack_dir dir;
 	u32 pass_before;		/* when passing: data before this passes */
 	bool passing;
+	/* The sender was told of a gap in this message (sipalg_split_ask()). */
+	bool asked;
 	unsigned long pass_since;
 	u16 mss;			/* largest payload of the held segments */
 };
@@ -176,6 +179,8 @@ struct sipalg_seg {
 	/* The end of the stream as sipalg has it: its, or held after a gap. */
 	u32 last;
 	struct tcphdr th;
+	/* What to tell the sender once the entry's lock is released. */
+	struct sipalg_sack sack;
 };
 
 /* The verdict of a segment the connection's state has not decided. */
@@ -271,7 +276,57 @@ static void sipalg_split_keep_held(struct sipalg_split_half *h,
 	h->kept.len = len;
 	h->kept.need = 0;
 	h->kept.since = jiffies;
+	h->asked = false;
 	sipalg_count(sn, SIPALG_CTR_SPLIT_JOINED);
+}
+
+/* Bytes sipalg holds already. */
+static int sipalg_split_duplicate(struct sk_buff *skb,
+				  const struct sipalg_seg *seg)
+{
+	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DUPLICATES);
+	consume_skb(skb);
+	return NF_STOLEN;
+}
+
+/*
+ * The receiver saw nothing after the gap, so it sends the sender no
+ * duplicate acknowledgment, and the sender would wait for its
+ * retransmission timer, which sends the first segment not acknowledged,
+ * and nothing more until it is. sipalg tells the sender instead, once the
+ * entry's lock is released (sack.c), as the receiver would for each
+ * segment after a gap had it got them: a duplicate ACK whose SACK blocks
+ * name the bytes held after the gap and those held before it. The
+ * sender's recovery then sends again what is not SACKed: the missing
+ * segment, which fills the gap.
+ *
+ * Except the held message's first segment: it begins where the
+ * receiver's acknowledgment ends, and a SACK block there is no block to
+ * Linux. The block begins one byte later, which names the held segments
+ * after the first (a SACK names whole segments), and the sender sends
+ * the first again too, before the missing one. Its recovery sends one
+ * segment for each one newly SACKed, so a gap between a message's only
+ * held segment and a single segment after it is not filled this way: the
+ * sender's timer sends the first segment again, and sipalg gives up
+ * (resent), as before. For the same reason, once the sender was told of a
+ * gap, each segment that joins the held message after it is filled is
+ * SACKed too, until the message goes on: else the sender, recovering,
+ * sends nothing more when its first SACKs are spent.
+ */
+static void sipalg_split_ask(struct sipalg_split_half *h,
+			     struct sipalg_seg *seg)
+{
+	struct sipalg_split_buf *held = &h->held, *run = &h->ooo;
+
+	seg->sack.n = 0;
+	if (run->data)
+		sipalg_sack_add(&seg->sack, run->seq, run->seq + run->len);
+	else if (!h->asked)
+		return;
+	if (held->data)
+		sipalg_sack_add(&seg->sack, held->seq + 1,
+				held->seq + held->len);
+	h->asked = seg->sack.n > 0;
 }
 
 /*
@@ -322,6 +377,7 @@ static void sipalg_split_give_up(struct sipalg_split_half *h,
 	sipalg_split_buf_free(h, &h->held);
 	sipalg_split_buf_free(h, &h->ooo);
 	sipalg_split_set_aligned(sipalg_split_ct(h), h->dir, false);
+	h->asked = false;
 	h->passing = true;
 	h->pass_before = pass_before;
 	h->pass_since = jiffies;
@@ -361,6 +417,7 @@ static bool sipalg_split_parse(struct sk_buff *skb,
 	seg->seq = ntohl(seg->th.seq);
 	seg->last = seg->seq + seg->len;
 	seg->ct = ct;
+	seg->sack.n = 0;
 	seg->dir = CTINFO2DIR(ctinfo);
 	seg->local = state->hook == NF_INET_LOCAL_IN;
 	seg->sn = sipalg_pernet(state->net);
@@ -525,8 +582,7 @@ static bool sipalg_split_absorb(struct sipalg_split_half *h,
  * sends what is missing again (at the latest when its RTO passes).
  */
 static int sipalg_split_ooo_add(struct sipalg_split_half *h,
-				struct sk_buff *skb,
-				const struct sipalg_seg *seg)
+				struct sk_buff *skb, struct sipalg_seg *seg)
 {
 	struct sipalg_split_buf *run = &h->ooo;
 	u32 end = seg->seq + seg->len, run_end = run->seq + run->len;
@@ -556,9 +612,8 @@ static int sipalg_split_ooo_add(struct sipalg_split_half *h,
 						     run_end);
 				return NF_ACCEPT;
 			}
-			sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DUPLICATES);
-			consume_skb(skb);
-			return NF_STOLEN;
+			sipalg_split_ask(h, seg);
+			return sipalg_split_duplicate(skb, seg);
 		}
 		skip = run_end - seg->seq;
 		if (!h->held.data)
@@ -586,6 +641,8 @@ static int sipalg_split_ooo_add(struct sipalg_split_half *h,
 	run->fin = seg->th.fin;
 	run->last = jiffies;
 	h->mss = max_t(unsigned int, h->mss, seg->len);
+	/* As a receiver would for each segment after a gap. */
+	sipalg_split_ask(h, seg);
 	consume_skb(skb);
 	return NF_STOLEN;
 }
@@ -662,14 +719,15 @@ static int sipalg_split_let_go(struct sipalg_split_half *h,
  * after what is held.
  */
 static int sipalg_split_held_grew(struct sipalg_split_half *h,
-				  struct sk_buff *skb,
-				  const struct sipalg_seg *seg, bool fin)
+				  struct sk_buff *skb, struct sipalg_seg *seg,
+				  bool fin)
 {
 	struct sipalg_split_buf *held = &h->held;
 	unsigned int tail, need;
 
 	/* Still short of the length its headers said: no need to frame. */
 	if (held->need && held->len < held->need && !fin) {
+		sipalg_split_ask(h, seg);
 		consume_skb(skb);
 		return NF_STOLEN;
 	}
@@ -684,6 +742,7 @@ static int sipalg_split_held_grew(struct sipalg_split_half *h,
 						   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG,
 						   false);
 		held->need = need;
+		sipalg_split_ask(h, seg);
 		consume_skb(skb);
 		return NF_STOLEN;
 	case SIPALG_FRAME_COMPLETE:
@@ -785,7 +844,7 @@ static int sipalg_split_send_through(struct sipalg_split_half *h,
 
 /* The next segment of a held message (under the entry's lock). */
 static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
-			     const struct sipalg_seg *seg)
+			     struct sipalg_seg *seg)
 {
 	struct sipalg_split_buf *held = &h->held;
 	u32 held_end = held->seq + held->len, end = seg->seq + seg->len;
@@ -816,11 +875,8 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 		    msg_len)
 			return sipalg_split_send(h, skb, seg, msg_len, need,
 						 false);
-		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW)) {
-			sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DUPLICATES);
-			consume_skb(skb);
-			return NF_STOLEN;
-		}
+		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW))
+			return sipalg_split_duplicate(skb, seg);
 		sipalg_split_give_up(h, seg->sn,
 				     SIPALG_CTR_SPLIT_GAVE_UP_RESENT, held_end);
 		return NF_ACCEPT;
@@ -934,7 +990,7 @@ static int sipalg_split_send_with_run(struct sipalg_split_half *h,
  * they are still after a gap, which begins earlier now.
  */
 static int sipalg_split_fill_gap(struct sipalg_split_half *h,
-				 struct sk_buff *skb, const struct sipalg_seg *seg)
+				 struct sk_buff *skb, struct sipalg_seg *seg)
 {
 	struct sipalg_split_buf *run = &h->ooo, joined = { 0 };
 	u32 end = seg->seq + seg->len, run_end = run->seq + run->len;
@@ -1401,17 +1457,22 @@ static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (!sipalg_split_parse(skb, state, ct, ctinfo, &seg))
 		return NF_ACCEPT;
+	verdict = SIPALG_SPLIT_GO_ON;
 	if (shim & SIPALG_SHIM_SPLIT) {
 		e = sipalg_split_find(ct);
-		if (e) {
+		if (e)
 			verdict = sipalg_split_known(e, skb, &seg);
-			if (verdict != SIPALG_SPLIT_GO_ON)
-				return verdict;
-		}
 	}
-	if (!seg.len)
-		return NF_ACCEPT;
-	return sipalg_split_maybe_hold(skb, &seg, data);
+	if (verdict == SIPALG_SPLIT_GO_ON)
+		verdict = seg.len ? sipalg_split_maybe_hold(skb, &seg, data) :
+				    NF_ACCEPT;
+	/*
+	 * (The conntrack outlives the hook even if the skb was consumed: the
+	 * entry's reference goes only after the readers, and this is one.)
+	 */
+	if (seg.sack.n && sipalg_sack_send(state->net, ct, seg.dir, &seg.sack))
+		sipalg_count(seg.sn, SIPALG_CTR_SPLIT_ASKED);
+	return verdict;
 }
 
 /* After the readers: the entry, and its reference on the conntrack. */

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ask a TCP sender for a segment lost before the router.
+ *
+ * split.c holds the bytes of a message that came after a gap, and the
+ * start of that message. The receiver has none of them, so it sends no
+ * duplicate acknowledgment, and the sender learns of the loss only when
+ * its retransmission timer fires; then it sends the first segment that is
+ * not acknowledged, and nothing else until it is, which it never is while
+ * sipalg holds it. So sipalg tells the sender what the receiver would
+ * have, had it got the held bytes: a pure ACK of what the receiver really
+ * acknowledged, with SACK blocks that split.c chose (sipalg_split_ask()).
+ * The sender's fast recovery then sends again what is not SACKed, which
+ * fills the gap.
+ *
+ * A SACK is not an acknowledgment: the sender keeps SACKed bytes until they
+ * are acknowledged and sends them again if the receiver's ACKs never cover
+ * them (RFC 2018, "reneging"), so when sipalg gives up the held bytes
+ * nothing is lost. Only on connections that negotiated SACK. The ACK is
+ * numbered as the sender sees the stream (the other way's sequence
+ * adjustment applied) and untracked: conntrack, NAT and the helpers leave
+ * it alone.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+#include <net/tcp.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
+
+#include "sack.h"
+
+void sipalg_sack_add(struct sipalg_sack *sack, u32 start, u32 end)
+{
+	if (sack->n < SIPALG_SACK_BLOCKS && after(end, start)) {
+		sack->start[sack->n] = start;
+		sack->end[sack->n] = end;
+		sack->n++;
+	}
+}
+
+/* The receiver's side of the ACK, as the sender of dir's bytes sees it. */
+struct sipalg_sack_numbers {
+	u32 seq;
+	u32 ack;
+	u16 window;
+};
+
+static bool sipalg_sack_numbers(struct nf_conn *ct, enum ip_conntrack_dir dir,
+				u32 first, struct sipalg_sack_numbers *num)
+{
+	const struct ip_ct_tcp_state *own = &ct->proto.tcp.seen[dir];
+	const struct ip_ct_tcp_state *peer = &ct->proto.tcp.seen[!dir];
+	bool ok;
+
+	spin_lock_bh(&ct->lock);
+	ok = (own->flags & peer->flags & IP_CT_TCP_FLAG_SACK_PERM) &&
+	     (peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) &&
+	     /* (A block at or below the acknowledgment means nothing.) */
+	     before(peer->td_maxack, first);
+	if (ok) {
+		/* Conntrack numbers the acknowledgment as dir's sender does. */
+		num->ack = peer->td_maxack;
+		num->seq = peer->td_end +
+			   nf_ct_seq_offset(ct, !dir, peer->td_end);
+		/*
+		 * The largest window the receiver offered (conntrack keeps
+		 * no other), never zero: that would stop the sender.
+		 */
+		num->window = min_t(u32, max_t(u32, peer->td_maxwin >>
+						     peer->td_scale, 1),
+				    0xffff);
+	}
+	spin_unlock_bh(&ct->lock);
+	return ok;
+}
+
+/* The TCP header and its SACK option, after the IP header. */
+static struct tcphdr *sipalg_sack_tcp(struct sk_buff *skb,
+				      const struct nf_conntrack_tuple *t,
+				      const struct sipalg_sack_numbers *num,
+				      const struct sipalg_sack *sack)
+{
+	unsigned int optlen = 4 + 8 * sack->n, i;
+	struct tcphdr *th;
+	__be32 *opt;
+
+	skb_reset_transport_header(skb);
+	th = skb_put_zero(skb, sizeof(*th) + optlen);
+	/* From the receiver (the tuple's destination) to the sender. */
+	th->source = t->dst.u.tcp.port;
+	th->dest = t->src.u.tcp.port;
+	th->seq = htonl(num->seq);
+	th->ack_seq = htonl(num->ack);
+	th->doff = (sizeof(*th) + optlen) / 4;
+	th->ack = 1;
+	th->window = htons(num->window);
+	opt = (__be32 *)(th + 1);
+	*opt++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+		       (TCPOPT_SACK << 8) | (TCPOLEN_SACK_BASE + 8 * sack->n));
+	for (i = 0; i < sack->n; i++) {
+		*opt++ = htonl(sack->start[i]);
+		*opt++ = htonl(sack->end[i]);
+	}
+	return th;
+}
+
+static void sipalg_sack_send4(struct net *net,
+			      const struct nf_conntrack_tuple *t,
+			      const struct sipalg_sack_numbers *num,
+			      const struct sipalg_sack *sack)
+{
+	struct flowi4 fl4 = {
+		.daddr = t->src.u3.ip,
+		.saddr = t->dst.u3.ip,
+		.flowi4_proto = IPPROTO_TCP,
+		/* The receiver's address, not the router's. */
+		.flowi4_flags = FLOWI_FLAG_ANYSRC,
+		.fl4_sport = t->dst.u.tcp.port,
+		.fl4_dport = t->src.u.tcp.port,
+	};
+	unsigned int len = sizeof(struct iphdr) + sizeof(struct tcphdr) +
+			   4 + 8 * sack->n;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct iphdr *iph;
+	struct rtable *rt;
+
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return;
+	skb = alloc_skb(LL_MAX_HEADER + len, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return;
+	}
+	skb_reserve(skb, LL_MAX_HEADER);
+	skb_dst_set(skb, &rt->dst);
+	skb->protocol = htons(ETH_P_IP);
+	skb_reset_network_header(skb);
+	iph = skb_put_zero(skb, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tot_len = htons(len);
+	iph->frag_off = htons(IP_DF);
+	iph->ttl = ip4_dst_hoplimit(&rt->dst);
+	iph->protocol = IPPROTO_TCP;
+	iph->saddr = fl4.saddr;
+	iph->daddr = fl4.daddr;
+	ip_send_check(iph);
+	th = sipalg_sack_tcp(skb, t, num, sack);
+	th->check = tcp_v4_check(len - sizeof(*iph), iph->saddr, iph->daddr,
+				 csum_partial(th, len - sizeof(*iph), 0));
+	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+	ip_local_out(net, NULL, skb);
+}
+
+static void sipalg_sack_send6(struct net *net,
+			      const struct nf_conntrack_tuple *t,
+			      const struct sipalg_sack_numbers *num,
+			      const struct sipalg_sack *sack)
+{
+	struct flowi6 fl6 = {
+		.daddr = t->src.u3.in6,
+		.saddr = t->dst.u3.in6,
+		.flowi6_proto = IPPROTO_TCP,
+		.fl6_sport = t->dst.u.tcp.port,
+		.fl6_dport = t->src.u.tcp.port,
+	};
+	unsigned int tcp_len = sizeof(struct tcphdr) + 4 + 8 * sack->n;
+	struct dst_entry *dst;
+	struct ipv6hdr *ip6h;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+
+	dst = ip6_route_output(net, NULL, &fl6);
+	if (dst->error) {
+		dst_release(dst);
+		return;
+	}
+	skb = alloc_skb(LL_MAX_HEADER + sizeof(*ip6h) + tcp_len, GFP_ATOMIC);
+	if (!skb) {
+		dst_release(dst);
+		return;
+	}
+	skb_reserve(skb, LL_MAX_HEADER);
+	skb_dst_set(skb, dst);
+	skb->protocol = htons(ETH_P_IPV6);
+	skb_reset_network_header(skb);
+	ip6h = skb_put_zero(skb, sizeof(*ip6h));
+	ip6h->version = 6;
+	ip6h->payload_len = htons(tcp_len);
+	ip6h->nexthdr = IPPROTO_TCP;
+	ip6h->hop_limit = ip6_dst_hoplimit(dst);
+	ip6h->saddr = fl6.saddr;
+	ip6h->daddr = fl6.daddr;
+	th = sipalg_sack_tcp(skb, t, num, sack);
+	th->check = csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr, tcp_len,
+				    IPPROTO_TCP, csum_partial(th, tcp_len, 0));
+	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+	ip6_local_out(net, NULL, skb);
+}
+
+/*
+ * Tell the sender of dir's bytes that the receiver has sack's blocks. Not
+ * under a lock of sipalg's: the ACK goes out through netfilter's hooks.
+ * Returns whether it went (the connection negotiated SACK).
+ */
+bool sipalg_sack_send(struct net *net, struct nf_conn *ct,
+		      enum ip_conntrack_dir dir, const struct sipalg_sack *sack)
+{
+	const struct nf_conntrack_tuple *t = &ct->tuplehash[dir].tuple;
+	struct sipalg_sack_numbers num;
+	u32 first;
+	unsigned int i;
+
+	if (!sack->n)
+		return false;
+	first = sack->start[0];
+	for (i = 1; i < sack->n; i++)
+		if (before(sack->start[i], first))
+			first = sack->start[i];
+	if (!sipalg_sack_numbers(ct, dir, first, &num))
+		return false;
+	if (nf_ct_l3num(ct) == NFPROTO_IPV4)
+		sipalg_sack_send4(net, t, &num, sack);
+	else
+		sipalg_sack_send6(net, t, &num, sack);
+	return true;
+}

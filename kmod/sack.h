@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SIPALG_SACK_H
+#define SIPALG_SACK_H
+
+#include <linux/types.h>
+#include <net/netfilter/nf_conntrack.h>
+
+#define SIPALG_SACK_BLOCKS 2
+
+/* Bytes the router holds, numbered as their sender numbers them. */
+struct sipalg_sack {
+	u32 start[SIPALG_SACK_BLOCKS];
+	u32 end[SIPALG_SACK_BLOCKS];
+	unsigned int n;
+};
+
+void sipalg_sack_add(struct sipalg_sack *sack, u32 start, u32 end);
+bool sipalg_sack_send(struct net *net, struct nf_conn *ct,
+		      enum ip_conntrack_dir dir, const struct sipalg_sack *sack);
+
+#endif
