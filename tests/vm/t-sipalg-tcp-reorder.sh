@@ -21,15 +21,27 @@
 #      is given up, tcp_split_gave_up_gap: one run after a gap is held.)
 #   3. The server's 200 OK in 3 segments, its first last: it reaches the
 #      phone with the phone's Via restored, Content-Length exact.
-#   4. IPv6 through NAT66: scenario 1.
+#   4. IPv6 through NAT66: scenario 1. The router tells the phone what it
+#      holds after the gap, as a receiver would (a duplicate ACK with SACK
+#      blocks, tcp_split_asked), and the phone sends the late segment
+#      again at once (its TcpExtTCPSackRecovery counts it).
 #   5. Lost: the INVITE's first segment is dropped once before the router;
-#      the phone sends it again (its RTO) and the router joins it to what
-#      it held: rewritten, after a stall of one RTO.
+#      told the same way, the phone sends it again at once, not after its
+#      retransmission timer (TcpExtTCPTimeouts stays), and the router joins
+#      it to what it held: rewritten. (Before, the router said nothing: a
+#      stall of one RTO.)
 #      Then scenario 1 again, its joined packet dropped once after the
 #      router: the phone's retransmission is rebuilt into the whole
 #      message, rewritten as the first time (tcp_split_rebuilt).
+#      Then the fifth of 10 segments lost before the router: the router
+#      holds the four before it and the five after it, and the server,
+#      having none of them, cannot tell the phone what is missing; the
+#      router does, with SACKs of what it holds (tcp_split_asked), and the
+#      phone sends the missing segment again without waiting for its RTO.
+#      (Before: the RTO sent the first segment again, which the router
+#      could only give up, "resent", and the INVITE passed unmodified.)
 #   6. Counters: tcp_split_out_of_order counts a held gap for each of the
-#      seven messages, nothing was given up, passed_tcp_split is 0.
+#      eight messages, nothing was given up, passed_tcp_split is 0.
 #   7. The kernel's helper gets scenarios 1 and 8 first, in the same
 #      network: what it did is reported, not asserted.
 #   8. Whole messages out of order: an INVITE and then a REGISTER, each
@@ -84,16 +96,17 @@ INVITE_FIRST="$TO_5060 match u32 0x494e5649 0xffffffff at 52" # "INVI"
 REPLY_FIRST="$FROM_5060 match u32 0x5349502f 0xffffffff at 52" # "SIP/"
 INVITE6_FIRST='match u16 5060 0xffff at 42 match u32 0x494e5649 0xffffffff at 72'
 
-# lose_once NS: namespace NS drops, at its raw prerouting (before
+# lose_once NS [FIRST]: namespace NS drops, at its raw prerouting (before
 # conntrack), the first packet of each connection to port 5060 whose
-# payload begins "INVI"; lost_once NS: exactly one was dropped.
+# payload begins with the 4 bytes FIRST (hex; "INVI" by default);
+# lost_once NS: exactly one was dropped.
 lose_once() {
-	ip netns exec "$1" nft -f - <<-'NFT' || fail "nft lose_once in $1 failed"
+	ip netns exec "$1" nft -f - <<-NFT || fail "nft lose_once in $1 failed"
 	table inet lose_once {
 		set seen { type inet_service; flags dynamic; }
 		chain pre {
 			type filter hook prerouting priority raw;
-			tcp dport 5060 @th,256,32 0x494e5649 tcp sport != @seen update @seen { tcp sport } counter drop
+			tcp dport 5060 @th,256,32 ${2:-0x494e5649} tcp sport != @seen update @seen { tcp sport } counter drop
 		}
 	}
 	NFT
@@ -121,18 +134,20 @@ invite() {
 	wait || fail "$dir: the server did not get the INVITE: $(cat "$dir/server.log")"
 }
 
-# second_segment PORT: a u32 match of the first 4 payload bytes of the
-# second of the 3 segments invite() sends from PORT (sipua --segments
-# cuts a message into pieces of its length / 3, rounded up).
-second_segment() {
+# segment_first PORT N K: the first 4 payload bytes (hex) of segment K of
+# the N invite() sends from PORT (sipua --segments cuts a message into
+# pieces of its length / N, rounded up); second_segment PORT: a u32 match
+# of them for the second of 3.
+segment_first() {
 	local values
 	video_values "$1"
 	$SIPUA fill "${values[@]}" "$VM_DIR/msgs/invite-video.sip" | $PY -c '
 import sys
 b = sys.stdin.buffer.read()
-o = -(-len(b) // 3)
-print(f"match u32 0x{b[o:o + 4].hex()} 0xffffffff at 52")'
+o = -(-len(b) // int(sys.argv[1])) * (int(sys.argv[2]) - 1)
+print(f"0x{b[o:o + 4].hex()}")' "$2" "$3"
 }
+second_segment() { echo "match u32 $(segment_first "$1" 3 2) 0xffffffff at 52"; }
 
 # two_messages DIR PORT: an INVITE and then a REGISTER from the phone's
 # PORT on one connection, each written whole on its own (TCP_NODELAY, 20 ms
@@ -236,6 +251,31 @@ held_after_gap() {
 	gaps_seen=$now
 }
 
+# phone_tcp COUNTER...: the phone's TCP counters (nstat), in order.
+phone_tcp() {
+	local name value
+	while read -r name value _; do
+		[ "${name:0:1}" = "#" ] || echo "$value"
+	done < <(in_lan nstat -az "$@") | xargs
+}
+# ask_from_now; asked_for WHAT: since ask_from_now, the router asked the
+# phone for what was missing (tcp_split_asked), and the phone, told, sent
+# it again in a SACK recovery, not after its retransmission timer.
+ask_from_now() {
+	read -r sack_recoveries timeouts < <(phone_tcp TcpExtTCPSackRecovery TcpExtTCPTimeouts)
+	asked=$(counter tcp_split_asked)
+}
+asked_for() {
+	local now_asked now_recoveries now_timeouts
+	now_asked=$(counter tcp_split_asked)
+	read -r now_recoveries now_timeouts < <(phone_tcp TcpExtTCPSackRecovery TcpExtTCPTimeouts)
+	[ "$now_asked" -gt "$asked" ] || fail "$1: the router did not ask the phone for what was missing (tcp_split_asked)"
+	[ "$now_recoveries" -gt "$sack_recoveries" ] ||
+		fail "$1: the phone did not send again what was missing (TcpExtTCPSackRecovery)"
+	[ "$now_timeouts" = "$timeouts" ] || fail "$1: the phone's retransmission timer fired"
+	say "ok: $1: the router asked, the phone sent what was missing at once"
+}
+
 # 1. 2, 3, 1.
 invite "$WORK/first-last" 3 5071
 
@@ -265,10 +305,12 @@ hold_back rtr-wan
 
 # 4. IPv6, 2, 3, 1.
 hold_back rtr-lan "ipv6 late $INVITE6_FIRST"
+ask_from_now
 tcp_invite6 "$WORK/ipv6" 5075
 rewritten "$WORK/ipv6/wan/000.sip" "[$PHONE6]:" "IN IP6 $PHONE6" "IPv6 INVITE in 3 segments, the first last"
 expect_in "$WORK/ipv6/wan/000.sip" "c=IN IP6 $ROUTER_WAN6" "its SDP names the router"
 held_after_gap "IPv6 INVITE"
+asked_for "IPv6 INVITE"
 hold_back rtr-lan
 
 # 5. Lost once before the router: dropped the first time it comes.
@@ -277,13 +319,15 @@ start=$(ms)
 invite "$WORK/not-lost" 3 5077
 took_whole=$(($(ms) - start))
 lose_once rtr
+ask_from_now
 start=$(ms)
 invite "$WORK/lost" 3 5076
 took=$(($(ms) - start))
 lost_once rtr || fail "the first segment was not dropped once"
 rewritten "$WORK/lost/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" "INVITE whose first segment was lost before the router"
 held_after_gap "INVITE, the first segment lost"
-say "the call with the lost segment took $took ms, one without $took_whole ms (the phone's RTO, reported)"
+asked_for "INVITE, the first segment lost"
+say "the call with the lost segment took $took ms, one without $took_whole ms (reported)"
 ip netns exec rtr nft delete table inet lose_once
 
 # 5b. Joined from a late first segment, then lost after the router (the
@@ -303,6 +347,23 @@ say "ok: the resent INVITE was rebuilt from what the router kept"
 ip netns exec wan nft delete table inet lose_once
 hold_back rtr-lan
 
+# 5c. A middle segment lost before the router: the router asks for it.
+lose_once rtr "$(segment_first 5081 10 5)"
+ask_from_now
+mkdir -p "$WORK/middle-lost"
+sip_capture_start "$WORK/middle-lost" # (kept when the test fails)
+start=$(ms)
+invite "$WORK/middle-lost" 10 5081
+took=$(($(ms) - start))
+sip_capture_stop
+lost_once rtr || fail "the fifth segment was not dropped once"
+rewritten "$WORK/middle-lost/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" \
+	"INVITE whose fifth of 10 segments was lost before the router"
+held_after_gap "INVITE, a middle segment lost"
+asked_for "INVITE, a middle segment lost"
+say "the call with the lost middle segment took $took ms, one without $took_whole ms (reported)"
+ip netns exec rtr nft delete table inet lose_once
+
 # 8. Whole messages out of order: the INVITE comes after the REGISTER.
 hold_back rtr-lan "ip late $INVITE_FIRST"
 two_messages "$WORK/two" 5080
@@ -319,8 +380,8 @@ say "split counters: $(split_counters)"
 read -r ooo joined passed < <(counter tcp_split_out_of_order tcp_split_joined passed_tcp_split)
 gave_up=$(in_rtr "$TOP/cli/sipalg" stats -j | $PY -c 'import json, sys
 print(sum(v for k, v in json.load(sys.stdin).items() if k.startswith("tcp_split_gave_up")))')
-[ "$ooo" -ge 7 ] || fail "tcp_split_out_of_order is $ooo, not one for each of the 7 messages"
-[ "$joined" -ge 7 ] || fail "tcp_split_joined is $joined, fewer than the 7 messages"
+[ "$ooo" -ge 8 ] || fail "tcp_split_out_of_order is $ooo, not one for each of the 8 messages"
+[ "$joined" -ge 8 ] || fail "tcp_split_joined is $joined, fewer than the 8 messages"
 [ "$gave_up" = 0 ] || fail "$gave_up messages given up"
 [ "$passed" = 0 ] || fail "passed_tcp_split is $passed, not 0"
 say "ok: out_of_order $ooo, joined $joined, none given up, passed_tcp_split 0"
