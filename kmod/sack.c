@@ -82,24 +82,50 @@ static bool sipalg_sack_numbers(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	return ok;
 }
 
+/* The TCP header's length with its SACK option (2 NOPs, kind, length). */
+static unsigned int sipalg_sack_tcp_len(const struct sipalg_sack *sack)
+{
+	return sizeof(struct tcphdr) + 4 + 8 * sack->n;
+}
+
+/*
+ * An skb for an IP packet of len bytes to dst (its reference taken over,
+ * released if there is no memory), with room for the link header.
+ */
+static struct sk_buff *sipalg_sack_skb(struct dst_entry *dst, __be16 proto,
+				       unsigned int len)
+{
+	struct sk_buff *skb = alloc_skb(LL_MAX_HEADER + len, GFP_ATOMIC);
+
+	if (!skb) {
+		dst_release(dst);
+		return NULL;
+	}
+	skb_reserve(skb, LL_MAX_HEADER);
+	skb_dst_set(skb, dst);
+	skb->protocol = proto;
+	skb_reset_network_header(skb);
+	return skb;
+}
+
 /* The TCP header and its SACK option, after the IP header. */
 static struct tcphdr *sipalg_sack_tcp(struct sk_buff *skb,
 				      const struct nf_conntrack_tuple *t,
 				      const struct sipalg_sack_numbers *num,
 				      const struct sipalg_sack *sack)
 {
-	unsigned int optlen = 4 + 8 * sack->n, i;
+	unsigned int len = sipalg_sack_tcp_len(sack), i;
 	struct tcphdr *th;
 	__be32 *opt;
 
 	skb_reset_transport_header(skb);
-	th = skb_put_zero(skb, sizeof(*th) + optlen);
+	th = skb_put_zero(skb, len);
 	/* From the receiver (the tuple's destination) to the sender. */
 	th->source = t->dst.u.tcp.port;
 	th->dest = t->src.u.tcp.port;
 	th->seq = htonl(num->seq);
 	th->ack_seq = htonl(num->ack);
-	th->doff = (sizeof(*th) + optlen) / 4;
+	th->doff = len / 4;
 	th->ack = 1;
 	th->window = htons(num->window);
 	opt = (__be32 *)(th + 1);
@@ -126,8 +152,7 @@ static void sipalg_sack_send4(struct net *net,
 		.fl4_sport = t->dst.u.tcp.port,
 		.fl4_dport = t->src.u.tcp.port,
 	};
-	unsigned int len = sizeof(struct iphdr) + sizeof(struct tcphdr) +
-			   4 + 8 * sack->n;
+	unsigned int len = sizeof(struct iphdr) + sipalg_sack_tcp_len(sack);
 	struct sk_buff *skb;
 	struct tcphdr *th;
 	struct iphdr *iph;
@@ -136,15 +161,9 @@ static void sipalg_sack_send4(struct net *net,
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt))
 		return;
-	skb = alloc_skb(LL_MAX_HEADER + len, GFP_ATOMIC);
-	if (!skb) {
-		ip_rt_put(rt);
+	skb = sipalg_sack_skb(&rt->dst, htons(ETH_P_IP), len);
+	if (!skb)
 		return;
-	}
-	skb_reserve(skb, LL_MAX_HEADER);
-	skb_dst_set(skb, &rt->dst);
-	skb->protocol = htons(ETH_P_IP);
-	skb_reset_network_header(skb);
 	iph = skb_put_zero(skb, sizeof(*iph));
 	iph->version = 4;
 	iph->ihl = sizeof(*iph) / 4;
@@ -174,7 +193,7 @@ static void sipalg_sack_send6(struct net *net,
 		.fl6_sport = t->dst.u.tcp.port,
 		.fl6_dport = t->src.u.tcp.port,
 	};
-	unsigned int tcp_len = sizeof(struct tcphdr) + 4 + 8 * sack->n;
+	unsigned int tcp_len = sipalg_sack_tcp_len(sack);
 	struct dst_entry *dst;
 	struct ipv6hdr *ip6h;
 	struct sk_buff *skb;
@@ -185,15 +204,9 @@ static void sipalg_sack_send6(struct net *net,
 		dst_release(dst);
 		return;
 	}
-	skb = alloc_skb(LL_MAX_HEADER + sizeof(*ip6h) + tcp_len, GFP_ATOMIC);
-	if (!skb) {
-		dst_release(dst);
+	skb = sipalg_sack_skb(dst, htons(ETH_P_IPV6), sizeof(*ip6h) + tcp_len);
+	if (!skb)
 		return;
-	}
-	skb_reserve(skb, LL_MAX_HEADER);
-	skb_dst_set(skb, dst);
-	skb->protocol = htons(ETH_P_IPV6);
-	skb_reset_network_header(skb);
 	ip6h = skb_put_zero(skb, sizeof(*ip6h));
 	ip6h->version = 6;
 	ip6h->payload_len = htons(tcp_len);
