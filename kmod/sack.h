@@ -5,7 +5,11 @@
 #include <linux/types.h>
 #include <net/netfilter/nf_conntrack.h>
 
-#define SIPALG_SACK_BLOCKS 2
+/*
+ * A D-SACK, the block that holds it, and one more. The ACK carries no
+ * timestamps option, so they fit in TCP's 40 bytes of options.
+ */
+#define SIPALG_SACK_BLOCKS 3
 
 /* Bytes the router holds, numbered as their sender numbers them. */
 struct sipalg_sack {

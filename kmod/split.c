@@ -305,25 +305,42 @@ static int sipalg_split_duplicate(struct sk_buff *skb,
  * Linux. The block begins one byte later, which names the held segments
  * after the first (a SACK names whole segments), and the sender sends
  * the first again too, before the missing one. Its recovery sends one
- * segment for each one newly SACKed, so a gap between a message's only
- * held segment and a single segment after it is not filled this way: the
- * sender's timer sends the first segment again, and sipalg gives up
- * (resent), as before. For the same reason, once the sender was told of a
- * gap, each segment that joins the held message after it is filled is
- * SACKed too, until the message goes on: else the sender, recovering,
- * sends nothing more when its first SACKs are spent.
+ * segment for each one newly SACKed, so with a gap between a message's
+ * only held segment and a single segment after it (the middle of three
+ * lost), its one credit would go to the first segment, and it would wait
+ * for its timer, which sends the first segment again, and sipalg would
+ * give up (resent). So a copy of bytes sipalg holds (dup), such as that
+ * first segment sent again, is reported as a receiver reports a
+ * duplicate (a D-SACK, RFC 2883: its own block first, then the block that
+ * holds it), and Linux counts a duplicate of a segment it sent again as
+ * delivered: one more credit, which sends the missing segment. For the
+ * same reason, once the sender was told of a gap, each segment that joins
+ * the held message after it is filled is SACKed too, until the message
+ * goes on: else the sender, recovering, sends nothing more when its first
+ * SACKs are spent.
  */
 static void sipalg_split_ask(struct sipalg_split_half *h,
-			     struct sipalg_seg *seg)
+			     struct sipalg_seg *seg, bool dup)
 {
 	struct sipalg_split_buf *held = &h->held, *run = &h->ooo;
+	bool in_run = run->data && !before(seg->seq, run->seq);
+	u32 from;
 
 	seg->sack.n = 0;
+	if (!run->data && !h->asked)
+		return;
+	if (dup) {
+		from = in_run ? run->seq : held->seq + 1;
+		sipalg_sack_add(&seg->sack,
+				after(seg->seq, from) ? seg->seq : from,
+				seg->seq + seg->len);
+	}
+	if (held->data && dup && !in_run)
+		sipalg_sack_add(&seg->sack, held->seq + 1,
+				held->seq + held->len);
 	if (run->data)
 		sipalg_sack_add(&seg->sack, run->seq, run->seq + run->len);
-	else if (!h->asked)
-		return;
-	if (held->data)
+	if (held->data && !(dup && !in_run))
 		sipalg_sack_add(&seg->sack, held->seq + 1,
 				held->seq + held->len);
 	h->asked = seg->sack.n > 0;
@@ -612,7 +629,7 @@ static int sipalg_split_ooo_add(struct sipalg_split_half *h,
 						     run_end);
 				return NF_ACCEPT;
 			}
-			sipalg_split_ask(h, seg);
+			sipalg_split_ask(h, seg, true);
 			return sipalg_split_duplicate(skb, seg);
 		}
 		skip = run_end - seg->seq;
@@ -642,7 +659,7 @@ static int sipalg_split_ooo_add(struct sipalg_split_half *h,
 	run->last = jiffies;
 	h->mss = max_t(unsigned int, h->mss, seg->len);
 	/* As a receiver would for each segment after a gap. */
-	sipalg_split_ask(h, seg);
+	sipalg_split_ask(h, seg, false);
 	consume_skb(skb);
 	return NF_STOLEN;
 }
@@ -727,7 +744,7 @@ static int sipalg_split_held_grew(struct sipalg_split_half *h,
 
 	/* Still short of the length its headers said: no need to frame. */
 	if (held->need && held->len < held->need && !fin) {
-		sipalg_split_ask(h, seg);
+		sipalg_split_ask(h, seg, false);
 		consume_skb(skb);
 		return NF_STOLEN;
 	}
@@ -742,7 +759,7 @@ static int sipalg_split_held_grew(struct sipalg_split_half *h,
 						   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG,
 						   false);
 		held->need = need;
-		sipalg_split_ask(h, seg);
+		sipalg_split_ask(h, seg, false);
 		consume_skb(skb);
 		return NF_STOLEN;
 	case SIPALG_FRAME_COMPLETE:
@@ -875,8 +892,10 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 		    msg_len)
 			return sipalg_split_send(h, skb, seg, msg_len, need,
 						 false);
-		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW))
+		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW)) {
+			sipalg_split_ask(h, seg, true);
 			return sipalg_split_duplicate(skb, seg);
+		}
 		sipalg_split_give_up(h, seg->sn,
 				     SIPALG_CTR_SPLIT_GAVE_UP_RESENT, held_end);
 		return NF_ACCEPT;

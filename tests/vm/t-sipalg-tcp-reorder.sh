@@ -40,8 +40,12 @@
 #      phone sends the missing segment again without waiting for its RTO.
 #      (Before: the RTO sent the first segment again, which the router
 #      could only give up, "resent", and the INVITE passed unmodified.)
+#      Then the middle of 3 lost: the phone, told of the third, sends the
+#      first again; the router reports that copy as a duplicate (a D-SACK),
+#      which gives the phone's recovery the credit to send the second.
+#      (Before: its timer sent the first again, "resent", unmodified.)
 #   6. Counters: tcp_split_out_of_order counts a held gap for each of the
-#      eight messages, nothing was given up, passed_tcp_split is 0.
+#      nine messages, nothing was given up, passed_tcp_split is 0.
 #   7. The kernel's helper gets scenarios 1 and 8 first, in the same
 #      network: what it did is reported, not asserted.
 #   8. Whole messages out of order: an INVITE and then a REGISTER, each
@@ -364,6 +368,26 @@ asked_for "INVITE, a middle segment lost"
 say "the call with the lost middle segment took $took ms, one without $took_whole ms (reported)"
 ip netns exec rtr nft delete table inet lose_once
 
+# 5d. The middle of 3 segments lost before the router: the router holds
+# the first and the third. Told of the third, the phone sends the first
+# again (a SACK block cannot begin where the acknowledgment ends), and its
+# recovery would send nothing more; the router reports that copy as a
+# duplicate (a D-SACK, which the phone counts as TcpExtTCPDSACKOfoRecv),
+# and the phone's recovery counts it as delivered and sends the second.
+lose_once rtr "$(segment_first 5082 3 2)"
+ask_from_now
+dsacks=$(phone_tcp TcpExtTCPDSACKOfoRecv)
+invite "$WORK/middle-of-3-lost" 3 5082
+lost_once rtr || fail "the second segment was not dropped once"
+rewritten "$WORK/middle-of-3-lost/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" \
+	"INVITE whose second of 3 segments was lost before the router"
+held_after_gap "INVITE, the middle of 3 lost"
+asked_for "INVITE, the middle of 3 lost"
+[ "$(phone_tcp TcpExtTCPDSACKOfoRecv)" -gt "$dsacks" ] ||
+	fail "the middle of 3 lost: the phone got no D-SACK for its first segment sent again"
+say "ok: the phone was told its first segment came twice (D-SACK)"
+ip netns exec rtr nft delete table inet lose_once
+
 # 8. Whole messages out of order: the INVITE comes after the REGISTER.
 hold_back rtr-lan "ip late $INVITE_FIRST"
 two_messages "$WORK/two" 5080
@@ -380,8 +404,8 @@ say "split counters: $(split_counters)"
 read -r ooo joined passed < <(counter tcp_split_out_of_order tcp_split_joined passed_tcp_split)
 gave_up=$(in_rtr "$TOP/cli/sipalg" stats -j | $PY -c 'import json, sys
 print(sum(v for k, v in json.load(sys.stdin).items() if k.startswith("tcp_split_gave_up")))')
-[ "$ooo" -ge 8 ] || fail "tcp_split_out_of_order is $ooo, not one for each of the 8 messages"
-[ "$joined" -ge 8 ] || fail "tcp_split_joined is $joined, fewer than the 8 messages"
+[ "$ooo" -ge 9 ] || fail "tcp_split_out_of_order is $ooo, not one for each of the 9 messages"
+[ "$joined" -ge 9 ] || fail "tcp_split_joined is $joined, fewer than the 9 messages"
 [ "$gave_up" = 0 ] || fail "$gave_up messages given up"
 [ "$passed" = 0 ] || fail "passed_tcp_split is $passed, not 0"
 say "ok: out_of_order $ooo, joined $joined, none given up, passed_tcp_split 0"
