@@ -384,16 +384,26 @@ static u32 sipalg_split_held_end(const struct sipalg_split_half *h)
 
 /*
  * Drop what is held (the sender sends it again) and let everything before
- * pass_before pass as it is. The rest of the message passes too: the
- * stream is inside it.
+ * pass_before pass as it is. The rest of the message passes too. Where it
+ * ends is known if its headers were held (need): the stream is at a
+ * message boundary there, and the next message is helped as any other,
+ * lost or late before the router too. Else the stream is inside a
+ * message until a segment begins one.
  */
 static void sipalg_split_give_up(struct sipalg_split_half *h,
 				 struct sipalg_net *sn, int counter,
 				 u32 pass_before)
 {
+	u32 msg_end = h->held.seq + h->held.need;
+	bool end_known = h->held.data && h->held.need &&
+			 !after(pass_before, msg_end);
+
+	if (end_known)
+		pass_before = msg_end;
+	else
+		sipalg_split_set_aligned(sipalg_split_ct(h), h->dir, false);
 	sipalg_split_buf_free(h, &h->held);
 	sipalg_split_buf_free(h, &h->ooo);
-	sipalg_split_set_aligned(sipalg_split_ct(h), h->dir, false);
 	h->asked = false;
 	h->passing = true;
 	h->pass_before = pass_before;
@@ -1180,6 +1190,10 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 	}
 	if (h->passing) {
 		if (before(seg->seq, h->pass_before)) {
+			/* The next message begins inside it: it passes too. */
+			if (after(end, h->pass_before))
+				sipalg_split_set_aligned(seg->ct, seg->dir,
+							 false);
 			verdict = NF_ACCEPT;
 			goto out;
 		}

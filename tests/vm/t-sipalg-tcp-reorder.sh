@@ -60,6 +60,16 @@
 #      again, and they land between the two messages (before this test:
 #      "cv" of its a=sendrecv, then a framing error). The same happens
 #      when two CPUs help one connection's packets at once (kmod/order.c).
+#   9. A message given up, and the next one on its connection: an
+#      INVITE's last segment is lost before the router twice (the phone's
+#      tail loss probe too), so the phone's timer sends its first segment
+#      again, and the router gives the INVITE up (resent): it passes as
+#      sent. Its headers were held, so the router knows where it ends: the
+#      stream is at a message boundary there, and the REGISTER after it,
+#      its first segment late, is held and rewritten. (Before, the stream
+#      counted as inside a message until a segment began one: the
+#      REGISTER's second segment passed, then its late first one,
+#      "overtaken", and the server got both messages unmodified.)
 # Before this (sipalg giving up on any gap, "overtaken"), every one of
 # these messages passed unmodified and the test fails at its first check.
 . "$(dirname "$0")/lib.sh"
@@ -116,6 +126,23 @@ lose_once() {
 	NFT
 }
 lost_once() { ip netns exec "$1" nft list table inet lose_once | grep -q "counter packets 1 "; }
+# lose_twice NS FIRST: the same, the first two such packets (a segment
+# and the sender's first retransmission of it; table lose_twice);
+# lost_twice NS: exactly two were dropped.
+lose_twice() {
+	ip netns exec "$1" nft -f - <<-NFT || fail "nft lose_twice in $1 failed"
+	table inet lose_twice {
+		set once { type inet_service; flags dynamic; }
+		set twice { type inet_service; flags dynamic; }
+		chain pre {
+			type filter hook prerouting priority raw;
+			tcp dport 5060 @th,256,32 $2 tcp sport != @once update @once { tcp sport } counter drop
+			tcp dport 5060 @th,256,32 $2 tcp sport != @twice update @twice { tcp sport } counter drop
+		}
+	}
+	NFT
+}
+lost_twice() { [ "$(ip netns exec "$1" nft list table inet lose_twice | grep -c "counter packets 1 ")" = 2 ]; }
 
 # video_values PORT: the values invite() fills its INVITE with (in the
 # caller's array "values").
@@ -153,12 +180,13 @@ print(f"0x{b[o:o + 4].hex()}")' "$2" "$3"
 }
 second_segment() { echo "match u32 $(segment_first "$1" 3 2) 0xffffffff at 52"; }
 
-# two_messages DIR PORT: an INVITE and then a REGISTER from the phone's
-# PORT on one connection, each written whole on its own (TCP_NODELAY, 20 ms
-# apart: two segments); what the server got until the phone closed (or 5 s
-# of silence) is saved in DIR/got.
+# two_messages DIR PORT [MSS [PAUSE]]: an INVITE and then a REGISTER from
+# the phone's PORT on one connection, each written whole on its own
+# (TCP_NODELAY, PAUSE seconds apart, 0.02 by default: two segments, or
+# more with an MSS); what the server got until the phone closed (or 5 s of
+# silence) is saved in DIR/got.
 two_messages() {
-	local dir=$1 port=$2
+	local dir=$1 port=$2 mss=${3:-0} pause=${4:-0.02}
 	mkdir -p "$dir"
 	$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" >"$dir/register.sip"
 	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
@@ -182,15 +210,17 @@ open(sys.argv[2], "wb").write(got)' "$SERVER" "$dir/got" >"$dir/server.log" 2>&1
 import socket, sys, time
 s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2])))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+if int(sys.argv[6]):
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, int(sys.argv[6]))
 s.connect((sys.argv[3], 5060))
-s.sendall(open(sys.argv[4], "rb").read()); time.sleep(0.02)
+s.sendall(open(sys.argv[4], "rb").read()); time.sleep(float(sys.argv[7]))
 s.sendall(open(sys.argv[5], "rb").read()); s.shutdown(socket.SHUT_WR)
 s.settimeout(8)
 try:
     while s.recv(65536):
         pass
 except socket.timeout:
-    pass' "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$dir/register.sip" ||
+    pass' "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$dir/register.sip" "$mss" "$pause" ||
 		fail "$dir: the phone could not send"
 	wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
 }
@@ -409,6 +439,21 @@ print(sum(v for k, v in json.load(sys.stdin).items() if k.startswith("tcp_split_
 [ "$gave_up" = 0 ] || fail "$gave_up messages given up"
 [ "$passed" = 0 ] || fail "passed_tcp_split is $passed, not 0"
 say "ok: out_of_order $ooo, joined $joined, none given up, passed_tcp_split 0"
+
+# 9. A message given up, and the next one on its connection.
+resent=$(counter tcp_split_gave_up_resent)
+lose_twice rtr "0x$($SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" | tail -c +577 | head -c 4 | od -An -tx1 | tr -d ' \n')"
+hold_back rtr-lan "ip late $TO_5060 match u32 0x52454749 0xffffffff at 52" # "REGI"
+two_messages "$WORK/after-given-up" 5084 300 1
+hold_back rtr-lan
+lost_twice rtr || fail "the INVITE's last segment was not dropped twice"
+ip netns exec rtr nft delete table inet lose_twice
+[ "$(counter tcp_split_gave_up_resent)" -gt "$resent" ] ||
+	fail "the INVITE whose last segment was lost twice was not given up (resent)"
+got=$(messages_in "$WORK/after-given-up/got" | xargs)
+[ "$got" = "INVITE private REGISTER public" ] ||
+	fail "a REGISTER after an INVITE given up: the server got '$got', not the INVITE as sent and the REGISTER rewritten"
+say "ok: an INVITE given up (resent) passes as sent, and the REGISTER after it, its first segment late, is held and rewritten"
 
 in_rtr conntrack -F >/dev/null 2>&1
 for _ in $(seq 20); do
