@@ -324,6 +324,8 @@ static void sipalg_split_ask(struct sipalg_split_half *h,
 {
 	struct sipalg_split_buf *held = &h->held, *run = &h->ooo;
 	bool in_run = run->data && !before(seg->seq, run->seq);
+	/* A copy of held bytes: the held block comes right after its own. */
+	bool held_first = dup && !in_run;
 	u32 from;
 
 	seg->sack.n = 0;
@@ -335,12 +337,12 @@ static void sipalg_split_ask(struct sipalg_split_half *h,
 				after(seg->seq, from) ? seg->seq : from,
 				seg->seq + seg->len);
 	}
-	if (held->data && dup && !in_run)
+	if (held->data && held_first)
 		sipalg_sack_add(&seg->sack, held->seq + 1,
 				held->seq + held->len);
 	if (run->data)
 		sipalg_sack_add(&seg->sack, run->seq, run->seq + run->len);
-	if (held->data && !(dup && !in_run))
+	if (held->data && !held_first)
 		sipalg_sack_add(&seg->sack, held->seq + 1,
 				held->seq + held->len);
 	h->asked = seg->sack.n > 0;
