@@ -1448,6 +1448,14 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	sipalg_split_buf_begin(&h->held, seg->seq + tail, hold_len, need);
 	h->mss = max_t(unsigned int, h->mss, seg->len);
 	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_HELD);
+	/*
+	 * The message's first segment, with a gap still after it (the
+	 * first two of three lost, the first sent again): reported as a
+	 * duplicate, as a copy of held bytes is, so that the sender's
+	 * recovery has the credit to send what is still missing.
+	 */
+	if (h->ooo.data)
+		sipalg_split_ask(h, seg, true);
 	if (!tail) {
 		consume_skb(skb);
 		verdict = NF_STOLEN;

@@ -44,8 +44,12 @@
 #      first again; the router reports that copy as a duplicate (a D-SACK),
 #      which gives the phone's recovery the credit to send the second.
 #      (Before: its timer sent the first again, "resent", unmodified.)
+#      Then the first two of 3 lost: the phone, told of the third, sends
+#      the first again, which begins the message and cannot be SACKed; the
+#      router reports it as a duplicate too, and the phone sends the
+#      second. (Before: "resent" after its timer, unmodified.)
 #   6. Counters: tcp_split_out_of_order counts a held gap for each of the
-#      nine messages, nothing was given up, passed_tcp_split is 0.
+#      ten messages, nothing was given up, passed_tcp_split is 0.
 #   7. The kernel's helper gets scenarios 1 and 8 first, in the same
 #      network: what it did is reported, not asserted.
 #   8. Whole messages out of order: an INVITE and then a REGISTER, each
@@ -110,22 +114,34 @@ INVITE_FIRST="$TO_5060 match u32 0x494e5649 0xffffffff at 52" # "INVI"
 REPLY_FIRST="$FROM_5060 match u32 0x5349502f 0xffffffff at 52" # "SIP/"
 INVITE6_FIRST='match u16 5060 0xffff at 42 match u32 0x494e5649 0xffffffff at 72'
 
-# lose_once NS [FIRST]: namespace NS drops, at its raw prerouting (before
-# conntrack), the first packet of each connection to port 5060 whose
-# payload begins with the 4 bytes FIRST (hex; "INVI" by default);
-# lost_once NS: exactly one was dropped.
+# lose_once NS [FIRST...]: namespace NS drops, at its raw prerouting
+# (before conntrack), the first packet of each connection to port 5060
+# whose payload begins with the 4 bytes FIRST (hex; "INVI" by default), for
+# each FIRST; lost_once NS: exactly one was dropped for each.
 lose_once() {
-	ip netns exec "$1" nft -f - <<-NFT || fail "nft lose_once in $1 failed"
+	local ns=$1 first sets="" rules="" k=0
+	shift
+	[ $# -gt 0 ] || set -- 0x494e5649
+	for first in "$@"; do
+		k=$((k + 1))
+		sets+="set seen$k { type inet_service; flags dynamic; }"$'\n'
+		rules+="tcp dport 5060 @th,256,32 $first tcp sport != @seen$k update @seen$k { tcp sport } counter drop"$'\n'
+	done
+	ip netns exec "$ns" nft -f - <<-NFT || fail "nft lose_once in $ns failed"
 	table inet lose_once {
-		set seen { type inet_service; flags dynamic; }
+		$sets
 		chain pre {
 			type filter hook prerouting priority raw;
-			tcp dport 5060 @th,256,32 ${2:-0x494e5649} tcp sport != @seen update @seen { tcp sport } counter drop
+			$rules
 		}
 	}
 	NFT
 }
-lost_once() { ip netns exec "$1" nft list table inet lose_once | grep -q "counter packets 1 "; }
+lost_once() {
+	local rules
+	rules=$(ip netns exec "$1" nft list table inet lose_once)
+	[ "$(grep -c "counter packets 1 " <<<"$rules")" = "$(grep -c "counter packets" <<<"$rules")" ]
+}
 # lose_twice NS FIRST: the same, the first two such packets (a segment
 # and the sender's first retransmission of it; table lose_twice);
 # lost_twice NS: exactly two were dropped.
@@ -418,6 +434,27 @@ asked_for "INVITE, the middle of 3 lost"
 say "ok: the phone was told its first segment came twice (D-SACK)"
 ip netns exec rtr nft delete table inet lose_once
 
+# 5e. The first two of 3 segments lost before the router: the router holds
+# the third and tells the phone (a SACK), and the phone sends the first
+# again. That one begins the message, but a SACK block cannot begin where
+# the acknowledgment ends, so its recovery would have no credit to send
+# the second; the router reports the first as a duplicate too (a D-SACK),
+# and the phone sends the second. (Before: its timer sent the first again,
+# "resent", and the INVITE passed unmodified.)
+lose_once rtr 0x494e5649 "$(segment_first 5083 3 2)"
+ask_from_now
+dsacks=$(phone_tcp TcpExtTCPDSACKOfoRecv)
+invite "$WORK/first-two-lost" 3 5083
+lost_once rtr || fail "the first two segments were not dropped once each"
+rewritten "$WORK/first-two-lost/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" \
+	"INVITE whose first two of 3 segments were lost before the router"
+held_after_gap "INVITE, the first two of 3 lost"
+asked_for "INVITE, the first two of 3 lost"
+[ "$(phone_tcp TcpExtTCPDSACKOfoRecv)" -gt "$dsacks" ] ||
+	fail "the first two of 3 lost: the phone got no D-SACK for its first segment sent again"
+say "ok: the first segment sent again was reported as a duplicate (D-SACK), the second came at once"
+ip netns exec rtr nft delete table inet lose_once
+
 # 8. Whole messages out of order: the INVITE comes after the REGISTER.
 hold_back rtr-lan "ip late $INVITE_FIRST"
 two_messages "$WORK/two" 5080
@@ -434,8 +471,8 @@ say "split counters: $(split_counters)"
 read -r ooo joined passed < <(counter tcp_split_out_of_order tcp_split_joined passed_tcp_split)
 gave_up=$(in_rtr "$TOP/cli/sipalg" stats -j | $PY -c 'import json, sys
 print(sum(v for k, v in json.load(sys.stdin).items() if k.startswith("tcp_split_gave_up")))')
-[ "$ooo" -ge 9 ] || fail "tcp_split_out_of_order is $ooo, not one for each of the 9 messages"
-[ "$joined" -ge 9 ] || fail "tcp_split_joined is $joined, fewer than the 9 messages"
+[ "$ooo" -ge 10 ] || fail "tcp_split_out_of_order is $ooo, not one for each of the 10 messages"
+[ "$joined" -ge 10 ] || fail "tcp_split_joined is $joined, fewer than the 10 messages"
 [ "$gave_up" = 0 ] || fail "$gave_up messages given up"
 [ "$passed" = 0 ] || fail "passed_tcp_split is $passed, not 0"
 say "ok: out_of_order $ooo, joined $joined, none given up, passed_tcp_split 0"
