@@ -38,6 +38,7 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_SPLIT_DUPLICATES] = "tcp_split_duplicates",
 	[SIPALG_CTR_SPLIT_OUT_OF_ORDER] = "tcp_split_out_of_order",
 	[SIPALG_CTR_SPLIT_ASKED] = "tcp_split_asked",
+	[SIPALG_CTR_SPLIT_END_FOUND] = "tcp_split_end_found",
 	[SIPALG_CTR_SPLIT_GAVE_UP_GAP] = "tcp_split_gave_up_gap",
 	[SIPALG_CTR_SPLIT_GAVE_UP_NO_GAP] = "tcp_split_gave_up_no_gap",
 	[SIPALG_CTR_SPLIT_GAVE_UP_RESENT] = "tcp_split_gave_up_resent",

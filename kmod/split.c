@@ -129,6 +129,12 @@ struct sipalg_split_half {
 	struct sipalg_split_buf held;
 	struct sipalg_split_buf kept;
 	struct sipalg_split_buf ooo;	/* after a gap, waiting for it */
+	/*
+	 * The first bytes of a message given up before its headers were
+	 * all held, growing with the bytes that pass after them until the
+	 * headers say where it ends (sipalg_split_find_end()).
+	 */
+	struct sipalg_split_buf frame;
 	enum ip_conntrack_dir dir;
 	u32 pass_before;		/* when passing: data before this passes */
 	bool passing;
@@ -404,6 +410,13 @@ static void sipalg_split_give_up(struct sipalg_split_half *h,
 		pass_before = msg_end;
 	else
 		sipalg_split_set_aligned(sipalg_split_ct(h), h->dir, false);
+	sipalg_split_buf_free(h, &h->frame);
+	if (h->held.data && !h->held.need) {
+		/* Its headers may still say where it ends as it passes. */
+		h->frame = h->held;
+		h->frame.last = jiffies;
+		memset(&h->held, 0, sizeof(h->held));
+	}
 	sipalg_split_buf_free(h, &h->held);
 	sipalg_split_buf_free(h, &h->ooo);
 	h->asked = false;
@@ -1145,6 +1158,68 @@ static int sipalg_split_while_held(struct sipalg_split_half *h,
 	return SIPALG_SPLIT_GO_ON;
 }
 
+/*
+ * A message given up before its headers were all held passes as its
+ * sender sends it (again). Its first bytes were kept (frame): the bytes
+ * that pass after them, in order, complete its headers, which say where
+ * it ends, and the stream is at a message boundary there, as when its
+ * headers were held. Else a next message whose first segment came late
+ * would pass unmodified too (overtaken), and the one after it, as long as
+ * segments keep coming out of order. A gap, too much, or bytes that are
+ * not framed SIP: the end stays unknown, as before (under the entry's
+ * lock; before the segment's verdict).
+ */
+static void sipalg_split_find_end(struct sipalg_split_half *h,
+				  struct sk_buff *skb,
+				  const struct sipalg_seg *seg)
+{
+	struct sipalg_split_buf *f = &h->frame;
+	u32 f_end = f->seq + f->len, end = seg->seq + seg->len, msg_end;
+	unsigned int skip, add, msg_len, tail, need;
+	int reason;
+
+	if (!after(end, f_end))
+		return;
+	if (after(seg->seq, f_end))
+		goto unknown;
+	skip = f_end - seg->seq;
+	add = min(seg->len - skip, split_max_message - f->len);
+	if (!add || sipalg_split_buf_reserve(h, f, f->len + add) ||
+	    skb_copy_bits(skb, seg->dataoff + skip, f->data + f->len, add))
+		goto unknown;
+	f->len += add;
+	f->last = jiffies;
+	switch (sipalg_frame(f->data, f->len, &msg_len, &reason)) {
+	case SIPALG_FRAME_COMPLETE:
+		break;
+	case SIPALG_FRAME_NEED_MORE:
+		if (sipalg_frame_tail(f->data, f->len, &tail, &need) ==
+		    SIPALG_FRAME_NEED_MORE && !tail && need) {
+			msg_len = need;
+			break;
+		}
+		/* The headers are still coming. */
+		if (f->len < split_max_message)
+			return;
+		goto unknown;
+	default:
+		goto unknown;
+	}
+	msg_end = f->seq + msg_len;
+	sipalg_split_buf_free(h, f);
+	/* Bytes after it passed already (a limit reached there). */
+	if (h->passing && after(h->pass_before, msg_end))
+		return;
+	h->passing = true;
+	h->pass_before = msg_end;
+	h->pass_since = jiffies;
+	sipalg_split_set_aligned(seg->ct, seg->dir, true);
+	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_END_FOUND);
+	return;
+unknown:
+	sipalg_split_buf_free(h, f);
+}
+
 /* A segment of a connection with split state: its verdict, or GO_ON. */
 static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 			      struct sipalg_seg *seg)
@@ -1181,9 +1256,12 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 			sipalg_split_give_up(h, seg->sn,
 					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
 					     end);
+		sipalg_split_buf_free(h, &h->frame);
 		verdict = NF_ACCEPT;
 		goto out;
 	}
+	if (seg->len && h->frame.data)
+		sipalg_split_find_end(h, skb, seg);
 	/* Before what was given up after it: the kept message is whole. */
 	if (seg->len && kept->data &&
 	    before(seg->seq, kept->seq + kept->len) && after(end, kept->seq)) {
@@ -1538,6 +1616,7 @@ static void sipalg_split_remove(struct sipalg_split *e)
 		sipalg_split_buf_free(&e->half[i], &e->half[i].held);
 		sipalg_split_buf_free(&e->half[i], &e->half[i].kept);
 		sipalg_split_buf_free(&e->half[i], &e->half[i].ooo);
+		sipalg_split_buf_free(&e->half[i], &e->half[i].frame);
 	}
 	spin_unlock(&e->lock);
 	hash_del_rcu(&e->node);
@@ -1618,8 +1697,12 @@ static void sipalg_split_sweep(struct work_struct *work)
 			    time_after(now, h->pass_since +
 					    SIPALG_SPLIT_PASS_TIME))
 				h->passing = false;
+			if (h->frame.data &&
+			    time_after(now, h->frame.last +
+					    SIPALG_SPLIT_HOLD_TIME))
+				sipalg_split_buf_free(h, &h->frame);
 			if (h->held.data || h->kept.data || h->ooo.data ||
-			    h->passing)
+			    h->frame.data || h->passing)
 				idle = false;
 		}
 		spin_unlock(&e->lock);

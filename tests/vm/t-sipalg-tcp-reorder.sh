@@ -74,6 +74,11 @@
 #      counted as inside a message until a segment began one: the
 #      REGISTER's second segment passed, then its late first one,
 #      "overtaken", and the server got both messages unmodified.)
+#      The same when the router held only the INVITE's first segment,
+#      which ends inside its headers (its second lost once, its last
+#      twice): the second, sent again, passes and completes the headers it
+#      kept, which say where the INVITE ends (tcp_split_end_found). (Before,
+#      its end was unknown, and the late REGISTER passed, "overtaken".)
 # Before this (sipalg giving up on any gap, "overtaken"), every one of
 # these messages passed unmodified and the test fails at its first check.
 . "$(dirname "$0")/lib.sh"
@@ -195,6 +200,12 @@ o = -(-len(b) // int(sys.argv[1])) * (int(sys.argv[2]) - 1)
 print(f"0x{b[o:o + 4].hex()}")' "$2" "$3"
 }
 second_segment() { echo "match u32 $(segment_first "$1" 3 2) 0xffffffff at 52"; }
+# invite_at OFFSET: the 4 bytes (hex) at OFFSET of the INVITE
+# two_messages() sends (its MSS 300 cuts it into segments of 288 bytes).
+invite_at() {
+	echo "0x$($SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" |
+		tail -c +"$(($1 + 1))" | head -c 4 | od -An -tx1 | tr -d ' \n')"
+}
 
 # two_messages DIR PORT [MSS [PAUSE]]: an INVITE and then a REGISTER from
 # the phone's PORT on one connection, each written whole on its own
@@ -479,7 +490,7 @@ say "ok: out_of_order $ooo, joined $joined, none given up, passed_tcp_split 0"
 
 # 9. A message given up, and the next one on its connection.
 resent=$(counter tcp_split_gave_up_resent)
-lose_twice rtr "0x$($SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" | tail -c +577 | head -c 4 | od -An -tx1 | tr -d ' \n')"
+lose_twice rtr "$(invite_at 576)"
 hold_back rtr-lan "ip late $TO_5060 match u32 0x52454749 0xffffffff at 52" # "REGI"
 two_messages "$WORK/after-given-up" 5084 300 1
 hold_back rtr-lan
@@ -491,6 +502,32 @@ got=$(messages_in "$WORK/after-given-up/got" | xargs)
 [ "$got" = "INVITE private REGISTER public" ] ||
 	fail "a REGISTER after an INVITE given up: the server got '$got', not the INVITE as sent and the REGISTER rewritten"
 say "ok: an INVITE given up (resent) passes as sent, and the REGISTER after it, its first segment late, is held and rewritten"
+
+# 9b. The same, but the router held only the INVITE's first segment, which
+# ends inside its headers: the second is lost once and the last twice.
+# Given up (resent), its first bytes are kept; the second segment, sent
+# again, passes and completes the headers, which say where the INVITE
+# ends (tcp_split_end_found): the REGISTER after it is held and rewritten
+# as above.
+resent=$(counter tcp_split_gave_up_resent)
+found=$(counter tcp_split_end_found)
+lose_once rtr "$(invite_at 288)"
+lose_twice rtr "$(invite_at 576)"
+hold_back rtr-lan "ip late $TO_5060 match u32 0x52454749 0xffffffff at 52" # "REGI"
+two_messages "$WORK/after-given-up-early" 5085 300 1
+hold_back rtr-lan
+lost_once rtr || fail "the INVITE's second segment was not dropped once"
+lost_twice rtr || fail "the INVITE's last segment was not dropped twice"
+ip netns exec rtr nft delete table inet lose_once
+ip netns exec rtr nft delete table inet lose_twice
+[ "$(counter tcp_split_gave_up_resent)" -gt "$resent" ] ||
+	fail "the INVITE held only up to inside its headers was not given up (resent)"
+[ "$(counter tcp_split_end_found)" -gt "$found" ] ||
+	fail "the end of the INVITE given up was not found in the bytes that passed (tcp_split_end_found)"
+got=$(messages_in "$WORK/after-given-up-early/got" | xargs)
+[ "$got" = "INVITE private REGISTER public" ] ||
+	fail "a REGISTER after an INVITE given up inside its headers: the server got '$got', not the INVITE as sent and the REGISTER rewritten"
+say "ok: an INVITE given up inside its headers passes as sent, its end found as it passed, and the REGISTER after it, its first segment late, is held and rewritten"
 
 in_rtr conntrack -F >/dev/null 2>&1
 for _ in $(seq 20); do
