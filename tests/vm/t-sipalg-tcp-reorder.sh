@@ -425,25 +425,34 @@ asked_for "INVITE, a middle segment lost"
 say "the call with the lost middle segment took $took ms, one without $took_whole ms (reported)"
 ip netns exec rtr nft delete table inet lose_once
 
+# dsack_lost NAME PORT WHAT FIRST...: an INVITE in 3 segments from PORT,
+# those of its segments that begin with FIRST... lost once before the
+# router: it arrives rewritten, the router asked, and the phone was told
+# that its first segment, sent again, came twice (a D-SACK).
+dsack_lost() {
+	local name=$1 port=$2 what=$3 dsacks
+	shift 3
+	lose_once rtr "$@"
+	ask_from_now
+	dsacks=$(phone_tcp TcpExtTCPDSACKOfoRecv)
+	invite "$WORK/$name" 3 "$port"
+	lost_once rtr || fail "$what: not dropped once each"
+	rewritten "$WORK/$name/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" "INVITE, $what before the router"
+	held_after_gap "INVITE, $what"
+	asked_for "INVITE, $what"
+	[ "$(phone_tcp TcpExtTCPDSACKOfoRecv)" -gt "$dsacks" ] ||
+		fail "$what: the phone got no D-SACK for its first segment sent again"
+	say "ok: $what: the phone was told its first segment came twice (D-SACK)"
+	ip netns exec rtr nft delete table inet lose_once
+}
+
 # 5d. The middle of 3 segments lost before the router: the router holds
 # the first and the third. Told of the third, the phone sends the first
 # again (a SACK block cannot begin where the acknowledgment ends), and its
 # recovery would send nothing more; the router reports that copy as a
 # duplicate (a D-SACK, which the phone counts as TcpExtTCPDSACKOfoRecv),
 # and the phone's recovery counts it as delivered and sends the second.
-lose_once rtr "$(segment_first 5082 3 2)"
-ask_from_now
-dsacks=$(phone_tcp TcpExtTCPDSACKOfoRecv)
-invite "$WORK/middle-of-3-lost" 3 5082
-lost_once rtr || fail "the second segment was not dropped once"
-rewritten "$WORK/middle-of-3-lost/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" \
-	"INVITE whose second of 3 segments was lost before the router"
-held_after_gap "INVITE, the middle of 3 lost"
-asked_for "INVITE, the middle of 3 lost"
-[ "$(phone_tcp TcpExtTCPDSACKOfoRecv)" -gt "$dsacks" ] ||
-	fail "the middle of 3 lost: the phone got no D-SACK for its first segment sent again"
-say "ok: the phone was told its first segment came twice (D-SACK)"
-ip netns exec rtr nft delete table inet lose_once
+dsack_lost middle-of-3-lost 5082 "the middle of 3 lost" "$(segment_first 5082 3 2)"
 
 # 5e. The first two of 3 segments lost before the router: the router holds
 # the third and tells the phone (a SACK), and the phone sends the first
@@ -452,19 +461,7 @@ ip netns exec rtr nft delete table inet lose_once
 # the second; the router reports the first as a duplicate too (a D-SACK),
 # and the phone sends the second. (Before: its timer sent the first again,
 # "resent", and the INVITE passed unmodified.)
-lose_once rtr 0x494e5649 "$(segment_first 5083 3 2)"
-ask_from_now
-dsacks=$(phone_tcp TcpExtTCPDSACKOfoRecv)
-invite "$WORK/first-two-lost" 3 5083
-lost_once rtr || fail "the first two segments were not dropped once each"
-rewritten "$WORK/first-two-lost/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" \
-	"INVITE whose first two of 3 segments were lost before the router"
-held_after_gap "INVITE, the first two of 3 lost"
-asked_for "INVITE, the first two of 3 lost"
-[ "$(phone_tcp TcpExtTCPDSACKOfoRecv)" -gt "$dsacks" ] ||
-	fail "the first two of 3 lost: the phone got no D-SACK for its first segment sent again"
-say "ok: the first segment sent again was reported as a duplicate (D-SACK), the second came at once"
-ip netns exec rtr nft delete table inet lose_once
+dsack_lost first-two-lost 5083 "the first two of 3 lost" 0x494e5649 "$(segment_first 5083 3 2)"
 
 # 8. Whole messages out of order: the INVITE comes after the REGISTER.
 hold_back rtr-lan "ip late $INVITE_FIRST"
@@ -489,18 +486,26 @@ print(sum(v for k, v in json.load(sys.stdin).items() if k.startswith("tcp_split_
 say "ok: out_of_order $ooo, joined $joined, none given up, passed_tcp_split 0"
 
 # 9. A message given up, and the next one on its connection.
-resent=$(counter tcp_split_gave_up_resent)
+# given_up_then_register NAME PORT WHAT: an INVITE and then a REGISTER
+# from the phone's PORT (MSS 300, 1 s apart), the REGISTER's first segment
+# late, the INVITE's losses set up before: the INVITE is given up (resent)
+# and passes as sent, and the REGISTER is held and rewritten.
+given_up_then_register() {
+	local name=$1 port=$2 what=$3 resent got
+	resent=$(counter tcp_split_gave_up_resent)
+	hold_back rtr-lan "ip late $TO_5060 match u32 0x52454749 0xffffffff at 52" # "REGI"
+	two_messages "$WORK/$name" "$port" 300 1
+	hold_back rtr-lan
+	[ "$(counter tcp_split_gave_up_resent)" -gt "$resent" ] ||
+		fail "$what: the INVITE was not given up (resent)"
+	got=$(messages_in "$WORK/$name/got" | xargs)
+	[ "$got" = "INVITE private REGISTER public" ] ||
+		fail "$what: the server got '$got', not the INVITE as sent and the REGISTER rewritten"
+}
 lose_twice rtr "$(invite_at 576)"
-hold_back rtr-lan "ip late $TO_5060 match u32 0x52454749 0xffffffff at 52" # "REGI"
-two_messages "$WORK/after-given-up" 5084 300 1
-hold_back rtr-lan
+given_up_then_register after-given-up 5084 "a REGISTER after an INVITE given up"
 lost_twice rtr || fail "the INVITE's last segment was not dropped twice"
 ip netns exec rtr nft delete table inet lose_twice
-[ "$(counter tcp_split_gave_up_resent)" -gt "$resent" ] ||
-	fail "the INVITE whose last segment was lost twice was not given up (resent)"
-got=$(messages_in "$WORK/after-given-up/got" | xargs)
-[ "$got" = "INVITE private REGISTER public" ] ||
-	fail "a REGISTER after an INVITE given up: the server got '$got', not the INVITE as sent and the REGISTER rewritten"
 say "ok: an INVITE given up (resent) passes as sent, and the REGISTER after it, its first segment late, is held and rewritten"
 
 # 9b. The same, but the router held only the INVITE's first segment, which
@@ -509,24 +514,16 @@ say "ok: an INVITE given up (resent) passes as sent, and the REGISTER after it, 
 # again, passes and completes the headers, which say where the INVITE
 # ends (tcp_split_end_found): the REGISTER after it is held and rewritten
 # as above.
-resent=$(counter tcp_split_gave_up_resent)
 found=$(counter tcp_split_end_found)
 lose_once rtr "$(invite_at 288)"
 lose_twice rtr "$(invite_at 576)"
-hold_back rtr-lan "ip late $TO_5060 match u32 0x52454749 0xffffffff at 52" # "REGI"
-two_messages "$WORK/after-given-up-early" 5085 300 1
-hold_back rtr-lan
+given_up_then_register after-given-up-early 5085 "a REGISTER after an INVITE given up inside its headers"
 lost_once rtr || fail "the INVITE's second segment was not dropped once"
 lost_twice rtr || fail "the INVITE's last segment was not dropped twice"
 ip netns exec rtr nft delete table inet lose_once
 ip netns exec rtr nft delete table inet lose_twice
-[ "$(counter tcp_split_gave_up_resent)" -gt "$resent" ] ||
-	fail "the INVITE held only up to inside its headers was not given up (resent)"
 [ "$(counter tcp_split_end_found)" -gt "$found" ] ||
 	fail "the end of the INVITE given up was not found in the bytes that passed (tcp_split_end_found)"
-got=$(messages_in "$WORK/after-given-up-early/got" | xargs)
-[ "$got" = "INVITE private REGISTER public" ] ||
-	fail "a REGISTER after an INVITE given up inside its headers: the server got '$got', not the INVITE as sent and the REGISTER rewritten"
 say "ok: an INVITE given up inside its headers passes as sent, its end found as it passed, and the REGISTER after it, its first segment late, is held and rewritten"
 
 in_rtr conntrack -F >/dev/null 2>&1
