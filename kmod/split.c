@@ -1178,6 +1178,9 @@ static void sipalg_split_find_end(struct sipalg_split_half *h,
 	unsigned int skip, add, msg_len, tail, need;
 	int reason;
 
+	/* Held again (sent again from its start), or after a gap. */
+	if (h->held.data || h->ooo.data)
+		goto unknown;
 	if (!after(end, f_end))
 		return;
 	if (after(seg->seq, f_end))
@@ -1207,6 +1210,12 @@ static void sipalg_split_find_end(struct sipalg_split_half *h,
 	}
 	msg_end = f->seq + msg_len;
 	sipalg_split_buf_free(h, f);
+	/*
+	 * It ended in bytes that passed already (the frame began with a
+	 * keep-alive or a whole message): the next one began there too.
+	 */
+	if (!after(msg_end, f_end))
+		return;
 	/* Bytes after it passed already (a limit reached there). */
 	if (h->passing && after(h->pass_before, msg_end))
 		return;
@@ -1260,14 +1269,15 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 		verdict = NF_ACCEPT;
 		goto out;
 	}
-	if (seg->len && h->frame.data)
-		sipalg_split_find_end(h, skb, seg);
 	/* Before what was given up after it: the kept message is whole. */
 	if (seg->len && kept->data &&
 	    before(seg->seq, kept->seq + kept->len) && after(end, kept->seq)) {
+		sipalg_split_buf_free(h, &h->frame);
 		verdict = sipalg_split_rebuild(h, skb, seg);
 		goto out;
 	}
+	if (seg->len && h->frame.data)
+		sipalg_split_find_end(h, skb, seg);
 	if (h->passing) {
 		if (before(seg->seq, h->pass_before)) {
 			/* The next message begins inside it: it passes too. */
@@ -1530,7 +1540,10 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	 * The message's first segment, with a gap still after it (the
 	 * first two of three lost, the first sent again): reported as a
 	 * duplicate, as a copy of held bytes is, so that the sender's
-	 * recovery has the credit to send what is still missing.
+	 * recovery has the credit to send what is still missing. If it was
+	 * only late, not sent again, the sender takes the report as one of
+	 * a copy the network made: no credit while it has resent no more
+	 * than it was told came twice.
 	 */
 	if (h->ooo.data)
 		sipalg_split_ask(h, seg, true);
