@@ -341,7 +341,13 @@ static int sipalg_frame_tcp(const unsigned char *msg, unsigned int avail,
 	case SIPALG_FRAME_COMPLETE:
 		return SIPALG_OK;
 	case SIPALG_FRAME_NEED_MORE:
-		reason = SIPALG_PASS_TCP_SPLIT;
+		/*
+		 * The start of a message split across segments; or bytes from
+		 * inside one (the rest of a message given up, a tail sent
+		 * again after it went whole), which begin no message.
+		 */
+		reason = sipalg_frame_begins(msg, avail) ?
+			 SIPALG_PASS_TCP_SPLIT : SIPALG_R_NOT_SIP;
 		break;
 	}
 	*len = avail;
