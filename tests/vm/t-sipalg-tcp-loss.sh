@@ -42,6 +42,9 @@ calls() {
 		fail "calls did not complete: $(cat "$dir/calls.log" "$dir/server.log")"
 	wait
 	say "$(cat "$dir/calls.log")"
+	# Kept with a failed test's work directory: what the router counted.
+	in_rtr "$TOP/cli/sipalg" stats >"$dir/router-stats.txt"
+	in_rtr conntrack -S >"$dir/conntrack-stats.txt" 2>&1
 }
 
 # check DIR N MODE: each message the server got against what the phone
