@@ -121,50 +121,95 @@ static unsigned int sipalg_max_len(const struct sk_buff *skb, u16 l3num)
 }
 
 /*
- * Make room for a message that grows by delta bytes at the end of the
- * linear skb, if the packet may become that long (max_len). May move
- * skb->data; the caller re-derives its pointers.
+ * A packet's messages are rewritten front to back, each written where the
+ * one before it ended (out), which is at or before where it arrived (in):
+ * the bytes between are free, what earlier messages shrank by or room made
+ * for growing ones. Moving the rest of the packet for every message that
+ * changes length made a packet of n messages cost n times its length in
+ * copies (a GRO packet carries tens of them); now a message moves itself
+ * by the free bytes before it, and the rest of the packet moves only when
+ * a growing message does not fit, by this much more than it needs, so
+ * that the next ones that grow fit too. What is free at the end goes
+ * (sipalg_close_gap()).
  */
-static bool sipalg_skb_grow(struct sk_buff *skb, unsigned int delta,
+#define SIPALG_GROW_AHEAD 256
+
+/*
+ * Move the bytes from in on (the rest of the packet) by need bytes and,
+ * if there are any, by up to SIPALG_GROW_AHEAD more, as far as the packet
+ * may become that long (max_len) and, unless it is reallocated anyway,
+ * its tailroom goes.
+ * May move skb->data; the caller re-derives its pointers.
+ */
+static bool sipalg_skb_grow(struct sk_buff *skb, unsigned int in,
+			    unsigned int need, unsigned int *grown,
 			    unsigned int max_len)
 {
-	if (skb->len + delta > max_len)
+	unsigned int tail_len = skb->len - in, grow = need, ahead;
+
+	if (skb->len + need > max_len)
 		return false;
-	if (skb_tailroom(skb) < delta &&
-	    pskb_expand_head(skb, 0, delta - skb_tailroom(skb), GFP_ATOMIC))
+	/*
+	 * The last message of a packet needs no room after it, and room
+	 * ahead is taken from the tailroom only (no copy of its own).
+	 */
+	if (tail_len) {
+		ahead = min(SIPALG_GROW_AHEAD, max_len - skb->len - need);
+		if (skb_tailroom(skb) >= need)
+			ahead = min(ahead, skb_tailroom(skb) - need);
+		grow += ahead;
+	}
+	if (skb_tailroom(skb) < grow &&
+	    pskb_expand_head(skb, 0, grow - skb_tailroom(skb), GFP_ATOMIC))
 		return false;
-	__skb_put(skb, delta);
+	__skb_put(skb, grow);
+	memmove(skb->data + in + grow, skb->data + in, tail_len);
+	*grown = grow;
 	return true;
 }
 
 /*
- * Apply the plan to the message at skb->data + off (old_len bytes, which
- * run to the end of the skb or are followed by further messages).
+ * Apply the plan to the message that arrived at skb->data + *in (old_len
+ * bytes, to the end of the skb or followed by further messages) and write
+ * it at skb->data + out (at most *in). Rewritten or not (an error), the
+ * message is at out afterwards, and *in is where the next one is now.
  */
-static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int off,
-			       const struct sipalg_plan *plan,
+static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int out,
+			       unsigned int *in, const struct sipalg_plan *plan,
 			       unsigned int max_len)
 {
 	unsigned int old_len = plan->old_len, new_len = plan->new_len;
-	unsigned int tail_off = off + old_len;
-	unsigned int tail_len = skb->len - tail_off;
-	unsigned int room = max(old_len, new_len);
+	unsigned int room = *in - out + old_len, grown = 0;
+	int err = 0;
 
-	if (new_len > old_len) {
-		if (!sipalg_skb_grow(skb, new_len - old_len, max_len))
-			return -SIPALG_PASS_TOO_BIG;
-		/* Bytes after this message (TCP) move out of the way first. */
-		memmove(skb->data + off + new_len, skb->data + tail_off,
-			tail_len);
-	}
-	if (sipalg_apply_in_place(skb->data + off, room, old_len, plan) < 0)
-		return -SIPALG_R_INTERNAL;
-	if (new_len < old_len) {
-		memmove(skb->data + off + new_len, skb->data + tail_off,
-			tail_len);
-		__skb_trim(skb, skb->len - (old_len - new_len));
-	}
-	return 0;
+	if (new_len > room &&
+	    !sipalg_skb_grow(skb, *in + old_len, new_len - room, &grown,
+			     max_len))
+		err = -SIPALG_PASS_TOO_BIG;
+	if (out != *in)
+		memmove(skb->data + out, skb->data + *in, old_len);
+	*in += old_len + grown;
+	if (!err && sipalg_apply_in_place(skb->data + out, room + grown,
+					  old_len, plan) < 0)
+		err = -SIPALG_R_INTERNAL;
+	return err;
+}
+
+/* A message that stays as it arrived goes to out all the same. */
+static void sipalg_place(struct sk_buff *skb, unsigned int *in,
+			 unsigned int *out, unsigned int len)
+{
+	if (*out != *in)
+		memmove(skb->data + *out, skb->data + *in, len);
+	*in += len;
+	*out += len;
+}
+
+/* The free bytes the last messages left at the end of the packet go. */
+static void sipalg_close_gap(struct sk_buff *skb, unsigned int out)
+{
+	if (out < skb->len)
+		__skb_trim(skb, out);
 }
 
 /* After the payload changed: IP and L4 lengths, checksums, TCP sequence. */
@@ -452,8 +497,8 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	u8 protonum = nf_ct_protonum(ct);
 	int transport = protonum == IPPROTO_TCP ? SIPALG_TCP : SIPALG_UDP;
-	unsigned int dataoff, off, step, old_l4_len, n_ov, mtu, max_len;
-	unsigned int edits = 0;
+	unsigned int dataoff, in, out, len, out_len, old_l4_len, n_ov, mtu;
+	unsigned int max_len, edits = 0, grown = 0;
 	struct sipalg_trace_pos pos = { 0 };
 	bool nat, changed = false, writable = false;
 	struct sipalg_scratch *s;
@@ -500,27 +545,34 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	mtu = sipalg_max_len(skb, nf_ct_l3num(ct));
 	max_len = transport == SIPALG_TCP ? 65535 : mtu;
 
-	/* Each message ends at next:, the one place its outcome is known. */
-	for (off = dataoff; off < skb->len; off += step, pos.msg_index++) {
-		const unsigned char *msg = skb->data + off;
+	/*
+	 * Each message ends at next:, the one place its outcome is known, and
+	 * is then where it goes in the packet: at out, the end of the ones
+	 * before it (sipalg_apply_to_skb()).
+	 */
+	for (in = out = dataoff; in < skb->len; pos.msg_index++) {
+		const unsigned char *msg = skb->data + in;
 		const struct sipalg_msg *parsed = NULL;
 		int outcome = SIPALG_TRACE_PASSED;
 		int reason = SIPALG_OK;
+		bool placed = false;
 
-		step = skb->len - off;
+		len = skb->len - in;
 		if (transport == SIPALG_TCP)
-			reason = sipalg_frame_tcp(msg, step, &step);
+			reason = sipalg_frame_tcp(msg, len, &len);
+		out_len = len;
 		if (reason == SIPALG_OK) {
-			reason = sipalg_parse(msg, step, transport, &s->msg);
+			reason = sipalg_parse(msg, len, transport, &s->msg);
 			if (reason == SIPALG_OK &&
-			    s->msg.kind == SIPALG_KIND_KEEPALIVE)
+			    s->msg.kind == SIPALG_KIND_KEEPALIVE) {
+				sipalg_place(skb, &in, &out, len);
 				continue;
+			}
 			parsed = &s->msg;
 		}
 		if (unlikely(want)) {
-			/* Where it arrived: before the earlier edits' delta. */
-			pos.msg_off = off - dataoff - delta;
-			sipalg_trace_begin(ct, dir, want, &pos, msg, step,
+			pos.msg_off = in - dataoff - grown;
+			sipalg_trace_begin(ct, dir, want, &pos, msg, len,
 					   parsed);
 		}
 		if (reason != SIPALG_OK)
@@ -545,6 +597,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			 */
 			bool moves = transport == SIPALG_TCP &&
 				     s->plan.new_len != s->plan.old_len;
+			unsigned int was = in;
 
 			/* The apply works in place: the old bytes go first. */
 			if (unlikely(want))
@@ -559,10 +612,13 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			else
 				/* Offsets: skb->data may have moved. */
 				writable = true;
-			if (reason == SIPALG_OK)
-				reason = -sipalg_apply_to_skb(skb, off,
+			if (reason == SIPALG_OK) {
+				reason = -sipalg_apply_to_skb(skb, out, &in,
 							      &s->plan,
 							      max_len);
+				grown += in - was - len;
+				placed = true;
+			}
 		}
 		sipalg_act_after(ct, dir, s, reason != SIPALG_OK, sn);
 		if (reason != SIPALG_OK)
@@ -575,16 +631,22 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 		edits += s->plan.n_edits;
 		delta += (int)s->plan.new_len - (int)s->plan.old_len;
 		changed = true;
-		step = s->plan.new_len;
+		out_len = s->plan.new_len;
 		outcome = SIPALG_TRACE_REWRITTEN;
 next:
 		if (outcome == SIPALG_TRACE_PASSED)
 			sipalg_pass(ct, sn, reason);
+		if (!placed)
+			sipalg_place(skb, &in, &out, len);
+		else
+			out += out_len;
 		/* skb->data may have moved (pskb_expand_head). */
 		if (unlikely(want))
-			sipalg_trace_end(sn, outcome, reason, skb->data + off,
-					 step);
+			sipalg_trace_end(sn, outcome, reason,
+					 skb->data + out - out_len, out_len);
 	}
+	/* Free bytes are left after a change (or a grow that then failed). */
+	sipalg_close_gap(skb, out);
 	if (changed) {
 		/* Segments of the sender's size, as it sent this one. */
 		if (skb->len > mtu)
