@@ -16,7 +16,12 @@
 #   2. Counters: nothing held was given up as too big (a packet is not a
 #      message: only the message a segment completes counts against
 #      split_max_message) and no message passed as passed_tcp_split.
-#   3. The same stream through the kernel's own helper, in the same
+#   3. The same from a phone whose address is shorter than the router's
+#      (10.0.0.5 against 203.0.113.1): every message grows, so the
+#      messages after it in a packet must make room (the rest of a
+#      packet moves by more than one message needs, and what is left
+#      over goes at its end). The same checks as in 1.
+#   4. The same stream through the kernel's own helper, in the same
 #      network: how many messages it left naming the phone is reported,
 #      not asserted.
 # Before this test sipalg held the tail of a packet, then gave it up as
@@ -28,12 +33,16 @@
 COUNT=600
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 
-# stream_check FILE: "MESSAGES PRIVATE BAD": the whole messages in FILE
+# A phone on a second LAN prefix, with an address shorter than the
+# router's public one.
+SHORT_PHONE=10.0.0.5
+
+# stream_check FILE [PHONE]: "MESSAGES PRIVATE BAD": the whole messages in FILE
 # (framed by Content-Length), how many name the phone (outside the
 # Call-ID, which sipalg leaves alone by design), and how many do
 # not begin as an INVITE must (a framing error) or end short.
 stream_check() {
-	$PY - "$1" "$PHONE" <<-'PY'
+	$PY - "$1" "${2:-$PHONE}" <<-'PY'
 	import re, sys
 	data, phone = open(sys.argv[1], "rb").read(), sys.argv[2].encode()
 	off = count = private = bad = 0
@@ -56,12 +65,12 @@ stream_check() {
 	PY
 }
 
-# send_stream DIR: COUNT INVITEs from the phone in one write, the server's
-# bytes saved in DIR/got.
+# send_stream DIR [PHONE]: COUNT INVITEs from the phone in one write, the
+# server's bytes saved in DIR/got.
 send_stream() {
-	local dir=$1
+	local dir=$1 phone=${2:-$PHONE}
 	mkdir -p "$dir"
-	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
+	$SIPUA fill "${tcp_values[@]}" --set phone="$phone" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
 	in_wan $PY -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -82,7 +91,7 @@ s = socket.socket(); s.bind((sys.argv[1], 0)); s.connect((sys.argv[2], 5060))
 s.sendall(msg * int(sys.argv[4])); s.shutdown(socket.SHUT_WR)
 s.settimeout(60)
 while s.recv(65536):
-    pass' "$PHONE" "$SERVER" "$dir/invite.sip" "$COUNT" || fail "$dir: the phone could not send"
+    pass' "$phone" "$SERVER" "$dir/invite.sip" "$COUNT" || fail "$dir: the phone could not send"
 	wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
 }
 
@@ -99,23 +108,31 @@ read -r count private bad < <(stream_check "$WORK/kernel/got")
 say "kernel helper: $count of $COUNT messages whole, $private name the phone, $bad framing errors (reported, not asserted)"
 kernel_helper_to_sipalg
 
+# check_stream DIR PHONE PACKETS MESSAGES: what the server got in DIR is
+# COUNT whole messages, none naming PHONE, and the router saw them in big
+# packets (PACKETS and MESSAGES: its counters before this stream).
+check_stream() {
+	local dir=$1 phone=$2 count private bad packets messages
+	read -r count private bad < <(stream_check "$dir/got" "$phone")
+	packets=$(($(sipalg_stat rtr packets) - $3))
+	messages=$(($(sipalg_stat rtr messages) - $4))
+	say "server got $count whole messages, $private naming the phone, $bad framing errors; the router saw $packets packets, $messages messages"
+	say "split counters: $(split_counters)"
+	in_rtr "$TOP/cli/sipalg" stats | grep -vE ' 0$' >"$dir/stats"
+	[ "$bad" -eq 0 ] || fail "the stream is not whole SIP messages (a framing error); counters:
+$(cat "$dir/stats")"
+	[ "$count" -eq "$COUNT" ] || fail "the server got $count messages, not $COUNT"
+	[ "$packets" -lt $((COUNT / 4)) ] ||
+		fail "the router saw $packets packets for $COUNT messages: the stream was not cut into big packets"
+	[ "$private" -eq 0 ] || fail "$private of $COUNT messages still name the phone ($phone)"
+}
+
 say "1. $COUNT INVITEs back to back on one connection, offloads on"
 mkdir -p "$WORK/sipalg"
 sip_capture_start "$WORK/sipalg"
 send_stream "$WORK/sipalg"
 sip_capture_stop
-read -r count private bad < <(stream_check "$WORK/sipalg/got")
-packets=$(sipalg_stat rtr packets)
-messages=$(sipalg_stat rtr messages)
-say "server got $count whole messages, $private naming the phone, $bad framing errors; the router saw $packets packets, $messages messages"
-say "split counters: $(split_counters)"
-in_rtr "$TOP/cli/sipalg" stats | grep -vE ' 0$' >"$WORK/sipalg/stats"
-[ "$bad" -eq 0 ] || fail "the stream is not whole SIP messages (a framing error); counters:
-$(cat "$WORK/sipalg/stats")"
-[ "$count" -eq "$COUNT" ] || fail "the server got $count messages, not $COUNT"
-[ "$packets" -lt $((COUNT / 4)) ] ||
-	fail "the router saw $packets packets for $COUNT messages: the stream was not cut into big packets"
-[ "$private" -eq 0 ] || fail "$private of $COUNT messages still name the phone ($PHONE)"
+check_stream "$WORK/sipalg" "$PHONE" 0 0
 
 say "2. counters"
 split_counters
@@ -124,6 +141,20 @@ for c in tcp_split_gave_up_too_big passed_tcp_split; do
 done
 [ "$(sipalg_stat rtr rewritten)" -ge "$COUNT" ] ||
 	fail "rewritten is $(sipalg_stat rtr rewritten), fewer than the $COUNT messages"
+
+say "3. the same from $SHORT_PHONE, shorter than the router's address: every message grows"
+ip -n lan addr add $SHORT_PHONE/24 dev lan0
+ip -n rtr addr add 10.0.0.1/24 dev rtr-lan
+in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade
+read -r packets messages rewritten grown < <(sipalg_stat rtr packets messages rewritten bytes_grown)
+send_stream "$WORK/short" $SHORT_PHONE
+check_stream "$WORK/short" $SHORT_PHONE "$packets" "$messages"
+[ "$(sipalg_stat rtr rewritten)" -ge $((rewritten + COUNT)) ] ||
+	fail "rewritten grew by $(($(sipalg_stat rtr rewritten) - rewritten)), fewer than the $COUNT messages"
+[ "$(sipalg_stat rtr bytes_grown)" -gt "$grown" ] || fail "bytes_grown did not grow: no message grew"
+for c in tcp_split_gave_up_too_big passed_tcp_split; do
+	[ "$(sipalg_stat rtr $c)" -eq 0 ] || fail "$c is $(sipalg_stat rtr $c), not 0"
+done
 
 rmmod sipalg || fail "rmmod sipalg"
 say "ok"
