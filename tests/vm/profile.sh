@@ -18,7 +18,10 @@
 # usage: profile.sh [SECONDS] [MESSAGES...]   (default 4, REGISTER INVITE TLS)
 # REGISTER and INVITE are UDP floods; TCP is the bench's INVITE written
 # back to back on one TCP connection (messages cut anywhere by segments,
-# so most are held and joined); TLS a TLS-looking stream to 5061.
+# so most are held and joined); TCPSEG the same with the veths' offloads
+# off (segments of one MTU, one or two messages each, as the bench's
+# "MSS 1460" row; the offloads stay off for the messages after it); TLS a
+# TLS-looking stream to 5061.
 # PROFILE_FUNCS: the functions to trace instead of all of sipalg's, e.g.
 # the phases of a message only, so that fewer traced calls inflate them.
 . "$(dirname "$0")/lib.sh"
@@ -149,7 +152,8 @@ for message in "${messages[@]}"; do
 	echo >$T/trace
 	if [ "$message" = TLS ]; then
 		tls_stream
-	elif [ "$message" = TCP ]; then
+	elif [ "$message" = TCP ] || [ "$message" = TCPSEG ]; then
+		[ "$message" = TCP ] || offloads_off
 		rm -f "$WORK/sink.log"
 		in_wan "$tcpsink" $SERVER 5060 "$((seconds + 2))" $PHONE >"$WORK/sink.log" &
 		wait_ready "$WORK/sink.log"
