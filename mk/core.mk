@@ -126,7 +126,7 @@ bench-core-profile: $(CORE_BUILD)/bench/bench_core $(CORE_BUILD)/bench/bench_cor
 	scripts/core-profile.sh $(CORE_BUILD)/bench/bench_core $(CORE_PROFILE_RUNS)
 	@echo "The same core compiled with the kernel's code generation flags:"
 	scripts/core-profile.sh $(CORE_BUILD)/bench/bench_core_kcode $(CORE_PROFILE_RUNS) | \
-		grep -E 'runs|sipalg_(parse|make_plan|apply_in_place)$$'
+		grep -E 'runs|sipalg_(parse|make_plan|apply_in_place|frame|frame_tail)$$'
 
 # The core as the module compiles it (no jump tables, no SSE, no red zone),
 # linked into the userspace benchmark: the instruction counts the kernel runs.

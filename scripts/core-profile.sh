@@ -14,7 +14,7 @@ runs=${2:-2000}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-for case in invite register ok200; do
+for case in invite register ok200 stream; do
     valgrind --tool=callgrind --callgrind-out-file="$out/$case.cg" \
         "$bin" --profile "$case" "$runs" 2>/dev/null | head -1
     # Inclusive counts; keep the core's own functions (sipalg_* API and the
@@ -28,7 +28,7 @@ for case in invite register ok200; do
                 sub(/ \[[^]]*\]$/, "", line)          # the binary
                 gsub(/sipalg::core::|\(anonymous namespace\)::/, "", line)
                 sub(/\(.*$/, "", line)                 # the parameter list
-                if (line ~ /^(profile|main|_start|\(below main\))$/) next
+                if (line ~ /^(profile|profile_stream|main|_start|\(below main\))$/) next
                 if (line == "" || line ~ /^(0x|std::|invite$|reg$|ok200$|crlf$|with_cl$|A$)/) next
                 per = n / runs
                 if (per < 20) next
