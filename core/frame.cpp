@@ -12,8 +12,16 @@ namespace {
 // A "Content-Length:" / "l:" header line [i, le)? Then parse its value.
 // Returns 0 = not CL, 1 = CL parsed into *v, -1 = malformed CL.
 int content_length_line(const u8 *b, u32 i, u32 le, u32 *v) {
-    u32 ne = skip_token(b, i, le);
-    if (!SIPALG_IEQ(b + i, ne - i, "content-length") && !SIPALG_IEQ(b + i, ne - i, "l"))
+    // The name, "l" or "content-length" in any case, is known by its
+    // first byte and one compare: most lines go no further. A longer
+    // name has a token byte next, which the colon test below refuses.
+    const u8 first = b[i] | 0x20;
+    u32 ne;
+    if (first == 'l')
+        ne = i + 1;
+    else if (first == 'c' && le - i >= 14 && SIPALG_IEQ(b + i, 14, "content-length"))
+        ne = i + 14;
+    else
         return 0;
     u32 c = ne;
     while (c < le && is_sp(b[c]))

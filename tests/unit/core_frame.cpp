@@ -62,6 +62,32 @@ TEST_CASE("TCP framing: compact l:, missing and bad Content-Length", "[frame]") 
     CHECK(reason == SIPALG_R_TOO_LONG);
 }
 
+TEST_CASE("TCP framing: which header names are Content-Length", "[frame]") {
+    // The framer looks at a name's first byte, then compares the whole
+    // name: every spelling the token rule allows, and the near misses.
+    struct Case {
+        const char *line;
+        int length; // -1: not a Content-Length (no body)
+    };
+    const Case cases[] = {
+        {"Content-Length: 5", 5},  {"content-length:5", 5}, {"CONTENT-LENGTH : 5", 5},
+        {"cOnTeNt-LeNgTh\t: 5", 5}, {"l: 5", 5},              {"L:5", 5},
+        {"L \t: 5", 5},            {"Content-Lengths: 5", -1}, {"Content-Length-X: 5", -1},
+        {"Content-Lengt: 5", -1},  {"Content_Length: 5", -1}, {"Lx: 5", -1},
+        {"L-: 5", -1},             {"C: 5", -1},              {"Call-ID: 5", -1},
+        {"Content-Type: 5", -1},   {"ml: 5", -1},             {"XContent-Length: 5", -1},
+        {"Content-Length", -1},    {"l", -1},                 {"Content-Length x: 5", -1},
+    };
+    for (const Case &c : cases) {
+        INFO(c.line);
+        const std::string head = std::string("OPTIONS sip:a@b SIP/2.0\r\nCSeq: 1 OPTIONS\r\n") +
+                                 c.line + "\r\n\r\n";
+        unsigned len = 0;
+        REQUIRE(frame(head + "abcdefgh", &len) == SIPALG_FRAME_COMPLETE);
+        CHECK(len == head.size() + (c.length < 0 ? 0 : (unsigned)c.length));
+    }
+}
+
 TEST_CASE("TCP: the whole valid corpus as one stream frames back exactly", "[frame][corpus]") {
     std::string stream;
     std::vector<size_t> lens;
