@@ -70,18 +70,32 @@ TEST_CASE("TCP framing: which header names are Content-Length", "[frame]") {
         int length; // -1: not a Content-Length (no body)
     };
     const Case cases[] = {
-        {"Content-Length: 5", 5},  {"content-length:5", 5}, {"CONTENT-LENGTH : 5", 5},
-        {"cOnTeNt-LeNgTh\t: 5", 5}, {"l: 5", 5},              {"L:5", 5},
-        {"L \t: 5", 5},            {"Content-Lengths: 5", -1}, {"Content-Length-X: 5", -1},
-        {"Content-Lengt: 5", -1},  {"Content_Length: 5", -1}, {"Lx: 5", -1},
-        {"L-: 5", -1},             {"C: 5", -1},              {"Call-ID: 5", -1},
-        {"Content-Type: 5", -1},   {"ml: 5", -1},             {"XContent-Length: 5", -1},
-        {"Content-Length", -1},    {"l", -1},                 {"Content-Length x: 5", -1},
+        {"Content-Length: 5", 5},
+        {"content-length:5", 5},
+        {"CONTENT-LENGTH : 5", 5},
+        {"cOnTeNt-LeNgTh\t: 5", 5},
+        {"l: 5", 5},
+        {"L:5", 5},
+        {"L \t: 5", 5},
+        {"Content-Lengths: 5", -1},
+        {"Content-Length-X: 5", -1},
+        {"Content-Lengt: 5", -1},
+        {"Content_Length: 5", -1},
+        {"Lx: 5", -1},
+        {"L-: 5", -1},
+        {"C: 5", -1},
+        {"Call-ID: 5", -1},
+        {"Content-Type: 5", -1},
+        {"ml: 5", -1},
+        {"XContent-Length: 5", -1},
+        {"Content-Length", -1},
+        {"l", -1},
+        {"Content-Length x: 5", -1},
     };
     for (const Case &c : cases) {
         INFO(c.line);
-        const std::string head = std::string("OPTIONS sip:a@b SIP/2.0\r\nCSeq: 1 OPTIONS\r\n") +
-                                 c.line + "\r\n\r\n";
+        const std::string head =
+            std::string("OPTIONS sip:a@b SIP/2.0\r\nCSeq: 1 OPTIONS\r\n") + c.line + "\r\n\r\n";
         unsigned len = 0;
         REQUIRE(frame(head + "abcdefgh", &len) == SIPALG_FRAME_COMPLETE);
         CHECK(len == head.size() + (c.length < 0 ? 0 : (unsigned)c.length));
