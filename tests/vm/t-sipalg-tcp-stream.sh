@@ -20,7 +20,8 @@
 #      (10.0.0.5 against 203.0.113.1): every message grows, so the
 #      messages after it in a packet must make room (the rest of a
 #      packet moves by more than one message needs, and what is left
-#      over goes at its end). The same checks as in 1.
+#      over goes at its end). The same checks as in 1, in packets of at
+#      most 48 KB (room to grow), and nothing passes as too big.
 #   4. The same stream through the kernel's own helper, in the same
 #      network: how many messages it left naming the phone is reported,
 #      not asserted.
@@ -146,13 +147,18 @@ say "3. the same from $SHORT_PHONE, shorter than the router's address: every mes
 ip -n lan addr add $SHORT_PHONE/24 dev lan0
 ip -n rtr addr add 10.0.0.1/24 dev rtr-lan
 in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade
+# Packets of at most 48 KB, so that every message has room to grow: one of
+# nearly 64 KB cannot grow past what an IP length says, and its last
+# messages would pass unmodified (passed_too_big, README's Known limits).
+ip -n lan link set lan0 gso_max_size 49152
+ip -n rtr link set rtr-lan gro_max_size 49152
 read -r packets messages rewritten grown < <(sipalg_stat rtr packets messages rewritten bytes_grown)
 send_stream "$WORK/short" $SHORT_PHONE
 check_stream "$WORK/short" $SHORT_PHONE "$packets" "$messages"
 [ "$(sipalg_stat rtr rewritten)" -ge $((rewritten + COUNT)) ] ||
 	fail "rewritten grew by $(($(sipalg_stat rtr rewritten) - rewritten)), fewer than the $COUNT messages"
 [ "$(sipalg_stat rtr bytes_grown)" -gt "$grown" ] || fail "bytes_grown did not grow: no message grew"
-for c in tcp_split_gave_up_too_big passed_tcp_split; do
+for c in tcp_split_gave_up_too_big passed_tcp_split passed_too_big; do
 	[ "$(sipalg_stat rtr $c)" -eq 0 ] || fail "$c is $(sipalg_stat rtr $c), not 0"
 done
 
