@@ -46,6 +46,15 @@ static void sipalg_l4_csum(struct sk_buff *skb, unsigned int protoff,
 	}
 }
 
+bool sipalg_packet_too_long(const struct sk_buff *skb, u16 l3num)
+{
+	unsigned int len = skb->len - skb_network_offset(skb);
+
+	if (l3num == NFPROTO_IPV6)
+		len -= sizeof(struct ipv6hdr);
+	return len > 65535;
+}
+
 void sipalg_packet_gso(struct sk_buff *skb, unsigned int dataoff, u16 l3num,
 		       unsigned int mtu, unsigned int mss)
 {

@@ -27,4 +27,12 @@ void sipalg_packet_fix(struct sk_buff *skb, unsigned int protoff, u16 l3num,
 void sipalg_packet_gso(struct sk_buff *skb, unsigned int dataoff, u16 l3num,
 		       unsigned int mtu, unsigned int mss);
 
+/*
+ * Is skb (network header at skb->data) longer than its IP header's length
+ * field can say? Only a BIG TCP packet is (an operator's gro_max_size or
+ * gso_max_size above 64 KB): its IPv4 length is 0, its IPv6 length lives in
+ * a jumbo option, or in neither. sipalg leaves such packets as they are.
+ */
+bool sipalg_packet_too_long(const struct sk_buff *skb, u16 l3num);
+
 #endif /* SIPALG_PACKET_H */

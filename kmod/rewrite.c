@@ -519,6 +519,14 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	/* With nobody tracing, this is all a trace costs. */
 	want = sipalg_trace_want(nf_ct_net(ct));
 	pos.seq = ntohl(seq);
+	/*
+	 * A length its IP header cannot say would be written truncated:
+	 * such a packet passes whole, as bytes that are not SIP do.
+	 */
+	if (unlikely(sipalg_packet_too_long(skb, nf_ct_l3num(ct)))) {
+		peek = SIPALG_PEEK_NOT_SIP;
+		why = SIPALG_PASS_TOO_BIG;
+	}
 	if (peek == SIPALG_PEEK_NOT_SIP) {
 		sipalg_pass_payload(skb, dataoff, ct, dir, transport, why, want,
 				    &pos, s, sn);

@@ -1562,6 +1562,30 @@ pass:
 	return verdict;
 }
 
+/*
+ * A packet longer than an IP length can say (BIG TCP) is neither held nor
+ * joined to (the helper lets it pass as it is): what this direction holds
+ * is given up, as when the stream closes, and the stream is inside a
+ * message until a segment begins one.
+ */
+static void sipalg_split_pass_too_long(struct sipalg_seg *seg, u8 shim)
+{
+	struct sipalg_split_half *h;
+	struct sipalg_split *e;
+
+	sipalg_split_set_aligned(seg->ct, seg->dir, false);
+	e = shim & SIPALG_SHIM_SPLIT ? sipalg_split_find(seg->ct) : NULL;
+	if (!e)
+		return;
+	spin_lock_bh(&e->lock);
+	h = &e->half[seg->dir];
+	if (!e->dead && (h->held.data || h->ooo.data))
+		sipalg_split_give_up(h, seg->sn,
+				     SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG,
+				     seg->last);
+	spin_unlock_bh(&e->lock);
+}
+
 static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
@@ -1591,6 +1615,10 @@ static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (!sipalg_split_parse(skb, state, ct, ctinfo, &seg))
 		return NF_ACCEPT;
+	if (unlikely(sipalg_packet_too_long(skb, seg.l3num))) {
+		sipalg_split_pass_too_long(&seg, shim);
+		return NF_ACCEPT;
+	}
 	verdict = SIPALG_SPLIT_GO_ON;
 	if (shim & SIPALG_SHIM_SPLIT) {
 		e = sipalg_split_find(ct);
