@@ -40,6 +40,7 @@
 #include "register.h"
 #include "rewrite.h"
 #include "sessions.h"
+#include "split.h"
 #include "sync.h"
 #include "trace.h"
 #include "xlat.h"
@@ -193,6 +194,65 @@ static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int out,
 					  old_len, plan) < 0)
 		err = -SIPALG_R_INTERNAL;
 	return err;
+}
+
+/*
+ * A TCP packet whose message at in (len bytes, written at out) cannot grow
+ * within max_len: a GSO packet of nearly 64 KB, whose messages lengthen.
+ * Rather than pass it and the messages after it unmodified, the packet's
+ * last whole messages are held by split.c, to go out in front of the
+ * sender's next segment (as a joined packet's last messages do), and the
+ * room they leave is the growth's: as few as give room for this message
+ * and, at its rate, for those before them. Without whole messages after
+ * it to hold, this message and the rest are held, if one went before
+ * (else nothing would ever go). grown: what the packet grew by before in,
+ * so where the held bytes are in the sender's stream is known.
+ */
+enum sipalg_cut { SIPALG_CUT_NONE, SIPALG_CUT_AFTER, SIPALG_CUT_HERE };
+
+static enum sipalg_cut sipalg_cut_for_room(struct sk_buff *skb,
+					   struct nf_conn *ct,
+					   enum ip_conntrack_dir dir,
+					   unsigned int protoff,
+					   unsigned int dataoff,
+					   unsigned int in, unsigned int len,
+					   unsigned int out, unsigned int grown,
+					   const struct sipalg_plan *plan,
+					   unsigned int max_len,
+					   struct sipalg_net *sn)
+{
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data + protoff);
+	unsigned int mss = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
+	unsigned int room = in - out + len, after = in + len, from = 0;
+	unsigned int must, want, at, msg_len;
+	int why, reason;
+
+	/* (A FIN must not go before the bytes held.) */
+	if (th->fin)
+		return SIPALG_CUT_NONE;
+	must = skb->len + plan->new_len - room - max_len;
+	want = must + mult_frac(skb->len - after,
+				plan->new_len - plan->old_len, plan->old_len);
+	for (at = after; at < skb->len && skb->len - at >= want; at += msg_len) {
+		if (sipalg_frame(skb->data + at, skb->len - at, &msg_len,
+				 &reason) != SIPALG_FRAME_COMPLETE)
+			break;
+		from = at;
+	}
+	if (!from && out > dataoff)
+		from = in;
+	if (!from)
+		return SIPALG_CUT_NONE;
+	why = sipalg_split_hold_rest(ct, dir, skb->data + from,
+				     skb->len - from,
+				     ntohl(th->seq) + from - dataoff - grown, mss);
+	if (why) {
+		if (why > 0)
+			sipalg_count(sn, why);
+		return SIPALG_CUT_NONE;
+	}
+	__skb_trim(skb, from);
+	return from == in ? SIPALG_CUT_HERE : SIPALG_CUT_AFTER;
 }
 
 /* A message that stays as it arrived goes to out all the same. */
@@ -561,6 +621,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	for (in = out = dataoff; in < skb->len; pos.msg_index++) {
 		const unsigned char *msg = skb->data + in;
 		const struct sipalg_msg *parsed = NULL;
+		enum sipalg_cut cut = SIPALG_CUT_NONE;
 		int outcome = SIPALG_TRACE_PASSED;
 		int reason = SIPALG_OK;
 		bool placed = false;
@@ -620,6 +681,23 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			else
 				/* Offsets: skb->data may have moved. */
 				writable = true;
+			if (reason == SIPALG_OK && transport == SIPALG_TCP &&
+			    s->plan.new_len > in - out + len &&
+			    skb->len + s->plan.new_len - (in - out + len) >
+			    max_len)
+				cut = sipalg_cut_for_room(skb, ct, dir, protoff,
+							  dataoff, in, len, out,
+							  grown, &s->plan,
+							  max_len, sn);
+			if (cut != SIPALG_CUT_NONE)
+				changed = true;
+			if (cut == SIPALG_CUT_HERE) {
+				/* It comes again, in front of the next. */
+				sipalg_act_after(ct, dir, s, true, sn);
+				if (unlikely(want))
+					sipalg_trace_cancel();
+				break;
+			}
 			if (reason == SIPALG_OK) {
 				reason = -sipalg_apply_to_skb(skb, out, &in,
 							      &s->plan,

@@ -1390,6 +1390,65 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 	return e;
 }
 
+int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			   const unsigned char *data, unsigned int len,
+			   u32 seq, unsigned int mss)
+{
+	struct sipalg_help_data *help = nfct_help_data(ct);
+	struct sipalg_split_buf rest = { 0 }, *held;
+	struct sipalg_split_half *h;
+	struct sipalg_split *e;
+	unsigned int tail, need;
+	int why = 0;
+
+	if (!help ||
+	    sipalg_frame_tail(data, len, &tail, &need) != SIPALG_FRAME_COMPLETE)
+		return -EINVAL;
+	e = sipalg_split_get(ct, help, &why);
+	if (!e)
+		return why;
+	spin_lock_bh(&e->lock);
+	h = &e->half[dir];
+	held = &h->held;
+	/*
+	 * What the split hook holds of this direction is the message this
+	 * packet ends inside: the rest goes in front of it. Anything else
+	 * held (after a gap, or given up) is not where the rest goes.
+	 */
+	if (e->dead || h->ooo.data || h->passing) {
+		why = SIPALG_CTR_SPLIT_GAVE_UP_GAP;
+		goto out;
+	}
+	if (held->data && held->seq != seq + len) {
+		why = SIPALG_CTR_SPLIT_GAVE_UP_GAP;
+		goto out;
+	}
+	/* A later segment went by already: the rest would go after it. */
+	if (sipalg_split_overtaken(ct, dir, seq + len + held->len)) {
+		why = SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN;
+		goto out;
+	}
+	if (len + held->len > split_max_message) {
+		why = SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG;
+		goto out;
+	}
+	why = sipalg_split_buf_reserve(h, &rest, len + held->len);
+	if (why)
+		goto out;
+	memcpy(rest.data, data, len);
+	if (held->data)
+		memcpy(rest.data + len, held->data, held->len);
+	/* (Its end is where the held message's is: framed when joined.) */
+	sipalg_split_buf_begin(&rest, seq, len + held->len, 0);
+	sipalg_split_buf_free(h, held);
+	*held = rest;
+	h->mss = max(h->mss, mss);
+	sipalg_count(sipalg_pernet(nf_ct_net(ct)), SIPALG_CTR_SPLIT_CUT);
+out:
+	spin_unlock_bh(&e->lock);
+	return why;
+}
+
 /*
  * A segment that begins inside a message, in a stream at a message
  * boundary: the bytes before it are missing (lost or reordered before the

@@ -12,6 +12,18 @@
 int sipalg_split_init(void);
 /* Unhooks, then frees everything held (before the helpers go). */
 void sipalg_split_exit(void);
+/*
+ * For the helper: a TCP packet (dir's, of ct) has no room left in an IP
+ * length for its message at data to grow into. That message and the rest
+ * of the packet after it (len bytes, the first at the sender's seq, whole
+ * messages) are held, to go out in front of the sender's next segment as
+ * the messages of a joined packet do; the helper ends the packet before
+ * them. mss: the sender's segment size, 0 if unknown. 0 if held, else the
+ * counter that says why not (-EINVAL: not whole messages, nothing to count).
+ */
+int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			   const unsigned char *data, unsigned int len,
+			   u32 seq, unsigned int mss);
 /* Bytes held and kept now (with the per-connection state), and the cap. */
 unsigned long sipalg_split_bytes_now(void);
 unsigned long sipalg_split_bytes_max(void);

@@ -20,8 +20,10 @@
 #      (10.0.0.5 against 203.0.113.1): every message grows, so the
 #      messages after it in a packet must make room (the rest of a
 #      packet moves by more than one message needs, and what is left
-#      over goes at its end). The same checks as in 1, in packets of at
-#      most 48 KB (room to grow), and nothing passes as too big.
+#      over goes at its end); and a packet of nearly 64 KB has no room
+#      for them to grow, so its last messages are held for the next
+#      (tcp_split_cut). The same checks as in 1, a packet cut, and
+#      nothing passes as too big.
 #   4. The same stream through the kernel's own helper, in the same
 #      network: how many messages it left naming the phone is reported,
 #      not asserted.
@@ -66,8 +68,8 @@ stream_check() {
 	PY
 }
 
-# send_stream DIR [PHONE]: COUNT INVITEs from the phone in one write, the
-# server's bytes saved in DIR/got.
+# send_stream DIR [PHONE [WRITES]]: COUNT INVITEs from the phone in one
+# write (or in WRITES, 0.2 s apart), the server's bytes saved in DIR/got.
 send_stream() {
 	local dir=$1 phone=${2:-$PHONE}
 	mkdir -p "$dir"
@@ -86,13 +88,18 @@ with open(sys.argv[2], "wb") as out:
 c.close()' "$SERVER" "$dir/got" >"$dir/server.log" 2>&1 &
 	wait_ready "$dir/server.log"
 	in_lan $PY -c '
-import socket, sys
+import socket, sys, time
 msg = open(sys.argv[3], "rb").read()
 s = socket.socket(); s.bind((sys.argv[1], 0)); s.connect((sys.argv[2], 5060))
-s.sendall(msg * int(sys.argv[4])); s.shutdown(socket.SHUT_WR)
+count, writes = int(sys.argv[4]), int(sys.argv[5])
+for i in range(writes):
+    if i:
+        time.sleep(0.2)
+    s.sendall(msg * (count * (i + 1) // writes - count * i // writes))
+s.shutdown(socket.SHUT_WR)
 s.settimeout(60)
 while s.recv(65536):
-    pass' "$phone" "$SERVER" "$dir/invite.sip" "$COUNT" || fail "$dir: the phone could not send"
+    pass' "$phone" "$SERVER" "$dir/invite.sip" "$COUNT" "${3:-1}" || fail "$dir: the phone could not send"
 	wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
 }
 
@@ -156,16 +163,22 @@ say "3. the same from $SHORT_PHONE, shorter than the router's address: every mes
 ip -n lan addr add $SHORT_PHONE/24 dev lan0
 ip -n rtr addr add 10.0.0.1/24 dev rtr-lan
 in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade
-# Packets of at most 48 KB, so that every message has room to grow: one of
-# nearly 64 KB cannot grow past what an IP length says, and its last
-# messages would pass unmodified (passed_too_big, README's Known limits).
-ip -n lan link set lan0 gso_max_size 49152
-ip -n rtr link set rtr-lan gro_max_size 49152
+# Packets of nearly 64 KB, which have no room for their messages to grow
+# (an IP length says at most 65,535): the phone's TCP may send them at
+# once (a big initial window; its first write opens the server's window,
+# the second goes in packets of 64 KB). Their last messages must be held
+# and go in front of the next packet (tcp_split_cut), none passing
+# unmodified (passed_too_big).
+in_lan sysctl -qw net.ipv4.tcp_slow_start_after_idle=0 net.ipv4.tcp_min_tso_segs=255
+ip -n lan route add $SERVER via $ROUTER_LAN initcwnd 200
 read -r packets messages rewritten grown < <(sipalg_stat rtr packets messages rewritten bytes_grown)
-send_stream "$WORK/short" $SHORT_PHONE
+send_stream "$WORK/short" $SHORT_PHONE 2
+say "cut $(sipalg_stat rtr tcp_split_cut) times, passed_too_big $(sipalg_stat rtr passed_too_big)"
 check_stream "$WORK/short" $SHORT_PHONE "$packets" "$messages"
 counters_after "$rewritten" tcp_split_gave_up_too_big passed_tcp_split passed_too_big
 [ "$(sipalg_stat rtr bytes_grown)" -gt "$grown" ] || fail "bytes_grown did not grow: no message grew"
+[ "$(sipalg_stat rtr tcp_split_cut)" -gt 0 ] ||
+	fail "no packet was cut: none was too long for its messages to grow"
 
 rmmod sipalg || fail "rmmod sipalg"
 say "ok"
