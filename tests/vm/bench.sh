@@ -14,7 +14,9 @@
 #   [tcp]    the ~800-byte INVITE written back to back on one TCP
 #            connection to 5060: with the default MSS and with the phone's
 #            TCP_MAXSEG 536 (every message in 2 or more segments), offloads
-#            off on the veths, and with offloads on (64 KB GSO packets):
+#            off on the veths, and with offloads on (64 KB GSO packets),
+#            from the phone and from one whose address is shorter than the
+#            router's (every message grows; a 64 KB packet has no room):
 #            messages per second, none / kernel / sipalg, how many whole
 #            messages the server got and how many name the phone, and
 #            sipalg's split counters (held, joined, given up)
@@ -49,6 +51,9 @@ ulimit -n 65536
 values=(--set server=$SERVER --set phone=$PHONE --set sip_port=5060 --set rtp_port=40000)
 $SIPUA fill "${values[@]}" "$VM_DIR/msgs/register.sip" >"$WORK/REGISTER"
 $SIPUA fill "${values[@]}" "$VM_DIR/msgs/invite-800.sip" >"$WORK/INVITE"
+# The [tcp] table's phone with an address shorter than the router's.
+SHORT_PHONE=10.0.0.5
+$SIPUA fill "${values[@]}" --set phone=$SHORT_PHONE "$VM_DIR/msgs/invite-800.sip" >"$WORK/INVITE-short"
 # A STUN binding request (RFC 5389: type 1, no attributes, the magic
 # cookie, a transaction id) and a keep-alive (RFC 5626 4.4.1: CRLF CRLF).
 printf '\x00\x01\x00\x00\x21\x12\xa4\x42bench-stun-1' >"$WORK/STUN"
@@ -184,12 +189,13 @@ offloads_set() {
 # again once, and said so, as in flood.
 run_stream() {
 	local log="$WORK/tcpsink.log" count len private broken c p b try
+	local phone=${STREAM_PHONE:-$PHONE} invite=${STREAM_INVITE:-$WORK/INVITE}
 	for try in 1 2; do
 		in_rtr conntrack -F >/dev/null 2>&1
 		rm -f "$log"
-		in_wan "$tools/tcpsink" $SERVER 5060 "$seconds" $PHONE >"$log" &
+		in_wan "$tools/tcpsink" $SERVER 5060 "$seconds" "$phone" >"$log" &
 		wait_ready "$log"
-		in_lan "$tools/sipstream" $PHONE $SERVER 5060 "$WORK/INVITE" "$((seconds + 1))" "$@" >/dev/null
+		in_lan "$tools/sipstream" "$phone" $SERVER 5060 "$invite" "$((seconds + 1))" "$@" >/dev/null
 		wait
 		[ "$(rate "$log")" -gt 0 ] && break
 		progress "($current: the INVITE stream got nothing through (try $try): $(cat "$log"))" >&2
@@ -372,14 +378,23 @@ if want tcp; then
 	# router packets of up to 64 KB, each beginning and ending inside a
 	# message), the router's receive steered to one CPU as a NIC's
 	# receive queue would (t-sipalg-tcp-stream says why).
-	for stream in 1460 536 gso; do
-		if [ "$stream" = gso ]; then
+	# (The shorter phone: a second prefix on the LAN, masqueraded too.)
+	ip -n lan addr add $SHORT_PHONE/24 dev lan0
+	ip -n rtr addr add 10.0.0.1/24 dev rtr-lan
+	in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade
+	for stream in 1460 536 gso grow; do
+		STREAM_PHONE=$PHONE STREAM_INVITE=$WORK/INVITE
+		if [ "$stream" = gso ] || [ "$stream" = grow ]; then
 			name="INVITE stream, GSO"
 			offloads_set on
 			router_rps_cpus 1
 		else
 			name="INVITE stream, MSS $stream"
 			offloads_set off
+		fi
+		if [ "$stream" = grow ]; then
+			name="INVITE stream, GSO, grows"
+			STREAM_PHONE=$SHORT_PHONE STREAM_INVITE=$WORK/INVITE-short
 		fi
 		progress "$name: $rounds rounds of none, kernel, sipalg"
 		rm -f "$WORK/stream.counters"
@@ -412,7 +427,7 @@ if want tcp; then
 			      if c.get(k, 0) or k in ("messages", "rewritten", "tcp_split_held", "tcp_split_joined", "passed_tcp_split")))
 			PY
 		} >>"$WORK/table"
-		[ "$stream" = gso ] && router_rps_cpus 0
+		[ "$stream" = 1460 ] || [ "$stream" = 536 ] || router_rps_cpus 0
 	done
 	offloads_set on
 	printf '\n%-24s %8s %8s %8s   %-18s %-18s %-18s\n' stream none kernel sipalg \
