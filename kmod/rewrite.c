@@ -202,57 +202,58 @@ static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int out,
  * Rather than pass it and the messages after it unmodified, the packet's
  * last whole messages are held by split.c, to go out in front of the
  * sender's next segment (as a joined packet's last messages do), and the
- * room they leave is the growth's: as few as give room for this message
- * and, at its rate, for those before them. Without whole messages after
- * it to hold, this message and the rest are held, if one went before
- * (else nothing would ever go). grown: what the packet grew by before in,
- * so where the held bytes are in the sender's stream is known.
+ * packet is trimmed before them. grown: what the packet grew by before in,
+ * so where the held bytes are in the sender's stream is known. True: the
+ * message has room now.
  */
-enum sipalg_cut { SIPALG_CUT_NONE, SIPALG_CUT_AFTER, SIPALG_CUT_HERE };
-
-static enum sipalg_cut sipalg_cut_for_room(struct sk_buff *skb,
-					   struct nf_conn *ct,
-					   enum ip_conntrack_dir dir,
-					   unsigned int protoff,
-					   unsigned int dataoff,
-					   unsigned int in, unsigned int len,
-					   unsigned int out, unsigned int grown,
-					   const struct sipalg_plan *plan,
-					   unsigned int max_len,
-					   struct sipalg_net *sn)
+static bool sipalg_cut_for_room(struct sk_buff *skb, struct nf_conn *ct,
+				enum ip_conntrack_dir dir, unsigned int protoff,
+				unsigned int dataoff, unsigned int in,
+				unsigned int len, unsigned int out,
+				unsigned int grown, const struct sipalg_plan *plan,
+				unsigned int max_len, struct sipalg_net *sn)
 {
 	const struct tcphdr *th = (const struct tcphdr *)(skb->data + protoff);
 	unsigned int mss = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
-	unsigned int room = in - out + len, after = in + len, from = 0;
-	unsigned int must, want, at, msg_len;
-	int why, reason;
+	unsigned int room = in - out + len, after = in + len;
+	unsigned int growth = plan->new_len - plan->old_len;
+	unsigned int must, at, msg_len, tries[2] = { 0, 0 }, i;
+	int why = 0, reason;
 
-	/* (A FIN must not go before the bytes held.) */
-	if (th->fin)
-		return SIPALG_CUT_NONE;
+	/* (A FIN or RST must not go before the bytes held.) */
+	if (th->fin || th->rst)
+		return false;
 	must = skb->len + plan->new_len - room - max_len;
-	want = must + mult_frac(skb->len - after,
-				plan->new_len - plan->old_len, plan->old_len);
-	for (at = after; at < skb->len && skb->len - at >= want; at += msg_len) {
+	/*
+	 * As few messages as leave room for this one and, at its rate, for
+	 * those between it and them; failing that (more than split.c may
+	 * hold), as few as leave room for this one.
+	 */
+	for (at = after; at < skb->len && skb->len - at >= must;
+	     at += msg_len) {
 		if (sipalg_frame(skb->data + at, skb->len - at, &msg_len,
 				 &reason) != SIPALG_FRAME_COMPLETE)
 			break;
-		from = at;
+		if (skb->len - at >=
+		    must + mult_frac(at - after, growth, plan->old_len))
+			tries[0] = at;
+		tries[1] = at;
 	}
-	if (!from && out > dataoff)
-		from = in;
-	if (!from)
-		return SIPALG_CUT_NONE;
-	why = sipalg_split_hold_rest(ct, dir, skb->data + from,
-				     skb->len - from,
-				     ntohl(th->seq) + from - dataoff - grown, mss);
-	if (why) {
-		if (why > 0)
-			sipalg_count(sn, why);
-		return SIPALG_CUT_NONE;
+	for (i = 0; i < ARRAY_SIZE(tries); i++) {
+		if (!tries[i] || (i && tries[i] == tries[0]))
+			continue;
+		why = sipalg_split_hold_rest(ct, dir, skb->data + tries[i],
+					     skb->len - tries[i],
+					     ntohl(th->seq) + tries[i] - dataoff -
+					     grown, mss);
+		if (!why) {
+			__skb_trim(skb, tries[i]);
+			return true;
+		}
 	}
-	__skb_trim(skb, from);
-	return from == in ? SIPALG_CUT_HERE : SIPALG_CUT_AFTER;
+	if (why > 0)
+		sipalg_count(sn, why);
+	return false;
 }
 
 /* A message that stays as it arrived goes to out all the same. */
@@ -560,7 +561,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	unsigned int dataoff, in, out, len, out_len, old_l4_len, n_ov, mtu;
 	unsigned int max_len, edits = 0, grown = 0;
 	struct sipalg_trace_pos pos = { 0 };
-	bool nat, changed = false, writable = false;
+	bool nat, changed = false, writable = false, cut_failed = false;
 	struct sipalg_scratch *s;
 	unsigned int want;
 	int peek, why;
@@ -621,7 +622,6 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	for (in = out = dataoff; in < skb->len; pos.msg_index++) {
 		const unsigned char *msg = skb->data + in;
 		const struct sipalg_msg *parsed = NULL;
-		enum sipalg_cut cut = SIPALG_CUT_NONE;
 		int outcome = SIPALG_TRACE_PASSED;
 		int reason = SIPALG_OK;
 		bool placed = false;
@@ -673,7 +673,10 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 				sipalg_trace_plan(msg, &s->plan);
 			if (moves && !nfct_seqadj(ct))
 				reason = SIPALG_PASS_NO_SEQADJ;
-			else if (moves && sipalg_order_behind(ct, ctinfo, seq))
+			else if (moves &&
+				 (sipalg_order_behind(ct, ctinfo, seq) ||
+				  sipalg_split_keeps_length(ct, dir,
+							    ntohl(seq))))
 				reason = SIPALG_PASS_TCP_REORDERED;
 			else if (!writable &&
 				 skb_ensure_writable(skb, skb->len))
@@ -681,22 +684,18 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			else
 				/* Offsets: skb->data may have moved. */
 				writable = true;
+			/* (Once per packet: what failed would fail again.) */
 			if (reason == SIPALG_OK && transport == SIPALG_TCP &&
-			    s->plan.new_len > in - out + len &&
+			    !cut_failed && s->plan.new_len > in - out + len &&
 			    skb->len + s->plan.new_len - (in - out + len) >
-			    max_len)
-				cut = sipalg_cut_for_room(skb, ct, dir, protoff,
-							  dataoff, in, len, out,
-							  grown, &s->plan,
-							  max_len, sn);
-			if (cut != SIPALG_CUT_NONE)
-				changed = true;
-			if (cut == SIPALG_CUT_HERE) {
-				/* It comes again, in front of the next. */
-				sipalg_act_after(ct, dir, s, true, sn);
-				if (unlikely(want))
-					sipalg_trace_cancel();
-				break;
+			    max_len) {
+				if (sipalg_cut_for_room(skb, ct, dir, protoff,
+							dataoff, in, len, out,
+							grown, &s->plan,
+							max_len, sn))
+					changed = true;
+				else
+					cut_failed = true;
 			}
 			if (reason == SIPALG_OK) {
 				reason = -sipalg_apply_to_skb(skb, out, &in,

@@ -141,6 +141,15 @@ struct sipalg_split_half {
 	/* The sender was told of a gap in this message (sipalg_split_ask()). */
 	bool asked;
 	unsigned long pass_since;
+	/*
+	 * Bytes were given up and bytes after them went on: the sender's
+	 * copy of anything before keep_before must keep its length, or the
+	 * sequence adjustment would move bytes the receiver has
+	 * (sipalg_split_keeps_length()). Until keep_until (jiffies; 0: no
+	 * such bytes).
+	 */
+	u32 keep_before;
+	unsigned long keep_until;
 	u16 mss;			/* largest payload of the held segments */
 };
 
@@ -165,6 +174,8 @@ static struct nf_conn *sipalg_split_ct(struct sipalg_split_half *h)
 static DEFINE_HASHTABLE(sipalg_splits, 8);
 static DEFINE_SPINLOCK(sipalg_splits_lock);
 static atomic_long_t sipalg_split_bytes = ATOMIC_LONG_INIT(0);
+/* Unloading: the helper's cuts make no entry (sipalg_split_hold_rest()). */
+static bool sipalg_split_closing;
 static atomic_long_t sipalg_split_host_bytes[SIPALG_SPLIT_HOST_BUCKETS];
 static u32 sipalg_split_host_seed __read_mostly;
 
@@ -405,11 +416,18 @@ static void sipalg_split_give_up(struct sipalg_split_half *h,
 	u32 msg_end = h->held.seq + h->held.need;
 	bool end_known = h->held.data && h->held.need &&
 			 !after(pass_before, msg_end);
+	bool dropped = h->held.data || h->ooo.data;
+	u32 dropped_end = sipalg_split_held_end(h);
 
 	if (end_known)
 		pass_before = msg_end;
 	else
 		sipalg_split_set_aligned(sipalg_split_ct(h), h->dir, false);
+	if (dropped && after(pass_before, dropped_end) &&
+	    (!h->keep_until || after(pass_before, h->keep_before))) {
+		h->keep_before = pass_before;
+		h->keep_until = (jiffies + SIPALG_SPLIT_PASS_TIME) ?: 1;
+	}
 	sipalg_split_buf_free(h, &h->frame);
 	if (h->held.data && !h->held.need) {
 		/* Its headers may still say where it ends as it passes. */
@@ -1401,7 +1419,7 @@ int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	unsigned int tail, need;
 	int why = 0;
 
-	if (!help ||
+	if (!help || READ_ONCE(sipalg_split_closing) ||
 	    sipalg_frame_tail(data, len, &tail, &need) != SIPALG_FRAME_COMPLETE)
 		return -EINVAL;
 	e = sipalg_split_get(ct, help, &why);
@@ -1415,12 +1433,9 @@ int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	 * packet ends inside: the rest goes in front of it. Anything else
 	 * held (after a gap, or given up) is not where the rest goes.
 	 */
-	if (e->dead || h->ooo.data || h->passing) {
-		why = SIPALG_CTR_SPLIT_GAVE_UP_GAP;
-		goto out;
-	}
-	if (held->data && held->seq != seq + len) {
-		why = SIPALG_CTR_SPLIT_GAVE_UP_GAP;
+	if (e->dead || h->ooo.data || h->passing ||
+	    (held->data && held->seq != seq + len)) {
+		why = -EBUSY;
 		goto out;
 	}
 	/* A later segment went by already: the rest would go after it. */
@@ -1428,7 +1443,8 @@ int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		why = SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN;
 		goto out;
 	}
-	if (len + held->len > split_max_message) {
+	/* The held message must still fit when joined (its need). */
+	if (len + max(held->len, held->need) > split_max_message) {
 		why = SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG;
 		goto out;
 	}
@@ -1442,11 +1458,41 @@ int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	sipalg_split_buf_begin(&rest, seq, len + held->len, 0);
 	sipalg_split_buf_free(h, held);
 	*held = rest;
-	h->mss = max(h->mss, mss);
+	h->mss = max_t(unsigned int, h->mss, mss);
 	sipalg_count(sipalg_pernet(nf_ct_net(ct)), SIPALG_CTR_SPLIT_CUT);
 out:
 	spin_unlock_bh(&e->lock);
 	return why;
+}
+
+bool sipalg_split_keeps_length(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			       u32 seq)
+{
+	struct sipalg_help_data *help = nfct_help_data(ct);
+	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
+	struct sipalg_split_half *h;
+	struct sipalg_split *e;
+	bool keep;
+
+	if (!help || !(READ_ONCE(help->dialogs.shim) & SIPALG_SHIM_SPLIT))
+		return false;
+	e = sipalg_split_find(ct);
+	if (!e)
+		return false;
+	spin_lock_bh(&e->lock);
+	h = &e->half[dir];
+	keep = h->keep_until && time_before(jiffies, h->keep_until) &&
+	       before(seq, h->keep_before);
+	spin_unlock_bh(&e->lock);
+	/* (At the correction point: sent again, rewritten as the first time.) */
+	if (keep && seqadj) {
+		spin_lock_bh(&ct->lock);
+		keep = seqadj->seq[dir].correction_pos != seq ||
+		       seqadj->seq[dir].offset_before ==
+		       seqadj->seq[dir].offset_after;
+		spin_unlock_bh(&ct->lock);
+	}
+	return keep;
 }
 
 /*
@@ -1797,12 +1843,14 @@ static void sipalg_split_sweep(struct work_struct *work)
 			    time_after(now, h->pass_since +
 					    SIPALG_SPLIT_PASS_TIME))
 				h->passing = false;
+			if (h->keep_until && time_after(now, h->keep_until))
+				h->keep_until = 0;
 			if (h->frame.data &&
 			    time_after(now, h->frame.last +
 					    SIPALG_SPLIT_HOLD_TIME))
 				sipalg_split_buf_free(h, &h->frame);
 			if (h->held.data || h->kept.data || h->ooo.data ||
-			    h->frame.data || h->passing)
+			    h->frame.data || h->passing || h->keep_until)
 				idle = false;
 		}
 		spin_unlock(&e->lock);
@@ -1889,7 +1937,8 @@ void sipalg_split_exit(void)
 	int bkt;
 
 	unregister_pernet_subsys(&sipalg_split_net_ops);
-	/* Hooks still running may make an entry and queue the sweep. */
+	WRITE_ONCE(sipalg_split_closing, true);
+	/* Hooks and helpers still running may make an entry and queue the sweep. */
 	synchronize_net();
 	cancel_delayed_work_sync(&sipalg_split_sweeper);
 	sipalg_split_remove_all(NULL);

@@ -19,11 +19,20 @@ void sipalg_split_exit(void);
  * messages) are held, to go out in front of the sender's next segment as
  * the messages of a joined packet do; the helper ends the packet before
  * them. mss: the sender's segment size, 0 if unknown. 0 if held, else the
- * counter that says why not (-EINVAL: not whole messages, nothing to count).
+ * counter that says why not, or a negative errno when there is nothing to
+ * count (not whole messages, split.c holds something else, unloading).
  */
 int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			   const unsigned char *data, unsigned int len,
 			   u32 seq, unsigned int mss);
+/*
+ * For the helper: must dir's TCP packet at seq keep its length? When bytes
+ * split.c held were given up and bytes after them went on, the sender's
+ * copy of them may not change length: the sequence adjustment would move
+ * bytes the receiver has.
+ */
+bool sipalg_split_keeps_length(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			       u32 seq);
 /* Bytes held and kept now (with the per-connection state), and the cap. */
 unsigned long sipalg_split_bytes_now(void);
 unsigned long sipalg_split_bytes_max(void);

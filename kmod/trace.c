@@ -584,11 +584,6 @@ static void sipalg_trace_release(struct sipalg_trace_ctx *c)
 	__this_cpu_write(sipalg_trace_current, NULL);
 }
 
-void sipalg_trace_cancel(void)
-{
-	sipalg_trace_release(this_cpu_ptr(sipalg_trace_ctx));
-}
-
 void sipalg_trace_end(struct sipalg_net *sn, int outcome, int reason,
 		      const unsigned char *msg, unsigned int len)
 {

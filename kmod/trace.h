@@ -67,12 +67,6 @@ void sipalg_trace_plan(const unsigned char *msg,
 void sipalg_trace_end(struct sipalg_net *sn, int outcome, int reason,
 		      const unsigned char *msg, unsigned int len);
 
-/*
- * The message begun is not done in this packet: held (split.c), it is
- * helped again whole, and traced then. No record; what it held goes.
- */
-void sipalg_trace_cancel(void);
-
 /* events.c: ct opened (or closed) a pinhole; recorded if ct is current. */
 void sipalg_trace_pinhole(const struct nf_conn *ct, bool opened,
 			  struct nf_conntrack_expect *exp);
