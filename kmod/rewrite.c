@@ -673,10 +673,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 				sipalg_trace_plan(msg, &s->plan);
 			if (moves && !nfct_seqadj(ct))
 				reason = SIPALG_PASS_NO_SEQADJ;
-			else if (moves &&
-				 (sipalg_order_behind(ct, ctinfo, seq) ||
-				  sipalg_split_keeps_length(ct, dir,
-							    ntohl(seq))))
+			else if (moves && sipalg_order_behind(ct, ctinfo, seq))
 				reason = SIPALG_PASS_TCP_REORDERED;
 			else if (!writable &&
 				 skb_ensure_writable(skb, skb->len))

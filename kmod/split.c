@@ -141,15 +141,6 @@ struct sipalg_split_half {
 	/* The sender was told of a gap in this message (sipalg_split_ask()). */
 	bool asked;
 	unsigned long pass_since;
-	/*
-	 * Bytes were given up and bytes after them went on: the sender's
-	 * copy of anything before keep_before must keep its length, or the
-	 * sequence adjustment would move bytes the receiver has
-	 * (sipalg_split_keeps_length()). Until keep_until (jiffies; 0: no
-	 * such bytes).
-	 */
-	u32 keep_before;
-	unsigned long keep_until;
 	u16 mss;			/* largest payload of the held segments */
 };
 
@@ -416,18 +407,11 @@ static void sipalg_split_give_up(struct sipalg_split_half *h,
 	u32 msg_end = h->held.seq + h->held.need;
 	bool end_known = h->held.data && h->held.need &&
 			 !after(pass_before, msg_end);
-	bool dropped = h->held.data || h->ooo.data;
-	u32 dropped_end = sipalg_split_held_end(h);
 
 	if (end_known)
 		pass_before = msg_end;
 	else
 		sipalg_split_set_aligned(sipalg_split_ct(h), h->dir, false);
-	if (dropped && after(pass_before, dropped_end) &&
-	    (!h->keep_until || after(pass_before, h->keep_before))) {
-		h->keep_before = pass_before;
-		h->keep_until = (jiffies + SIPALG_SPLIT_PASS_TIME) ?: 1;
-	}
 	sipalg_split_buf_free(h, &h->frame);
 	if (h->held.data && !h->held.need) {
 		/* Its headers may still say where it ends as it passes. */
@@ -1465,36 +1449,6 @@ out:
 	return why;
 }
 
-bool sipalg_split_keeps_length(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			       u32 seq)
-{
-	struct sipalg_help_data *help = nfct_help_data(ct);
-	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-	struct sipalg_split_half *h;
-	struct sipalg_split *e;
-	bool keep;
-
-	if (!help || !(READ_ONCE(help->dialogs.shim) & SIPALG_SHIM_SPLIT))
-		return false;
-	e = sipalg_split_find(ct);
-	if (!e)
-		return false;
-	spin_lock_bh(&e->lock);
-	h = &e->half[dir];
-	keep = h->keep_until && time_before(jiffies, h->keep_until) &&
-	       before(seq, h->keep_before);
-	spin_unlock_bh(&e->lock);
-	/* (At the correction point: sent again, rewritten as the first time.) */
-	if (keep && seqadj) {
-		spin_lock_bh(&ct->lock);
-		keep = seqadj->seq[dir].correction_pos != seq ||
-		       seqadj->seq[dir].offset_before ==
-		       seqadj->seq[dir].offset_after;
-		spin_unlock_bh(&ct->lock);
-	}
-	return keep;
-}
-
 /*
  * A segment that begins inside a message, in a stream at a message
  * boundary: the bytes before it are missing (lost or reordered before the
@@ -1843,14 +1797,12 @@ static void sipalg_split_sweep(struct work_struct *work)
 			    time_after(now, h->pass_since +
 					    SIPALG_SPLIT_PASS_TIME))
 				h->passing = false;
-			if (h->keep_until && time_after(now, h->keep_until))
-				h->keep_until = 0;
 			if (h->frame.data &&
 			    time_after(now, h->frame.last +
 					    SIPALG_SPLIT_HOLD_TIME))
 				sipalg_split_buf_free(h, &h->frame);
 			if (h->held.data || h->kept.data || h->ooo.data ||
-			    h->frame.data || h->passing || h->keep_until)
+			    h->frame.data || h->passing)
 				idle = false;
 		}
 		spin_unlock(&e->lock);

@@ -25,14 +25,6 @@ void sipalg_split_exit(void);
 int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			   const unsigned char *data, unsigned int len,
 			   u32 seq, unsigned int mss);
-/*
- * For the helper: must dir's TCP packet at seq keep its length? When bytes
- * split.c held were given up and bytes after them went on, the sender's
- * copy of them may not change length: the sequence adjustment would move
- * bytes the receiver has.
- */
-bool sipalg_split_keeps_length(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			       u32 seq);
 /* Bytes held and kept now (with the per-connection state), and the cap. */
 unsigned long sipalg_split_bytes_now(void);
 unsigned long sipalg_split_bytes_max(void);
