@@ -42,7 +42,7 @@ enum sipalg_counter {
 	/* TCP messages split across segments (split.c): */
 	SIPALG_CTR_SPLIT_HELD,		/* ... whose start was held for the rest */
 	SIPALG_CTR_SPLIT_JOINED,	/* ... sent on whole, in one packet */
-	SIPALG_CTR_SPLIT_CUT,		/* packets cut before a message with no room to grow */
+	SIPALG_CTR_SPLIT_CUT,		/* packets whose last messages were held to make room */
 	SIPALG_CTR_SPLIT_REBUILT,	/* retransmissions of one rebuilt whole */
 	SIPALG_CTR_SPLIT_DUPLICATES,	/* duplicates of held bytes dropped */
 	SIPALG_CTR_SPLIT_OUT_OF_ORDER,	/* bytes after a gap held for it */

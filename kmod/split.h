@@ -14,11 +14,12 @@ int sipalg_split_init(void);
 void sipalg_split_exit(void);
 /*
  * For the helper: a TCP packet (dir's, of ct) has no room left in an IP
- * length for its message at data to grow into. That message and the rest
- * of the packet after it (len bytes, the first at the sender's seq, whole
- * messages) are held, to go out in front of the sender's next segment as
- * the messages of a joined packet do; the helper ends the packet before
- * them. mss: the sender's segment size, 0 if unknown. 0 if held, else the
+ * length for one of its messages to grow into. The packet's last whole
+ * messages, at data (len bytes, the first at the sender's seq), are held,
+ * to go out in front of the sender's next segment as the messages of a
+ * joined packet do; the helper ends the packet before them, and the
+ * room they leave is the growth's. mss: the sender's segment size, 0 if
+ * unknown. 0 if held, else the
  * counter that says why not, or a negative errno when there is nothing to
  * count (not whole messages, split.c holds something else, unloading).
  */
