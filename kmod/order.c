@@ -12,8 +12,9 @@
  * the sender's (the kernel's own helper breaks such streams the same way).
  *
  * So a connection's TCP packets are helped one at a time, under a lock
- * chosen by the conntrack's address, and a packet that begins before the
- * correction point a later packet set passes with its length unchanged
+ * chosen by the conntrack's address, and a packet that begins before
+ * bytes that went on already (the correction point a later packet set, or
+ * later bytes that went unchanged) passes with its length unchanged
  * (passed_tcp_reordered): its message leaks the private address, as with
  * no ALG, but the stream stays whole.
  */
@@ -23,6 +24,7 @@
 #include <net/netfilter/nf_conntrack_seqadj.h>
 
 #include "order.h"
+#include "split.h"
 
 #define SIPALG_ORDER_LOCK_BITS 8
 
@@ -38,25 +40,45 @@ spinlock_t *sipalg_order_lock(const struct nf_conn *ct)
 }
 
 /*
- * Would nf_ct_seqadj_set() drop a length change of the packet at seq? It
- * does when a later packet already set the direction's correction point.
- * A packet at the point itself is one sent again (a retransmission, a
- * message rebuilt from what split.c kept): its rewrite is the one that set
- * the point, and rewriting it again keeps the stream as it was.
+ * Must the packet at seq (its sender's number; end: of its payload and FIN)
+ * keep its length? A length change moves every byte after the packet, so
+ * it is only right while none of them went on yet, or when it is the
+ * change that set the direction's correction point, sent again (a
+ * retransmission, a message rebuilt from what split.c kept: rewriting it
+ * again keeps the stream as it was). Else it must keep its length:
+ *  - behind a later packet's change (the correction point after it),
+ *    which nf_ct_seqadj_set() would drop;
+ *  - behind later bytes that went on unchanged in length (they set no
+ *    correction point): a segment that overtook it before the router, or
+ *    held bytes split.c gave up while the next segment went on. Its
+ *    change would renumber bytes the receiver has already.
+ * Which bytes went on: what split.c let go on, where it holds some
+ * (conntrack has seen those it holds too); else the end of what
+ * conntrack has seen of the sender.
  */
-bool sipalg_order_behind(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-			 __be32 seq)
+bool sipalg_order_keeps_length(struct nf_conn *ct,
+			       enum ip_conntrack_info ctinfo, u32 seq, u32 end)
 {
+	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-	struct nf_ct_seqadj *way;
-	bool behind;
+	bool moved = false, behind = false, at_point = false;
+	int went_past;
+	u32 seen;
 
-	if (!seqadj)
-		return false;
 	spin_lock_bh(&ct->lock);
-	way = &seqadj->seq[CTINFO2DIR(ctinfo)];
-	behind = way->offset_before != way->offset_after &&
-		 after(way->correction_pos, ntohl(seq));
+	if (seqadj) {
+		struct nf_ct_seqadj *way = &seqadj->seq[dir];
+
+		moved = way->offset_before != way->offset_after;
+		behind = moved && after(way->correction_pos, seq);
+		at_point = moved && way->correction_pos == seq;
+	}
+	seen = ct->proto.tcp.seen[dir].td_end;
 	spin_unlock_bh(&ct->lock);
-	return behind;
+	if (behind || at_point)
+		return behind;
+	went_past = sipalg_split_went_past(ct, dir, seq);
+	if (went_past >= 0)
+		return went_past;
+	return after(seen, end);
 }

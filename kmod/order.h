@@ -6,7 +6,7 @@
 #include <net/netfilter/nf_conntrack.h>
 
 spinlock_t *sipalg_order_lock(const struct nf_conn *ct);
-bool sipalg_order_behind(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-			 __be32 seq);
+bool sipalg_order_keeps_length(struct nf_conn *ct,
+			       enum ip_conntrack_info ctinfo, u32 seq, u32 end);
 
 #endif

@@ -204,14 +204,15 @@ static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int out,
  * sender's next segment (as a joined packet's last messages do), and the
  * packet is trimmed before them. grown: what the packet grew by before in,
  * so where the held bytes are in the sender's stream is known. True: the
- * message has room now.
+ * message has room now, and *went is where the held bytes begin.
  */
 static bool sipalg_cut_for_room(struct sk_buff *skb, struct nf_conn *ct,
 				enum ip_conntrack_dir dir, unsigned int protoff,
 				unsigned int dataoff, unsigned int in,
 				unsigned int len, unsigned int out,
 				unsigned int grown, const struct sipalg_plan *plan,
-				unsigned int max_len, struct sipalg_net *sn)
+				unsigned int max_len, struct sipalg_net *sn,
+				u32 *went)
 {
 	const struct tcphdr *th = (const struct tcphdr *)(skb->data + protoff);
 	unsigned int mss = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
@@ -240,14 +241,15 @@ static bool sipalg_cut_for_room(struct sk_buff *skb, struct nf_conn *ct,
 		tries[1] = at;
 	}
 	for (i = 0; i < ARRAY_SIZE(tries); i++) {
+		u32 held_seq = ntohl(th->seq) + tries[i] - dataoff - grown;
+
 		if (!tries[i] || (i && tries[i] == tries[0]))
 			continue;
 		why = sipalg_split_hold_rest(ct, dir, skb->data + tries[i],
-					     skb->len - tries[i],
-					     ntohl(th->seq) + tries[i] - dataoff -
-					     grown, mss);
+					     skb->len - tries[i], held_seq, mss);
 		if (!why) {
 			__skb_trim(skb, tries[i]);
+			*went = held_seq;
 			return true;
 		}
 	}
@@ -550,10 +552,14 @@ static void sipalg_pass_payload(struct sk_buff *skb, unsigned int dataoff,
 	sipalg_trace_end(sn, SIPALG_TRACE_PASSED, reason, msg, len);
 }
 
-static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
+/*
+ * Help one packet. False if it has no payload; else (TCP) *went is the end
+ * of its payload as its sender numbers it, less what the helper held back.
+ */
+static bool sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			   struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 			   const struct sipalg_config *cfg,
-			   struct sipalg_net *sn)
+			   struct sipalg_net *sn, u32 *went)
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	u8 protonum = nf_ct_protonum(ct);
@@ -562,18 +568,22 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	unsigned int max_len, edits = 0, grown = 0;
 	struct sipalg_trace_pos pos = { 0 };
 	bool nat, changed = false, writable = false, cut_failed = false;
+	bool keep_len = false, keep_len_asked = false, fin = false;
 	struct sipalg_scratch *s;
 	unsigned int want;
 	int peek, why;
 	__be32 seq = 0;
 	int delta = 0;
+	u32 payload_end;
 
 	if (!sipalg_payload_offset(skb, protoff, protonum, &dataoff, &seq))
-		return;
+		return false;
+	payload_end = ntohl(seq) + skb->len - dataoff;
+	*went = payload_end;
 	/* A keep-alive has nothing to do, not even a record. */
 	peek = sipalg_peek_skb(skb, ct, dataoff, transport, &why);
 	if (peek == SIPALG_PEEK_KEEPALIVE)
-		return;
+		return true;
 
 	local_bh_disable();
 	s = this_cpu_ptr(sipalg_scratch);
@@ -611,6 +621,8 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 		goto out;
 	}
 	old_l4_len = skb->len - protoff;
+	if (transport == SIPALG_TCP)
+		fin = ((const struct tcphdr *)(skb->data + protoff))->fin;
 	mtu = sipalg_max_len(skb, nf_ct_l3num(ct));
 	max_len = transport == SIPALG_TCP ? 65535 : mtu;
 
@@ -671,9 +683,16 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			/* The apply works in place: the old bytes go first. */
 			if (unlikely(want))
 				sipalg_trace_plan(msg, &s->plan);
+			/* (Asked once: the packet's answer.) */
+			if (moves && !keep_len_asked) {
+				keep_len = sipalg_order_keeps_length(ct, ctinfo,
+								     ntohl(seq),
+								     payload_end + fin);
+				keep_len_asked = true;
+			}
 			if (moves && !nfct_seqadj(ct))
 				reason = SIPALG_PASS_NO_SEQADJ;
-			else if (moves && sipalg_order_behind(ct, ctinfo, seq))
+			else if (moves && keep_len)
 				reason = SIPALG_PASS_TCP_REORDERED;
 			else if (!writable &&
 				 skb_ensure_writable(skb, skb->len))
@@ -689,7 +708,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 				if (sipalg_cut_for_room(skb, ct, dir, protoff,
 							dataoff, in, len, out,
 							grown, &s->plan,
-							max_len, sn))
+							max_len, sn, went))
 					changed = true;
 				else
 					cut_failed = true;
@@ -744,6 +763,7 @@ next:
 	}
 out:
 	local_bh_enable();
+	return true;
 }
 
 /*
@@ -772,12 +792,16 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
 		/* One packet of a connection at a time: see order.c. */
 		spinlock_t *lock = sipalg_order_lock(ct);
+		u32 went;
 
 		spin_lock_bh(lock);
-		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
+		if (sipalg_process(skb, protoff, ct, ctinfo, cfg, sn, &went))
+			sipalg_split_went(ct, CTINFO2DIR(ctinfo), went);
 		spin_unlock_bh(lock);
 	} else {
-		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
+		u32 unused;
+
+		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn, &unused);
 	}
 	return NF_ACCEPT;
 }

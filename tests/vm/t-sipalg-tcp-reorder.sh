@@ -50,7 +50,7 @@
 #      second. (Before: "resent" after its timer, unmodified.)
 #   6. Counters: tcp_split_out_of_order counts a held gap for each of the
 #      ten messages, nothing was given up, passed_tcp_split is 0.
-#   7. The kernel's helper gets scenarios 1 and 8 first, in the same
+#   7. The kernel's helper gets scenarios 1, 8 and 8b first, in the same
 #      network: what it did is reported, not asserted.
 #   8. Whole messages out of order: an INVITE and then a REGISTER, each
 #      whole in its own segment on one connection, the INVITE held back:
@@ -64,6 +64,12 @@
 #      again, and they land between the two messages (before this test:
 #      "cv" of its a=sendrecv, then a framing error). The same happens
 #      when two CPUs help one connection's packets at once (kmod/order.c).
+#   8b. The same with a REGISTER that has nothing to rewrite (it names the
+#      phone by a name): it goes first unchanged in length and moves no
+#      correction point, but its bytes are the server's: the late INVITE
+#      must keep its length all the same (passed_tcp_reordered). (Before:
+#      the INVITE was rewritten and renumbered the REGISTER's bytes the
+#      server had already.)
 #   9. A message given up, and the next one on its connection: an
 #      INVITE's last segment is lost before the router twice (the phone's
 #      tail loss probe too), so the phone's timer sends its first segment
@@ -207,15 +213,18 @@ invite_at() {
 		tail -c +"$(($1 + 1))" | head -c 4 | od -An -tx1 | tr -d ' \n')"
 }
 
-# two_messages DIR PORT [MSS [PAUSE]]: an INVITE and then a REGISTER from
-# the phone's PORT on one connection, each written whole on its own
-# (TCP_NODELAY, PAUSE seconds apart, 0.02 by default: two segments, or
-# more with an MSS); what the server got until the phone closed (or 5 s of
-# silence) is saved in DIR/got.
+# two_messages DIR PORT [MSS [PAUSE [NAMES]]]: an INVITE and then a
+# REGISTER from the phone's PORT on one connection, each written whole on
+# its own (TCP_NODELAY, PAUSE seconds apart, 0.02 by default: two
+# segments, or more with an MSS); what the server got until the phone
+# closed (or 5 s of silence) is saved in DIR/got. NAMES: the REGISTER's
+# Via and Contact name the phone by NAMES instead of its address (it has
+# nothing the ALG rewrites).
 two_messages() {
-	local dir=$1 port=$2 mss=${3:-0} pause=${4:-0.02}
+	local dir=$1 port=$2 mss=${3:-0} pause=${4:-0.02} names=${5:-}
 	mkdir -p "$dir"
 	$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" >"$dir/register.sip"
+	[ -z "$names" ] || sed -i "/^\(Via\|Contact\):/s/$PHONE/$names/" "$dir/register.sip"
 	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
 	in_wan $PY -c '
 import socket, sys
@@ -300,6 +309,9 @@ fi
 hold_back rtr-lan "ip late $INVITE_FIRST"
 two_messages "$WORK/kernel-two" 5079
 kernel_two=$(messages_in "$WORK/kernel-two/got" | xargs)
+hold_back rtr-lan "ip late $INVITE_FIRST"
+two_messages "$WORK/kernel-two-unchanged" 5078 0 0.02 fanvil.invalid
+kernel_two_unchanged=$(messages_in "$WORK/kernel-two-unchanged/got" | xargs)
 kernel_helper_to_sipalg
 counter() { sipalg_stat rtr "$@"; }
 # held_after_gap WHAT: the router held bytes after a gap since last asked
@@ -474,6 +486,24 @@ got=$(messages_in "$WORK/two/got" | xargs)
 	fail "passed_tcp_reordered is $(counter passed_tcp_reordered), not 1"
 say "ok: an INVITE overtaken by a REGISTER on its connection passes as sent (passed_tcp_reordered), the REGISTER rewritten, the stream whole"
 
+# 8b. The same, but the REGISTER names the phone by name, not address: it
+# passes first with its length unchanged and moves no correction point.
+# Its bytes are the server's all the same, so the late INVITE must keep
+# its length too (passed_tcp_reordered), else its change would renumber
+# them. (Before: the INVITE was rewritten, and the server's stream lost
+# or repeated as many bytes as it grew by at the REGISTER's start.)
+hold_back rtr-lan "ip late $INVITE_FIRST"
+two_messages "$WORK/two-unchanged" 5086 0 0.02 fanvil.invalid
+hold_back rtr-lan
+got=$(messages_in "$WORK/two-unchanged/got" | xargs)
+[ "$got" = "INVITE private REGISTER public" ] ||
+	fail "INVITE overtaken by a REGISTER with nothing to rewrite: the server got '$got', not both as sent"
+grep -q "fanvil.invalid" "$WORK/two-unchanged/got" ||
+	fail "the REGISTER did not reach the server as sent"
+[ "$(counter passed_tcp_reordered)" = 2 ] ||
+	fail "passed_tcp_reordered is $(counter passed_tcp_reordered), not 2"
+say "ok: an INVITE overtaken by a REGISTER that keeps its length passes as sent (passed_tcp_reordered), the stream whole"
+
 # 6. Counters.
 say "split counters: $(split_counters)"
 read -r ooo joined passed < <(counter tcp_split_out_of_order tcp_split_joined passed_tcp_split)
@@ -536,3 +566,4 @@ rmmod sipalg || fail "rmmod failed"
 say "ok: nothing held after conntrack -F; unloaded"
 say "kernel helper (reported, not asserted): $kernel_result"
 say "kernel helper, an INVITE overtaken by a REGISTER (reported, not asserted): the server got: ${kernel_two:-nothing}"
+say "kernel helper, an INVITE overtaken by a REGISTER that keeps its length (reported, not asserted): the server got: ${kernel_two_unchanged:-nothing}"
