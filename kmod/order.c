@@ -52,9 +52,13 @@ spinlock_t *sipalg_order_lock(const struct nf_conn *ct)
  *    correction point): a segment that overtook it before the router, or
  *    held bytes split.c gave up while the next segment went on. Its
  *    change would renumber bytes the receiver has already.
- * Which bytes went on: what split.c let go on, where it holds some
- * (conntrack has seen those it holds too); else the end of what
- * conntrack has seen of the sender.
+ * Which bytes went on: all that conntrack has seen of the sender (it saw
+ * this packet too: end is its own), but for what split.c holds, taken out
+ * of the stream; nothing after that went on either (while split.c holds
+ * bytes of a direction, it holds what comes after them or gives them up).
+ * A packet overtaken on its way from conntrack to here (another CPU) is
+ * thus taken for late, and keeps its length when it need not: a leak,
+ * never a misnumbered stream.
  */
 bool sipalg_order_keeps_length(struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo, u32 seq, u32 end)
@@ -62,8 +66,7 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
 	bool moved = false, behind = false, at_point = false;
-	int went_past;
-	u32 seen;
+	u32 went, held_from;
 
 	spin_lock_bh(&ct->lock);
 	if (seqadj) {
@@ -73,12 +76,11 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 		behind = moved && after(way->correction_pos, seq);
 		at_point = moved && way->correction_pos == seq;
 	}
-	seen = ct->proto.tcp.seen[dir].td_end;
+	went = ct->proto.tcp.seen[dir].td_end;
 	spin_unlock_bh(&ct->lock);
 	if (behind || at_point)
 		return behind;
-	went_past = sipalg_split_went_past(ct, dir, seq);
-	if (went_past >= 0)
-		return went_past;
-	return after(seen, end);
+	if (sipalg_split_holds(ct, dir, &held_from) && after(went, held_from))
+		went = held_from;
+	return after(went, end);
 }

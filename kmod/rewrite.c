@@ -204,15 +204,14 @@ static int sipalg_apply_to_skb(struct sk_buff *skb, unsigned int out,
  * sender's next segment (as a joined packet's last messages do), and the
  * packet is trimmed before them. grown: what the packet grew by before in,
  * so where the held bytes are in the sender's stream is known. True: the
- * message has room now, and *went is where the held bytes begin.
+ * message has room now.
  */
 static bool sipalg_cut_for_room(struct sk_buff *skb, struct nf_conn *ct,
 				enum ip_conntrack_dir dir, unsigned int protoff,
 				unsigned int dataoff, unsigned int in,
 				unsigned int len, unsigned int out,
 				unsigned int grown, const struct sipalg_plan *plan,
-				unsigned int max_len, struct sipalg_net *sn,
-				u32 *went)
+				unsigned int max_len, struct sipalg_net *sn)
 {
 	const struct tcphdr *th = (const struct tcphdr *)(skb->data + protoff);
 	unsigned int mss = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : 0;
@@ -241,15 +240,14 @@ static bool sipalg_cut_for_room(struct sk_buff *skb, struct nf_conn *ct,
 		tries[1] = at;
 	}
 	for (i = 0; i < ARRAY_SIZE(tries); i++) {
-		u32 held_seq = ntohl(th->seq) + tries[i] - dataoff - grown;
-
 		if (!tries[i] || (i && tries[i] == tries[0]))
 			continue;
 		why = sipalg_split_hold_rest(ct, dir, skb->data + tries[i],
-					     skb->len - tries[i], held_seq, mss);
+					     skb->len - tries[i],
+					     ntohl(th->seq) + tries[i] - dataoff -
+					     grown, mss);
 		if (!why) {
 			__skb_trim(skb, tries[i]);
-			*went = held_seq;
 			return true;
 		}
 	}
@@ -552,14 +550,10 @@ static void sipalg_pass_payload(struct sk_buff *skb, unsigned int dataoff,
 	sipalg_trace_end(sn, SIPALG_TRACE_PASSED, reason, msg, len);
 }
 
-/*
- * Help one packet. False if it has no payload; else (TCP) *went is the end
- * of its payload as its sender numbers it, less what the helper held back.
- */
-static bool sipalg_process(struct sk_buff *skb, unsigned int protoff,
+static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			   struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 			   const struct sipalg_config *cfg,
-			   struct sipalg_net *sn, u32 *went)
+			   struct sipalg_net *sn)
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	u8 protonum = nf_ct_protonum(ct);
@@ -568,22 +562,20 @@ static bool sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	unsigned int max_len, edits = 0, grown = 0;
 	struct sipalg_trace_pos pos = { 0 };
 	bool nat, changed = false, writable = false, cut_failed = false;
-	bool keep_len = false, keep_len_asked = false, fin = false;
+	bool keep_len = false, keep_len_asked = false;
 	struct sipalg_scratch *s;
 	unsigned int want;
 	int peek, why;
 	__be32 seq = 0;
 	int delta = 0;
-	u32 payload_end;
+	u32 end = 0;
 
 	if (!sipalg_payload_offset(skb, protoff, protonum, &dataoff, &seq))
-		return false;
-	payload_end = ntohl(seq) + skb->len - dataoff;
-	*went = payload_end;
+		return;
 	/* A keep-alive has nothing to do, not even a record. */
 	peek = sipalg_peek_skb(skb, ct, dataoff, transport, &why);
 	if (peek == SIPALG_PEEK_KEEPALIVE)
-		return true;
+		return;
 
 	local_bh_disable();
 	s = this_cpu_ptr(sipalg_scratch);
@@ -621,8 +613,10 @@ static bool sipalg_process(struct sk_buff *skb, unsigned int protoff,
 		goto out;
 	}
 	old_l4_len = skb->len - protoff;
+	/* TCP: where the packet ends in its sender's numbers (its FIN too). */
 	if (transport == SIPALG_TCP)
-		fin = ((const struct tcphdr *)(skb->data + protoff))->fin;
+		end = ntohl(seq) + skb->len - dataoff +
+		      ((const struct tcphdr *)(skb->data + protoff))->fin;
 	mtu = sipalg_max_len(skb, nf_ct_l3num(ct));
 	max_len = transport == SIPALG_TCP ? 65535 : mtu;
 
@@ -683,11 +677,10 @@ static bool sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			/* The apply works in place: the old bytes go first. */
 			if (unlikely(want))
 				sipalg_trace_plan(msg, &s->plan);
-			/* (Asked once: the packet's answer.) */
+			/* (Asked once, before any cut: the packet's answer.) */
 			if (moves && !keep_len_asked) {
 				keep_len = sipalg_order_keeps_length(ct, ctinfo,
-								     ntohl(seq),
-								     payload_end + fin);
+								     ntohl(seq), end);
 				keep_len_asked = true;
 			}
 			if (moves && !nfct_seqadj(ct))
@@ -708,7 +701,7 @@ static bool sipalg_process(struct sk_buff *skb, unsigned int protoff,
 				if (sipalg_cut_for_room(skb, ct, dir, protoff,
 							dataoff, in, len, out,
 							grown, &s->plan,
-							max_len, sn, went))
+							max_len, sn))
 					changed = true;
 				else
 					cut_failed = true;
@@ -763,7 +756,6 @@ next:
 	}
 out:
 	local_bh_enable();
-	return true;
 }
 
 /*
@@ -792,16 +784,12 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
 		/* One packet of a connection at a time: see order.c. */
 		spinlock_t *lock = sipalg_order_lock(ct);
-		u32 went;
 
 		spin_lock_bh(lock);
-		if (sipalg_process(skb, protoff, ct, ctinfo, cfg, sn, &went))
-			sipalg_split_went(ct, CTINFO2DIR(ctinfo), went);
+		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
 		spin_unlock_bh(lock);
 	} else {
-		u32 unused;
-
-		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn, &unused);
+		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
 	}
 	return NF_ACCEPT;
 }

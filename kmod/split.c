@@ -142,14 +142,6 @@ struct sipalg_split_half {
 	bool asked;
 	unsigned long pass_since;
 	u16 mss;			/* largest payload of the held segments */
-	/*
-	 * The end of the bytes that went on, as the helper let them (not
-	 * those held): a packet that begins before it must keep its length
-	 * (order.c). Known once the helper let a packet go after the entry
-	 * was made, or the entry held a message's start.
-	 */
-	bool went;
-	u32 went_end;
 };
 
 struct sipalg_split {
@@ -1457,60 +1449,27 @@ out:
 	return why;
 }
 
-/* The half of dir of ct's entry, locked; NULL if it has none. */
-static struct sipalg_split_half *
-sipalg_split_lock_half(struct nf_conn *ct, enum ip_conntrack_dir dir,
-		       struct sipalg_split **e)
+bool sipalg_split_holds(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			u32 *from)
 {
 	struct sipalg_help_data *data = nfct_help_data(ct);
+	struct sipalg_split_half *h;
+	struct sipalg_split *e;
+	bool holds = false;
 
 	if (!data || !(READ_ONCE(data->dialogs.shim) & SIPALG_SHIM_SPLIT))
-		return NULL;
-	*e = sipalg_split_find(ct);
-	if (!*e)
-		return NULL;
-	spin_lock_bh(&(*e)->lock);
-	if ((*e)->dead) {
-		spin_unlock_bh(&(*e)->lock);
-		return NULL;
-	}
-	return &(*e)->half[dir];
-}
-
-int sipalg_split_went_past(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			   u32 seq)
-{
-	struct sipalg_split_half *h;
-	struct sipalg_split *e;
-	int past = -1;
-
+		return false;
 	rcu_read_lock();
-	h = sipalg_split_lock_half(ct, dir, &e);
-	if (h) {
-		if (h->went)
-			past = before(seq, h->went_end);
+	e = sipalg_split_find(ct);
+	if (e) {
+		spin_lock_bh(&e->lock);
+		h = &e->half[dir];
+		holds = !e->dead && (h->held.data || h->ooo.data);
+		*from = h->held.data ? h->held.seq : h->ooo.seq;
 		spin_unlock_bh(&e->lock);
 	}
 	rcu_read_unlock();
-	return past;
-}
-
-void sipalg_split_went(struct nf_conn *ct, enum ip_conntrack_dir dir, u32 end)
-{
-	struct sipalg_split_half *h;
-	struct sipalg_split *e;
-
-	rcu_read_lock();
-	h = sipalg_split_lock_half(ct, dir, &e);
-	if (h) {
-		/* (Nothing after the segment it was made at went by.) */
-		if (!h->went || after(end, h->went_end)) {
-			h->went = true;
-			h->went_end = end;
-		}
-		spin_unlock_bh(&e->lock);
-	}
-	rcu_read_unlock();
+	return holds;
 }
 
 /*
@@ -1658,14 +1617,6 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	}
 	sipalg_split_buf_begin(&h->held, seg->seq + tail, hold_len, need);
 	h->mss = max_t(unsigned int, h->mss, seg->len);
-	/*
-	 * Nothing after the segment went by (not overtaken), and the helper
-	 * says where what goes on of it ends.
-	 */
-	if (!h->went) {
-		h->went = true;
-		h->went_end = seg->seq;
-	}
 	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_HELD);
 	/*
 	 * The message's first segment, with a gap still after it (the

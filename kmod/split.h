@@ -27,14 +27,11 @@ int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			   const unsigned char *data, unsigned int len,
 			   u32 seq, unsigned int mss);
 /*
- * For order.c: did dir's bytes at or after seq (its sender's number) go on
- * already, as the helper let them? 1 or 0; -1 when split.c does not know
- * (the connection has no entry, or one that has not seen a packet go on).
+ * For order.c: does split.c hold bytes of dir's stream (taken out of it,
+ * so not gone on)? Then from is the first one's number, as the sender's.
  */
-int sipalg_split_went_past(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			   u32 seq);
-/* For the helper: dir's bytes before end (the sender's number) went on. */
-void sipalg_split_went(struct nf_conn *ct, enum ip_conntrack_dir dir, u32 end);
+bool sipalg_split_holds(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			u32 *from);
 /* Bytes held and kept now (with the per-connection state), and the cap. */
 unsigned long sipalg_split_bytes_now(void);
 unsigned long sipalg_split_bytes_max(void);

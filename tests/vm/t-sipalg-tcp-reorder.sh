@@ -213,19 +213,11 @@ invite_at() {
 		tail -c +"$(($1 + 1))" | head -c 4 | od -An -tx1 | tr -d ' \n')"
 }
 
-# two_messages DIR PORT [MSS [PAUSE [NAMES]]]: an INVITE and then a
-# REGISTER from the phone's PORT on one connection, each written whole on
-# its own (TCP_NODELAY, PAUSE seconds apart, 0.02 by default: two
-# segments, or more with an MSS); what the server got until the phone
-# closed (or 5 s of silence) is saved in DIR/got. NAMES: the REGISTER's
-# Via and Contact name the phone by NAMES instead of its address (it has
-# nothing the ALG rewrites).
-two_messages() {
-	local dir=$1 port=$2 mss=${3:-0} pause=${4:-0.02} names=${5:-}
-	mkdir -p "$dir"
-	$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" >"$dir/register.sip"
-	[ -z "$names" ] || sed -i "/^\(Via\|Contact\):/s/$PHONE/$names/" "$dir/register.sip"
-	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
+# stream_server DIR: the server takes one connection (in the background:
+# wait for it) and saves what it got until the phone closed (or 5 s of
+# silence) in DIR/got.
+stream_server() {
+	local dir=$1
 	in_wan $PY -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -242,6 +234,24 @@ except socket.timeout:
     pass
 open(sys.argv[2], "wb").write(got)' "$SERVER" "$dir/got" >"$dir/server.log" 2>&1 &
 	wait_ready "$dir/server.log"
+}
+
+# two_messages DIR PORT [MSS [PAUSE [NAMES]]]: an INVITE and then a
+# REGISTER from the phone's PORT on one connection, each written whole on
+# its own (TCP_NODELAY, PAUSE seconds apart, 0.02 by default: two
+# segments, or more with an MSS); what the server got until the phone
+# closed (or 5 s of silence) is saved in DIR/got. NAMES: the REGISTER's
+# Via and Contact name the phone by NAMES instead of its address (it has
+# nothing the ALG rewrites). With KERNEL_RUN set, a phone or server whose
+# connection was reset is not a failure (the kernel helper's results are
+# reported, not asserted).
+two_messages() {
+	local dir=$1 port=$2 mss=${3:-0} pause=${4:-0.02} names=${5:-}
+	mkdir -p "$dir"
+	$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" >"$dir/register.sip"
+	[ -z "$names" ] || sed -i "/^\(Via\|Contact\):/s/$PHONE/$names/" "$dir/register.sip"
+	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
+	stream_server "$dir"
 	in_lan $PY -c '
 import socket, sys, time
 s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2])))
@@ -257,6 +267,31 @@ try:
         pass
 except socket.timeout:
     pass' "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$dir/register.sip" "$mss" "$pause" ||
+		[ -n "${KERNEL_RUN:-}" ] || fail "$dir: the phone could not send"
+	wait || [ -n "${KERNEL_RUN:-}" ] || fail "$dir: the server failed: $(cat "$dir/server.log")"
+}
+
+# invite_with_fin DIR PORT MSS: an INVITE from the phone's PORT, written
+# corked with the phone's shutdown, so its last segment carries the FIN;
+# what the server got is saved in DIR/got.
+invite_with_fin() {
+	local dir=$1 port=$2 mss=$3
+	mkdir -p "$dir"
+	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
+	stream_server "$dir"
+	in_lan $PY -c '
+import socket, sys
+s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2])))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, int(sys.argv[5]))
+s.connect((sys.argv[3], 5060))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+s.sendall(open(sys.argv[4], "rb").read()); s.shutdown(socket.SHUT_WR)
+s.settimeout(8)
+try:
+    while s.recv(65536):
+        pass
+except socket.timeout:
+    pass' "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$mss" ||
 		fail "$dir: the phone could not send"
 	wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
 }
@@ -310,8 +345,9 @@ hold_back rtr-lan "ip late $INVITE_FIRST"
 two_messages "$WORK/kernel-two" 5079
 kernel_two=$(messages_in "$WORK/kernel-two/got" | xargs)
 hold_back rtr-lan "ip late $INVITE_FIRST"
-two_messages "$WORK/kernel-two-unchanged" 5078 0 0.02 fanvil.invalid
-kernel_two_unchanged=$(messages_in "$WORK/kernel-two-unchanged/got" | xargs)
+KERNEL_RUN=1 two_messages "$WORK/kernel-two-unchanged" 5088 0 0.02 fanvil.invalid
+[ ! -s "$WORK/kernel-two-unchanged/got" ] ||
+	kernel_two_unchanged=$(messages_in "$WORK/kernel-two-unchanged/got" | xargs)
 kernel_helper_to_sipalg
 counter() { sipalg_stat rtr "$@"; }
 # held_after_gap WHAT: the router held bytes after a gap since last asked
