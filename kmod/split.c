@@ -348,8 +348,10 @@ static void sipalg_split_ask(struct sipalg_split_half *h,
 	if (held->data && held_first)
 		sipalg_sack_add(&seg->sack, held->seq + 1,
 				held->seq + held->len);
+	/* (Its FIN too, as a receiver's block would: else it comes again.) */
 	if (run->data)
-		sipalg_sack_add(&seg->sack, run->seq, run->seq + run->len);
+		sipalg_sack_add(&seg->sack, run->seq,
+				run->seq + run->len + run->fin);
 	if (held->data && !held_first)
 		sipalg_sack_add(&seg->sack, held->seq + 1,
 				held->seq + held->len);
@@ -1486,8 +1488,9 @@ static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
 	struct sipalg_split *e;
 	int why = 0, held_verdict;
 
-	/* Bytes sent again after later ones: nothing to wait for. */
-	if (sipalg_split_overtaken(seg->ct, seg->dir, seg->last))
+	/* Bytes sent again after later ones (or its FIN): nothing to wait for. */
+	if (sipalg_split_overtaken(seg->ct, seg->dir,
+				   seg->last + seg->th.fin))
 		return NF_ACCEPT;
 	/*
 	 * The receiver has all before them (they may be the stream's first
@@ -1555,8 +1558,9 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	if (!pskb_may_pull(skb, skb->len))
 		return NF_ACCEPT;
 	payload = skb->data + seg->dataoff;
+	/* (With a FIN too: the bytes after the gap keep it for the end.) */
 	if (!sipalg_frame_begins(payload, seg->len)) {
-		if (seg->th.fin || !sipalg_split_aligned(seg->ct, seg->dir))
+		if (!sipalg_split_aligned(seg->ct, seg->dir))
 			return NF_ACCEPT;
 		return sipalg_split_hold_ooo(skb, seg, data);
 	}

@@ -70,6 +70,8 @@
 #      must keep its length all the same (passed_tcp_reordered). (Before:
 #      the INVITE was rewritten and renumbered the REGISTER's bytes the
 #      server had already.)
+#   8c. An INVITE in 2 segments whose second carries the phone's FIN and
+#      comes first: held after the gap with its FIN, joined, rewritten.
 #   9. A message given up, and the next one on its connection: an
 #      INVITE's last segment is lost before the router twice (the phone's
 #      tail loss probe too), so the phone's timer sends its first segment
@@ -539,6 +541,23 @@ grep -q "fanvil.invalid" "$WORK/two-unchanged/got" ||
 [ "$(counter passed_tcp_reordered)" = 2 ] ||
 	fail "passed_tcp_reordered is $(counter passed_tcp_reordered), not 2"
 say "ok: an INVITE overtaken by a REGISTER that keeps its length passes as sent (passed_tcp_reordered), the stream whole"
+
+# 8c. The phone's FIN on the segment after the gap: an INVITE in 2
+# segments, the second carrying the FIN, the first held back. The second
+# begins inside the INVITE, so it is after a gap: held with its FIN, which
+# goes on after the whole INVITE when the first comes. (Before: a segment
+# with a FIN was never held after a gap; it passed, the late first one
+# passed too, overtaken, and the INVITE reached the server unmodified.)
+ooo=$(counter tcp_split_out_of_order)
+hold_back rtr-lan "ip late $INVITE_FIRST"
+invite_with_fin "$WORK/fin-after-gap" 5087 400
+hold_back rtr-lan
+got=$(messages_in "$WORK/fin-after-gap/got" | xargs)
+[ "$got" = "INVITE public" ] ||
+	fail "an INVITE whose FIN segment came first: the server got '$got', not the INVITE rewritten"
+[ "$(counter tcp_split_out_of_order)" -gt "$ooo" ] ||
+	fail "the INVITE's FIN segment was not held after the gap (tcp_split_out_of_order)"
+rewritten "$WORK/fin-after-gap/got" "$PHONE:" "IN IP4 $PHONE" "INVITE in 2 segments, the second with the FIN first"
 
 # 6. Counters.
 say "split counters: $(split_counters)"
