@@ -53,11 +53,13 @@ spinlock_t *sipalg_order_lock(const struct nf_conn *ct)
  *    held bytes split.c gave up while the next segment went on. Its
  *    change would renumber bytes the receiver has already.
  * Which bytes went on: all that conntrack has seen of the sender (it saw
- * this packet too: end is its own), but for what split.c holds, taken out
- * of the stream; nothing after that went on either (while split.c holds
- * bytes of a direction, it holds what comes after them or gives them up).
- * A packet overtaken on its way from conntrack to here (another CPU) is
- * thus taken for late, and keeps its length when it need not: a leak,
+ * this packet too: end is its own). Not while split.c holds bytes of the
+ * direction: conntrack saw those, which did not go on, and whether bytes
+ * before them did (or are a gap still missing) is not known: the packet
+ * is then rewritten, as where no correction point is after it.
+ * Bytes conntrack saw that did not go on (dropped by split.c giving up,
+ * or on their way from conntrack to here on another CPU) count as gone:
+ * the packet keeps its length when it need not, a leak of its message,
  * never a misnumbered stream.
  */
 bool sipalg_order_keeps_length(struct nf_conn *ct,
@@ -66,7 +68,7 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
 	bool moved = false, behind = false, at_point = false;
-	u32 went, held_from;
+	u32 went;
 
 	spin_lock_bh(&ct->lock);
 	if (seqadj) {
@@ -80,7 +82,7 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 	spin_unlock_bh(&ct->lock);
 	if (behind || at_point)
 		return behind;
-	if (sipalg_split_holds(ct, dir, &held_from) && after(went, held_from))
-		went = held_from;
+	if (sipalg_split_holds(ct, dir))
+		return false;
 	return after(went, end);
 }

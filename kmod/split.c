@@ -184,7 +184,10 @@ struct sipalg_seg {
 	unsigned int dataoff;		/* payload, from skb->data */
 	unsigned int len;		/* payload bytes */
 	u32 seq;
-	/* The end of the stream as sipalg has it: its, or held after a gap. */
+	/*
+	 * The end of the stream as sipalg has it: its, or held after a gap
+	 * (a FIN counted, as conntrack counts it).
+	 */
 	u32 last;
 	struct tcphdr th;
 	/* What to tell the sender once the entry's lock is released. */
@@ -343,7 +346,7 @@ static void sipalg_split_ask(struct sipalg_split_half *h,
 		from = in_run ? run->seq : held->seq + 1;
 		sipalg_sack_add(&seg->sack,
 				after(seg->seq, from) ? seg->seq : from,
-				seg->seq + seg->len);
+				seg->seq + seg->len + seg->th.fin);
 	}
 	if (held->data && held_first)
 		sipalg_sack_add(&seg->sack, held->seq + 1,
@@ -461,7 +464,7 @@ static bool sipalg_split_parse(struct sk_buff *skb,
 		return false;
 	seg->len = skb->len - seg->dataoff;
 	seg->seq = ntohl(seg->th.seq);
-	seg->last = seg->seq + seg->len;
+	seg->last = seg->seq + seg->len + seg->th.fin;
 	seg->ct = ct;
 	seg->sack.n = 0;
 	seg->dir = CTINFO2DIR(ctinfo);
@@ -1131,7 +1134,7 @@ static int sipalg_split_before_gap(struct sipalg_split_half *h,
 
 	/* Before the gap's end: on as usual (its start may be held). */
 	if (before(end, run->seq)) {
-		seg->last = run->seq + run->len;
+		seg->last = run->seq + run->len + run->fin;
 		return SIPALG_SPLIT_GO_ON;
 	}
 	if (before(seg->seq, run->seq)) {
@@ -1451,8 +1454,7 @@ out:
 	return why;
 }
 
-bool sipalg_split_holds(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			u32 *from)
+bool sipalg_split_holds(struct nf_conn *ct, enum ip_conntrack_dir dir)
 {
 	struct sipalg_help_data *data = nfct_help_data(ct);
 	struct sipalg_split_half *h;
@@ -1467,7 +1469,6 @@ bool sipalg_split_holds(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		spin_lock_bh(&e->lock);
 		h = &e->half[dir];
 		holds = !e->dead && (h->held.data || h->ooo.data);
-		*from = h->held.data ? h->held.seq : h->ooo.seq;
 		spin_unlock_bh(&e->lock);
 	}
 	rcu_read_unlock();
@@ -1488,9 +1489,8 @@ static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
 	struct sipalg_split *e;
 	int why = 0, held_verdict;
 
-	/* Bytes sent again after later ones (or its FIN): nothing to wait for. */
-	if (sipalg_split_overtaken(seg->ct, seg->dir,
-				   seg->last + seg->th.fin))
+	/* Bytes sent again after later ones: nothing to wait for. */
+	if (sipalg_split_overtaken(seg->ct, seg->dir, seg->last))
 		return NF_ACCEPT;
 	/*
 	 * The receiver has all before them (they may be the stream's first

@@ -26,12 +26,8 @@ void sipalg_split_exit(void);
 int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			   const unsigned char *data, unsigned int len,
 			   u32 seq, unsigned int mss);
-/*
- * For order.c: does split.c hold bytes of dir's stream (taken out of it,
- * so not gone on)? Then from is the first one's number, as the sender's.
- */
-bool sipalg_split_holds(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			u32 *from);
+/* For order.c: does split.c hold bytes of dir's stream (taken out of it)? */
+bool sipalg_split_holds(struct nf_conn *ct, enum ip_conntrack_dir dir);
 /* Bytes held and kept now (with the per-connection state), and the cap. */
 unsigned long sipalg_split_bytes_now(void);
 unsigned long sipalg_split_bytes_max(void);
