@@ -238,6 +238,16 @@ open(sys.argv[2], "wb").write(got)' "$SERVER" "$dir/got" >"$dir/server.log" 2>&1
 	wait_ready "$dir/server.log"
 }
 
+# The end of a phone's script (Python, socket s): it waits until the
+# server closes, or 8 s of silence.
+PHONE_WAITS='
+s.settimeout(8)
+try:
+    while s.recv(65536):
+        pass
+except socket.timeout:
+    pass'
+
 # two_messages DIR PORT [MSS [PAUSE [NAMES]]]: an INVITE and then a
 # REGISTER from the phone's PORT on one connection, each written whole on
 # its own (TCP_NODELAY, PAUSE seconds apart, 0.02 by default: two
@@ -263,12 +273,7 @@ if int(sys.argv[6]):
 s.connect((sys.argv[3], 5060))
 s.sendall(open(sys.argv[4], "rb").read()); time.sleep(float(sys.argv[7]))
 s.sendall(open(sys.argv[5], "rb").read()); s.shutdown(socket.SHUT_WR)
-s.settimeout(8)
-try:
-    while s.recv(65536):
-        pass
-except socket.timeout:
-    pass' "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$dir/register.sip" "$mss" "$pause" ||
+'"$PHONE_WAITS" "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$dir/register.sip" "$mss" "$pause" ||
 		[ -n "${KERNEL_RUN:-}" ] || fail "$dir: the phone could not send"
 	wait || [ -n "${KERNEL_RUN:-}" ] || fail "$dir: the server failed: $(cat "$dir/server.log")"
 }
@@ -288,12 +293,7 @@ s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, int(sys.argv[5]))
 s.connect((sys.argv[3], 5060))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
 s.sendall(open(sys.argv[4], "rb").read()); s.shutdown(socket.SHUT_WR)
-s.settimeout(8)
-try:
-    while s.recv(65536):
-        pass
-except socket.timeout:
-    pass' "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$mss" ||
+'"$PHONE_WAITS" "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$mss" ||
 		fail "$dir: the phone could not send"
 	wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
 }
