@@ -19,9 +19,9 @@ void sipalg_split_exit(void);
  * to go out in front of the sender's next segment as the messages of a
  * joined packet do; the helper ends the packet before them, and the
  * room they leave is the growth's. mss: the sender's segment size, 0 if
- * unknown. 0 if held, else the
- * counter that says why not, or a negative errno when there is nothing to
- * count (not whole messages, split.c holds something else, unloading).
+ * unknown. 0 if held, else the counter that says why not, or a negative
+ * errno when there is nothing to count (not whole messages, split.c
+ * holds something else, unloading).
  */
 int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			   const unsigned char *data, unsigned int len,
