@@ -48,6 +48,12 @@ spinlock_t *sipalg_order_lock(const struct nf_conn *ct)
  * again keeps the stream as it was). Else it must keep its length:
  *  - behind a later packet's change (the correction point after it),
  *    which nf_ct_seqadj_set() would drop;
+ *  - when the receiver acknowledged bytes past msg_seq, where the
+ *    packet's first message that would change begins: that message went
+ *    on before, unchanged in length (refused here, or passed for want of
+ *    memory), and the packet sends it again, coalesced with what came
+ *    after it or alone. Its change now would move bytes the receiver
+ *    has, and acknowledged;
  *  - behind later bytes that went on unchanged in length (they set no
  *    correction point): a segment that overtook it before the router, or
  *    held bytes split.c gave up while the next segment went on. Its
@@ -63,11 +69,13 @@ spinlock_t *sipalg_order_lock(const struct nf_conn *ct)
  * never a misnumbered stream.
  */
 bool sipalg_order_keeps_length(struct nf_conn *ct,
-			       enum ip_conntrack_info ctinfo, u32 seq, u32 end)
+			       enum ip_conntrack_info ctinfo, u32 seq,
+			       u32 msg_seq, u32 end)
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-	bool moved = false, behind = false, at_point = false;
+	const struct ip_ct_tcp_state *peer = &ct->proto.tcp.seen[!dir];
+	bool moved = false, behind = false, at_point = false, acked;
 	u32 went;
 
 	spin_lock_bh(&ct->lock);
@@ -79,9 +87,19 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 		at_point = moved && way->correction_pos == seq;
 	}
 	went = ct->proto.tcp.seen[dir].td_end;
+	/*
+	 * (Conntrack keeps it in this packet's sender's numbers, its
+	 * adjustment undone by where the receiver's numbers put it: off by a
+	 * message at most when both growing and shrinking changes passed,
+	 * and then late, a leak.)
+	 */
+	acked = (peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) &&
+		after(peer->td_maxack, msg_seq);
 	spin_unlock_bh(&ct->lock);
 	if (behind || at_point)
 		return behind;
+	if (acked)
+		return true;
 	if (sipalg_split_holds(ct, dir))
 		return false;
 	return after(went, end);

@@ -677,10 +677,18 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			/* The apply works in place: the old bytes go first. */
 			if (unlikely(want))
 				sipalg_trace_plan(msg, &s->plan);
-			/* (Asked once, before any cut: the packet's answer.) */
+			/*
+			 * (Asked once, before any cut: the packet's answer.
+			 * No message before this one moved: in is where it
+			 * began in the packet as it came.)
+			 */
 			if (moves && !keep_len_asked) {
+				u32 msg_seq = ntohl(seq) + in - dataoff;
+
 				keep_len = sipalg_order_keeps_length(ct, ctinfo,
-								     ntohl(seq), end);
+								     ntohl(seq),
+								     msg_seq,
+								     end);
 				keep_len_asked = true;
 			}
 			if (moves && !nfct_seqadj(ct))

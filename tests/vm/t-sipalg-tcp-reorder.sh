@@ -72,6 +72,10 @@
 #      server had already.)
 #   8c. An INVITE in 2 segments whose second carries the phone's FIN and
 #      comes first: held after the gap with its FIN, joined, rewritten.
+#   8d. 8b's INVITE sent again, with the REGISTER, in one segment by the
+#      phone's timer (the server's acknowledgments lost on their way to
+#      the phone): the server acknowledged the INVITE, so it went on
+#      before, unchanged, and the segment keeps its length.
 #   9. A message given up, and the next one on its connection: an
 #      INVITE's last segment is lost before the router twice (the phone's
 #      tail loss probe too), so the phone's timer sends its first segment
@@ -173,6 +177,39 @@ lose_twice() {
 }
 lost_twice() { [ "$(ip netns exec "$1" nft list table inet lose_twice | grep -c "counter packets 1 ")" = 2 ]; }
 
+# acks_lost_then_both PORT INVITE-BYTES REGISTER-BYTES: the phone's
+# namespace drops, at its raw prerouting (the router saw them on their
+# way), the first 3 acknowledgments without data that the server sends to
+# the phone's PORT, and counts the segments the phone sends from PORT
+# that carry both messages of two_messages together (IP length: the
+# headers with timestamps, 52 bytes, and both); acks_lost_both_sent: all
+# 3 were dropped, and the phone sent both messages in one segment.
+acks_lost_then_both() {
+	ip netns exec lan nft -f - <<-NFT || fail "nft acks_lost in lan failed"
+	table inet acks_lost {
+		set a1 { type inet_service; flags dynamic; }
+		set a2 { type inet_service; flags dynamic; }
+		set a3 { type inet_service; flags dynamic; }
+		chain pre {
+			type filter hook prerouting priority raw;
+			tcp sport 5060 tcp dport $1 tcp flags & (syn | fin | rst) == 0 ip length < 100 tcp dport != @a1 update @a1 { tcp dport } counter drop
+			tcp sport 5060 tcp dport $1 tcp flags & (syn | fin | rst) == 0 ip length < 100 tcp dport != @a2 update @a2 { tcp dport } counter drop
+			tcp sport 5060 tcp dport $1 tcp flags & (syn | fin | rst) == 0 ip length < 100 tcp dport != @a3 update @a3 { tcp dport } counter drop
+		}
+		chain out {
+			type filter hook output priority raw;
+			tcp sport $1 ip length $((52 + $2 + $3)) counter
+		}
+	}
+	NFT
+}
+acks_lost_both_sent() {
+	local rules
+	rules=$(ip netns exec lan nft list table inet acks_lost)
+	[ "$(grep -c "counter packets 1 .* drop" <<<"$rules")" = 3 ] &&
+		! grep -q "ip length [0-9]* counter packets 0 " <<<"$rules"
+}
+
 # video_values PORT: the values invite() fills its INVITE with (in the
 # caller's array "values").
 video_values() {
@@ -248,17 +285,18 @@ try:
 except socket.timeout:
     pass'
 
-# two_messages DIR PORT [MSS [PAUSE [NAMES]]]: an INVITE and then a
-# REGISTER from the phone's PORT on one connection, each written whole on
+# two_messages DIR PORT [MSS [PAUSE [NAMES [LINGER]]]]: an INVITE and then
+# a REGISTER from the phone's PORT on one connection, each written whole on
 # its own (TCP_NODELAY, PAUSE seconds apart, 0.02 by default: two
-# segments, or more with an MSS); what the server got until the phone
-# closed (or 5 s of silence) is saved in DIR/got. NAMES: the REGISTER's
-# Via and Contact name the phone by NAMES instead of its address (it has
-# nothing the ALG rewrites). With KERNEL_RUN set, a phone or server whose
-# connection was reset is not a failure (the kernel helper's results are
-# reported, not asserted).
+# segments, or more with an MSS); the phone closes LINGER seconds later
+# (0 by default); what the server got until the phone closed (or 5 s of
+# silence) is saved in DIR/got. NAMES: the REGISTER's Via and Contact
+# name the phone by NAMES instead of its address (it has nothing the ALG
+# rewrites). With KERNEL_RUN set, a phone or server whose connection was
+# reset is not a failure (the kernel helper's results are reported, not
+# asserted).
 two_messages() {
-	local dir=$1 port=$2 mss=${3:-0} pause=${4:-0.02} names=${5:-}
+	local dir=$1 port=$2 mss=${3:-0} pause=${4:-0.02} names=${5:-} linger=${6:-0}
 	mkdir -p "$dir"
 	$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" >"$dir/register.sip"
 	[ -z "$names" ] || sed -i "/^\(Via\|Contact\):/s/$PHONE/$names/" "$dir/register.sip"
@@ -272,8 +310,10 @@ if int(sys.argv[6]):
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, int(sys.argv[6]))
 s.connect((sys.argv[3], 5060))
 s.sendall(open(sys.argv[4], "rb").read()); time.sleep(float(sys.argv[7]))
-s.sendall(open(sys.argv[5], "rb").read()); s.shutdown(socket.SHUT_WR)
-'"$PHONE_WAITS" "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$dir/register.sip" "$mss" "$pause" ||
+s.sendall(open(sys.argv[5], "rb").read()); time.sleep(float(sys.argv[8]))
+s.shutdown(socket.SHUT_WR)
+'"$PHONE_WAITS" "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$dir/register.sip" "$mss" "$pause" \
+		"$linger" ||
 		[ -n "${KERNEL_RUN:-}" ] || fail "$dir: the phone could not send"
 	wait || [ -n "${KERNEL_RUN:-}" ] || fail "$dir: the server failed: $(cat "$dir/server.log")"
 }
@@ -558,6 +598,39 @@ got=$(messages_in "$WORK/fin-after-gap/got" | xargs)
 [ "$(counter tcp_split_out_of_order)" -gt "$ooo" ] ||
 	fail "the INVITE's FIN segment was not held after the gap (tcp_split_out_of_order)"
 rewritten "$WORK/fin-after-gap/got" "$PHONE:" "IN IP4 $PHONE" "INVITE in 2 segments, the second with the FIN first"
+
+# 8d. The INVITE of 8b sent again together with the REGISTER after it.
+# The phone's namespace drops the server's first 3 acknowledgments, so
+# the phone's retransmission timer sends the INVITE again, and its stack
+# collapses the REGISTER into that segment. The segment ends where the
+# stream does: no byte after it went on, and the router holds nothing.
+# Only the server's acknowledgment, which the router saw on its way,
+# says that the INVITE went on before, unchanged: the segment keeps its
+# length (passed_tcp_reordered again), and the stream stays whole.
+# (Before: the INVITE was rewritten in it, the server got the
+# REGISTER's last bytes again past its end, and the connection was
+# reset.)
+reordered=$(counter passed_tcp_reordered)
+read -r timeouts < <(phone_tcp TcpExtTCPTimeouts)
+$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$WORK/invite-size.sip"
+$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" |
+	sed "/^\(Via\|Contact\):/s/$PHONE/fanvil.invalid/" >"$WORK/register-size.sip"
+acks_lost_then_both 5089 "$(stat -c %s "$WORK/invite-size.sip")" "$(stat -c %s "$WORK/register-size.sip")"
+hold_back rtr-lan "ip late $INVITE_FIRST"
+two_messages "$WORK/sent-again" 5089 0 0.02 fanvil.invalid 1.5
+hold_back rtr-lan
+acks_lost_both_sent ||
+	fail "the phone did not send the INVITE and the REGISTER again in one segment after losing the server's acknowledgments:
+$(ip netns exec lan nft list table inet acks_lost)"
+ip netns exec lan nft delete table inet acks_lost
+got=$(messages_in "$WORK/sent-again/got" | xargs)
+[ "$got" = "INVITE private REGISTER public" ] ||
+	fail "INVITE and REGISTER sent again in one segment: the server got '$got', not both as sent"
+[ "$(counter passed_tcp_reordered)" -ge $((reordered + 2)) ] ||
+	fail "passed_tcp_reordered grew by $(($(counter passed_tcp_reordered) - reordered)), not 2: the segment sent again did not keep its length"
+[ "$(phone_tcp TcpExtTCPTimeouts)" -gt "$timeouts" ] ||
+	fail "the phone's retransmission timer did not fire"
+say "ok: an INVITE that went on unchanged, sent again with the REGISTER after it, keeps its length (passed_tcp_reordered), the stream whole"
 
 # 6. Counters.
 say "split counters: $(split_counters)"
