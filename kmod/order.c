@@ -67,15 +67,24 @@ spinlock_t *sipalg_order_lock(const struct nf_conn *ct)
  * or on their way from conntrack to here on another CPU) count as gone:
  * the packet keeps its length when it need not, a leak of its message,
  * never a misnumbered stream.
+ * *point_change: for a packet at the correction point, the change the
+ * point recorded, else 0. nf_ct_seqadj_set() drops any other change at
+ * that point, so such a packet may change its length by that much in all
+ * and no more: a later message in it that went on unchanged in length
+ * (sent again coalesced with the change's message) keeps its length.
+ * (Where its first copy had growing and shrinking changes, the total can
+ * reach that much before its last change: the messages after keep their
+ * length too, a leak, the length right.)
  */
 bool sipalg_order_keeps_length(struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo, u32 seq,
-			       u32 msg_seq, u32 end)
+			       u32 msg_seq, u32 end, s32 *point_change)
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
 	const struct ip_ct_tcp_state *peer = &ct->proto.tcp.seen[!dir];
 	bool moved = false, behind = false, at_point = false, acked;
+	s32 recorded = 0;
 	u32 went;
 
 	spin_lock_bh(&ct->lock);
@@ -85,6 +94,7 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 		moved = way->offset_before != way->offset_after;
 		behind = moved && after(way->correction_pos, seq);
 		at_point = moved && way->correction_pos == seq;
+		recorded = way->offset_after - way->offset_before;
 	}
 	went = ct->proto.tcp.seen[dir].td_end;
 	/*
@@ -96,6 +106,7 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 	acked = (peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) &&
 		after(peer->td_maxack, msg_seq);
 	spin_unlock_bh(&ct->lock);
+	*point_change = at_point ? recorded : 0;
 	if (behind || at_point)
 		return behind;
 	if (acked)

@@ -563,6 +563,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	struct sipalg_trace_pos pos = { 0 };
 	bool nat, changed = false, writable = false, cut_failed = false;
 	bool keep_len = false, keep_len_asked = false;
+	s32 point_change = 0;
 	struct sipalg_scratch *s;
 	unsigned int want;
 	int peek, why;
@@ -688,12 +689,16 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 				keep_len = sipalg_order_keeps_length(ct, ctinfo,
 								     ntohl(seq),
 								     msg_seq,
-								     end);
+								     end,
+								     &point_change);
 				keep_len_asked = true;
 			}
 			if (moves && !nfct_seqadj(ct))
 				reason = SIPALG_PASS_NO_SEQADJ;
 			else if (moves && keep_len)
+				reason = SIPALG_PASS_TCP_REORDERED;
+			/* At the point: what it recorded, no more (order.c). */
+			else if (moves && point_change && delta == point_change)
 				reason = SIPALG_PASS_TCP_REORDERED;
 			else if (!writable &&
 				 skb_ensure_writable(skb, skb->len))

@@ -76,6 +76,11 @@
 #      phone's timer (the server's acknowledgments lost on their way to
 #      the phone): the server acknowledged the INVITE, so it went on
 #      before, unchanged, and the segment keeps its length.
+#   8e. A REGISTER rewritten (its change sets the correction point), a
+#      late INVITE that keeps its length behind a keep-alive, all three
+#      sent again in one segment by the phone's timer: that segment
+#      begins at the point and may change its length by what the point
+#      recorded, no more: the INVITE in it keeps its length again.
 #   9. A message given up, and the next one on its connection: an
 #      INVITE's last segment is lost before the router twice (the phone's
 #      tail loss probe too), so the phone's timer sends its first segment
@@ -177,38 +182,42 @@ lose_twice() {
 }
 lost_twice() { [ "$(ip netns exec "$1" nft list table inet lose_twice | grep -c "counter packets 1 ")" = 2 ]; }
 
-# acks_lost_then_both PORT INVITE-BYTES REGISTER-BYTES: the phone's
-# namespace drops, at its raw prerouting (the router saw them on their
-# way), the first 3 acknowledgments without data that the server sends to
-# the phone's PORT, and counts the segments the phone sends from PORT
-# that carry both messages of two_messages together (IP length: the
-# headers with timestamps, 52 bytes, and both); acks_lost_both_sent: all
-# 3 were dropped, and the phone sent both messages in one segment.
-acks_lost_then_both() {
+# acks_lost PORT N LENGTH: the phone's namespace drops, at its raw
+# prerouting (the router saw them on their way), the first N
+# acknowledgments without data that the server sends to the phone's PORT,
+# and counts the segments of IP LENGTH that the phone sends from PORT (its
+# messages sent again in one segment: their bytes and 52 of headers with
+# timestamps); acks_lost_all_sent N: all N were dropped, and the phone
+# sent such a segment. (A table of its own, removed with acks_lost_done.)
+acks_lost() {
+	local k rules="" sets=""
+	for k in $(seq "$2"); do
+		sets+="set a$k { type inet_service; flags dynamic; }"$'\n'
+		rules+="tcp sport 5060 tcp dport $1 tcp flags & (syn | fin | rst) == 0 ip length < 100 tcp dport != @a$k update @a$k { tcp dport } counter drop"$'\n'
+	done
 	ip netns exec lan nft -f - <<-NFT || fail "nft acks_lost in lan failed"
 	table inet acks_lost {
-		set a1 { type inet_service; flags dynamic; }
-		set a2 { type inet_service; flags dynamic; }
-		set a3 { type inet_service; flags dynamic; }
+		$sets
 		chain pre {
 			type filter hook prerouting priority raw;
-			tcp sport 5060 tcp dport $1 tcp flags & (syn | fin | rst) == 0 ip length < 100 tcp dport != @a1 update @a1 { tcp dport } counter drop
-			tcp sport 5060 tcp dport $1 tcp flags & (syn | fin | rst) == 0 ip length < 100 tcp dport != @a2 update @a2 { tcp dport } counter drop
-			tcp sport 5060 tcp dport $1 tcp flags & (syn | fin | rst) == 0 ip length < 100 tcp dport != @a3 update @a3 { tcp dport } counter drop
+			$rules
 		}
 		chain out {
 			type filter hook output priority raw;
-			tcp sport $1 ip length $((52 + $2 + $3)) counter
+			tcp sport $1 ip length $3 counter
 		}
 	}
 	NFT
 }
-acks_lost_both_sent() {
+acks_lost_all_sent() {
 	local rules
 	rules=$(ip netns exec lan nft list table inet acks_lost)
-	[ "$(grep -c "counter packets 1 .* drop" <<<"$rules")" = 3 ] &&
+	[ "$(grep -c "counter packets 1 .* drop" <<<"$rules")" = "$1" ] &&
 		! grep -q "ip length [0-9]* counter packets 0 " <<<"$rules"
 }
+acks_lost_done() { ip netns exec lan nft delete table inet acks_lost; }
+# size FILE: its length in bytes.
+size() { stat -c %s "$1"; }
 
 # video_values PORT: the values invite() fills its INVITE with (in the
 # caller's array "values").
@@ -615,14 +624,14 @@ read -r timeouts < <(phone_tcp TcpExtTCPTimeouts)
 $SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$WORK/invite-size.sip"
 $SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" |
 	sed "/^\(Via\|Contact\):/s/$PHONE/fanvil.invalid/" >"$WORK/register-size.sip"
-acks_lost_then_both 5089 "$(stat -c %s "$WORK/invite-size.sip")" "$(stat -c %s "$WORK/register-size.sip")"
+acks_lost 5089 3 $((52 + $(size "$WORK/invite-size.sip") + $(size "$WORK/register-size.sip")))
 hold_back rtr-lan "ip late $INVITE_FIRST"
 two_messages "$WORK/sent-again" 5089 0 0.02 fanvil.invalid 1.5
 hold_back rtr-lan
-acks_lost_both_sent ||
+acks_lost_all_sent 3 ||
 	fail "the phone did not send the INVITE and the REGISTER again in one segment after losing the server's acknowledgments:
 $(ip netns exec lan nft list table inet acks_lost)"
-ip netns exec lan nft delete table inet acks_lost
+acks_lost_done
 got=$(messages_in "$WORK/sent-again/got" | xargs)
 [ "$got" = "INVITE private REGISTER public" ] ||
 	fail "INVITE and REGISTER sent again in one segment: the server got '$got', not both as sent"
@@ -631,6 +640,58 @@ got=$(messages_in "$WORK/sent-again/got" | xargs)
 [ "$(phone_tcp TcpExtTCPTimeouts)" -gt "$timeouts" ] ||
 	fail "the phone's retransmission timer did not fire"
 say "ok: an INVITE that went on unchanged, sent again with the REGISTER after it, keeps its length (passed_tcp_reordered), the stream whole"
+
+# 8e. A packet sent again at the correction point, with a message after
+# the change's that went on unchanged in length. From a phone whose
+# address is shorter than the router's (so every rewrite grows): a
+# REGISTER (rewritten, its growth the correction point), an INVITE held
+# back, and a keep-alive that overtakes it: the late INVITE keeps its
+# length. The server's first 5 acknowledgments lost on their way to the
+# phone, its timer sends all three again in one segment, which begins at
+# the correction point: it may change its length by what the point
+# recorded, the REGISTER's growth, and no more, so the INVITE in it keeps
+# its length again. (Before: the INVITE grew too, nf_ct_seqadj_set()
+# dropped that growth, and the server got the segment's last bytes again
+# past its end.)
+SHORT_PHONE=10.0.0.5
+ip -n lan addr add $SHORT_PHONE/24 dev lan0
+ip -n rtr addr add 10.0.0.1/24 dev rtr-lan
+in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade
+dir=$WORK/at-point
+mkdir -p "$dir"
+$SIPUA fill "${tcp_values[@]}" --set phone=$SHORT_PHONE --set expires=60 \
+	"$VM_DIR/msgs/register.sip" >"$dir/register.sip"
+$SIPUA fill "${tcp_values[@]}" --set phone=$SHORT_PHONE "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
+printf '\r\n\r\n' >"$dir/keepalive"
+reordered=$(counter passed_tcp_reordered)
+acks_lost 5090 5 $((52 + $(size "$dir/register.sip") + $(size "$dir/invite.sip") + 4))
+hold_back rtr-lan "ip late $INVITE_FIRST"
+stream_server "$dir"
+in_lan $PY -c '
+import socket, sys, time
+s = socket.socket(); s.bind((sys.argv[1], 5090))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.connect((sys.argv[2], 5060))
+for name in sys.argv[3:]:
+    s.sendall(open(name, "rb").read()); time.sleep(0.02)
+time.sleep(2); s.shutdown(socket.SHUT_WR)
+'"$PHONE_WAITS" $SHORT_PHONE "$SERVER" "$dir/register.sip" "$dir/invite.sip" "$dir/keepalive" ||
+	fail "$dir: the phone could not send"
+wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
+hold_back rtr-lan
+acks_lost_all_sent 5 ||
+	fail "the phone did not send the three messages again in one segment after losing the server's acknowledgments:
+$(ip netns exec lan nft list table inet acks_lost)"
+acks_lost_done
+[ "$(tail -c 4 "$dir/got" | od -An -tx1 | xargs)" = "0d 0a 0d 0a" ] ||
+	fail "the server's stream does not end with the keep-alive"
+head -c -4 "$dir/got" >"$dir/got-messages"
+got=$(PHONE=$SHORT_PHONE messages_in "$dir/got-messages" | xargs)
+[ "$got" = "REGISTER public INVITE private" ] ||
+	fail "a REGISTER, a late INVITE and a keep-alive sent again in one segment: the server got '$got', not the REGISTER rewritten and the INVITE as sent"
+[ "$(counter passed_tcp_reordered)" -ge $((reordered + 2)) ] ||
+	fail "passed_tcp_reordered grew by $(($(counter passed_tcp_reordered) - reordered)), not 2: the INVITE sent again at the correction point did not keep its length"
+say "ok: a packet sent again at the correction point changes its length by what the point recorded; the INVITE in it, which went on unchanged, keeps its length, the stream whole"
 
 # 6. Counters.
 say "split counters: $(split_counters)"
