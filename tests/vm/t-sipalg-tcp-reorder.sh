@@ -616,9 +616,9 @@ rewritten "$WORK/fin-after-gap/got" "$PHONE:" "IN IP4 $PHONE" "INVITE in 2 segme
 # Only the server's acknowledgment, which the router saw on its way,
 # says that the INVITE went on before, unchanged: the segment keeps its
 # length (passed_tcp_reordered again), and the stream stays whole.
-# (Before: the INVITE was rewritten in it, the server got the
-# REGISTER's last bytes again past its end, and the connection was
-# reset.)
+# (Before: the INVITE was rewritten in it, its change became a new
+# correction point that renumbered the REGISTER's bytes the server had,
+# and the connection was reset.)
 reordered=$(counter passed_tcp_reordered)
 read -r timeouts < <(phone_tcp TcpExtTCPTimeouts)
 $SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$WORK/invite-size.sip"
