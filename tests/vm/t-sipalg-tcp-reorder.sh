@@ -294,6 +294,36 @@ try:
 except socket.timeout:
     pass'
 
+# phone_writes ADDRESS PORT MSS PAUSE LINGER FILE...: the phone, from
+# ADDRESS:PORT, writes each FILE whole on its own on one connection to the
+# server (TCP_NODELAY, TCP_MAXSEG MSS unless 0), PAUSE seconds apart, and
+# closes LINGER seconds after the last; then waits (PHONE_WAITS).
+phone_writes() {
+	in_lan $PY -c '
+import socket, sys, time
+s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2])))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+if int(sys.argv[4]):
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, int(sys.argv[4]))
+s.connect((sys.argv[3], 5060))
+for k, name in enumerate(sys.argv[7:]):
+    if k:
+        time.sleep(float(sys.argv[5]))
+    s.sendall(open(name, "rb").read())
+time.sleep(float(sys.argv[6]))
+s.shutdown(socket.SHUT_WR)
+'"$PHONE_WAITS" "$1" "$2" "$SERVER" "$3" "$4" "$5" "${@:6}"
+}
+
+# two_messages_files DIR [NAMES]: the INVITE and the REGISTER of
+# two_messages (below) in DIR.
+two_messages_files() {
+	mkdir -p "$1"
+	$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" >"$1/register.sip"
+	[ -z "${2:-}" ] || sed -i "/^\(Via\|Contact\):/s/$PHONE/$2/" "$1/register.sip"
+	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$1/invite.sip"
+}
+
 # two_messages DIR PORT [MSS [PAUSE [NAMES [LINGER]]]]: an INVITE and then
 # a REGISTER from the phone's PORT on one connection, each written whole on
 # its own (TCP_NODELAY, PAUSE seconds apart, 0.02 by default: two
@@ -306,23 +336,9 @@ except socket.timeout:
 # asserted).
 two_messages() {
 	local dir=$1 port=$2 mss=${3:-0} pause=${4:-0.02} names=${5:-} linger=${6:-0}
-	mkdir -p "$dir"
-	$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" >"$dir/register.sip"
-	[ -z "$names" ] || sed -i "/^\(Via\|Contact\):/s/$PHONE/$names/" "$dir/register.sip"
-	$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
+	two_messages_files "$dir" "$names"
 	stream_server "$dir"
-	in_lan $PY -c '
-import socket, sys, time
-s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2])))
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-if int(sys.argv[6]):
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, int(sys.argv[6]))
-s.connect((sys.argv[3], 5060))
-s.sendall(open(sys.argv[4], "rb").read()); time.sleep(float(sys.argv[7]))
-s.sendall(open(sys.argv[5], "rb").read()); time.sleep(float(sys.argv[8]))
-s.shutdown(socket.SHUT_WR)
-'"$PHONE_WAITS" "$PHONE" "$port" "$SERVER" "$dir/invite.sip" "$dir/register.sip" "$mss" "$pause" \
-		"$linger" ||
+	phone_writes "$PHONE" "$port" "$mss" "$pause" "$linger" "$dir/invite.sip" "$dir/register.sip" ||
 		[ -n "${KERNEL_RUN:-}" ] || fail "$dir: the phone could not send"
 	wait || [ -n "${KERNEL_RUN:-}" ] || fail "$dir: the server failed: $(cat "$dir/server.log")"
 }
@@ -621,10 +637,8 @@ rewritten "$WORK/fin-after-gap/got" "$PHONE:" "IN IP4 $PHONE" "INVITE in 2 segme
 # and the connection was reset.)
 reordered=$(counter passed_tcp_reordered)
 read -r timeouts < <(phone_tcp TcpExtTCPTimeouts)
-$SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" >"$WORK/invite-size.sip"
-$SIPUA fill "${tcp_values[@]}" --set expires=60 "$VM_DIR/msgs/register.sip" |
-	sed "/^\(Via\|Contact\):/s/$PHONE/fanvil.invalid/" >"$WORK/register-size.sip"
-acks_lost 5089 3 $((52 + $(size "$WORK/invite-size.sip") + $(size "$WORK/register-size.sip")))
+two_messages_files "$WORK/sent-again" fanvil.invalid
+acks_lost 5089 3 $((52 + $(size "$WORK/sent-again/invite.sip") + $(size "$WORK/sent-again/register.sip")))
 hold_back rtr-lan "ip late $INVITE_FIRST"
 two_messages "$WORK/sent-again" 5089 0 0.02 fanvil.invalid 1.5
 hold_back rtr-lan
@@ -667,15 +681,7 @@ reordered=$(counter passed_tcp_reordered)
 acks_lost 5090 5 $((52 + $(size "$dir/register.sip") + $(size "$dir/invite.sip") + 4))
 hold_back rtr-lan "ip late $INVITE_FIRST"
 stream_server "$dir"
-in_lan $PY -c '
-import socket, sys, time
-s = socket.socket(); s.bind((sys.argv[1], 5090))
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-s.connect((sys.argv[2], 5060))
-for name in sys.argv[3:]:
-    s.sendall(open(name, "rb").read()); time.sleep(0.02)
-time.sleep(2); s.shutdown(socket.SHUT_WR)
-'"$PHONE_WAITS" $SHORT_PHONE "$SERVER" "$dir/register.sip" "$dir/invite.sip" "$dir/keepalive" ||
+phone_writes $SHORT_PHONE 5090 0 0.02 2 "$dir/register.sip" "$dir/invite.sip" "$dir/keepalive" ||
 	fail "$dir: the phone could not send"
 wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
 hold_back rtr-lan
