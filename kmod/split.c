@@ -85,8 +85,15 @@ MODULE_PARM_DESC(split_max_bytes,
 
 #define SIPALG_SPLIT_MESSAGE_MIN 1024u
 #define SIPALG_SPLIT_MESSAGE_MAX 65000u
-/* How long held bytes wait for the rest of their message. */
-#define SIPALG_SPLIT_HOLD_TIME (2 * HZ)
+/*
+ * How long held bytes wait for the rest of their message. When the rest
+ * was lost before the router and nothing after it came, only the sender's
+ * tail loss probe sends it again, twice its round trip after its last
+ * segment: 2.3 s after a handshake that lost the SYN-ACK (the first round
+ * trip then measures a second), 3 s from a phone 1.5 s away. A message
+ * given up passes unmodified, so the hold covers round trips up to 2 s.
+ */
+#define SIPALG_SPLIT_HOLD_TIME (4 * HZ)
 /*
  * Held bytes seen again this soon are a duplicate; later, the sender is
  * retransmitting (its RTO is at least 200 ms): it will send nothing new

@@ -9,9 +9,9 @@
 #      they do without the share: tcp_split_gave_up_full for the rest).
 #      sipalg holds the first few, up to the host's share, and refuses the
 #      rest (tcp_split_gave_up_host_full), never more than the share in
-#      all. Its route to the sink has rto_min 3s, so that it does not send
+#      all. Its route to the sink has rto_min 6s, so that it does not send
 #      the held bytes again (sipalg would then give them up) before
-#      sipalg's own 2 s limit on holding them.
+#      sipalg's own 4 s limit on holding them.
 #   2. Meanwhile a second phone (192.168.0.11) sends a 3.4 KB INVITE cut
 #      into 3 segments: it is held, joined and arrives rewritten, with
 #      its own share.
@@ -25,7 +25,7 @@ CONNS=100
 
 topology_up
 offloads_off
-ip -n lan route add $PEER/32 via $ROUTER_LAN rto_min 3000ms
+ip -n lan route add $PEER/32 via $ROUTER_LAN rto_min 6000ms
 insmod "$ko" split_max_bytes=$MAX_BYTES || fail "insmod failed"
 stat() { sipalg_stat rtr "$@"; }
 
@@ -62,7 +62,7 @@ in_lan $PY - $PHONE $PEER $CONNS >"$WORK/abuser.log" 2>&1 <<-'PY' &
 	for _ in range(n):
 	    one_more()
 	print("ready", flush=True)
-	time.sleep(4)
+	time.sleep(5)
 	PY
 abuser=$!
 wait_ready "$WORK/abuser.log"

@@ -96,6 +96,9 @@
 #      twice): the second, sent again, passes and completes the headers it
 #      kept, which say where the INVITE ends (tcp_split_end_found). (Before,
 #      its end was unknown, and the late REGISTER passed, "overtaken".)
+#   10. A phone whose round trip is 1.5 s: its INVITE's last segment lost
+#      before the router, sent again by its tail loss probe 3 s later,
+#      within the router's 4 s hold: joined and rewritten.
 # Before this (sipalg giving up on any gap, "overtaken"), every one of
 # these messages passed unmodified and the test fails at its first check.
 . "$(dirname "$0")/lib.sh"
@@ -226,16 +229,18 @@ video_values() {
 		--set video_port=$((40002 + 10 * ($1 - 5070))))
 }
 
-# invite DIR N PORT: an INVITE (audio + video, 1.3 KB) in N segments from
-# the phone's PORT; what the server got is saved in DIR/wan.
+# invite DIR N PORT [SEND-OPTION...]: an INVITE (audio + video, 1.3 KB) in
+# N segments from the phone's PORT (sipua send with the options too);
+# what the server got is saved in DIR/wan.
 invite() {
 	local dir=$1 n=$2 port=$3 values
+	shift 3
 	video_values "$port"
 	mkdir -p "$dir"
 	serve_in_wan "$dir/server.log" --tcp --bind $SERVER:5060 --count 1 --save-dir "$dir/wan" \
 		--answer-sdp "$VM_DIR/msgs/answer.sdp" "${values[@]}"
 	in_lan $SIPUA send --tcp --segments "$n" --bind $PHONE:"$port" --to $SERVER:5060 \
-		--save "$dir/lan.sip" "${values[@]}" "$VM_DIR/msgs/invite-video.sip" \
+		--save "$dir/lan.sip" "$@" "${values[@]}" "$VM_DIR/msgs/invite-video.sip" \
 		>/dev/null || fail "$dir: no reply to the INVITE"
 	wait || fail "$dir: the server did not get the INVITE: $(cat "$dir/server.log")"
 }
@@ -750,6 +755,39 @@ ip netns exec rtr nft delete table inet lose_twice
 [ "$(counter tcp_split_end_found)" -gt "$found" ] ||
 	fail "the end of the INVITE given up was not found in the bytes that passed (tcp_split_end_found)"
 say "ok: an INVITE given up inside its headers passes as sent, its end found as it passed, and the REGISTER after it, its first segment late, is held and rewritten"
+
+# 10. A phone a long way off: what the router sends it from the server's
+# port 5060 is 1.5 s on its way (netem on the router's LAN link, for
+# those packets alone: a late ARP reply would hold the phone's SYN back
+# and make its first round trip longer), so the phone's round trip is
+# 1.5 s. Its INVITE in 2 segments, the second lost once before the
+# router: the router holds the first, and nothing after it says that
+# anything is missing. The phone's tail loss probe sends the second again
+# twice its round trip later, 3 s after the first: within the router's 4 s
+# hold, joined and rewritten. (Before, the hold was 2 s: the INVITE was
+# given up, "timeout", and passed unmodified. The same happens to a
+# connection's first message when its handshake lost a packet: the
+# phone's first round trip measured is then a second.)
+in_rtr tc qdisc add dev rtr-lan root handle 1: prio &&
+	in_rtr tc qdisc add dev rtr-lan parent 1:3 netem delay 1500ms &&
+	in_rtr tc filter add dev rtr-lan parent 1: protocol ip u32 $FROM_5060 flowid 1:3 ||
+	fail "netem on rtr-lan failed"
+lose_once rtr "$(segment_first 5091 2 2)"
+read -r timeouts joined < <(counter tcp_split_gave_up_timeout tcp_split_joined)
+read -r probes < <(phone_tcp TcpExtTCPLossProbes)
+start=$(ms)
+invite "$WORK/far" 2 5091 --timeout 30
+took=$(($(ms) - start))
+[ "$(phone_tcp TcpExtTCPLossProbes)" -gt "$probes" ] || fail "the far phone sent no tail loss probe"
+in_rtr tc qdisc del dev rtr-lan root
+lost_once rtr || fail "the far phone's second segment was not dropped once"
+ip netns exec rtr nft delete table inet lose_once
+rewritten "$WORK/far/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" \
+	"INVITE from a phone 1.5 s away, its last segment lost before the router"
+[ "$(counter tcp_split_gave_up_timeout)" = "$timeouts" ] ||
+	fail "the far phone's INVITE was given up (tcp_split_gave_up_timeout)"
+[ "$(counter tcp_split_joined)" -gt "$joined" ] || fail "the far phone's INVITE was not joined"
+say "ok: the far phone's INVITE, its last segment sent again by its tail loss probe, was joined within the hold (the call took $took ms)"
 
 in_rtr conntrack -F >/dev/null 2>&1
 for _ in $(seq 20); do
