@@ -143,12 +143,16 @@ extern "C" int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned
     return frame_one(buf, len, msg_len, reason, &need);
 }
 
-extern "C" int sipalg_frame_tail(const unsigned char *buf, unsigned int len, unsigned int *tail_off,
-                                 unsigned int *need) {
-    unsigned int dummy;
+extern "C" int sipalg_frame_tail_lens(const unsigned char *buf, unsigned int len,
+                                      unsigned int *tail_off, unsigned int *need,
+                                      unsigned int *lens, unsigned int max, unsigned int *n) {
+    unsigned int dummy, count = 0;
     if (!need)
         need = &dummy;
+    if (!n)
+        n = &count;
     *need = 0;
+    *n = 0;
     if (!buf || !tail_off)
         return SIPALG_FRAME_INVALID;
     u32 off = 0;
@@ -157,6 +161,14 @@ extern "C" int sipalg_frame_tail(const unsigned char *buf, unsigned int len, uns
         int reason;
         int r = frame_one(buf + off, len - off, &msg_len, &reason, &msg_need);
         if (r == SIPALG_FRAME_COMPLETE) {
+            // A run of keep-alive CR/LFs that ends in a CR or at the end of
+            // buf may frame otherwise in another packet (one that ends
+            // there, or joins more CR/LFs to it): the lengths stop before.
+            const u8 first = buf[off], last = buf[off + msg_len - 1];
+            if ((first == '\r' || first == '\n') && (last == '\r' || off + msg_len == len))
+                max = 0;
+            if (*n < max)
+                lens[(*n)++] = msg_len;
             off += msg_len;
             continue;
         }
@@ -169,6 +181,11 @@ extern "C" int sipalg_frame_tail(const unsigned char *buf, unsigned int len, uns
     }
     *tail_off = len;
     return SIPALG_FRAME_COMPLETE;
+}
+
+extern "C" int sipalg_frame_tail(const unsigned char *buf, unsigned int len, unsigned int *tail_off,
+                                 unsigned int *need) {
+    return sipalg_frame_tail_lens(buf, len, tail_off, need, nullptr, 0, nullptr);
 }
 
 extern "C" int sipalg_frame_begins(const unsigned char *buf, unsigned int len) {

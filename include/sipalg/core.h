@@ -208,6 +208,19 @@ int sipalg_frame(const unsigned char *buf, unsigned int len, unsigned int *msg_l
  */
 int sipalg_frame_tail(const unsigned char *buf, unsigned int len, unsigned int *tail_off,
                       unsigned int *need);
+/*
+ * The same, and the lengths of the whole messages before *tail_off, in
+ * order, as sipalg_frame() finds them one by one: lens[0..*n), the first
+ * max of them (n may be NULL when max is 0). They stop before a run of
+ * keep-alive CR/LFs that ends in a CR or at len: another packet that
+ * holds the same bytes may end there, or carry more CR/LFs after them,
+ * and frame that run otherwise. Then the lengths add up to less than
+ * *tail_off. The module's split hook frames every segment so; handed to
+ * the helper, they spare it framing the same messages again.
+ */
+int sipalg_frame_tail_lens(const unsigned char *buf, unsigned int len, unsigned int *tail_off,
+                           unsigned int *need, unsigned int *lens, unsigned int max,
+                           unsigned int *n);
 
 /*
  * Could a TCP segment's payload buf[0..len) begin at a message boundary:

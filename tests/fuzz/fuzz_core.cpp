@@ -216,6 +216,30 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     unsigned tail_off = len + 1, need = 1;
     int tr = sipalg_frame_tail(data, len, &tail_off, &need);
     FUZZ_CHECK(tail_off <= len);
+    // The same with the lengths of the messages before tail_off: they add
+    // up to it, each as sipalg_frame() finds it there.
+    {
+        unsigned lens[8], n = 99, off2 = len + 1, need2 = 1, at = 0;
+        int tr2 = sipalg_frame_tail_lens(data, len, &off2, &need2, lens, 8, &n);
+        FUZZ_CHECK(tr2 == tr && off2 == tail_off && need2 == need && n <= 8);
+        for (unsigned k = 0; k < n; k++) {
+            unsigned one = 0;
+            int why = 0;
+            FUZZ_CHECK(sipalg_frame(data + at, len - at, &one, &why) == SIPALG_FRAME_COMPLETE &&
+                       one == lens[k]);
+            at += lens[k];
+        }
+        FUZZ_CHECK(at <= tail_off);
+        // Fewer than all: they stop before a keep-alive run that ends in
+        // a CR or at len.
+        if (n < 8 && at < tail_off) {
+            unsigned one = 0;
+            int why = 0;
+            FUZZ_CHECK(data[at] == '\r' || data[at] == '\n');
+            FUZZ_CHECK(sipalg_frame(data + at, len - at, &one, &why) == SIPALG_FRAME_COMPLETE);
+            FUZZ_CHECK(data[at + one - 1] == '\r' || at + one == len);
+        }
+    }
     FUZZ_CHECK(tr != SIPALG_FRAME_COMPLETE || tail_off == len);
     FUZZ_CHECK(tr == SIPALG_FRAME_COMPLETE || tail_off < len);
     // The length said of the unfinished message: more than is there, no

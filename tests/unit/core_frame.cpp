@@ -182,6 +182,77 @@ TEST_CASE("TCP segment ends inside a message: where to hold from", "[frame]") {
     CHECK(sipalg_frame_tail(nullptr, 0, &off, nullptr) == SIPALG_FRAME_INVALID);
 }
 
+// sipalg_frame_tail_lens() against sipalg_frame_tail() and sipalg_frame()
+// called message by message, as the helper would: the same tail and need,
+// and the lengths, the first max of them.
+static void check_lens(const std::string &s, unsigned max) {
+    unsigned off = 0, need = 0, off2 = 1, need2 = 1, n = 99;
+    std::vector<unsigned> lens(max + 1, 12345);
+    int r = tail(s, &off, &need);
+    int r2 = sipalg_frame_tail_lens(u(s), (unsigned)s.size(), &off2, &need2, lens.data(), max, &n);
+    CHECK(r2 == r);
+    CHECK(off2 == off);
+    CHECK(need2 == need);
+    std::vector<unsigned> want;
+    for (unsigned at = 0; at < off;) {
+        unsigned len = 0;
+        std::string rest = s.substr(at);
+        REQUIRE(frame(rest, &len) == SIPALG_FRAME_COMPLETE);
+        want.push_back(len);
+        at += len;
+    }
+    REQUIRE(n <= std::min<size_t>(want.size(), max));
+    unsigned at = 0;
+    for (unsigned k = 0; k < n; k++) {
+        CHECK(lens[k] == want[k]);
+        at += lens[k];
+    }
+    // Fewer: they stop before a keep-alive run that ends in a CR or at
+    // the end of the bytes (another packet may frame it otherwise).
+    if (n < std::min<size_t>(want.size(), max)) {
+        REQUIRE((s[at] == '\r' || s[at] == '\n'));
+        CHECK((s[at + want[n] - 1] == '\r' || at + want[n] == s.size()));
+    }
+    CHECK(lens[max] == 12345); // nothing written past max
+}
+
+TEST_CASE("TCP segment: the lengths of its whole messages, handed on", "[frame]") {
+    std::string inv = fanvil_invite(kFanvilInviteSdp);
+    std::string reg = kFanvilRegister;
+    std::string whole = reg + "\r\n\r\n" + inv + "\r\n" + reg + inv + inv;
+    for (unsigned max : {0u, 1u, 2u, 3u, 6u, 64u}) {
+        INFO("max " << max);
+        check_lens(whole, max);
+        check_lens("", max);
+        // Cut anywhere: the lengths of the messages before the cut.
+        for (size_t cut = 1; cut < whole.size(); cut += 7) {
+            INFO("cut " << cut);
+            check_lens(whole.substr(0, cut), max);
+        }
+        // Not framed after a whole message (a bad Content-Length).
+        check_lens(reg + "INVITE sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n", max);
+        // Keep-alive runs: a lone CR before a message, CR/LFs at the end.
+        check_lens(reg + "\r" + inv, max);
+        check_lens(reg + "\r\n\r\n\r\n" + inv + "\r\n", max);
+    }
+    // The lengths stop before those runs, whatever the room.
+    unsigned lens[8], off = 0, n = 99;
+    std::string cr = reg + "\r" + inv;
+    CHECK(sipalg_frame_tail_lens(u(cr), (unsigned)cr.size(), &off, nullptr, lens, 8, &n) ==
+          SIPALG_FRAME_COMPLETE);
+    CHECK(off == cr.size());
+    CHECK(n == 1);
+    std::string end = reg + "\r\n";
+    CHECK(sipalg_frame_tail_lens(u(end), (unsigned)end.size(), &off, nullptr, lens, 8, &n) ==
+          SIPALG_FRAME_COMPLETE);
+    CHECK(n == 1);
+    CHECK(sipalg_frame_tail_lens(u(reg), (unsigned)reg.size(), &off, nullptr, nullptr, 0,
+                                 nullptr) == SIPALG_FRAME_COMPLETE);
+    CHECK(sipalg_frame_tail_lens(nullptr, 0, &off, nullptr, nullptr, 0, &n) ==
+          SIPALG_FRAME_INVALID);
+    CHECK(n == 0);
+}
+
 TEST_CASE("TCP segment ends inside a message: how long it will be", "[frame]") {
     std::string inv = fanvil_invite(kFanvilInviteSdp);
     std::string reg = kFanvilRegister;
