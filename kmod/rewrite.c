@@ -560,6 +560,8 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	int transport = protonum == IPPROTO_TCP ? SIPALG_TCP : SIPALG_UDP;
 	unsigned int dataoff, in, out, len, out_len, old_l4_len, n_ov, mtu;
 	unsigned int max_len, edits = 0, grown = 0;
+	unsigned int framed_n = 0, framed_k = 0;
+	const unsigned int *framed = NULL;
 	struct sipalg_trace_pos pos = { 0 };
 	bool nat, changed = false, writable = false, cut_failed = false;
 	bool keep_len = false, keep_len_asked = false;
@@ -615,9 +617,12 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	}
 	old_l4_len = skb->len - protoff;
 	/* TCP: where the packet ends in its sender's numbers (its FIN too). */
-	if (transport == SIPALG_TCP)
+	if (transport == SIPALG_TCP) {
 		end = ntohl(seq) + skb->len - dataoff +
 		      ((const struct tcphdr *)(skb->data + protoff))->fin;
+		framed = sipalg_split_framed(skb, ct, dir, ntohl(seq),
+					     &framed_n);
+	}
 	mtu = sipalg_max_len(skb, nf_ct_l3num(ct));
 	max_len = transport == SIPALG_TCP ? 65535 : mtu;
 
@@ -634,8 +639,13 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 		bool placed = false;
 
 		len = skb->len - in;
-		if (transport == SIPALG_TCP)
+		/* Framed by the split hook already, mostly. */
+		if (framed_k < framed_n && framed[framed_k] <= len) {
+			len = framed[framed_k++];
+		} else if (transport == SIPALG_TCP) {
+			framed_n = 0;
 			reason = sipalg_frame_tcp(msg, len, &len);
+		}
 		out_len = len;
 		if (reason == SIPALG_OK) {
 			reason = sipalg_parse(msg, len, transport, &s->msg);

@@ -201,6 +201,74 @@ struct sipalg_seg {
 	struct sipalg_sack sack;
 };
 
+/*
+ * The messages the hook framed in the packet it lets go on, for the
+ * helper that sees the same packet next on this CPU
+ * (sipalg_split_framed()): it need not frame them again. Known by the
+ * connection, direction, skb and the sequence number of the payload's
+ * first byte: the bytes at a sequence number are the same in every copy
+ * of them, and the hook changes a packet it lets go on only after these
+ * messages (it trims a held tail) or builds it at its own sequence number
+ * (a join).
+ */
+#define SIPALG_SPLIT_FRAMED_MAX 128
+struct sipalg_framed_lens {
+	const struct sk_buff *skb;
+	const struct nf_conn *ct;
+	enum ip_conntrack_dir dir;
+	u32 seq;
+	unsigned int n;
+	bool closed;			/* the lengths end before the bytes do */
+	unsigned int lens[SIPALG_SPLIT_FRAMED_MAX];
+};
+
+static DEFINE_PER_CPU(struct sipalg_framed_lens, sipalg_framed_here);
+
+/* This CPU's record, begun again, empty (bottom halves off). */
+static struct sipalg_framed_lens *sipalg_split_framed_begin(void)
+{
+	struct sipalg_framed_lens *fr = this_cpu_ptr(&sipalg_framed_here);
+
+	fr->skb = NULL;
+	fr->n = 0;
+	fr->closed = false;
+	return fr;
+}
+
+/*
+ * sipalg_frame_tail() of the bytes that come next in the packet the
+ * record is for: their whole messages' lengths follow the others, all of
+ * them, or none once some were left out.
+ */
+static int sipalg_split_frame_into(struct sipalg_framed_lens *fr,
+				   const unsigned char *buf, unsigned int len,
+				   unsigned int *tail, unsigned int *need)
+{
+	unsigned int n, i, sum = 0;
+	int framed;
+
+	if (fr->closed)
+		return sipalg_frame_tail(buf, len, tail, need);
+	framed = sipalg_frame_tail_lens(buf, len, tail, need, fr->lens + fr->n,
+					ARRAY_SIZE(fr->lens) - fr->n, &n);
+	for (i = 0; i < n; i++)
+		sum += fr->lens[fr->n + i];
+	fr->n += n;
+	fr->closed = sum != *tail;
+	return framed;
+}
+
+/* The record is whole: skb's payload, its first byte the sender's seq. */
+static void sipalg_split_framed_end(struct sipalg_framed_lens *fr,
+				    const struct sk_buff *skb,
+				    const struct sipalg_seg *seg, u32 seq)
+{
+	fr->skb = skb;
+	fr->ct = seg->ct;
+	fr->dir = seg->dir;
+	fr->seq = seq;
+}
+
 /* The verdict of a segment the connection's state has not decided. */
 #define SIPALG_SPLIT_GO_ON (-1)
 
@@ -710,7 +778,8 @@ static int sipalg_split_ooo_add(struct sipalg_split_half *h,
  */
 static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 			     const struct sipalg_seg *seg, unsigned int out_len,
-			     unsigned int need, bool fin)
+			     unsigned int need, bool fin,
+			     struct sipalg_framed_lens *fr)
 {
 	struct sipalg_split_buf *held = &h->held, rest = { 0 };
 	unsigned int rest_len = held->len - out_len;
@@ -724,6 +793,7 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 				     seg->seq + seg->len);
 		return NF_ACCEPT;
 	}
+	sipalg_split_framed_end(fr, skb, seg, f.seq);
 	/*
 	 * The start of a next message stays held. Without room for it, it
 	 * is not sent: never acknowledged, it comes again.
@@ -779,6 +849,7 @@ static int sipalg_split_held_grew(struct sipalg_split_half *h,
 				  bool fin)
 {
 	struct sipalg_split_buf *held = &h->held;
+	struct sipalg_framed_lens *fr;
 	unsigned int tail, need;
 
 	/* Still short of the length its headers said: no need to frame. */
@@ -787,12 +858,14 @@ static int sipalg_split_held_grew(struct sipalg_split_half *h,
 		consume_skb(skb);
 		return NF_STOLEN;
 	}
-	switch (sipalg_frame_tail(held->data, held->len, &tail, &need)) {
+	fr = sipalg_split_framed_begin();
+	switch (sipalg_split_frame_into(fr, held->data, held->len, &tail, &need)) {
 	case SIPALG_FRAME_NEED_MORE:
 		if (fin)
 			break;
 		if (tail)
-			return sipalg_split_send(h, skb, seg, tail, need, false);
+			return sipalg_split_send(h, skb, seg, tail, need, false,
+						 fr);
 		if (need > split_max_message)
 			return sipalg_split_let_go(h, skb, seg, seg->len,
 						   SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG,
@@ -802,7 +875,7 @@ static int sipalg_split_held_grew(struct sipalg_split_half *h,
 		consume_skb(skb);
 		return NF_STOLEN;
 	case SIPALG_FRAME_COMPLETE:
-		return sipalg_split_send(h, skb, seg, tail, 0, fin);
+		return sipalg_split_send(h, skb, seg, tail, 0, fin, fr);
 	default:
 		return sipalg_split_let_go(h, skb, seg, seg->len,
 					   SIPALG_CTR_SPLIT_GAVE_UP_INVALID, fin);
@@ -828,7 +901,8 @@ static int sipalg_split_held_grew(struct sipalg_split_half *h,
 static int sipalg_split_send_through(struct sipalg_split_half *h,
 				     struct sk_buff *skb,
 				     const struct sipalg_seg *seg,
-				     unsigned int from)
+				     unsigned int from,
+				     struct sipalg_framed_lens *fr)
 {
 	struct sipalg_split_buf *held = &h->held, rest = { 0 };
 	struct sipalg_split_payload f = {
@@ -848,7 +922,7 @@ static int sipalg_split_send_through(struct sipalg_split_half *h,
 		return NF_ACCEPT;
 	}
 	p = skb->data + seg->dataoff + from;
-	framed = sipalg_frame_tail(p, f.b_len, &tail, &need);
+	framed = sipalg_split_frame_into(fr, p, f.b_len, &tail, &need);
 	whole = framed == SIPALG_FRAME_COMPLETE ? f.b_len : tail;
 	hold_from = framed == SIPALG_FRAME_NEED_MORE ? tail : f.b_len;
 	if (hold_from > room && framed != SIPALG_FRAME_INVALID) {
@@ -883,6 +957,7 @@ static int sipalg_split_send_through(struct sipalg_split_half *h,
 				     seg->seq + seg->len);
 		return NF_ACCEPT;
 	}
+	sipalg_split_framed_end(fr, skb, seg, f.seq);
 	/* Kept for its retransmissions: the rest went as it was sent. */
 	if (held->data)
 		sipalg_split_keep_held(h, held->len, seg->sn);
@@ -905,6 +980,7 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	struct sipalg_split_buf *held = &h->held;
 	u32 held_end = held->seq + held->len, end = seg->seq + seg->len;
 	unsigned int skip, add, take, msg_len, need;
+	struct sipalg_framed_lens *fr;
 	bool fin;
 	int err;
 
@@ -925,12 +1001,13 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 		 * this copy of their bytes: the sender may have nothing more
 		 * to send until they are acknowledged.
 		 */
+		fr = sipalg_split_framed_begin();
 		if (!held->need &&
-		    sipalg_frame_tail(held->data, held->len, &msg_len,
-				      &need) != SIPALG_FRAME_INVALID &&
+		    sipalg_split_frame_into(fr, held->data, held->len, &msg_len,
+					    &need) != SIPALG_FRAME_INVALID &&
 		    msg_len)
 			return sipalg_split_send(h, skb, seg, msg_len, need,
-						 false);
+						 false, fr);
 		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW)) {
 			sipalg_split_ask(h, seg, true);
 			return sipalg_split_duplicate(skb, seg);
@@ -976,15 +1053,17 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 		 * before the joined one: sipalg_split_send_through()).
 		 * Bytes past that came from the segment: they go back.
 		 */
-		switch (sipalg_frame_tail(held->data, held->len, &msg_len,
-					  NULL)) {
+		fr = sipalg_split_framed_begin();
+		switch (sipalg_split_frame_into(fr, held->data, held->len,
+						&msg_len, NULL)) {
 		case SIPALG_FRAME_COMPLETE:
 		case SIPALG_FRAME_NEED_MORE:
 			if (msg_len && held->len - msg_len <= take) {
 				take -= held->len - msg_len;
 				held->len = msg_len;
 				return sipalg_split_send_through(h, skb, seg,
-								 skip + take);
+								 skip + take,
+								 fr);
 			}
 			/* As much as may be held, and not whole. */
 			return sipalg_split_let_go(h, skb, seg, skip + take,
@@ -1022,6 +1101,7 @@ static int sipalg_split_send_with_run(struct sipalg_split_half *h,
 	};
 	struct sipalg_seg all = *seg;
 	int err = sipalg_split_fill(skb, seg, &f);
+	struct sipalg_framed_lens *fr;
 
 	all.th.fin |= run->fin;
 	sipalg_split_buf_free(h, run);
@@ -1037,7 +1117,10 @@ static int sipalg_split_send_with_run(struct sipalg_split_half *h,
 	}
 	all.len += more;
 	all.last = all.seq + all.len;
-	return sipalg_split_send_through(h, skb, &all, 0);
+	/* (Held bytes would go first, not framed here: no lengths then.) */
+	fr = sipalg_split_framed_begin();
+	fr->closed = !!h->held.data;
+	return sipalg_split_send_through(h, skb, &all, 0, fr);
 }
 
 /*
@@ -1557,6 +1640,7 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 {
 	unsigned int tail, need, hold_len, verdict = NF_ACCEPT;
 	struct sipalg_split_payload f = { 0 };
+	struct sipalg_framed_lens *fr;
 	const unsigned char *payload;
 	struct sipalg_split_half *h;
 	struct sipalg_split *e;
@@ -1571,7 +1655,11 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 			return NF_ACCEPT;
 		return sipalg_split_hold_ooo(skb, seg, data);
 	}
-	framed = sipalg_frame_tail(payload, seg->len, &tail, &need);
+	local_bh_disable();
+	fr = sipalg_split_framed_begin();
+	framed = sipalg_split_frame_into(fr, payload, seg->len, &tail, &need);
+	sipalg_split_framed_end(fr, skb, seg, seg->seq);
+	local_bh_enable();
 	/* Whole messages in a stream at a boundary: the usual case, done. */
 	if (framed == SIPALG_FRAME_COMPLETE &&
 	    sipalg_split_aligned(seg->ct, seg->dir))
@@ -1728,6 +1816,20 @@ static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
 	if (seg.sack.n && sipalg_sack_send(state->net, ct, seg.dir, &seg.sack))
 		sipalg_count(seg.sn, SIPALG_CTR_SPLIT_ASKED);
 	return verdict;
+}
+
+const unsigned int *sipalg_split_framed(const struct sk_buff *skb,
+					const struct nf_conn *ct,
+					enum ip_conntrack_dir dir, u32 seq,
+					unsigned int *n)
+{
+	struct sipalg_framed_lens *fr = this_cpu_ptr(&sipalg_framed_here);
+	bool ours = fr->skb == skb && fr->ct == ct && fr->dir == dir &&
+		    fr->seq == seq;
+
+	fr->skb = NULL;
+	*n = ours ? fr->n : 0;
+	return ours ? fr->lens : NULL;
 }
 
 /* After the readers: the entry, and its reference on the conntrack. */

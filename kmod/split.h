@@ -26,6 +26,18 @@ void sipalg_split_exit(void);
 int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			   const unsigned char *data, unsigned int len,
 			   u32 seq, unsigned int mss);
+/*
+ * For the helper: the lengths of the whole messages the hook framed at
+ * the start of this packet (dir's, of ct; seq: its first byte's, the
+ * sender's), in order, when the hook framed them on this CPU: *n of them,
+ * else 0 (the helper frames them itself). Once a packet, with bottom
+ * halves off; the lengths hold until this CPU's hook frames its next
+ * packet, which cannot happen while the helper runs.
+ */
+const unsigned int *sipalg_split_framed(const struct sk_buff *skb,
+					const struct nf_conn *ct,
+					enum ip_conntrack_dir dir, u32 seq,
+					unsigned int *n);
 /* For order.c: does split.c hold bytes of dir's stream (taken out of it)? */
 bool sipalg_split_holds(struct nf_conn *ct, enum ip_conntrack_dir dir);
 /* Bytes held and kept now (with the per-connection state), and the cap. */
