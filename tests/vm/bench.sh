@@ -379,9 +379,7 @@ if want tcp; then
 	# message), the router's receive steered to one CPU as a NIC's
 	# receive queue would (t-sipalg-tcp-stream says why).
 	# (The shorter phone: a second prefix on the LAN, masqueraded too.)
-	ip -n lan addr add $SHORT_PHONE/24 dev lan0
-	ip -n rtr addr add 10.0.0.1/24 dev rtr-lan
-	in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade
+	short_phone_net $SHORT_PHONE
 	for stream in 1460 536 gso grow; do
 		STREAM_PHONE=$PHONE STREAM_INVITE=$WORK/INVITE
 		if [ "$stream" = gso ] || [ "$stream" = grow ]; then

@@ -189,6 +189,17 @@ offloads_off() {
 	done
 }
 
+# short_phone_net ADDRESS: the phone also has ADDRESS, on a second LAN
+# prefix, 10.0.0.0/24 (the router 10.0.0.1), masqueraded as the first:
+# an address shorter than the router's public one, so that every rewrite
+# of it grows the message.
+short_phone_net() {
+	ip -n lan addr add "$1"/24 dev lan0 &&
+		ip -n rtr addr add 10.0.0.1/24 dev rtr-lan &&
+		in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade ||
+		fail "the second LAN prefix for $1 failed"
+}
+
 # router_rps_cpus MASK: the router's receive on both its veths handled by
 # the CPUs in MASK (RPS), each connection by one of them chosen by its
 # hash, as a NIC's receive queue (RSS) keeps a connection on one CPU; 0:

@@ -92,9 +92,7 @@ expect_in "$WORK/accepted-expect.txt" "src=$SERVER dst=$ROUTER_WAN sport=0 dport
 topology_up
 rmmod sipalg
 insmod "$ko" || fail "insmod failed"
-ip -n lan addr add 10.0.0.2/24 dev lan0
-ip -n rtr addr add 10.0.0.1/24 dev rtr-lan
-in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade
+short_phone_net 10.0.0.2
 $SIPUA fill --set server=$SERVER --set phone=10.0.0.2 --set sip_port=5060 --set rtp_port=40000 \
 	"$VM_DIR/msgs/invite.sip" >"$WORK/invite.sip"
 $PY - "$WORK/invite.sip" "$WORK/big.sip" 1468 <<-'PY'

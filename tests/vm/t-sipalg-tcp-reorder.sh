@@ -673,9 +673,7 @@ say "ok: an INVITE that went on unchanged, sent again with the REGISTER after it
 # dropped that growth, and the server got the segment's last bytes again
 # past its end.)
 SHORT_PHONE=10.0.0.5
-ip -n lan addr add $SHORT_PHONE/24 dev lan0
-ip -n rtr addr add 10.0.0.1/24 dev rtr-lan
-in_rtr nft add rule inet nat_router postrouting oifname rtr-wan ip saddr 10.0.0.0/24 masquerade
+short_phone_net $SHORT_PHONE
 dir=$WORK/at-point
 mkdir -p "$dir"
 $SIPUA fill "${tcp_values[@]}" --set phone=$SHORT_PHONE --set expires=60 \
