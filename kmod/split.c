@@ -40,7 +40,10 @@
  * connection's inside host (an eighth of it, by a hash of its address,
  * so that one host's many connections cannot take it all from the
  * others); one message at most split_max_message bytes, one per
- * direction of a connection.
+ * direction of a connection. The buffer of a message kept no longer is
+ * the connection's spare, for the next message to be held (a stream of
+ * split messages then allocates nothing), until the sweep finds nothing
+ * held or kept.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -142,6 +145,8 @@ struct sipalg_split_half {
 	 * headers say where it ends (sipalg_split_find_end()).
 	 */
 	struct sipalg_split_buf frame;
+	/* A buffer no longer needed, for the next one (data, size only). */
+	struct sipalg_split_buf spare;
 	enum ip_conntrack_dir dir;
 	u32 pass_before;		/* when passing: data before this passes */
 	bool passing;
@@ -315,6 +320,41 @@ static void sipalg_split_buf_free(struct sipalg_split_half *h,
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * b's bytes are no longer needed: its buffer becomes the spare, or goes if
+ * the spare is at least as big (still charged: the half's bytes).
+ */
+static void sipalg_split_buf_recycle(struct sipalg_split_half *h,
+				     struct sipalg_split_buf *b)
+{
+	if (b->data && b->size > h->spare.size) {
+		sipalg_split_buf_free(h, &h->spare);
+		h->spare.data = b->data;
+		h->spare.size = b->size;
+		memset(b, 0, sizeof(*b));
+	}
+	sipalg_split_buf_free(h, b);
+}
+
+/*
+ * The spare in place of b's buffer (b's first b->len bytes copied into it)
+ * when it is big enough for len bytes; b's own becomes the spare.
+ */
+static bool sipalg_split_buf_take_spare(struct sipalg_split_half *h,
+					struct sipalg_split_buf *b,
+					unsigned int len)
+{
+	struct sipalg_split_buf *spare = &h->spare;
+
+	if (!spare->data || spare->size < len)
+		return false;
+	if (b->data)
+		memcpy(spare->data, b->data, b->len);
+	swap(b->data, spare->data);
+	swap(b->size, spare->size);
+	return true;
+}
+
 /* Room for len bytes in b: 0, or the counter that says why not. */
 static int sipalg_split_buf_reserve(struct sipalg_split_half *h,
 				    struct sipalg_split_buf *b,
@@ -326,6 +366,10 @@ static int sipalg_split_buf_reserve(struct sipalg_split_half *h,
 
 	if (b->data && b->size >= len)
 		return 0;
+	if (sipalg_split_buf_take_spare(h, b, len))
+		return 0;
+	/* Too small: it would only take a share of the caps. */
+	sipalg_split_buf_free(h, &h->spare);
 	err = sipalg_split_charge(h->host, size - b->size);
 	if (err)
 		return err;
@@ -357,7 +401,7 @@ static void sipalg_split_buf_begin(struct sipalg_split_buf *b, u32 seq,
 static void sipalg_split_keep_held(struct sipalg_split_half *h,
 				   unsigned int len, struct sipalg_net *sn)
 {
-	sipalg_split_buf_free(h, &h->kept);
+	sipalg_split_buf_recycle(h, &h->kept);
 	h->kept = h->held;
 	h->kept.len = len;
 	h->kept.need = 0;
@@ -1853,6 +1897,7 @@ static void sipalg_split_remove(struct sipalg_split *e)
 		sipalg_split_buf_free(&e->half[i], &e->half[i].kept);
 		sipalg_split_buf_free(&e->half[i], &e->half[i].ooo);
 		sipalg_split_buf_free(&e->half[i], &e->half[i].frame);
+		sipalg_split_buf_free(&e->half[i], &e->half[i].spare);
 	}
 	spin_unlock(&e->lock);
 	hash_del_rcu(&e->node);
@@ -1937,6 +1982,9 @@ static void sipalg_split_sweep(struct work_struct *work)
 			    time_after(now, h->frame.last +
 					    SIPALG_SPLIT_HOLD_TIME))
 				sipalg_split_buf_free(h, &h->frame);
+			/* Kept for the next message, and none came. */
+			if (!h->held.data && !h->kept.data)
+				sipalg_split_buf_free(h, &h->spare);
 			if (h->held.data || h->kept.data || h->ooo.data ||
 			    h->frame.data || h->passing)
 				idle = false;

@@ -25,7 +25,11 @@
 #      (tcp_split_cut). The same checks as in 1 (but for the packets'
 #      count: a cut proves the 64 KB packets), and nothing passes as too
 #      big.
-#   4. The same stream through the kernel's own helper, in the same
+#   4. Once the streams are over, what sipalg held and kept for them is
+#      given back by its sweep (kept messages a while after they were
+#      acknowledged, and the spare buffer a stream of split messages
+#      reuses), while their conntracks are still there: no flush needed.
+#   5. The same stream through the kernel's own helper, in the same
 #      network: how many messages it left naming the phone is reported,
 #      not asserted.
 # Before this test sipalg held the tail of a packet, then gave it up as
@@ -183,6 +187,19 @@ counters_after "$rewritten" tcp_split_gave_up_too_big passed_tcp_split passed_to
 [ "$(sipalg_stat rtr bytes_grown)" -gt "$grown" ] || fail "bytes_grown did not grow: no message grew"
 [ "$(sipalg_stat rtr tcp_split_cut)" -gt 0 ] ||
 	fail "no packet was cut: none was too long for its messages to grow"
+
+say "4. the streams are over: their bytes are given back, their conntracks still there"
+# Kept messages go 2 s after they were acknowledged, the spare with them
+# (the sweep runs every half second).
+for _ in $(seq 1 40); do
+	[ "$(sipalg_stat rtr tcp_split_bytes)" = 0 ] && break
+	sleep 0.2
+done
+left=$(sipalg_stat rtr tcp_split_bytes)
+[ "$left" = 0 ] || fail "8 s after the streams ended, tcp_split_bytes is $left, not 0"
+in_rtr conntrack -L -p tcp -s $SHORT_PHONE --dport 5060 2>/dev/null | grep -q . ||
+	fail "the last stream's conntrack is gone: this shows nothing"
+say "ok: tcp_split_bytes 0, the last stream's conntrack still there"
 
 rmmod sipalg || fail "rmmod sipalg"
 say "ok"
