@@ -46,7 +46,7 @@ STRESS_SEED ?= $(shell date +%s)
 SCALE_PHONES ?= 20000
 SCALE_CALLS ?= 2000
 
-.PHONY: all module cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm profile-vm stress scale lint \
+.PHONY: all module module-phases cli vm-tools cli-unit cli-unit-asan check demo bench bench-vm profile-vm stress scale lint \
 	kmod-calls kmod-lines trace-check-test clean
 
 all: module cli vm-tools
@@ -106,11 +106,20 @@ bench-vm: module cli $(BENCH_TOOLS)
 # under icount like the bench; figures only): PROFILE_ARGS = seconds and
 # messages (REGISTER INVITE TLS).
 # PROFILE_FUNCS = the functions to trace (default: all of sipalg's).
+# PROFILE_PHASES=1: instead of the tracer, a module built with the phase
+# profile (kmod/phase.h, build/kmod-phases/): instructions per phase.
 PROFILE_ARGS ?= 3 REGISTER INVITE
 PROFILE_FUNCS ?=
-profile-vm: module $(BENCH_TOOLS)
+PROFILE_PHASES ?=
+KOBJ_PHASES := build/kmod-phases/$(KVER)
+profile-vm: module $(BENCH_TOOLS) $(if $(PROFILE_PHASES),module-phases)
 	scripts/vm-run.sh -t 1200 $(if $(BENCH_ICOUNT),-i $(BENCH_ICOUNT)) \
-		'PROFILE_FUNCS="$(PROFILE_FUNCS)" bash tests/vm/profile.sh $(PROFILE_ARGS)'
+		'PROFILE_FUNCS="$(PROFILE_FUNCS)" $(if $(PROFILE_PHASES),SIPALG_KO=$(CURDIR)/$(KOBJ_PHASES)/sipalg.ko PROFILE_PHASES=1) bash tests/vm/profile.sh $(PROFILE_ARGS)'
+
+# The module with the phase profile compiled in: for profile-vm only.
+module-phases:
+	@scripts/kmod-tree.sh $(KOBJ_PHASES)
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(KOBJ_PHASES) SIPALG_PHASES=1 modules
 
 # The storm generator, run inside the VM (t-storm, t-bounds,
 # t-sipalg-unload): mutated SIP, classified by the core it links.

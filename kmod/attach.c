@@ -23,6 +23,7 @@
 #include "counters.h"
 #include "expect.h"
 #include "helper.h"
+#include "phase.h"
 
 static bool sipalg_port_configured(const struct sipalg_config *cfg, u16 port)
 {
@@ -45,8 +46,8 @@ static bool sipalg_master_synced(const struct nf_conn *master)
 	return READ_ONCE(data->dialogs.shim) & SIPALG_SHIM_SYNCED;
 }
 
-static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
-				  const struct nf_hook_state *state)
+static unsigned int sipalg_attach_help(struct sk_buff *skb,
+				       const struct nf_hook_state *state)
 {
 	struct sipalg_net *sn = sipalg_pernet(state->net);
 	const struct sipalg_config *cfg;
@@ -94,6 +95,17 @@ static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 		nfct_seqadj_ext_add(ct);
 	sipalg_count(sn, SIPALG_CTR_ATTACHED);
 	return NF_ACCEPT;
+}
+
+static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	unsigned int verdict;
+
+	sipalg_phase_begin();
+	verdict = sipalg_attach_help(skb, state);
+	sipalg_phase_end(SIPALG_PHASE_ATTACH_HOOK);
+	return verdict;
 }
 
 static const struct nf_hook_ops sipalg_attach_ops[] = {

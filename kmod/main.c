@@ -38,6 +38,7 @@
 #include "expect.h"
 #include "genl.h"
 #include "helper.h"
+#include "phase.h"
 #include "rewrite.h"
 #include "sessions.h"
 #include "split.h"
@@ -157,6 +158,7 @@ static void __exit sipalg_exit(void)
 	 */
 	sipalg_expect_exit();
 	sipalg_helpers_unregister();
+	sipalg_phases_report();
 	sipalg_sync_exit();
 	sipalg_pernet_exit();
 	sipalg_budget_exit();

@@ -37,6 +37,7 @@
 #include "media.h"
 #include "order.h"
 #include "packet.h"
+#include "phase.h"
 #include "register.h"
 #include "rewrite.h"
 #include "sessions.h"
@@ -577,6 +578,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 		return;
 	/* A keep-alive has nothing to do, not even a record. */
 	peek = sipalg_peek_skb(skb, ct, dataoff, transport, &why);
+	sipalg_phase_end(SIPALG_PHASE_PEEK);
 	if (peek == SIPALG_PEEK_KEEPALIVE)
 		return;
 
@@ -625,6 +627,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	}
 	mtu = sipalg_max_len(skb, nf_ct_l3num(ct));
 	max_len = transport == SIPALG_TCP ? 65535 : mtu;
+	sipalg_phase_end(SIPALG_PHASE_SETUP);
 
 	/*
 	 * Each message ends at next:, the one place its outcome is known, and
@@ -646,9 +649,11 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			framed_n = 0;
 			reason = sipalg_frame_tcp(msg, len, &len);
 		}
+		sipalg_phase_end(SIPALG_PHASE_FRAME);
 		out_len = len;
 		if (reason == SIPALG_OK) {
 			reason = sipalg_parse(msg, len, transport, &s->msg);
+			sipalg_phase_end(SIPALG_PHASE_PARSE);
 			if (reason == SIPALG_OK &&
 			    s->msg.kind == SIPALG_KIND_KEEPALIVE) {
 				sipalg_place(skb, &in, &out, len);
@@ -665,7 +670,9 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 			goto next;
 		sipalg_count(sn, SIPALG_CTR_MESSAGES);
 		sipalg_decide_for(ct, dir, msg, cfg, s);
+		sipalg_phase_end(SIPALG_PHASE_DECIDE);
 		n_ov = sipalg_act_before(ct, dir, msg, s, sn);
+		sipalg_phase_end(SIPALG_PHASE_BEFORE);
 
 		if (!nat) {
 			sipalg_act_after(ct, dir, s, false, sn);
@@ -674,6 +681,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 		}
 		reason = sipalg_make_plan(msg, &s->msg, &s->xlat, s->ov, n_ov,
 					  &s->plan);
+		sipalg_phase_end(SIPALG_PHASE_PLAN);
 		if (reason == SIPALG_OK && !s->plan.n_edits) {
 			sipalg_count(sn, SIPALG_CTR_UNCHANGED);
 		} else if (reason == SIPALG_OK) {
@@ -737,7 +745,9 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 				placed = true;
 			}
 		}
+		sipalg_phase_end(SIPALG_PHASE_APPLY);
 		sipalg_act_after(ct, dir, s, reason != SIPALG_OK, sn);
+		sipalg_phase_end(SIPALG_PHASE_AFTER);
 		if (reason != SIPALG_OK)
 			goto next;
 		if (!s->plan.n_edits) {
@@ -761,6 +771,7 @@ next:
 		if (unlikely(want))
 			sipalg_trace_end(sn, outcome, reason,
 					 skb->data + out - out_len, out_len);
+		sipalg_phase_end(SIPALG_PHASE_NEXT);
 	}
 	/* Free bytes are left after a change (or a grow that then failed). */
 	sipalg_close_gap(skb, out);
@@ -778,6 +789,7 @@ next:
 			sipalg_count_add(sn, SIPALG_CTR_BYTES_SHRUNK, -delta);
 	}
 out:
+	sipalg_phase_end(SIPALG_PHASE_FINISH);
 	local_bh_enable();
 }
 
@@ -793,6 +805,7 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 
 	if (cfg->disabled)
 		return NF_ACCEPT;
+	sipalg_phase_begin();
 	sipalg_count(sn, SIPALG_CTR_PACKETS);
 
 	/*
@@ -809,10 +822,13 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		spinlock_t *lock = sipalg_order_lock(ct);
 
 		spin_lock_bh(lock);
+		sipalg_phase_end(SIPALG_PHASE_ENTRY);
 		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
 		spin_unlock_bh(lock);
 	} else {
+		sipalg_phase_end(SIPALG_PHASE_ENTRY);
 		sipalg_process(skb, protoff, ct, ctinfo, cfg, sn);
 	}
+	sipalg_phase_end(SIPALG_PHASE_EXIT);
 	return NF_ACCEPT;
 }

@@ -73,6 +73,7 @@
 #include "counters.h"
 #include "helper.h"
 #include "packet.h"
+#include "phase.h"
 #include "sack.h"
 #include "split.h"
 
@@ -1811,7 +1812,7 @@ static void sipalg_split_pass_too_long(struct sipalg_seg *seg, u8 shim)
 	spin_unlock_bh(&e->lock);
 }
 
-static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
+static unsigned int sipalg_split_help(struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
 	struct sipalg_help_data *data;
@@ -2007,6 +2008,17 @@ static void sipalg_split_sweep(struct work_struct *work)
 	if (again)
 		queue_delayed_work(system_wq, &sipalg_split_sweeper,
 				   SIPALG_SPLIT_SWEEP_EVERY);
+}
+
+static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	unsigned int verdict;
+
+	sipalg_phase_begin();
+	verdict = sipalg_split_help(skb, state);
+	sipalg_phase_end(SIPALG_PHASE_SPLIT_HOOK);
+	return verdict;
 }
 
 /* After NAT, before the helper (at conntrack confirm). */

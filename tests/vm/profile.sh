@@ -24,6 +24,11 @@
 # TLS-looking stream to 5061.
 # PROFILE_FUNCS: the functions to trace instead of all of sipalg's, e.g.
 # the phases of a message only, so that fewer traced calls inflate them.
+# PROFILE_PHASES=1 (make profile-vm PROFILE_PHASES=1): no tracer; SIPALG_KO
+# is a module built with the phase profile (kmod/phase.h), loaded afresh
+# for each message, and the instructions of each phase of the helper and
+# of sipalg's hooks, per packet, are what it counted (under icount: its
+# clock counts instructions) when it unloads.
 . "$(dirname "$0")/lib.sh"
 
 seconds=${1:-4}
@@ -126,16 +131,49 @@ while time.time() < end: s.sendall(junk)
 s.close()' &
 }
 
+# The phase profile's report (dmesg, "sipalg: phase NAME ends N ns X":
+# ns per end, a mark's own cost taken off) as instructions per phase and
+# per helped packet. Under icount shift S the guest's clock counts 2^S ns
+# per instruction; in real time the figures stay ns.
+phase_table() {
+	local shift unit
+	shift=$(sed -n 's/.*sipalg\.icount=\([0-9]*\).*/\1/p' /proc/cmdline)
+	unit="instructions"
+	[ -n "$shift" ] || unit="ns"
+	dmesg | /usr/bin/python3 -c '
+import re, sys
+per = float(sys.argv[1]); unit = sys.argv[2]
+rows = [(m.group(1), int(m.group(2)), int(m.group(3)))
+        for m in re.finditer(r"sipalg: phase (\w+) ends (\d+) ns (\d+)", sys.stdin.read())]
+packets = dict((n, e) for n, e, _ in rows).get("entry", 0) or 1
+print("%-12s %9s %10s %12s %12s   (%s)" % ("phase", "ends", "per packet", "per end", "per packet", unit))
+helper = 0.0
+for name, ends, ns in rows:
+    if name == "mark":
+        print("%-12s %9d %10s %12.0f %12s   (the cost of a mark, taken off the others)" % (name, ends, "", ns / per, ""))
+        continue
+    each = ns / per; pkt = each * ends / packets
+    if not name.endswith("_hook"):
+        helper += pkt
+    print("%-12s %9d %10.2f %12.0f %12.0f" % (name, ends, ends / packets, each, pkt))
+print("%-12s %9s %10s %12s %12.0f   %s per helped packet, the helper" % ("sum", "", "", "", helper, unit))
+' "$((1 << ${shift:-0}))" "$unit"
+}
+
 # SIPALG_KO: another build of the module (the one before a change).
 ko=${SIPALG_KO:-$ko}
+phases=${PROFILE_PHASES:-}
 topology_up
-insmod "$ko" || fail "insmod $ko"
 echo "module: $ko"
-echo "sipalg profile: function_graph for 1 s of ${seconds}s in a one-flow flood, kernel $(uname -r)"
-for message in "${messages[@]}"; do
-	in_rtr conntrack -F >/dev/null 2>&1
-	# The tracer goes in before the flood: patching the code it times
-	# while a vCPU runs it flat out hung a TCG guest (soft lockup).
+if [ -n "$phases" ]; then
+	echo "sipalg profile: phases, ${seconds}s of a one-flow flood per message, kernel $(uname -r)"
+else
+	insmod "$ko" || fail "insmod $ko"
+	echo "sipalg profile: function_graph for 1 s of ${seconds}s in a one-flow flood, kernel $(uname -r)"
+fi
+# The tracer goes in before the flood: patching the code it times while a
+# vCPU runs it flat out hung a TCG guest (soft lockup).
+tracer_setup() {
 	echo 0 >$T/tracing_on
 	echo nop >$T/current_tracer
 	echo 4096 >$T/buffer_size_kb
@@ -150,6 +188,20 @@ for message in "${messages[@]}"; do
 	# The tracer's own options exist while it is the current one.
 	echo funcgraph-tail >$T/trace_options
 	echo >$T/trace
+}
+
+tracer_report() {
+	echo "--- $1: by total time, children included (function_graph, 1 s)"
+	graph_sum <$T/trace
+	echo nop >$T/current_tracer
+	echo >$T/trace
+	echo >$T/set_ftrace_filter
+}
+
+for message in "${messages[@]}"; do
+	[ -z "$phases" ] || insmod "$ko" || fail "insmod $ko"
+	in_rtr conntrack -F >/dev/null 2>&1
+	[ -n "$phases" ] || tracer_setup
 	if [ "$message" = TLS ]; then
 		tls_stream
 	elif [ "$message" = TCP ] || [ "$message" = TCPSEG ]; then
@@ -164,19 +216,23 @@ for message in "${messages[@]}"; do
 		wait_ready "$WORK/sink.log"
 		in_lan "$flood" $PHONE $SERVER 5060 "$WORK/$message" "$((seconds + 2))" 1 >/dev/null &
 	fi
-	sleep 1
-	echo 1 >$T/tracing_on
-	sleep 1
-	echo 0 >$T/tracing_on
+	if [ -z "$phases" ]; then
+		sleep 1
+		echo 1 >$T/tracing_on
+		sleep 1
+		echo 0 >$T/tracing_on
+	fi
 	wait
 	[ "$message" = TLS ] && cat "$WORK/tls-sink.log"
 	[ "$message" = TLS ] || grep received "$WORK/sink.log"
-	echo "--- $message: by total time, children included (function_graph, 1 s)"
-	graph_sum <$T/trace
-	echo nop >$T/current_tracer
-	echo >$T/trace
-	echo >$T/set_ftrace_filter
+	[ -n "$phases" ] || tracer_report "$message"
 	echo "--- $message: sipalg counters"
 	in_rtr "$TOP/cli/sipalg" stats 2>/dev/null | grep -vE ' 0$' | head -30
+	if [ -n "$phases" ]; then
+		dmesg -c >/dev/null
+		rmmod sipalg || fail "rmmod sipalg"
+		echo "--- $message: phases (the whole flood, module loaded to unloaded)"
+		phase_table
+	fi
 done
-rmmod sipalg
+[ -n "$phases" ] || rmmod sipalg
