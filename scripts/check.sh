@@ -103,6 +103,9 @@ for kver in "${kernels[@]}"; do
 	single_step "kmod-calls-$kver" -o module kmod-calls KVER="$kver"
 	single_step "kmod-lines-$kver" -o module kmod-lines KVER="$kver"
 done
+# The phase profile's module (make profile-vm PROFILE_PHASES=1) must
+# build too; on the first kernel only, for the check's time.
+single_step module-phases "$jobs" module-phases KVER="${kernels[0]}"
 catch2_step unit unit
 catch2_step unit-asan unit-asan
 catch2_step cli-unit cli-unit
