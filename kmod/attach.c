@@ -100,12 +100,8 @@ static unsigned int sipalg_attach_help(struct sk_buff *skb,
 static unsigned int sipalg_attach(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
-	unsigned int verdict;
-
-	sipalg_phase_begin();
-	verdict = sipalg_attach_help(skb, state);
-	sipalg_phase_end(SIPALG_PHASE_ATTACH_HOOK);
-	return verdict;
+	return sipalg_phase_hook(sipalg_attach_help, skb, state,
+				 SIPALG_PHASE_ATTACH_HOOK);
 }
 
 static const struct nf_hook_ops sipalg_attach_ops[] = {

@@ -2,6 +2,8 @@
 #ifndef SIPALG_PHASE_H
 #define SIPALG_PHASE_H
 
+#include <linux/compiler.h>
+
 /*
  * Where a helped packet's time goes, phase by phase: compiled in only for
  * profiling (SIPALG_PHASE_PROFILE: make profile-vm PROFILE_PHASES=1 builds
@@ -50,5 +52,26 @@ static inline void sipalg_phases_report(void)
 {
 }
 #endif
+
+struct sk_buff;
+struct nf_hook_state;
+
+/*
+ * A hook's whole time is its phase. (Inlined with a constant body: a
+ * direct call, in a module that ships just body().)
+ */
+static __always_inline unsigned int
+sipalg_phase_hook(unsigned int (*body)(struct sk_buff *skb,
+				       const struct nf_hook_state *state),
+		  struct sk_buff *skb, const struct nf_hook_state *state,
+		  enum sipalg_phase phase)
+{
+	unsigned int verdict;
+
+	sipalg_phase_begin();
+	verdict = body(skb, state);
+	sipalg_phase_end(phase);
+	return verdict;
+}
 
 #endif /* SIPALG_PHASE_H */

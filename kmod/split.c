@@ -2013,12 +2013,8 @@ static void sipalg_split_sweep(struct work_struct *work)
 static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
-	unsigned int verdict;
-
-	sipalg_phase_begin();
-	verdict = sipalg_split_help(skb, state);
-	sipalg_phase_end(SIPALG_PHASE_SPLIT_HOOK);
-	return verdict;
+	return sipalg_phase_hook(sipalg_split_help, skb, state,
+				 SIPALG_PHASE_SPLIT_HOOK);
 }
 
 /* After NAT, before the helper (at conntrack confirm). */
