@@ -3,8 +3,9 @@
  * The phase profile (phase.h): per CPU, the time since the last mark is
  * added to the phase that ends. Only in a module built for profiling.
  * A packet the router sends from inside a phase (a SACK from the split
- * hook) marks in between and blurs that one phase: a profile, not a
- * counter.
+ * hook) marks in between and blurs that one phase, and so does a softirq
+ * that interrupts a phase of the router's own output, in process context:
+ * a profile of forwarded traffic, not a counter.
  */
 #ifdef SIPALG_PHASE_PROFILE
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -59,7 +60,9 @@ void sipalg_phase_end(enum sipalg_phase phase)
 	struct sipalg_phases *p = get_cpu_ptr(&sipalg_phases);
 	u64 now = local_clock();
 
-	p->ns[phase] += now - p->last;
+	/* (Behind: begun on another CPU, in process context.) */
+	if (now > p->last)
+		p->ns[phase] += now - p->last;
 	p->ends[phase]++;
 	p->last = now;
 	put_cpu_ptr(&sipalg_phases);

@@ -43,7 +43,7 @@
  * direction of a connection. The buffer of a message kept no longer is
  * the connection's spare, for the next message to be held (a stream of
  * split messages then allocates nothing), until the sweep finds nothing
- * held or kept.
+ * held and the kept message acknowledged.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -994,6 +994,9 @@ static int sipalg_split_send_through(struct sipalg_split_half *h,
 			f.b_len = hold_from;
 			sipalg_split_buf_begin(&rest, seg->seq + from + hold_from,
 					       rest_len, need);
+		} else {
+			/* (Reserved, not filled: nothing is held.) */
+			sipalg_split_buf_free(h, &rest);
 		}
 	}
 	if (sipalg_split_fill(skb, seg, &f)) {
@@ -1983,8 +1986,11 @@ static void sipalg_split_sweep(struct work_struct *work)
 			    time_after(now, h->frame.last +
 					    SIPALG_SPLIT_HOLD_TIME))
 				sipalg_split_buf_free(h, &h->frame);
-			/* Kept for the next message, and none came. */
-			if (!h->held.data && !h->kept.data)
+			/*
+			 * Kept for the next message: none is coming while
+			 * nothing is held and the last one was acknowledged.
+			 */
+			if (!h->held.data && (!h->kept.data || h->kept.acked))
 				sipalg_split_buf_free(h, &h->spare);
 			if (h->held.data || h->kept.data || h->ooo.data ||
 			    h->frame.data || h->passing)
