@@ -48,8 +48,7 @@ void sipalg_phase_begin(void)
 {
 	struct sipalg_phases *p = get_cpu_ptr(&sipalg_phases);
 
-	p->last = local_clock();
-	/* Two marks in a row: what one costs. */
+	/* A mark right after this one: what one costs. */
 	p->last = local_clock();
 	sipalg_phase_end(SIPALG_PHASE_MARK);
 	put_cpu_ptr(&sipalg_phases);
