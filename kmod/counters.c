@@ -36,6 +36,7 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_SPLIT_JOINED] = "tcp_split_joined",
 	[SIPALG_CTR_SPLIT_CUT] = "tcp_split_cut",
 	[SIPALG_CTR_SPLIT_REBUILT] = "tcp_split_rebuilt",
+	[SIPALG_CTR_SPLIT_DSACK_NARROWED] = "tcp_split_dsack_narrowed",
 	[SIPALG_CTR_SPLIT_DUPLICATES] = "tcp_split_duplicates",
 	[SIPALG_CTR_SPLIT_OUT_OF_ORDER] = "tcp_split_out_of_order",
 	[SIPALG_CTR_SPLIT_ASKED] = "tcp_split_asked",

@@ -44,6 +44,7 @@ enum sipalg_counter {
 	SIPALG_CTR_SPLIT_JOINED,	/* ... sent on whole, in one packet */
 	SIPALG_CTR_SPLIT_CUT,		/* packets whose last messages were held to make room */
 	SIPALG_CTR_SPLIT_REBUILT,	/* retransmissions of one rebuilt whole */
+	SIPALG_CTR_SPLIT_DSACK_NARROWED, /* the receiver's reports of those narrowed */
 	SIPALG_CTR_SPLIT_DUPLICATES,	/* duplicates of held bytes dropped */
 	SIPALG_CTR_SPLIT_OUT_OF_ORDER,	/* bytes after a gap held for it */
 	SIPALG_CTR_SPLIT_ASKED,		/* SACKs sent for what a gap misses */

@@ -54,20 +54,31 @@ struct sipalg_sack_numbers {
 };
 
 static bool sipalg_sack_numbers(struct nf_conn *ct, enum ip_conntrack_dir dir,
-				u32 first, struct sipalg_sack_numbers *num)
+				const struct sipalg_sack *sack, u32 first,
+				struct sipalg_sack_numbers *num)
 {
 	const struct ip_ct_tcp_state *own = &ct->proto.tcp.seen[dir];
 	const struct ip_ct_tcp_state *peer = &ct->proto.tcp.seen[!dir];
 	bool ok;
+	u32 ack;
 
 	spin_lock_bh(&ct->lock);
+	/*
+	 * Conntrack numbers the acknowledgment as dir's sender does, but
+	 * near the last rewrite it may take the wrong side of the sequence
+	 * adjustment (it compares the receiver's number with the sender's
+	 * correction point), by that rewrite's change: an ACK below what
+	 * the sender has acknowledged is an old one to it, and gives its
+	 * recovery no credit. split.c's is numbered as the adjustment
+	 * numbers the receiver's (sipalg_split_ask()).
+	 */
+	ack = sack->ack_known ? sack->ack : peer->td_maxack;
 	ok = (own->flags & peer->flags & IP_CT_TCP_FLAG_SACK_PERM) &&
-	     (peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) &&
+	     (sack->ack_known || (peer->flags & IP_CT_TCP_FLAG_MAXACK_SET)) &&
 	     /* (A block at or below the acknowledgment means nothing.) */
-	     before(peer->td_maxack, first);
+	     before(ack, first);
 	if (ok) {
-		/* Conntrack numbers the acknowledgment as dir's sender does. */
-		num->ack = peer->td_maxack;
+		num->ack = ack;
 		num->seq = peer->td_end +
 			   nf_ct_seq_offset(ct, !dir, peer->td_end);
 		/*
@@ -240,7 +251,7 @@ bool sipalg_sack_send(struct net *net, struct nf_conn *ct,
 	for (i = 1; i < sack->n; i++)
 		if (before(sack->start[i], first))
 			first = sack->start[i];
-	if (!sipalg_sack_numbers(ct, dir, first, &num))
+	if (!sipalg_sack_numbers(ct, dir, sack, first, &num))
 		return false;
 	if (nf_ct_l3num(ct) == NFPROTO_IPV4)
 		sipalg_sack_send4(net, t, &num, sack);

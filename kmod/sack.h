@@ -16,6 +16,12 @@ struct sipalg_sack {
 	u32 start[SIPALG_SACK_BLOCKS];
 	u32 end[SIPALG_SACK_BLOCKS];
 	unsigned int n;
+	/*
+	 * The receiver's acknowledgment, numbered so too, when split.c
+	 * knows it (else conntrack's is taken).
+	 */
+	bool ack_known;
+	u32 ack;
 };
 
 void sipalg_sack_add(struct sipalg_sack *sack, u32 start, u32 end);

@@ -115,6 +115,20 @@ MODULE_PARM_DESC(split_max_bytes,
 #define SIPALG_SPLIT_PASS_TIME (30 * HZ)
 #define SIPALG_SPLIT_SWEEP_EVERY (HZ / 2)
 /*
+ * Segments of kept messages sent again, remembered until the receiver's
+ * report of the rebuilt copy comes back (sipalg_split_narrow_dsack()):
+ * this many per direction, this long at most (a round trip of the
+ * longest the hold allows).
+ */
+#define SIPALG_SPLIT_AGAIN 4
+#define SIPALG_SPLIT_AGAIN_TIME SIPALG_SPLIT_HOLD_TIME
+/*
+ * IPv4 identifications this close are one connection's count (Linux
+ * counts per connection, a packet each); random ones are this close by
+ * chance once in a thousand.
+ */
+#define SIPALG_SPLIT_IP_ID_NEAR 64
+/*
  * An inside host may hold this fraction of split_max_bytes. Hosts share
  * a bucket when their addresses hash alike (a secret seed: an abuser
  * cannot pick its victims).
@@ -155,6 +169,25 @@ struct sipalg_split_half {
 	bool asked;
 	unsigned long pass_since;
 	u16 mss;			/* largest payload of the held segments */
+	/*
+	 * The peer's highest acknowledgment of this half's bytes seen here,
+	 * numbered as their sender numbers them (sipalg_split_peer_acked()).
+	 */
+	bool peer_acked;
+	u32 peer_ack;
+	/*
+	 * The segment that began the bytes held after a gap (ooo), or the
+	 * run they joined (sipalg_split_fill_gap()).
+	 */
+	bool run_ts;			/* ... had a timestamp: */
+	u32 run_tsval;
+	u16 run_ip_id;			/* IPv4 */
+	/* Segments of kept messages sent again, oldest first. */
+	u8 n_again;
+	struct {
+		u32 seq, end;
+		unsigned long at;	/* jiffies */
+	} again[SIPALG_SPLIT_AGAIN];
 };
 
 struct sipalg_split {
@@ -421,6 +454,183 @@ static int sipalg_split_duplicate(struct sk_buff *skb,
 }
 
 /*
+ * The segment's TCP option kind, as the kernel finds it (no partial
+ * options), in opts (a copy of its options, MAX_TCP_OPTION_SPACE bytes):
+ * where it begins there, or NULL.
+ */
+static u8 *sipalg_split_option(const struct sk_buff *skb,
+			       const struct sipalg_seg *seg, u8 kind, u8 *opts)
+{
+	unsigned int len = seg->th.doff * 4 - sizeof(struct tcphdr), off;
+
+	if (skb_copy_bits(skb, seg->protoff + sizeof(struct tcphdr), opts, len))
+		return NULL;
+	for (off = 0; off < len;) {
+		if (opts[off] == TCPOPT_EOL)
+			return NULL;
+		if (opts[off] == TCPOPT_NOP) {
+			off++;
+			continue;
+		}
+		if (off + 1 == len || opts[off + 1] < 2 ||
+		    off + opts[off + 1] > len)
+			return NULL;
+		if (opts[off] == kind)
+			return opts + off;
+		off += opts[off + 1];
+	}
+	return NULL;
+}
+
+/* Its timestamp value (TSval, RFC 7323), if it carries one. */
+static bool sipalg_split_tsval(const struct sk_buff *skb,
+			       const struct sipalg_seg *seg, u32 *tsval)
+{
+	u8 opts[MAX_TCP_OPTION_SPACE], *ts;
+	__be32 v;
+
+	ts = sipalg_split_option(skb, seg, TCPOPT_TIMESTAMP, opts);
+	if (!ts || ts[1] != TCPOLEN_TIMESTAMP)
+		return false;
+	memcpy(&v, ts + 2, sizeof(v));
+	*tsval = ntohl(v);
+	return true;
+}
+
+/*
+ * Where the bytes held after a gap began: when they came, the sender's
+ * timestamp and IPv4 identification of that segment (to tell what it
+ * sends after them, sipalg_split_sent_after()).
+ */
+static void sipalg_split_run_sent(struct sipalg_split_half *h,
+				  const struct sk_buff *skb,
+				  const struct sipalg_seg *seg)
+{
+	h->run_ts = sipalg_split_tsval(skb, seg, &h->run_tsval);
+	h->run_ip_id = seg->l3num == NFPROTO_IPV4 ? ntohs(ip_hdr(skb)->id) : 0;
+}
+
+/*
+ * Did the sender send this segment after the segment that began the bytes
+ * held after the gap, i.e. again, once told of them; or was it sent
+ * before them, only late? Its timestamp tells, when later or earlier; in
+ * the same millisecond (a burst: the usual case of a late segment, but a
+ * sender near the router may resend that soon too) the IPv4
+ * identification, which Linux counts up per connection, when the two are
+ * near each other. Unknown (no timestamps, IPv6, other identifications):
+ * sent again.
+ */
+static bool sipalg_split_sent_after(const struct sipalg_split_half *h,
+				    const struct sk_buff *skb,
+				    const struct sipalg_seg *seg)
+{
+	u16 id, ahead;
+	u32 tsval;
+
+	if (!h->run_ts || !sipalg_split_tsval(skb, seg, &tsval))
+		return true;
+	if (tsval != h->run_tsval)
+		return after(tsval, h->run_tsval);
+	if (seg->l3num != NFPROTO_IPV4)
+		return true;
+	id = ntohs(ip_hdr(skb)->id);
+	ahead = h->run_ip_id - id;
+	return !(ahead && ahead < SIPALG_SPLIT_IP_ID_NEAR);
+}
+
+/*
+ * x, an acknowledgment or SACK edge of dir's bytes numbered as their
+ * receiver has them, numbered as their sender does: as the sequence
+ * adjustment (way: dir's) turns it at conntrack confirm, after this hook.
+ */
+static u32 sipalg_split_unadjust(const struct nf_ct_seqadj *way, u32 x)
+{
+	return x - (after(x - way->offset_before, way->correction_pos) ?
+		    way->offset_after : way->offset_before);
+}
+
+/* The same with ct's adjustment now. */
+static u32 sipalg_split_sender_ack(struct nf_conn *ct,
+				   enum ip_conntrack_dir dir, u32 ack)
+{
+	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
+
+	if (seqadj) {
+		spin_lock_bh(&ct->lock);
+		ack = sipalg_split_unadjust(&seqadj->seq[dir], ack);
+		spin_unlock_bh(&ct->lock);
+	}
+	return ack;
+}
+
+/*
+ * Conntrack's highest acknowledgment of dir's bytes is numbered for their
+ * sender too, but taken at the wrong side of the sequence adjustment near
+ * its correction point (conntrack compares the receiver's number, not the
+ * sender's, with the point): once the rewrites before have moved the
+ * stream further than the last message is long, it is off by the last
+ * rewrite's change, and an ACK below what the sender has acknowledged is
+ * an old one to it, which gives its recovery no credit. Of the receiver's
+ * numbers conntrack would have turned into it, the lower as the adjustment
+ * turns it (under ct's lock).
+ */
+static u32 sipalg_split_conntrack_ack(struct nf_conn *ct,
+				      enum ip_conntrack_dir dir)
+{
+	const struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
+	u32 ack = ct->proto.tcp.seen[!dir].td_maxack, raw, x;
+	const struct nf_ct_seqadj *way;
+	bool found = false;
+
+	if (!seqadj)
+		return ack;
+	way = &seqadj->seq[dir];
+	raw = ack + way->offset_before;
+	if (!after(raw - 1, way->correction_pos)) {
+		x = sipalg_split_unadjust(way, raw);
+		found = true;
+	}
+	raw = ack + way->offset_after;
+	if (after(raw - 1, way->correction_pos)) {
+		if (!found || before(sipalg_split_unadjust(way, raw), x))
+			x = sipalg_split_unadjust(way, raw);
+		found = true;
+	}
+	return found ? x : ack;
+}
+
+/*
+ * The peer acknowledges h's bytes in seg: numbered for their sender as the
+ * sequence adjustment numbers this very packet's at confirm (a later
+ * rewrite does not change what it meant). Not past conntrack's own number
+ * and its error: an acknowledgment conntrack did not take (out of its
+ * window, let through by "be liberal") is not the receiver's word.
+ */
+static void sipalg_split_peer_acked(struct sipalg_split_half *h,
+				    const struct sipalg_seg *seg)
+{
+	const struct nf_conn_seqadj *seqadj = nfct_seqadj(seg->ct);
+	u32 ack = ntohl(seg->th.ack_seq), most;
+	struct nf_conn *ct = seg->ct;
+
+	spin_lock_bh(&ct->lock);
+	most = ct->proto.tcp.seen[!h->dir].td_maxack;
+	if (seqadj) {
+		const struct nf_ct_seqadj *way = &seqadj->seq[h->dir];
+
+		ack = sipalg_split_unadjust(way, ack);
+		most += abs(way->offset_after - way->offset_before);
+	}
+	spin_unlock_bh(&ct->lock);
+	if (after(ack, most))
+		return;
+	if (!h->peer_acked || after(ack, h->peer_ack)) {
+		h->peer_ack = ack;
+		h->peer_acked = true;
+	}
+}
+
+/*
  * The receiver saw nothing after the gap, so it sends the sender no
  * duplicate acknowledgment, and the sender would wait for its
  * retransmission timer, which sends the first segment not acknowledged,
@@ -479,6 +689,18 @@ static void sipalg_split_ask(struct sipalg_split_half *h,
 		sipalg_sack_add(&seg->sack, held->seq + 1,
 				held->seq + held->len);
 	h->asked = seg->sack.n > 0;
+	if (!h->asked)
+		return;
+	/* (Without a word from the receiver yet: conntrack's, corrected.) */
+	seg->sack.ack_known = true;
+	seg->sack.ack = h->peer_ack;
+	if (!h->peer_acked) {
+		spin_lock_bh(&seg->ct->lock);
+		seg->sack.ack_known = seg->ct->proto.tcp.seen[!h->dir].flags &
+				      IP_CT_TCP_FLAG_MAXACK_SET;
+		seg->sack.ack = sipalg_split_conntrack_ack(seg->ct, h->dir);
+		spin_unlock_bh(&seg->ct->lock);
+	}
 }
 
 /*
@@ -579,6 +801,9 @@ static bool sipalg_split_parse(struct sk_buff *skb,
 		return false;
 	if (th != &seg->th)
 		seg->th = *th;
+	/* (Conntrack drops such a header; its options' length wraps.) */
+	if (seg->th.doff < sizeof(struct tcphdr) / 4)
+		return false;
 	seg->dataoff = seg->protoff + seg->th.doff * 4;
 	if (seg->dataoff > skb->len)
 		return false;
@@ -587,6 +812,7 @@ static bool sipalg_split_parse(struct sk_buff *skb,
 	seg->last = seg->seq + seg->len + seg->th.fin;
 	seg->ct = ct;
 	seg->sack.n = 0;
+	seg->sack.ack_known = false;
 	seg->dir = CTINFO2DIR(ctinfo);
 	seg->local = state->hook == NF_INET_LOCAL_IN;
 	seg->sn = sipalg_pernet(state->net);
@@ -666,18 +892,7 @@ static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
 static bool sipalg_split_acked(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			       u32 ack, u32 end)
 {
-	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-	s32 off = 0;
-
-	if (seqadj) {
-		struct nf_ct_seqadj *way = &seqadj->seq[dir];
-
-		spin_lock_bh(&ct->lock);
-		off = after(ack - way->offset_before, way->correction_pos) ?
-		      way->offset_after : way->offset_before;
-		spin_unlock_bh(&ct->lock);
-	}
-	return !before(ack - off, end);
+	return !before(sipalg_split_sender_ack(ct, dir, ack), end);
 }
 
 /* Bytes after end went by already: conntrack saw them from the sender. */
@@ -696,7 +911,7 @@ static bool sipalg_split_overtaken(struct nf_conn *ct,
  * Has the receiver acknowledged all of dir's bytes before seq? Unknown (no
  * acknowledgment tracked) counts as yes. Conntrack keeps the highest
  * acknowledgment numbered as dir's sender does (its sequence adjustment
- * undone).
+ * undone, corrected by sipalg_split_conntrack_ack()).
  */
 static bool sipalg_split_received(struct nf_conn *ct,
 				  enum ip_conntrack_dir dir, u32 seq)
@@ -706,7 +921,7 @@ static bool sipalg_split_received(struct nf_conn *ct,
 
 	spin_lock_bh(&ct->lock);
 	received = !(peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) ||
-		   !before(peer->td_maxack, seq);
+		   !before(sipalg_split_conntrack_ack(ct, dir), seq);
 	spin_unlock_bh(&ct->lock);
 	return received;
 }
@@ -804,6 +1019,7 @@ static int sipalg_split_ooo_add(struct sipalg_split_half *h,
 	if (!run->len) {
 		run->seq = seg->seq;
 		run->since = jiffies;
+		sipalg_split_run_sent(h, skb, seg);
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_OUT_OF_ORDER);
 	}
 	run->len += seg->len - skip;
@@ -1225,6 +1441,146 @@ static int sipalg_split_fill_gap(struct sipalg_split_half *h,
 }
 
 /*
+ * The sender sent [seq, end) of a kept message again, which goes on as
+ * the whole message rebuilt (under the entry's lock).
+ */
+static void sipalg_split_again(struct sipalg_split_half *h, u32 seq, u32 end)
+{
+	if (h->n_again == SIPALG_SPLIT_AGAIN) {
+		memmove(&h->again[0], &h->again[1],
+			sizeof(h->again[0]) * (SIPALG_SPLIT_AGAIN - 1));
+		h->n_again--;
+	}
+	h->again[h->n_again].seq = seq;
+	h->again[h->n_again].end = end;
+	h->again[h->n_again].at = jiffies;
+	h->n_again++;
+}
+
+/*
+ * The edge the sequence adjustment turns into x (numbered for dir's
+ * sender), if any: what the receiver must say for its sender to read x.
+ */
+static bool sipalg_split_to_receiver(const struct nf_ct_seqadj *way, u32 x,
+				     u32 *out)
+{
+	u32 edge = x + way->offset_after;
+
+	if (sipalg_split_unadjust(way, edge) != x) {
+		edge = x + way->offset_before;
+		if (sipalg_split_unadjust(way, edge) != x)
+			return false;
+	}
+	*out = edge;
+	return true;
+}
+
+/* A SACK block's edge (options are not aligned). */
+static u32 sipalg_split_edge(const u8 *p)
+{
+	__be32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return ntohl(v);
+}
+
+static void sipalg_split_set_edge(struct sk_buff *skb, struct tcphdr *th,
+				  u8 *p, u32 x)
+{
+	__be32 old, new = htonl(x);
+
+	memcpy(&old, p, sizeof(old));
+	inet_proto_csum_replace4(&th->check, skb, old, new, false);
+	memcpy(p, &new, sizeof(new));
+}
+
+/*
+ * The receiver's report that it got a rebuilt message twice. Its sender
+ * sent one segment of it again; sipalg sent the whole message, and the
+ * receiver reports the whole as a duplicate (a D-SACK, RFC 2883): its
+ * sender counts each segment of it as a duplicate. Linux believes
+ * a D-SACK only while the duplicates reported to it do not outnumber what
+ * it sent again (tcp_dsack_seen()), so a few such reports made it ignore
+ * every D-SACK after them, sipalg's own too (sipalg_split_ask()): in
+ * t-sipalg-tcp-loss its D-SACKs were all ignored after the first
+ * rebuilds, and its senders waited for their timers. The report is
+ * narrowed to the segment its sender sent again, as the receiver would
+ * have reported it, had it got only that (h: the half whose bytes the ACK
+ * acknowledges; under the entry's lock, before the segment's verdict).
+ * The edges are numbered for the adjustment as it is now; a rewrite of
+ * h's bytes on another CPU before this packet's confirm would move them by
+ * its change, as it would conntrack's own reading of the packet.
+ *
+ * A rebuilt message longer than the receiver's segments comes to it as
+ * several, each reported on its own; only the one that holds the segment
+ * sent again is narrowed.
+ */
+static void sipalg_split_narrow_dsack(struct sipalg_split_half *h,
+				      struct sk_buff *skb,
+				      const struct sipalg_seg *seg)
+{
+	u32 ack = ntohl(seg->th.ack_seq), s0, e0, s, e, a, b;
+	u8 opts[MAX_TCP_OPTION_SPACE], *sack, *block;
+	struct nf_ct_seqadj way = { 0 };
+	struct nf_conn_seqadj *seqadj;
+	unsigned int i, off, n;
+	struct tcphdr *th;
+
+	while (h->n_again &&
+	       time_after(jiffies, h->again[0].at + SIPALG_SPLIT_AGAIN_TIME)) {
+		memmove(&h->again[0], &h->again[1],
+			sizeof(h->again[0]) * (h->n_again - 1));
+		h->n_again--;
+	}
+	if (!h->n_again)
+		return;
+	sack = sipalg_split_option(skb, seg, TCPOPT_SACK, opts);
+	if (!sack || sack[1] < TCPOLEN_SACK_BASE + TCPOLEN_SACK_PERBLOCK ||
+	    (sack[1] - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK)
+		return;
+	n = (sack[1] - TCPOLEN_SACK_BASE) / TCPOLEN_SACK_PERBLOCK;
+	s0 = sipalg_split_edge(sack + 2);
+	e0 = sipalg_split_edge(sack + 6);
+	/* A D-SACK: below the acknowledgment, or inside the next block. */
+	if (!before(s0, ack) &&
+	    (n < 2 || after(e0, sipalg_split_edge(sack + 14)) ||
+	     before(s0, sipalg_split_edge(sack + 10))))
+		return;
+	seqadj = nfct_seqadj(seg->ct);
+	if (seqadj) {
+		spin_lock_bh(&seg->ct->lock);
+		way = seqadj->seq[h->dir];
+		spin_unlock_bh(&seg->ct->lock);
+	}
+	s = sipalg_split_unadjust(&way, s0);
+	e = sipalg_split_unadjust(&way, e0);
+	/* The oldest segment sent again that the block names. */
+	for (i = 0; i < h->n_again; i++) {
+		a = h->again[i].seq;
+		b = h->again[i].end;
+		if (!before(a, s) && !after(b, e))
+			break;
+	}
+	if (i == h->n_again)
+		return;
+	memmove(&h->again[i], &h->again[i + 1],
+		sizeof(h->again[0]) * (h->n_again - i - 1));
+	h->n_again--;
+	/* Only what is more than that segment. */
+	if (b - a == e - s || !sipalg_split_to_receiver(&way, a, &s0) ||
+	    !sipalg_split_to_receiver(&way, b, &e0))
+		return;
+	off = seg->protoff + sizeof(struct tcphdr) + (sack - opts) + 2;
+	if (skb_ensure_writable(skb, off + TCPOLEN_SACK_PERBLOCK))
+		return;
+	th = (struct tcphdr *)(skb->data + seg->protoff);
+	block = skb->data + off;
+	sipalg_split_set_edge(skb, th, block, s0);
+	sipalg_split_set_edge(skb, th, block + 4, e0);
+	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DSACK_NARROWED);
+}
+
+/*
  * The sender sends (part of) the kept message again: rebuild all of it,
  * so that the helper rewrites it as the first time. Bytes after it in the
  * segment come along, unless a held message has them.
@@ -1256,6 +1612,9 @@ static int sipalg_split_rebuild(struct sipalg_split_half *h,
 		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM);
 		return NF_ACCEPT;
 	}
+	/* What went again of the sender's segment (not held bytes after). */
+	sipalg_split_again(h, seg->seq,
+			   after(end, kept_end) && !f.b_len ? kept_end : end);
 	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_REBUILT);
 	return NF_ACCEPT;
 }
@@ -1387,6 +1746,10 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 	spin_lock_bh(&e->lock);
 	if (e->dead)
 		goto out;
+	if (seg->th.ack)
+		sipalg_split_peer_acked(other, seg);
+	if (seg->th.ack && other->n_again)
+		sipalg_split_narrow_dsack(other, skb, seg);
 	/* The peer has the other way's joined message: forget it soon. */
 	if (seg->th.ack && other->kept.data && !other->kept.acked &&
 	    sipalg_split_acked(seg->ct, !seg->dir, ntohl(seg->th.ack_seq),
@@ -1769,12 +2132,13 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	 * The message's first segment, with a gap still after it (the
 	 * first two of three lost, the first sent again): reported as a
 	 * duplicate, as a copy of held bytes is, so that the sender's
-	 * recovery has the credit to send what is still missing. If it was
-	 * only late, not sent again, the sender takes the report as one of
-	 * a copy the network made: no credit while it has resent no more
-	 * than it was told came twice.
+	 * recovery has the credit to send what is still missing. Not if it
+	 * was only late, sent before the bytes after the gap: its sender
+	 * sent it once, and a report that it came twice would count against
+	 * every D-SACK after it (Linux believes them only while they do not
+	 * outnumber what it sent again), sipalg's credits included.
 	 */
-	if (h->ooo.data)
+	if (h->ooo.data && sipalg_split_sent_after(h, skb, seg))
 		sipalg_split_ask(h, seg, true);
 	if (!tail) {
 		consume_skb(skb);

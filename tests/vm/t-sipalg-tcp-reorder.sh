@@ -48,6 +48,13 @@
 #      the first again, which begins the message and cannot be SACKed; the
 #      router reports it as a duplicate too, and the phone sends the
 #      second. (Before: "resent" after its timer, unmodified.)
+#      Then a joined INVITE whose last segment the phone sends again (the
+#      server's acknowledgment lost on its way back): the router rebuilds
+#      the whole message, and narrows the server's report of that
+#      duplicate (a D-SACK of the whole message) to the segment sent
+#      again, which the phone then believes. And the first two of 3 only
+#      late: the first, the phone's only copy of it, is not reported as a
+#      duplicate.
 #   6. Counters: tcp_split_out_of_order counts a held gap for each of the
 #      ten messages, nothing was given up, passed_tcp_split is 0.
 #   7. The kernel's helper gets scenarios 1, 8 and 8b first, in the same
@@ -432,7 +439,8 @@ held_after_gap() {
 	gaps_seen=$now
 }
 
-# phone_tcp COUNTER...: the phone's TCP counters (nstat), in order.
+# phone_tcp COUNTER...: the phone's TCP counters (nstat), in nstat's
+# order (Tcp* before TcpExt*, ...), not the arguments'.
 phone_tcp() {
 	local name value
 	while read -r name value _; do
@@ -582,6 +590,67 @@ dsack_lost middle-of-3-lost 5082 "the middle of 3 lost" "$(segment_first 5082 3 
 # and the phone sends the second. (Before: its timer sent the first again,
 # "resent", and the INVITE passed unmodified.)
 dsack_lost first-two-lost 5083 "the first two of 3 lost" 0x494e5649 "$(segment_first 5083 3 2)"
+
+# 5f. A joined INVITE whose sender sends a segment of it again: the
+# phone's namespace drops the server's first acknowledgment, so the phone
+# probes with its last segment (a tail loss probe), which the router
+# rebuilds into the whole message (tcp_split_rebuilt). The server had it:
+# it reports the whole message as a duplicate (a D-SACK of 3 segments),
+# and the router narrows that report to the segment the phone sent again
+# (tcp_split_dsack_narrowed), as the server would have reported it, had
+# it got only that. The phone counts it, 1 duplicate for 1 segment sent
+# again (TcpExtTCPDSACKRecvSegs). (Before: 3 duplicates for 1, which
+# Linux ignores as dubious, TcpExtTCPDSACKIgnoredDubious, and once the
+# duplicates outnumber what a sender sent again it ignores every D-SACK,
+# the router's own too: in t-sipalg-tcp-loss all but one of the phone's.)
+two_messages_files "$WORK/probe-rebuilt"
+acks_lost 5092 1 0
+read -r rebuilt0 narrowed0 < <(counter tcp_split_rebuilt tcp_split_dsack_narrowed)
+segs0=$(phone_tcp TcpExtTCPDSACKRecvSegs)
+dubious0=$(phone_tcp TcpExtTCPDSACKIgnoredDubious)
+retrans0=$(phone_tcp TcpRetransSegs)
+stream_server "$WORK/probe-rebuilt"
+phone_writes $PHONE 5092 300 0 1 "$WORK/probe-rebuilt/invite.sip"
+wait
+[ "$(ip netns exec lan nft list table inet acks_lost | grep -c "counter packets 1 .* drop")" = 1 ] ||
+	fail "the server's first acknowledgment of the INVITE was not dropped once"
+acks_lost_done
+read -r rebuilt narrowed < <(counter tcp_split_rebuilt tcp_split_dsack_narrowed)
+segs=$(phone_tcp TcpExtTCPDSACKRecvSegs)
+dubious=$(phone_tcp TcpExtTCPDSACKIgnoredDubious)
+retrans=$(phone_tcp TcpRetransSegs)
+got=$(messages_in "$WORK/probe-rebuilt/got" | xargs)
+[ "$got" = "INVITE public" ] || fail "INVITE probed again: the server got '$got', not the INVITE rewritten"
+[ "$retrans" -gt "$retrans0" ] && [ "$rebuilt" -gt "$rebuilt0" ] ||
+	fail "the phone sent nothing again (TcpRetransSegs $retrans0 -> $retrans), or the router rebuilt nothing (tcp_split_rebuilt $rebuilt0 -> $rebuilt)"
+[ "$dubious" = "$dubious0" ] && [ $((segs - segs0)) = $((retrans - retrans0)) ] ||
+	fail "the phone sent $((retrans - retrans0)) segment(s) again and counted $((segs - segs0)) duplicate(s) (TcpExtTCPDSACKRecvSegs), $((dubious - dubious0)) D-SACK(s) ignored as dubious"
+[ "$narrowed" -gt "$narrowed0" ] ||
+	fail "the server's report of the rebuilt INVITE was not narrowed (tcp_split_dsack_narrowed $narrowed0 -> $narrowed)"
+say "ok: a segment of a joined INVITE sent again: rebuilt, and the server's report of it narrowed to that segment, which the phone counts ($((segs - segs0)) duplicate for $((retrans - retrans0)) sent again)"
+
+# 5g. The first two of 3 segments late (40 ms), not lost: the router holds
+# the third and tells the phone (a SACK), and the first comes next, the
+# phone's own, sent before the third (the phone's RACK is off, so nothing
+# but its tail loss probe of the third is sent again meanwhile). Its
+# sender sent it once: the router does not report it as a duplicate (its
+# timestamp and IPv4 identification say it was sent before the third), and
+# the phone ignores none of its D-SACKs as dubious. (Before: it was
+# reported as a duplicate too, as a first segment sent again is, and the
+# phone, told of a duplicate it never sent, ignored it and counted it
+# against every D-SACK after it.)
+in_lan sysctl -qw net.ipv4.tcp_recovery=0 || fail "cannot turn the phone's RACK off"
+hold_back rtr-lan "ip late $INVITE_FIRST" "ip late $(second_segment 5093)"
+dubious0=$(phone_tcp TcpExtTCPDSACKIgnoredDubious)
+invite "$WORK/late-two" 3 5093
+hold_back rtr-lan
+in_lan sysctl -qw net.ipv4.tcp_recovery=1
+rewritten "$WORK/late-two/wan/000.sip" "$PHONE:" "IN IP4 $PHONE" "INVITE, the first two of 3 segments late"
+held_after_gap "INVITE, the first two of 3 segments late"
+dubious=$(phone_tcp TcpExtTCPDSACKIgnoredDubious)
+[ "$dubious" = "$dubious0" ] ||
+	fail "the first two of 3 segments late: $((dubious - dubious0)) D-SACK(s) the phone ignored as dubious (reported as sent twice, sent once)"
+say "ok: the first two of 3 segments late: the first, sent once, not reported as a duplicate"
 
 # 8. Whole messages out of order: the INVITE comes after the REGISTER.
 hold_back rtr-lan "ip late $INVITE_FIRST"
