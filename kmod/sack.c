@@ -60,25 +60,14 @@ static bool sipalg_sack_numbers(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	const struct ip_ct_tcp_state *own = &ct->proto.tcp.seen[dir];
 	const struct ip_ct_tcp_state *peer = &ct->proto.tcp.seen[!dir];
 	bool ok;
-	u32 ack;
 
 	spin_lock_bh(&ct->lock);
-	/*
-	 * Conntrack numbers the acknowledgment as dir's sender does, but
-	 * near the last rewrite it may take the wrong side of the sequence
-	 * adjustment (it compares the receiver's number with the sender's
-	 * correction point), by that rewrite's change: an ACK below what
-	 * the sender has acknowledged is an old one to it, and gives its
-	 * recovery no credit. split.c's is numbered as the adjustment
-	 * numbers the receiver's (sipalg_split_ask()).
-	 */
-	ack = sack->ack_known ? sack->ack : peer->td_maxack;
 	ok = (own->flags & peer->flags & IP_CT_TCP_FLAG_SACK_PERM) &&
-	     (sack->ack_known || (peer->flags & IP_CT_TCP_FLAG_MAXACK_SET)) &&
+	     sack->ack_known &&
 	     /* (A block at or below the acknowledgment means nothing.) */
-	     before(ack, first);
+	     before(sack->ack, first);
 	if (ok) {
-		num->ack = ack;
+		num->ack = sack->ack;
 		num->seq = peer->td_end +
 			   nf_ct_seq_offset(ct, !dir, peer->td_end);
 		/*

@@ -17,8 +17,8 @@ struct sipalg_sack {
 	u32 end[SIPALG_SACK_BLOCKS];
 	unsigned int n;
 	/*
-	 * The receiver's acknowledgment, numbered so too, when split.c
-	 * knows it (else conntrack's is taken).
+	 * The receiver's acknowledgment, numbered so too, when known
+	 * (split.c: conntrack's own may be off near the last rewrite).
 	 */
 	bool ack_known;
 	u32 ack;

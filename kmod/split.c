@@ -453,6 +453,15 @@ static int sipalg_split_duplicate(struct sk_buff *skb,
 	return NF_STOLEN;
 }
 
+/* A 32-bit field of a TCP option, a SACK block's edge (not aligned). */
+static u32 sipalg_split_edge(const u8 *p)
+{
+	__be32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return ntohl(v);
+}
+
 /*
  * The segment's TCP option kind, as the kernel finds it (no partial
  * options), in opts (a copy of its options, MAX_TCP_OPTION_SPACE bytes):
@@ -487,13 +496,11 @@ static bool sipalg_split_tsval(const struct sk_buff *skb,
 			       const struct sipalg_seg *seg, u32 *tsval)
 {
 	u8 opts[MAX_TCP_OPTION_SPACE], *ts;
-	__be32 v;
 
 	ts = sipalg_split_option(skb, seg, TCPOPT_TIMESTAMP, opts);
 	if (!ts || ts[1] != TCPOLEN_TIMESTAMP)
 		return false;
-	memcpy(&v, ts + 2, sizeof(v));
-	*tsval = ntohl(v);
+	*tsval = sipalg_split_edge(ts + 2);
 	return true;
 }
 
@@ -549,20 +556,6 @@ static u32 sipalg_split_unadjust(const struct nf_ct_seqadj *way, u32 x)
 		    way->offset_after : way->offset_before);
 }
 
-/* The same with ct's adjustment now. */
-static u32 sipalg_split_sender_ack(struct nf_conn *ct,
-				   enum ip_conntrack_dir dir, u32 ack)
-{
-	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-
-	if (seqadj) {
-		spin_lock_bh(&ct->lock);
-		ack = sipalg_split_unadjust(&seqadj->seq[dir], ack);
-		spin_unlock_bh(&ct->lock);
-	}
-	return ack;
-}
-
 /*
  * Conntrack's highest acknowledgment of dir's bytes is numbered for their
  * sender too, but taken at the wrong side of the sequence adjustment near
@@ -602,12 +595,13 @@ static u32 sipalg_split_conntrack_ack(struct nf_conn *ct,
 /*
  * The peer acknowledges h's bytes in seg: numbered for their sender as the
  * sequence adjustment numbers this very packet's at confirm (a later
- * rewrite does not change what it meant). Not past conntrack's own number
- * and its error: an acknowledgment conntrack did not take (out of its
- * window, let through by "be liberal") is not the receiver's word.
+ * rewrite does not change what it meant), which is returned. Kept as the
+ * highest only if not past conntrack's own number and its error: an
+ * acknowledgment conntrack did not take (out of its window, let through
+ * by "be liberal") is not the receiver's word.
  */
-static void sipalg_split_peer_acked(struct sipalg_split_half *h,
-				    const struct sipalg_seg *seg)
+static u32 sipalg_split_peer_acked(struct sipalg_split_half *h,
+				   const struct sipalg_seg *seg)
 {
 	const struct nf_conn_seqadj *seqadj = nfct_seqadj(seg->ct);
 	u32 ack = ntohl(seg->th.ack_seq), most;
@@ -622,12 +616,11 @@ static void sipalg_split_peer_acked(struct sipalg_split_half *h,
 		most += abs(way->offset_after - way->offset_before);
 	}
 	spin_unlock_bh(&ct->lock);
-	if (after(ack, most))
-		return;
-	if (!h->peer_acked || after(ack, h->peer_ack)) {
+	if (!after(ack, most) && (!h->peer_acked || after(ack, h->peer_ack))) {
 		h->peer_ack = ack;
 		h->peer_acked = true;
 	}
+	return ack;
 }
 
 /*
@@ -691,16 +684,17 @@ static void sipalg_split_ask(struct sipalg_split_half *h,
 	h->asked = seg->sack.n > 0;
 	if (!h->asked)
 		return;
-	/* (Without a word from the receiver yet: conntrack's, corrected.) */
-	seg->sack.ack_known = true;
-	seg->sack.ack = h->peer_ack;
-	if (!h->peer_acked) {
-		spin_lock_bh(&seg->ct->lock);
-		seg->sack.ack_known = seg->ct->proto.tcp.seen[!h->dir].flags &
-				      IP_CT_TCP_FLAG_MAXACK_SET;
-		seg->sack.ack = sipalg_split_conntrack_ack(seg->ct, h->dir);
-		spin_unlock_bh(&seg->ct->lock);
+	if (h->peer_acked) {
+		seg->sack.ack_known = true;
+		seg->sack.ack = h->peer_ack;
+		return;
 	}
+	/* Without a word from the receiver yet: conntrack's, corrected. */
+	spin_lock_bh(&seg->ct->lock);
+	seg->sack.ack_known = seg->ct->proto.tcp.seen[!h->dir].flags &
+			      IP_CT_TCP_FLAG_MAXACK_SET;
+	seg->sack.ack = sipalg_split_conntrack_ack(seg->ct, h->dir);
+	spin_unlock_bh(&seg->ct->lock);
 }
 
 /*
@@ -882,17 +876,6 @@ static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
 	sipalg_packet_fix(skb, seg->protoff, seg->l3num, IPPROTO_TCP,
 			  old_l4_len);
 	return 0;
-}
-
-/*
- * Does ack (from the other side, numbering dir's bytes as that side got
- * them, after the rewrites' sequence adjustment) reach end, numbered as
- * dir's sender does?
- */
-static bool sipalg_split_acked(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			       u32 ack, u32 end)
-{
-	return !before(sipalg_split_sender_ack(ct, dir, ack), end);
 }
 
 /* Bytes after end went by already: conntrack saw them from the sender. */
@@ -1475,15 +1458,6 @@ static bool sipalg_split_to_receiver(const struct nf_ct_seqadj *way, u32 x,
 	return true;
 }
 
-/* A SACK block's edge (options are not aligned). */
-static u32 sipalg_split_edge(const u8 *p)
-{
-	__be32 v;
-
-	memcpy(&v, p, sizeof(v));
-	return ntohl(v);
-}
-
 static void sipalg_split_set_edge(struct sk_buff *skb, struct tcphdr *th,
 				  u8 *p, u32 x)
 {
@@ -1742,18 +1716,19 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 	struct sipalg_split_buf *kept = &h->kept;
 	u32 end = seg->seq + seg->len;
 	int verdict = SIPALG_SPLIT_GO_ON;
+	u32 acked = 0;
 
 	spin_lock_bh(&e->lock);
 	if (e->dead)
 		goto out;
+	/* What the peer acknowledges, numbered as the other way's sender. */
 	if (seg->th.ack)
-		sipalg_split_peer_acked(other, seg);
+		acked = sipalg_split_peer_acked(other, seg);
 	if (seg->th.ack && other->n_again)
 		sipalg_split_narrow_dsack(other, skb, seg);
 	/* The peer has the other way's joined message: forget it soon. */
 	if (seg->th.ack && other->kept.data && !other->kept.acked &&
-	    sipalg_split_acked(seg->ct, !seg->dir, ntohl(seg->th.ack_seq),
-			       other->kept.seq + other->kept.len)) {
+	    !before(acked, other->kept.seq + other->kept.len)) {
 		other->kept.acked = true;
 		other->kept.last = jiffies;
 	}
@@ -1762,9 +1737,7 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 	 * (and more): there was no gap, or it was filled past sipalg. They
 	 * go; never delivered, they come again.
 	 */
-	if (seg->th.ack && other->ooo.data &&
-	    sipalg_split_acked(seg->ct, !seg->dir, ntohl(seg->th.ack_seq),
-			       other->ooo.seq))
+	if (seg->th.ack && other->ooo.data && !before(acked, other->ooo.seq))
 		sipalg_split_give_up(other, seg->sn,
 				     SIPALG_CTR_SPLIT_GAVE_UP_NO_GAP,
 				     other->ooo.seq + other->ooo.len);
