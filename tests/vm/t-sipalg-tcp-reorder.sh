@@ -54,7 +54,10 @@
 #      duplicate (a D-SACK of the whole message) to the segment sent
 #      again, which the phone then believes. And the first two of 3 only
 #      late: the first, the phone's only copy of it, is not reported as a
-#      duplicate.
+#      duplicate. And a lost segment after 40 rewritten REGISTERs on the
+#      connection, which shrank the stream by more than one is long: the
+#      router's ACKs that ask for it carry what the phone had
+#      acknowledged, which conntrack's number no longer is.
 #   6. Counters: tcp_split_out_of_order counts a held gap for each of the
 #      ten messages, nothing was given up, passed_tcp_split is 0.
 #   7. The kernel's helper gets scenarios 1, 8 and 8b first, in the same
@@ -375,11 +378,12 @@ s.sendall(open(sys.argv[4], "rb").read()); s.shutdown(socket.SHUT_WR)
 	wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
 }
 
-# messages_in FILE: each whole message in FILE (framed by its
+# messages_in FILE [ADDRESS]: each whole message in FILE (framed by its
 # Content-Length) as "METHOD private|public" (whether it names the phone,
-# outside its Call-ID), then "bad" if bytes are left that are not one.
+# or ADDRESS, outside its Call-ID), then "bad" if bytes are left that are
+# not one.
 messages_in() {
-	$PY - "$1" "$PHONE" <<-'PY'
+	$PY - "$1" "${2:-$PHONE}" <<-'PY'
 	import re, sys
 	data, phone = open(sys.argv[1], "rb").read(), sys.argv[2].encode()
 	off = 0
@@ -651,6 +655,79 @@ dubious=$(phone_tcp TcpExtTCPDSACKIgnoredDubious)
 [ "$dubious" = "$dubious0" ] ||
 	fail "the first two of 3 segments late: $((dubious - dubious0)) D-SACK(s) the phone ignored as dubious (reported as sent twice, sent once)"
 say "ok: the first two of 3 segments late: the first, sent once, not reported as a duplicate"
+
+# 5h. A gap after many rewrites on one connection. From a phone whose
+# address is 2 bytes longer than the router's, 40 REGISTERs with 12
+# Contacts each, each rewritten 26 bytes shorter, so that the stream has
+# shrunk by more than a REGISTER is long; then a 2.4 KB INVITE whose
+# second segment is lost before the router. The router holds the rest and
+# asks the phone for what is missing (SACKs, and a D-SACK of the first
+# segment sent again, as in 5d), with the acknowledgment the phone had
+# from the server. Conntrack keeps that acknowledgment in the phone's
+# numbers too, but once the stream has moved further than the last
+# message is long it takes it at the wrong side of the last correction
+# point: 26 bytes below what the phone had. To Linux an ACK below that is
+# an old one, whose D-SACK gives its recovery no credit: its timer sent
+# the first segment again, the router gave up (resent), and the INVITE
+# passed unmodified. The router numbers it as the sequence adjustment
+# does: the REGISTERs are whole, so it held nothing of the connection
+# before the INVITE and saw none of the server's acknowledgments; it
+# corrects conntrack's number.
+LONG_PHONE=192.168.0.100
+in_lan ip addr add $LONG_PHONE/24 dev lan0 || fail "cannot add $LONG_PHONE to the phone"
+# gap_after_shrink PORT MSS: the scenario, from the phone's PORT with its
+# TCP_MAXSEG MSS.
+gap_after_shrink() {
+	local port=$1 mss=$2 dir=$WORK/gap-after-shrink registers=() values k got shrunk dsacks
+	mkdir -p "$dir"
+	$SIPUA fill "${tcp_values[@]}" --set phone=$LONG_PHONE --set expires=60 \
+		"$VM_DIR/msgs/register.sip" >"$dir/register.sip"
+	for k in $(seq 40); do
+		$PY - "$dir/register.sip" "$k" >"$dir/register-$k.sip" <<-'PY'
+		import sys
+		text, k = open(sys.argv[1], "rb").read(), int(sys.argv[2])
+		head, _, tail = text.partition(b"Contact: <sip:011@")
+		contact, _, rest = tail.partition(b"\r\n")
+		text = head + b"".join(b"Contact: <sip:%03d@" % (10 + n) + contact + b"\r\n"
+		                       for n in range(12)) + rest
+		sys.stdout.buffer.write(text.replace(b"CSeq: 1 ", b"CSeq: %d " % k))
+		PY
+		registers+=("$dir/register-$k.sip")
+	done
+	video_values "$port"
+	$SIPUA fill "${values[@]}" --set phone=$LONG_PHONE "$VM_DIR/msgs/invite-video.sip" |
+		$PY -c '
+import re, sys
+head, _, body = sys.stdin.buffer.read().partition(b"\r\n\r\n")
+body += b"".join(b"a=x-pad-%02d:%s\r\n" % (k, b"0123456789" * 4) for k in range(20))
+head = re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % len(body), head)
+sys.stdout.buffer.write(head + b"\r\n\r\n" + body)' >"$dir/invite.sip"
+	# (Segments of MSS - 12 bytes: the timestamps option.)
+	lose_once rtr "0x$(tail -c +$((mss - 11)) "$dir/invite.sip" | head -c 4 | od -An -tx1 | tr -d ' \n')"
+	dsacks=$(phone_tcp TcpExtTCPDSACKOfoRecv)
+	ask_from_now
+	stream_server "$dir"
+	phone_writes $LONG_PHONE "$port" "$mss" 0.05 1 "${registers[@]}" "$dir/invite.sip" ||
+		fail "$dir: the phone could not send"
+	wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
+	lost_once rtr || fail "MSS $mss: the INVITE's second segment after 40 REGISTERs was not dropped once"
+	ip netns exec rtr nft delete table inet lose_once
+	got=$(messages_in "$dir/got" $LONG_PHONE | sort | uniq -c | xargs)
+	[ "$got" = "1 INVITE public 40 REGISTER public" ] ||
+		fail "MSS $mss: 40 REGISTERs and an INVITE whose second segment was lost: the server got '$got', not all rewritten"
+	# The condition: before the INVITE, the stream shrank by more than
+	# the last REGISTER is long.
+	shrunk=$(($(cat "${registers[@]}" | wc -c) - $(grep -abo "^INVITE " "$dir/got" | cut -d: -f1)))
+	[ "$shrunk" -gt "$(size "$dir/register-40.sip")" ] ||
+		fail "MSS $mss: the REGISTERs shrank the stream by $shrunk bytes, not more than one is long ($(size "$dir/register-40.sip")): no test"
+	held_after_gap "MSS $mss: INVITE after 40 rewritten REGISTERs, its second segment lost"
+	asked_for "MSS $mss: INVITE after the stream shrank by $shrunk bytes, its second segment lost"
+	[ "$(phone_tcp TcpExtTCPDSACKOfoRecv)" -gt "$dsacks" ] ||
+		fail "MSS $mss, after 40 REGISTERs: the phone got no D-SACK for its first segment sent again"
+	say "ok: MSS $mss: the router's ACKs carried what the phone had acknowledged, and its D-SACK gave the phone's recovery the credit to send the missing segment"
+}
+gap_after_shrink 5094 1000
+in_lan ip addr del $LONG_PHONE/24 dev lan0
 
 # 8. Whole messages out of order: the INVITE comes after the REGISTER.
 hold_back rtr-lan "ip late $INVITE_FIRST"
