@@ -24,6 +24,7 @@
 #include <net/netfilter/nf_conntrack_seqadj.h>
 
 #include "order.h"
+#include "seqnum.h"
 #include "split.h"
 
 #define SIPALG_ORDER_LOCK_BITS 8
@@ -98,13 +99,12 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 	}
 	went = ct->proto.tcp.seen[dir].td_end;
 	/*
-	 * (Conntrack keeps it in this packet's sender's numbers, its
-	 * adjustment undone by where the receiver's numbers put it: off by a
-	 * message at most when both growing and shrinking changes passed,
-	 * and then late, a leak.)
+	 * (Conntrack's number, corrected as the adjustment numbers it; where
+	 * that is ambiguous, the higher: the packet keeps its length, a leak,
+	 * rather than renumber bytes the receiver has.)
 	 */
 	acked = (peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) &&
-		after(peer->td_maxack, msg_seq);
+		after(sipalg_seqnum_conntrack_ack(ct, dir, true), msg_seq);
 	spin_unlock_bh(&ct->lock);
 	*point_change = at_point ? recorded : 0;
 	if (behind || at_point)

@@ -75,6 +75,7 @@
 #include "packet.h"
 #include "phase.h"
 #include "sack.h"
+#include "seqnum.h"
 #include "split.h"
 
 static unsigned int split_max_message = 16384;
@@ -546,53 +547,6 @@ static bool sipalg_split_sent_after(const struct sipalg_split_half *h,
 }
 
 /*
- * x, an acknowledgment or SACK edge of dir's bytes numbered as their
- * receiver has them, numbered as their sender does: as the sequence
- * adjustment (way: dir's) turns it at conntrack confirm, after this hook.
- */
-static u32 sipalg_split_unadjust(const struct nf_ct_seqadj *way, u32 x)
-{
-	return x - (after(x - way->offset_before, way->correction_pos) ?
-		    way->offset_after : way->offset_before);
-}
-
-/*
- * Conntrack's highest acknowledgment of dir's bytes is numbered for their
- * sender too, but taken at the wrong side of the sequence adjustment near
- * its correction point (conntrack compares the receiver's number, not the
- * sender's, with the point): once the rewrites before have moved the
- * stream further than the last message is long, it is off by the last
- * rewrite's change, and an ACK below what the sender has acknowledged is
- * an old one to it, which gives its recovery no credit. Of the receiver's
- * numbers conntrack would have turned into it, the lower as the adjustment
- * turns it (under ct's lock).
- */
-static u32 sipalg_split_conntrack_ack(struct nf_conn *ct,
-				      enum ip_conntrack_dir dir)
-{
-	const struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-	u32 ack = ct->proto.tcp.seen[!dir].td_maxack, raw, x;
-	const struct nf_ct_seqadj *way;
-	bool found = false;
-
-	if (!seqadj)
-		return ack;
-	way = &seqadj->seq[dir];
-	raw = ack + way->offset_before;
-	if (!after(raw - 1, way->correction_pos)) {
-		x = sipalg_split_unadjust(way, raw);
-		found = true;
-	}
-	raw = ack + way->offset_after;
-	if (after(raw - 1, way->correction_pos)) {
-		if (!found || before(sipalg_split_unadjust(way, raw), x))
-			x = sipalg_split_unadjust(way, raw);
-		found = true;
-	}
-	return found ? x : ack;
-}
-
-/*
  * The peer acknowledges h's bytes in seg: numbered for their sender as the
  * sequence adjustment numbers this very packet's at confirm (a later
  * rewrite does not change what it meant), which is returned. Kept as the
@@ -612,7 +566,7 @@ static u32 sipalg_split_peer_acked(struct sipalg_split_half *h,
 	if (seqadj) {
 		const struct nf_ct_seqadj *way = &seqadj->seq[h->dir];
 
-		ack = sipalg_split_unadjust(way, ack);
+		ack = sipalg_seqnum_to_sender(way, ack);
 		most += abs(way->offset_after - way->offset_before);
 	}
 	spin_unlock_bh(&ct->lock);
@@ -693,7 +647,7 @@ static void sipalg_split_ask(struct sipalg_split_half *h,
 	spin_lock_bh(&seg->ct->lock);
 	seg->sack.ack_known = seg->ct->proto.tcp.seen[!h->dir].flags &
 			      IP_CT_TCP_FLAG_MAXACK_SET;
-	seg->sack.ack = sipalg_split_conntrack_ack(seg->ct, h->dir);
+	seg->sack.ack = sipalg_seqnum_conntrack_ack(seg->ct, h->dir, false);
 	spin_unlock_bh(&seg->ct->lock);
 }
 
@@ -894,7 +848,7 @@ static bool sipalg_split_overtaken(struct nf_conn *ct,
  * Has the receiver acknowledged all of dir's bytes before seq? Unknown (no
  * acknowledgment tracked) counts as yes. Conntrack keeps the highest
  * acknowledgment numbered as dir's sender does (its sequence adjustment
- * undone, corrected by sipalg_split_conntrack_ack()).
+ * undone, corrected by sipalg_seqnum_conntrack_ack()).
  */
 static bool sipalg_split_received(struct nf_conn *ct,
 				  enum ip_conntrack_dir dir, u32 seq)
@@ -904,7 +858,7 @@ static bool sipalg_split_received(struct nf_conn *ct,
 
 	spin_lock_bh(&ct->lock);
 	received = !(peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) ||
-		   !before(sipalg_split_conntrack_ack(ct, dir), seq);
+		   !before(sipalg_seqnum_conntrack_ack(ct, dir, false), seq);
 	spin_unlock_bh(&ct->lock);
 	return received;
 }
@@ -1440,24 +1394,6 @@ static void sipalg_split_again(struct sipalg_split_half *h, u32 seq, u32 end)
 	h->n_again++;
 }
 
-/*
- * The edge the sequence adjustment turns into x (numbered for dir's
- * sender), if any: what the receiver must say for its sender to read x.
- */
-static bool sipalg_split_to_receiver(const struct nf_ct_seqadj *way, u32 x,
-				     u32 *out)
-{
-	u32 edge = x + way->offset_after;
-
-	if (sipalg_split_unadjust(way, edge) != x) {
-		edge = x + way->offset_before;
-		if (sipalg_split_unadjust(way, edge) != x)
-			return false;
-	}
-	*out = edge;
-	return true;
-}
-
 static void sipalg_split_set_edge(struct sk_buff *skb, struct tcphdr *th,
 				  u8 *p, u32 x)
 {
@@ -1526,8 +1462,8 @@ static void sipalg_split_narrow_dsack(struct sipalg_split_half *h,
 		way = seqadj->seq[h->dir];
 		spin_unlock_bh(&seg->ct->lock);
 	}
-	s = sipalg_split_unadjust(&way, s0);
-	e = sipalg_split_unadjust(&way, e0);
+	s = sipalg_seqnum_to_sender(&way, s0);
+	e = sipalg_seqnum_to_sender(&way, e0);
 	/* The oldest segment sent again that the block names. */
 	for (i = 0; i < h->n_again; i++) {
 		a = h->again[i].seq;
@@ -1541,8 +1477,8 @@ static void sipalg_split_narrow_dsack(struct sipalg_split_half *h,
 		sizeof(h->again[0]) * (h->n_again - i - 1));
 	h->n_again--;
 	/* Only what is more than that segment. */
-	if (b - a == e - s || !sipalg_split_to_receiver(&way, a, &s0) ||
-	    !sipalg_split_to_receiver(&way, b, &e0))
+	if (b - a == e - s || !sipalg_seqnum_to_receiver(&way, a, &s0) ||
+	    !sipalg_seqnum_to_receiver(&way, b, &e0))
 		return;
 	off = seg->protoff + sizeof(struct tcphdr) + (sack - opts) + 2;
 	if (skb_ensure_writable(skb, off + TCPOLEN_SACK_PERBLOCK))
