@@ -38,6 +38,7 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_SPLIT_REBUILT] = "tcp_split_rebuilt",
 	[SIPALG_CTR_SPLIT_DSACK_NARROWED] = "tcp_split_dsack_narrowed",
 	[SIPALG_CTR_SPLIT_DUPLICATES] = "tcp_split_duplicates",
+	[SIPALG_CTR_SPLIT_NETWORK_COPIES] = "tcp_split_network_copies",
 	[SIPALG_CTR_SPLIT_OUT_OF_ORDER] = "tcp_split_out_of_order",
 	[SIPALG_CTR_SPLIT_ASKED] = "tcp_split_asked",
 	[SIPALG_CTR_SPLIT_END_FOUND] = "tcp_split_end_found",

@@ -46,6 +46,7 @@ enum sipalg_counter {
 	SIPALG_CTR_SPLIT_REBUILT,	/* retransmissions of one rebuilt whole */
 	SIPALG_CTR_SPLIT_DSACK_NARROWED, /* the receiver's reports of those narrowed */
 	SIPALG_CTR_SPLIT_DUPLICATES,	/* duplicates of held bytes dropped */
+	SIPALG_CTR_SPLIT_NETWORK_COPIES, /* copies the network made, dropped */
 	SIPALG_CTR_SPLIT_OUT_OF_ORDER,	/* bytes after a gap held for it */
 	SIPALG_CTR_SPLIT_ASKED,		/* SACKs sent for what a gap misses */
 	SIPALG_CTR_SPLIT_END_FOUND,	/* ends of messages given up, as they passed */

@@ -130,6 +130,12 @@ MODULE_PARM_DESC(split_max_bytes,
  */
 #define SIPALG_SPLIT_IP_ID_NEAR 64
 /*
+ * The data segments of a direction remembered to tell a copy the network
+ * made from the sender's own (sipalg_split_network_copy()): a copy comes
+ * within a few segments of its original.
+ */
+#define SIPALG_SPLIT_SEEN 8
+/*
  * An inside host may hold this fraction of split_max_bytes. Hosts share
  * a bucket when their addresses hash alike (a secret seed: an abuser
  * cannot pick its victims).
@@ -183,6 +189,13 @@ struct sipalg_split_half {
 	bool run_ts;			/* ... had a timestamp: */
 	u32 run_tsval;
 	u16 run_ip_id;			/* IPv4 */
+	/* The last data segments seen, as copies of them would be. */
+	u8 seen_next;
+	struct {
+		u32 seq, len, tsval;
+		u16 ip_id;		/* 0: unused */
+		bool copied;		/* one copy of it was dropped */
+	} seen[SIPALG_SPLIT_SEEN];
 	/* Segments of kept messages sent again, oldest first. */
 	u8 n_again;
 	struct {
@@ -547,6 +560,59 @@ static bool sipalg_split_sent_after(const struct sipalg_split_half *h,
 }
 
 /*
+ * Is this data segment a copy the network made (a duplicating link), not
+ * one its sender sent again? The same bytes with the same timestamp and
+ * the same IPv4 identification as one seen here before: Linux gives each
+ * packet it sends, a retransmission too, an identification of its own.
+ * Its receiver would report the copy as a duplicate (a D-SACK), and the
+ * sender counts duplicates reported against the segments it sent again:
+ * once they outnumber them, Linux ignores every D-SACK of the connection,
+ * sipalg's too, whose credit its recovery needs (sipalg_split_ask()).
+ * Taken for the sender's, a copy of held bytes would also look like the
+ * sender sending them again (resent), and one of a kept message would be
+ * rebuilt. So a copy is dropped: the original went on, and should it be
+ * lost after the router, the sender sends it again (one copy of each, and
+ * none of bytes given up since: they did not go on). Unknown (IPv6, no
+ * timestamps, an identification of 0, which some stacks send with DF
+ * always): not a copy. Otherwise the segment is remembered.
+ */
+static bool sipalg_split_network_copy(struct sipalg_split_half *h,
+				      const struct sk_buff *skb,
+				      const struct sipalg_seg *seg)
+{
+	unsigned int i;
+	u32 tsval;
+	u16 id;
+
+	if (!seg->len || seg->l3num != NFPROTO_IPV4 ||
+	    !sipalg_split_tsval(skb, seg, &tsval))
+		return false;
+	id = ntohs(ip_hdr(skb)->id);
+	if (!id)
+		return false;
+	for (i = 0; i < SIPALG_SPLIT_SEEN; i++) {
+		if (h->seen[i].ip_id != id || h->seen[i].seq != seg->seq ||
+		    h->seen[i].len != seg->len || h->seen[i].tsval != tsval)
+			continue;
+		/*
+		 * One copy at most: a sender that sends a segment again as it
+		 * was (a device replaying what it stored) must get through.
+		 */
+		if (h->seen[i].copied)
+			return false;
+		h->seen[i].copied = true;
+		return true;
+	}
+	h->seen[h->seen_next].seq = seg->seq;
+	h->seen[h->seen_next].len = seg->len;
+	h->seen[h->seen_next].tsval = tsval;
+	h->seen[h->seen_next].ip_id = id;
+	h->seen[h->seen_next].copied = false;
+	h->seen_next = (h->seen_next + 1) % SIPALG_SPLIT_SEEN;
+	return false;
+}
+
+/*
  * The peer acknowledges h's bytes in seg: numbered for their sender as the
  * sequence adjustment numbers this very packet's at confirm (a later
  * rewrite does not change what it meant), which is returned. Kept as the
@@ -716,6 +782,8 @@ static void sipalg_split_give_up(struct sipalg_split_half *h,
 	}
 	sipalg_split_buf_free(h, &h->held);
 	sipalg_split_buf_free(h, &h->ooo);
+	/* Their copies may be all the receiver gets of them now. */
+	memset(h->seen, 0, sizeof(h->seen));
 	h->asked = false;
 	h->passing = true;
 	h->pass_before = pass_before;
@@ -1657,6 +1725,13 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 	spin_lock_bh(&e->lock);
 	if (e->dead)
 		goto out;
+	/* (Its original carried the same acknowledgment and options.) */
+	if (sipalg_split_network_copy(h, skb, seg)) {
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_NETWORK_COPIES);
+		consume_skb(skb);
+		verdict = NF_STOLEN;
+		goto out;
+	}
 	/* What the peer acknowledges, numbered as the other way's sender. */
 	if (seg->th.ack)
 		acked = sipalg_split_peer_acked(other, seg);

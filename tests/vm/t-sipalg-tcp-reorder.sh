@@ -57,7 +57,10 @@
 #      duplicate. And a lost segment after 40 rewritten REGISTERs on the
 #      connection, which shrank the stream by more than one is long: the
 #      router's ACKs that ask for it carry what the phone had
-#      acknowledged, which conntrack's number no longer is.
+#      acknowledged, which conntrack's number no longer is. And a segment
+#      the network delivered twice: the copy is dropped, so the phone is
+#      not told of a duplicate it never sent, and still believes the
+#      router's D-SACKs.
 #   6. Counters: tcp_split_out_of_order counts a held gap for each of the
 #      ten messages, nothing was given up, passed_tcp_split is 0.
 #   7. The kernel's helper gets scenarios 1, 8 and 8b first, in the same
@@ -141,6 +144,24 @@ hold_back() {
 			$match action $action || fail "tc filter $filter on $dev failed"
 		prio=$((prio + 1))
 	done
+}
+
+# copy_in DEV MATCHES: the router's tc on DEV's way in sends the IPv4
+# packets the u32 MATCHES pick through an ifb whose netem sends each on
+# twice: a copy the network made, as a duplicating link would. "copy_in
+# DEV" alone removes it.
+copy_in() {
+	local dev=$1
+	in_rtr tc qdisc del dev "$dev" ingress 2>/dev/null
+	in_rtr ip link del "ifb-$dev" 2>/dev/null
+	[ $# = 1 ] && return
+	# shellcheck disable=SC2086 # the matches are words
+	in_rtr ip link add "ifb-$dev" type ifb &&
+		in_rtr ip link set "ifb-$dev" up &&
+		in_rtr tc qdisc add dev "ifb-$dev" root netem duplicate 100% &&
+		in_rtr tc qdisc add dev "$dev" handle ffff: ingress &&
+		in_rtr tc filter add dev "$dev" parent ffff: protocol ip prio 1 u32 $2 \
+			action mirred egress redirect dev "ifb-$dev" || fail "tc copy on $dev failed"
 }
 
 TO_5060='match u16 5060 0xffff at 22'
@@ -231,6 +252,8 @@ acks_lost_all_sent() {
 acks_lost_done() { ip netns exec lan nft delete table inet acks_lost; }
 # size FILE: its length in bytes.
 size() { stat -c %s "$1"; }
+# bytes_at FILE OFFSET: the 4 bytes (hex) at OFFSET of FILE.
+bytes_at() { echo "0x$(tail -c +"$(($2 + 1))" "$1" | head -c 4 | od -An -tx1 | tr -d ' \n')"; }
 
 # video_values PORT: the values invite() fills its INVITE with (in the
 # caller's array "values").
@@ -728,6 +751,44 @@ sys.stdout.buffer.write(head + b"\r\n\r\n" + body)' >"$dir/invite.sip"
 }
 gap_after_shrink 5094 1000
 in_lan ip addr del $LONG_PHONE/24 dev lan0
+
+# 5i. A copy the network made. A REGISTER in 2 segments whose second the
+# phone's link delivers twice (the same segment, its timestamp and IPv4
+# identification the same), then an INVITE in 3 segments whose middle one
+# is lost before the router, as in 5d. The router drops the copy
+# (tcp_split_network_copies): the phone sent that segment once. Taken for the
+# phone's own, it rebuilt the joined REGISTER, whose copy the server
+# reported as a duplicate (a D-SACK), and the phone, which had sent
+# nothing again, counted one duplicate more than it had sent: once they
+# outnumber what it sent again, Linux ignores every D-SACK on the
+# connection, the router's too, so for the INVITE its recovery had no
+# credit for the middle segment, its timer sent the first again, and the
+# router gave the INVITE up (resent; in t-sipalg-tcp-loss, with 2% of
+# segments copied, most of what was still given up).
+dir=$WORK/network-copy
+two_messages_files "$dir"
+copy_in rtr-lan "$TO_5060 match u32 $(bytes_at "$dir/register.sip" 288) 0xffffffff at 52 match u32 $(bytes_at "$dir/register.sip" 292) 0xffffffff at 56"
+lose_once rtr "$(bytes_at "$dir/invite.sip" 288)"
+copies0=$(counter tcp_split_network_copies)
+dubious0=$(phone_tcp TcpExtTCPDSACKIgnoredDubious)
+ask_from_now
+stream_server "$dir"
+phone_writes $PHONE 5096 300 0.3 1 "$dir/register.sip" "$dir/invite.sip" ||
+	fail "$dir: the phone could not send"
+wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
+copy_in rtr-lan
+lost_once rtr || fail "the INVITE's middle segment was not dropped once"
+ip netns exec rtr nft delete table inet lose_once
+got=$(messages_in "$dir/got" | xargs)
+[ "$got" = "REGISTER public INVITE public" ] ||
+	fail "a REGISTER segment copied by the network, then an INVITE's middle segment lost: the server got '$got', not both rewritten"
+[ "$(counter tcp_split_network_copies)" = $((copies0 + 1)) ] ||
+	fail "tcp_split_network_copies went from $copies0 to $(counter tcp_split_network_copies), not by the one copy of the REGISTER's segment"
+[ "$(phone_tcp TcpExtTCPDSACKIgnoredDubious)" = "$dubious0" ] ||
+	fail "the phone ignored $(($(phone_tcp TcpExtTCPDSACKIgnoredDubious) - dubious0)) D-SACK(s) as dubious"
+held_after_gap "INVITE after a copied REGISTER segment, its middle segment lost"
+asked_for "INVITE after a copied REGISTER segment, its middle segment lost"
+say "ok: a copy the network made is dropped, and the phone still believes the router's D-SACKs"
 
 # 8. Whole messages out of order: the INVITE comes after the REGISTER.
 hold_back rtr-lan "ip late $INVITE_FIRST"
