@@ -83,10 +83,9 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-	const struct ip_ct_tcp_state *peer = &ct->proto.tcp.seen[!dir];
 	bool moved = false, behind = false, at_point = false, acked;
 	s32 recorded = 0;
-	u32 went;
+	u32 went, ack;
 
 	spin_lock_bh(&ct->lock);
 	if (seqadj) {
@@ -103,8 +102,8 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 	 * that is ambiguous, the higher: the packet keeps its length, a leak,
 	 * rather than renumber bytes the receiver has.)
 	 */
-	acked = (peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) &&
-		after(sipalg_seqnum_conntrack_ack(ct, dir, true), msg_seq);
+	acked = sipalg_seqnum_conntrack_ack(ct, dir, true, &ack) &&
+		after(ack, msg_seq);
 	spin_unlock_bh(&ct->lock);
 	*point_change = at_point ? recorded : 0;
 	if (behind || at_point)

@@ -55,18 +55,23 @@ bool sipalg_seqnum_to_receiver(const struct nf_ct_seqadj *way, u32 x,
  * have turned into it, the one the adjustment turns into the lower number
  * (a SACK must not claim more than was acknowledged), or the higher (where
  * "acknowledged" makes a packet keep its length: a leak, not a
- * misnumbered stream). Called under ct's lock.
+ * misnumbered stream), in *out. False when conntrack has seen no
+ * acknowledgment yet. Called under ct's lock.
  */
-u32 sipalg_seqnum_conntrack_ack(struct nf_conn *ct, enum ip_conntrack_dir dir,
-				bool higher)
+bool sipalg_seqnum_conntrack_ack(struct nf_conn *ct, enum ip_conntrack_dir dir,
+				 bool higher, u32 *out)
 {
+	const struct ip_ct_tcp_state *peer = &ct->proto.tcp.seen[!dir];
 	const struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-	u32 ack = ct->proto.tcp.seen[!dir].td_maxack, raw, x, y;
+	u32 ack = peer->td_maxack, raw, x, y;
 	const struct nf_ct_seqadj *way;
 	bool found = false;
 
+	*out = ack;
+	if (!(peer->flags & IP_CT_TCP_FLAG_MAXACK_SET))
+		return false;
 	if (!seqadj)
-		return ack;
+		return true;
 	way = &seqadj->seq[dir];
 	raw = ack + way->offset_before;
 	if (!after(raw - 1, way->correction_pos)) {
@@ -80,5 +85,7 @@ u32 sipalg_seqnum_conntrack_ack(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			x = y;
 		found = true;
 	}
-	return found ? x : ack;
+	if (found)
+		*out = x;
+	return true;
 }

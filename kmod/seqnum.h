@@ -9,7 +9,7 @@
 u32 sipalg_seqnum_to_sender(const struct nf_ct_seqadj *way, u32 x);
 bool sipalg_seqnum_to_receiver(const struct nf_ct_seqadj *way, u32 x,
 			       u32 *out);
-u32 sipalg_seqnum_conntrack_ack(struct nf_conn *ct, enum ip_conntrack_dir dir,
-				bool higher);
+bool sipalg_seqnum_conntrack_ack(struct nf_conn *ct, enum ip_conntrack_dir dir,
+				 bool higher, u32 *out);
 
 #endif

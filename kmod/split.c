@@ -458,11 +458,14 @@ static void sipalg_split_keep_held(struct sipalg_split_half *h,
 	sipalg_count(sn, SIPALG_CTR_SPLIT_JOINED);
 }
 
-/* Bytes sipalg holds already. */
+/*
+ * Bytes that need not go on (counter: why): sipalg holds them already, or
+ * the network copied them.
+ */
 static int sipalg_split_duplicate(struct sk_buff *skb,
-				  const struct sipalg_seg *seg)
+				  const struct sipalg_seg *seg, int counter)
 {
-	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_DUPLICATES);
+	sipalg_count(seg->sn, counter);
 	consume_skb(skb);
 	return NF_STOLEN;
 }
@@ -711,9 +714,9 @@ static void sipalg_split_ask(struct sipalg_split_half *h,
 	}
 	/* Without a word from the receiver yet: conntrack's, corrected. */
 	spin_lock_bh(&seg->ct->lock);
-	seg->sack.ack_known = seg->ct->proto.tcp.seen[!h->dir].flags &
-			      IP_CT_TCP_FLAG_MAXACK_SET;
-	seg->sack.ack = sipalg_seqnum_conntrack_ack(seg->ct, h->dir, false);
+	seg->sack.ack_known = sipalg_seqnum_conntrack_ack(seg->ct, h->dir,
+							  false,
+							  &seg->sack.ack);
 	spin_unlock_bh(&seg->ct->lock);
 }
 
@@ -921,12 +924,12 @@ static bool sipalg_split_overtaken(struct nf_conn *ct,
 static bool sipalg_split_received(struct nf_conn *ct,
 				  enum ip_conntrack_dir dir, u32 seq)
 {
-	const struct ip_ct_tcp_state *peer = &ct->proto.tcp.seen[!dir];
 	bool received;
+	u32 ack;
 
 	spin_lock_bh(&ct->lock);
-	received = !(peer->flags & IP_CT_TCP_FLAG_MAXACK_SET) ||
-		   !before(sipalg_seqnum_conntrack_ack(ct, dir, false), seq);
+	received = !sipalg_seqnum_conntrack_ack(ct, dir, false, &ack) ||
+		   !before(ack, seq);
 	spin_unlock_bh(&ct->lock);
 	return received;
 }
@@ -1002,7 +1005,8 @@ static int sipalg_split_ooo_add(struct sipalg_split_half *h,
 				return NF_ACCEPT;
 			}
 			sipalg_split_ask(h, seg, true);
-			return sipalg_split_duplicate(skb, seg);
+			return sipalg_split_duplicate(skb, seg,
+						      SIPALG_CTR_SPLIT_DUPLICATES);
 		}
 		skip = run_end - seg->seq;
 		if (!h->held.data)
@@ -1279,7 +1283,8 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 						 false, fr);
 		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW)) {
 			sipalg_split_ask(h, seg, true);
-			return sipalg_split_duplicate(skb, seg);
+			return sipalg_split_duplicate(skb, seg,
+						      SIPALG_CTR_SPLIT_DUPLICATES);
 		}
 		sipalg_split_give_up(h, seg->sn,
 				     SIPALG_CTR_SPLIT_GAVE_UP_RESENT, held_end);
@@ -1727,9 +1732,8 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 		goto out;
 	/* (Its original carried the same acknowledgment and options.) */
 	if (sipalg_split_network_copy(h, skb, seg)) {
-		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_NETWORK_COPIES);
-		consume_skb(skb);
-		verdict = NF_STOLEN;
+		verdict = sipalg_split_duplicate(skb, seg,
+						 SIPALG_CTR_SPLIT_NETWORK_COPIES);
 		goto out;
 	}
 	/* What the peer acknowledges, numbered as the other way's sender. */

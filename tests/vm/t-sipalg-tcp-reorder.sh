@@ -122,7 +122,8 @@ tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 # hold_back DEV [FILTER...]: the router's tc filters on DEV's way in, in
 # order, each "PROTO ACTION U32-MATCHES": ACTION late holds the packet
 # back 40 ms, pass lets it on at once (and ends the list for it); packets
-# no filter picks go on at once. "hold_back DEV" alone removes them. The
+# no filter picks go on at once. "hold_back DEV" alone removes them
+# (HOLD_NETEM: the ifb's netem instead of "delay 40ms"). The
 # u32 offsets count from the IP header: TCP ports at 20/22 (IPv4) and
 # 40/42 (IPv6), and its payload at 52 and 72 (every
 # segment here carries the 12-byte timestamps option).
@@ -134,7 +135,7 @@ hold_back() {
 	[ $# = 0 ] && return
 	in_rtr ip link add "ifb-$dev" type ifb &&
 		in_rtr ip link set "ifb-$dev" up &&
-		in_rtr tc qdisc add dev "ifb-$dev" root netem delay 40ms &&
+		in_rtr tc qdisc add dev "ifb-$dev" root netem ${HOLD_NETEM:-delay 40ms} &&
 		in_rtr tc qdisc add dev "$dev" handle ffff: ingress || fail "tc on $dev failed"
 	for filter in "$@"; do
 		read -r proto action match <<<"$filter"
@@ -146,22 +147,16 @@ hold_back() {
 	done
 }
 
-# copy_in DEV MATCHES: the router's tc on DEV's way in sends the IPv4
-# packets the u32 MATCHES pick through an ifb whose netem sends each on
-# twice: a copy the network made, as a duplicating link would. "copy_in
-# DEV" alone removes it.
+# copy_in DEV MATCHES: the IPv4 packets the u32 MATCHES pick on DEV's way
+# in go through hold_back's ifb with a netem that sends each on twice: a
+# copy the network made, as a duplicating link would. "copy_in DEV" alone
+# removes it.
 copy_in() {
-	local dev=$1
-	in_rtr tc qdisc del dev "$dev" ingress 2>/dev/null
-	in_rtr ip link del "ifb-$dev" 2>/dev/null
-	[ $# = 1 ] && return
-	# shellcheck disable=SC2086 # the matches are words
-	in_rtr ip link add "ifb-$dev" type ifb &&
-		in_rtr ip link set "ifb-$dev" up &&
-		in_rtr tc qdisc add dev "ifb-$dev" root netem duplicate 100% &&
-		in_rtr tc qdisc add dev "$dev" handle ffff: ingress &&
-		in_rtr tc filter add dev "$dev" parent ffff: protocol ip prio 1 u32 $2 \
-			action mirred egress redirect dev "ifb-$dev" || fail "tc copy on $dev failed"
+	if [ $# = 1 ]; then
+		hold_back "$1"
+	else
+		HOLD_NETEM="duplicate 100%" hold_back "$1" "ip late $2"
+	fi
 }
 
 TO_5060='match u16 5060 0xffff at 22'
@@ -294,10 +289,7 @@ print(f"0x{b[o:o + 4].hex()}")' "$2" "$3"
 second_segment() { echo "match u32 $(segment_first "$1" 3 2) 0xffffffff at 52"; }
 # invite_at OFFSET: the 4 bytes (hex) at OFFSET of the INVITE
 # two_messages() sends (its MSS 300 cuts it into segments of 288 bytes).
-invite_at() {
-	echo "0x$($SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" |
-		tail -c +"$(($1 + 1))" | head -c 4 | od -An -tx1 | tr -d ' \n')"
-}
+invite_at() { bytes_at <($SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip") "$1"; }
 
 # stream_server DIR: the server takes one connection (in the background:
 # wait for it) and saves what it got until the phone closed (or 5 s of
@@ -726,7 +718,7 @@ body += b"".join(b"a=x-pad-%02d:%s\r\n" % (k, b"0123456789" * 4) for k in range(
 head = re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % len(body), head)
 sys.stdout.buffer.write(head + b"\r\n\r\n" + body)' >"$dir/invite.sip"
 	# (Segments of MSS - 12 bytes: the timestamps option.)
-	lose_once rtr "0x$(tail -c +$((mss - 11)) "$dir/invite.sip" | head -c 4 | od -An -tx1 | tr -d ' \n')"
+	lose_once rtr "$(bytes_at "$dir/invite.sip" $((mss - 12)))"
 	dsacks=$(phone_tcp TcpExtTCPDSACKOfoRecv)
 	ask_from_now
 	stream_server "$dir"
