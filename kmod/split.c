@@ -170,6 +170,13 @@ struct sipalg_split_half {
 	/* A buffer no longer needed, for the next one (data, size only). */
 	struct sipalg_split_buf spare;
 	enum ip_conntrack_dir dir;
+	/*
+	 * Bit 32 set: bits 0-31 are where the bytes that went on end (a FIN
+	 * counted, as the sender numbers them), or later: conntrack's end
+	 * when the entry was made, then each packet the hook let go on, a
+	 * tail the helper cut after it too (sipalg_split_overtaken()).
+	 */
+	atomic64_t went;
 	u32 pass_before;		/* when passing: data before this passes */
 	bool passing;
 	/* The sender was told of a gap in this message (sipalg_split_ask()). */
@@ -903,16 +910,64 @@ static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
 	return 0;
 }
 
-/* Bytes after end went by already: conntrack saw them from the sender. */
-static bool sipalg_split_overtaken(struct nf_conn *ct,
+#define SIPALG_SPLIT_WENT_KNOWN BIT_ULL(32)
+
+/*
+ * Bytes after end went on already. Conntrack's view counts the bytes on
+ * their way here on another CPU too: with a message's segments helped at
+ * once on two CPUs, the second, through conntrack but not yet here, had
+ * the first taken for overtaken, and the message passed unmodified. So
+ * while the connection has an entry (e), what went on is what its hook
+ * let go on (sipalg_split_went_on()). Without one (none given, removed,
+ * or not knowing yet), conntrack's view: it errs only towards passing a
+ * message unmodified, never towards holding bytes whose successors went
+ * on. (Without an entry, nothing tells that race from a first segment
+ * sent again whose message went on whole, merged by GRO, after which
+ * its later bytes never come again.)
+ */
+static bool sipalg_split_overtaken(const struct sipalg_split *e,
+				   struct nf_conn *ct,
 				   enum ip_conntrack_dir dir, u32 end)
 {
+	u64 went = 0;
 	u32 seen;
 
+	if (e && !READ_ONCE(e->dead))
+		went = atomic64_read(&e->half[dir].went);
+	if (went & SIPALG_SPLIT_WENT_KNOWN)
+		return after((u32)went, end);
 	spin_lock_bh(&ct->lock);
 	seen = ct->proto.tcp.seen[dir].td_end;
 	spin_unlock_bh(&ct->lock);
 	return after(seen, end);
+}
+
+/* Bytes up to end went (without a lock: it only grows). */
+static void sipalg_split_went_to(atomic64_t *went, u32 end)
+{
+	s64 old = atomic64_read(went);
+
+	do {
+		if ((old & SIPALG_SPLIT_WENT_KNOWN) && !after(end, (u32)old))
+			return;
+	} while (!atomic64_try_cmpxchg_relaxed(went, &old,
+					       SIPALG_SPLIT_WENT_KNOWN | end));
+}
+
+/* The packet goes on. */
+static void sipalg_split_went_on(struct sipalg_split *e,
+				 const struct sk_buff *skb,
+				 const struct sipalg_seg *seg)
+{
+	const struct tcphdr *th;
+	struct tcphdr _th;
+
+	/* (Joined or rebuilt, the packet is not the segment that came.) */
+	th = skb_header_pointer(skb, seg->protoff, sizeof(_th), &_th);
+	if (th)
+		sipalg_split_went_to(&e->half[seg->dir].went,
+				     ntohl(th->seq) + skb->len - seg->dataoff +
+				     th->fin);
 }
 
 /*
@@ -1842,6 +1897,7 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 					     int *why)
 {
 	struct sipalg_split *e = sipalg_split_find(ct), *found;
+	enum ip_conntrack_dir dir;
 	atomic_long_t *host;
 	bool added;
 
@@ -1878,8 +1934,20 @@ static struct sipalg_split *sipalg_split_get(struct nf_conn *ct,
 		*why = SIPALG_CTR_SPLIT_GAVE_UP_CLOSED;
 		return found;
 	}
+	/*
+	 * What went before the hook records it: what conntrack saw. A packet
+	 * that read the shim before this saw conntrack before too (nothing
+	 * known of a direction conntrack has no window of: picked up
+	 * mid-stream, its end would be 0, not a sequence number).
+	 */
 	spin_lock_bh(&ct->lock);
 	WRITE_ONCE(data->dialogs.shim, data->dialogs.shim | SIPALG_SHIM_SPLIT);
+	for (dir = 0; dir < IP_CT_DIR_MAX; dir++) {
+		const struct ip_ct_tcp_state *seen = &ct->proto.tcp.seen[dir];
+
+		if (seen->td_maxwin)
+			sipalg_split_went_to(&e->half[dir].went, seen->td_end);
+	}
 	spin_unlock_bh(&ct->lock);
 	queue_delayed_work(system_wq, &sipalg_split_sweeper,
 			   SIPALG_SPLIT_SWEEP_EVERY);
@@ -1917,7 +1985,7 @@ int sipalg_split_hold_rest(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		goto out;
 	}
 	/* A later segment went by already: the rest would go after it. */
-	if (sipalg_split_overtaken(ct, dir, seq + len + held->len)) {
+	if (sipalg_split_overtaken(e, ct, dir, seq + len + held->len)) {
 		why = SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN;
 		goto out;
 	}
@@ -1971,15 +2039,15 @@ bool sipalg_split_holds(struct nf_conn *ct, enum ip_conntrack_dir dir)
  */
 static unsigned int sipalg_split_hold_ooo(struct sk_buff *skb,
 					  struct sipalg_seg *seg,
-					  struct sipalg_help_data *data)
+					  struct sipalg_help_data *data,
+					  struct sipalg_split *e)
 {
 	unsigned int verdict = NF_ACCEPT;
 	struct sipalg_split_half *h;
-	struct sipalg_split *e;
 	int why = 0, held_verdict;
 
 	/* Bytes sent again after later ones: nothing to wait for. */
-	if (sipalg_split_overtaken(seg->ct, seg->dir, seg->last))
+	if (sipalg_split_overtaken(e, seg->ct, seg->dir, seg->last))
 		return NF_ACCEPT;
 	/*
 	 * The receiver has all before them (they may be the stream's first
@@ -2035,24 +2103,26 @@ pass:
  */
 static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 					    struct sipalg_seg *seg,
-					    struct sipalg_help_data *data)
+					    struct sipalg_help_data *data,
+					    struct sipalg_split *e)
 {
 	unsigned int tail, need, hold_len, verdict = NF_ACCEPT;
 	struct sipalg_split_payload f = { 0 };
 	struct sipalg_framed_lens *fr;
 	const unsigned char *payload;
 	struct sipalg_split_half *h;
-	struct sipalg_split *e;
 	int framed, why, held_verdict;
+	bool aligned;
 
 	if (!pskb_may_pull(skb, skb->len))
 		return NF_ACCEPT;
 	payload = skb->data + seg->dataoff;
+	aligned = sipalg_split_aligned(seg->ct, seg->dir);
 	/* (With a FIN too: the bytes after the gap keep it for the end.) */
 	if (!sipalg_frame_begins(payload, seg->len)) {
-		if (!sipalg_split_aligned(seg->ct, seg->dir))
+		if (!aligned)
 			return NF_ACCEPT;
-		return sipalg_split_hold_ooo(skb, seg, data);
+		return sipalg_split_hold_ooo(skb, seg, data, e);
 	}
 	local_bh_disable();
 	fr = sipalg_split_framed_begin();
@@ -2060,10 +2130,10 @@ static unsigned int sipalg_split_maybe_hold(struct sk_buff *skb,
 	sipalg_split_framed_end(fr, skb, seg, seg->seq);
 	local_bh_enable();
 	/* Whole messages in a stream at a boundary: the usual case, done. */
-	if (framed == SIPALG_FRAME_COMPLETE &&
-	    sipalg_split_aligned(seg->ct, seg->dir))
+	if (framed == SIPALG_FRAME_COMPLETE && aligned)
 		return NF_ACCEPT;
-	if (sipalg_split_overtaken(seg->ct, seg->dir, seg->last)) {
+	if (sipalg_split_overtaken(aligned ? e : NULL, seg->ct, seg->dir,
+				   seg->last)) {
 		if (framed == SIPALG_FRAME_NEED_MORE && !seg->th.fin) {
 			sipalg_count(seg->sn,
 				     SIPALG_CTR_SPLIT_GAVE_UP_OVERTAKEN);
@@ -2149,13 +2219,12 @@ pass:
  * is given up, as when the stream closes, and the stream is inside a
  * message until a segment begins one.
  */
-static void sipalg_split_pass_too_long(struct sipalg_seg *seg, u8 shim)
+static void sipalg_split_pass_too_long(struct sipalg_seg *seg,
+				       struct sipalg_split *e)
 {
 	struct sipalg_split_half *h;
-	struct sipalg_split *e;
 
 	sipalg_split_set_aligned(seg->ct, seg->dir, false);
-	e = shim & SIPALG_SHIM_SPLIT ? sipalg_split_find(seg->ct) : NULL;
 	if (!e)
 		return;
 	spin_lock_bh(&e->lock);
@@ -2192,23 +2261,34 @@ static unsigned int sipalg_split_help(struct sk_buff *skb,
 	shim = READ_ONCE(data->dialogs.shim);
 	if (shim & SIPALG_SHIM_STREAM_TLS)
 		return NF_ACCEPT;
-	if (rcu_dereference(sipalg_pernet(state->net)->config)->disabled)
-		return NF_ACCEPT;
 	if (!sipalg_split_parse(skb, state, ct, ctinfo, &seg))
 		return NF_ACCEPT;
-	if (unlikely(sipalg_packet_too_long(skb, seg.l3num))) {
-		sipalg_split_pass_too_long(&seg, shim);
-		return NF_ACCEPT;
-	}
+	e = shim & SIPALG_SHIM_SPLIT ? sipalg_split_find(ct) : NULL;
 	verdict = SIPALG_SPLIT_GO_ON;
-	if (shim & SIPALG_SHIM_SPLIT) {
-		e = sipalg_split_find(ct);
-		if (e)
-			verdict = sipalg_split_known(e, skb, &seg);
+	/* (Disabled, it still records what goes on, for when it is not.) */
+	if (rcu_dereference(sipalg_pernet(state->net)->config)->disabled) {
+		verdict = NF_ACCEPT;
+	} else if (unlikely(sipalg_packet_too_long(skb, seg.l3num))) {
+		sipalg_split_pass_too_long(&seg, e);
+		verdict = NF_ACCEPT;
+	} else if (e) {
+		verdict = sipalg_split_known(e, skb, &seg);
 	}
-	if (verdict == SIPALG_SPLIT_GO_ON)
-		verdict = seg.len ? sipalg_split_maybe_hold(skb, &seg, data) :
-				    NF_ACCEPT;
+	if (verdict == SIPALG_SPLIT_GO_ON && seg.len)
+		verdict = sipalg_split_maybe_hold(skb, &seg, data, e);
+	else if (verdict == SIPALG_SPLIT_GO_ON)
+		verdict = NF_ACCEPT;
+	/*
+	 * (A segment without data or FIN numbers where its sender is, past
+	 * bytes held here maybe. An entry made meanwhile, here or on another
+	 * CPU, records what goes on from now.)
+	 */
+	if (verdict == NF_ACCEPT && (seg.len || seg.th.fin)) {
+		if (!e && (READ_ONCE(data->dialogs.shim) & SIPALG_SHIM_SPLIT))
+			e = sipalg_split_find(ct);
+		if (e)
+			sipalg_split_went_on(e, skb, &seg);
+	}
 	/*
 	 * (The conntrack outlives the hook even if the skb was consumed: the
 	 * entry's reference goes only after the readers, and this is one.)
@@ -2247,7 +2327,7 @@ static void sipalg_split_remove(struct sipalg_split *e)
 	unsigned int i;
 
 	spin_lock(&e->lock);
-	e->dead = true;
+	WRITE_ONCE(e->dead, true);
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		sipalg_split_buf_free(&e->half[i], &e->half[i].held);
 		sipalg_split_buf_free(&e->half[i], &e->half[i].kept);
