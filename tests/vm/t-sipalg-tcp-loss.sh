@@ -13,6 +13,9 @@
 #    phone with its Via restored, no message passed split, nothing given
 #    up. A joined packet the server lost is rebuilt whole from the phone's
 #    retransmission of any part of it (tcp_split_rebuilt, reported).
+#    The connection's handshake (and ARP) are not impaired: a phone whose
+#    SYN was sent three times starts with room for one segment (RFC 5681
+#    3.1), which is part 3.
 # 2. The same before the router (the phone's and the server's links out,
 #    to the router): sipalg holds what comes after a gap until the late
 #    or resent segment fills it (tcp_split_out_of_order, which must count
@@ -23,6 +26,13 @@
 #    and reply still arrives whole: rewritten, or byte for byte as sent;
 #    the counts are reported (t-sipalg-tcp-reorder covers each order
 #    exactly).
+# 3. A phone that sends one segment and waits for its acknowledgment (an
+#    initial window of 1, as Linux sets after its SYN went three times):
+#    it sends nothing more of the INVITE until sipalg's held first segment
+#    is acknowledged, which it never is. Its timer sends that segment
+#    again; sipalg gives the message up (resent) and it passes as sent,
+#    the rest of it after. The calls after it, with the window grown,
+#    arrive rewritten.
 . "$(dirname "$0")/lib.sh"
 
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
@@ -104,9 +114,25 @@ insmod "$ko" || fail "insmod failed"
 in_lan ethtool -K lan0 tso off gso off >/dev/null || fail "ethtool -K lan0 failed"
 in_wan ethtool -K wan0 tso off gso off >/dev/null || fail "ethtool -K wan0 failed"
 
+# impair_but_handshake DEV: $impair on what DEV sends, but for ARP and
+# TCP segments with SYN, which go by a band of their own: a SYN lost twice
+# would leave the phone room for one segment (part 3) and ARP lost on the
+# way to the server delays the first SYN by a second or more.
+impair_but_handshake() {
+	local dev=$1
+	in_rtr tc qdisc add dev "$dev" root handle 1: prio bands 2 \
+		priomap 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 || fail "tc prio on $dev failed"
+	in_rtr tc qdisc add dev "$dev" parent 1:2 handle 20: netem $impair
+	in_rtr tc filter add dev "$dev" parent 1: protocol arp prio 1 u32 match u32 0 0 flowid 1:1
+	# (IPv4 without options: TCP's flags are byte 33.)
+	in_rtr tc filter add dev "$dev" parent 1: protocol ip prio 2 u32 \
+		match ip protocol 6 0xff match u8 0x02 0x02 at 33 flowid 1:1 ||
+		fail "tc filter on $dev failed"
+}
+
 # ---- 1. after the router ----
-in_rtr tc qdisc add dev rtr-wan root netem $impair
-in_rtr tc qdisc add dev rtr-lan root netem $impair
+impair_but_handshake rtr-wan
+impair_but_handshake rtr-lan
 calls "$WORK/after" "$calls"
 check "$WORK/after" "$calls" strict
 say "ok: impaired after the router: all $((2 * calls)) messages and their replies arrive rewritten and whole ($result)"
@@ -129,6 +155,25 @@ say "ok: impaired before the router: all $calls messages and their replies arriv
 say "split counters: $(split_counters)"
 [ "$(sipalg_stat rtr tcp_split_out_of_order)" -gt 0 ] ||
 	fail "no bytes held after a gap: the loss and reordering before the router were not seen"
+
+in_lan tc qdisc del dev lan0 root
+in_wan tc qdisc del dev wan0 root
+
+# ---- 3. one segment at a time ----
+in_rtr "$TOP/cli/sipalg" stats --reset
+in_lan ip route change default via $ROUTER_LAN initcwnd 1 || fail "initcwnd 1 failed"
+calls "$WORK/one" 3
+check "$WORK/one" 3 lenient
+cmp -s "$WORK/one/lan/000.sip" "$WORK/one/wan/000.sip" ||
+	fail "the first INVITE did not pass as sent: $(cat "$WORK/one/wan/000.sip")"
+[ "$result" = "rewritten 10, unmodified 2" ] ||
+	fail "want all rewritten but the first INVITE and its reply (no Via of the router's to restore): $result"
+read -r resent timeout <<<"$(sipalg_stat rtr tcp_split_gave_up_resent tcp_split_gave_up_timeout)"
+[ $((resent + timeout)) = 1 ] ||
+	fail "the first INVITE was not given up once (resent $resent, timeout $timeout): $(split_counters)"
+say "ok: a phone with room for one segment: its first INVITE given up (resent $resent, timeout" \
+	"$timeout) and passed as sent, the rest rewritten ($result); $(split_counters)"
+in_lan ip route change default via $ROUTER_LAN
 
 # Everything held or kept is accounted: unloading after the flows are gone
 # finds none left (kmod/split.c warns otherwise, and run.sh fails on it).
