@@ -121,9 +121,23 @@ struct Slots {
         return pick;
     }
 
+    // The mark of slot s used now: later than every other slot's, even
+    // within one tick of the clock. Else calls begun in the same tick
+    // (a burst of INVITEs) tie, the first slot of them wins every tie,
+    // and each new call takes the place of the call just begun instead
+    // of the one used longest ago.
+    u32 stamp(u32 s) const {
+        u32 t = now;
+        for (u32 i = 0; i < SIPALG_CALL_SLOTS; i++)
+            if (i != s && d->key[i] && (int)(d->used[i] - t) >= 0)
+                t = d->used[i] + 1;
+        return t;
+    }
+
     // A free slot, else the least recently used unanswered one, else the
     // least recently used of all (*reused set): a call that is talking
-    // keeps its class against a flood of INVITEs nobody answers.
+    // keeps its class against a flood of INVITEs nobody answers. (The
+    // caller marks it used.)
     int take(u32 key, bool *reused) {
         int pick = -1;
         for (u32 i = 0; i < SIPALG_CALL_SLOTS && pick < 0; i++)
@@ -137,7 +151,6 @@ struct Slots {
         }
         d->key[pick] = key;
         d->state[pick] = SIPALG_CALL_NONE;
-        d->used[pick] = now;
         return pick;
     }
 
@@ -340,7 +353,7 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
             out->actions |= SIPALG_DO_SLOT_REUSED;
         st = 0;
     }
-    slots.d->used[slot] = slots.now;
+    slots.d->used[slot] = slots.stamp((u32)slot);
     out->slot = (signed char)slot;
     u8 &state = slots.d->state[slot];
     u8 before = call_state(state);

@@ -1187,19 +1187,20 @@ TEST_CASE("decide: an offer waits Timer B; an answer or alerting extends the cal
 TEST_CASE("decide: the clock decides the least recent slot, also across its wrap",
           "[decide][slots]") {
     struct Case {
-        unsigned a, b, c, touch_a, d;
+        unsigned a, b, c, touch_a, touch_b, d;
         int slot;
     };
     const Case cases[] = {
-        {30, 20, 10, 0, 40, 2},                    // oldest in the last slot
-        {10, 30, 20, 0, 40, 0},                    // in the first
-        {0xfffffff0u, 0xfffffff8u, 4, 0, 0x10, 0}, // before the wrap is older
-        {0xfffffff0u, 0xfffffff8u, 4, 8, 0x10, 1}, // A touched after the wrap
-        {0x7ffffff0u, 0x80000010u, 0x80000020u, 0, 0x80000030u, 0},
+        {10, 20, 30, 40, 50, 60, 2},                  // oldest in the last slot
+        {10, 20, 30, 0, 0, 40, 0},                    // in the first
+        {10, 20, 30, 40, 0, 50, 1},                   // in the middle
+        {0xfffffff0u, 0xfffffff8u, 4, 0, 0, 0x10, 0}, // before the wrap is older
+        {0xfffffff0u, 0xfffffff8u, 4, 8, 0, 0x10, 1}, // A touched after the wrap
+        {0x7ffffff0u, 0x80000010u, 0x80000020u, 0, 0, 0x80000030u, 0},
     };
     for (const Case &k : cases) {
-        INFO("A " << k.a << " B " << k.b << " C " << k.c << " A again " << k.touch_a << " D "
-                  << k.d);
+        INFO("A " << k.a << " B " << k.b << " C " << k.c << " A again " << k.touch_a << " B again "
+                  << k.touch_b << " D " << k.d);
         Conn c;
         c.now = k.a;
         c.in(request("INVITE", "A", "", "", true, false));
@@ -1211,12 +1212,46 @@ TEST_CASE("decide: the clock decides the least recent slot, also across its wrap
             c.now = k.touch_a;
             c.out(response(180, "INVITE", "A"));
         }
+        if (k.touch_b) {
+            c.now = k.touch_b;
+            c.out(response(180, "INVITE", "B"));
+        }
         c.now = k.d;
         Want w = in_call(k.slot, SIPALG_CALL_CALLING, kReused);
         w.create = 1;
         check(c.in(request("INVITE", "D", "", "", true, false)), w);
         CHECK(c.d.key[k.slot] == key("D"));
     }
+}
+
+TEST_CASE("decide: calls begun within one tick of the clock take the slot used longest ago",
+          "[decide][slots]") {
+    // The kernel's clock is jiffies: a burst of INVITEs on one connection
+    // comes within one tick. Beside an answered call, they take the two
+    // other slots by turns, as they would a tick apart; before, every one
+    // after the second took the first of the two (a tie), ending the call
+    // begun just before it, and its class alone filled up.
+    Conn c;
+    c.now = 10;
+    c.in(request("INVITE", "A", "", "", true, false));
+    c.now = 11;
+    c.out(response(200, "INVITE", "A", sdp(kOut, 50000)));
+    const char *ids[] = {"X1", "X2", "X3", "X4", "X5", "X6"};
+    for (int i = 0; i < 6; i++) {
+        INFO("INVITE " << ids[i]);
+        c.now = 20; // (Conn counts it up with each message)
+        Want w = in_call(1 + i % 2, SIPALG_CALL_CALLING, i >= 2 ? kReused : 0);
+        w.create = 1;
+        check(c.in(request("INVITE", ids[i], "", "", true, false)), w);
+    }
+    CHECK(c.d.key[0] == key("A"));
+    // A 180 to the older of the two in the same tick makes the other older.
+    c.now = 20;
+    c.out(response(180, "INVITE", "X5"));
+    c.now = 20;
+    Want w = in_call(2, SIPALG_CALL_CALLING, kReused);
+    w.create = 1;
+    check(c.in(request("INVITE", "X7", "", "", true, false)), w);
 }
 
 TEST_CASE("decide: a failure to an INVITE of an unknown call ends it with no slot",
