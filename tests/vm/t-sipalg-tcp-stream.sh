@@ -11,8 +11,11 @@
 #      closes; the server reads until the end. It must get 600 messages,
 #      each framed by an exact Content-Length, and none may name the
 #      phone's private address. The router must have seen several
-#      messages per packet (packets < messages / 4), so the test cannot
-#      pass on a stream that was not cut into big packets.
+#      messages per packet (packets < messages / 2), so the test cannot
+#      pass on a stream that was not cut into big packets. (A connection
+#      begins in slow start, in small packets: under the VM's emulation
+#      33-150 of them for the 600 messages; the quarter this asked
+#      before failed once, at 150.)
 #   2. Counters: nothing held was given up as too big (a packet is not a
 #      message: only the message a segment completes counts against
 #      split_max_message) and no message passed as passed_tcp_split.
@@ -123,10 +126,10 @@ kernel_helper_to_sipalg
 
 # check_stream DIR PHONE PACKETS MESSAGES [MAX]: what the server got in DIR
 # is COUNT whole messages, none naming PHONE, and the router saw them in
-# big packets, fewer than MAX (COUNT / 4; PACKETS and MESSAGES: its
+# big packets, fewer than MAX (COUNT / 2; PACKETS and MESSAGES: its
 # counters before this stream).
 check_stream() {
-	local dir=$1 phone=$2 max=${5:-$((COUNT / 4))} count private bad packets messages
+	local dir=$1 phone=$2 max=${5:-$((COUNT / 2))} count private bad packets messages
 	read -r count private bad < <(stream_check "$dir/got" "$phone")
 	packets=$(($(sipalg_stat rtr packets) - $3))
 	messages=$(($(sipalg_stat rtr messages) - $4))
