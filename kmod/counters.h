@@ -50,6 +50,8 @@ enum sipalg_counter {
 	SIPALG_CTR_SPLIT_OUT_OF_ORDER,	/* bytes after a gap held for it */
 	SIPALG_CTR_SPLIT_ASKED,		/* SACKs sent for what a gap misses */
 	SIPALG_CTR_SPLIT_END_FOUND,	/* ends of messages given up, as they passed */
+	SIPALG_CTR_SPLIT_ACKED,		/* ACKs of held bytes, sent by sipalg itself */
+	SIPALG_CTR_SPLIT_KEPT_BACK,	/* segments dropped: held bytes it ACKed go first */
 	/* Held messages given up (their bytes pass when sent again): */
 	SIPALG_CTR_SPLIT_GAVE_UP_GAP,	/* ... data after a second gap came */
 	SIPALG_CTR_SPLIT_GAVE_UP_NO_GAP, /* ... the receiver had what they waited for */

@@ -16,10 +16,17 @@
  * A SACK is not an acknowledgment: the sender keeps SACKed bytes until they
  * are acknowledged and sends them again if the receiver's ACKs never cover
  * them (RFC 2018, "reneging"), so when sipalg gives up the held bytes
- * nothing is lost. Only on connections that negotiated SACK. The ACK is
- * numbered as the sender sees the stream (the other way's sequence
- * adjustment applied) and untracked: conntrack, NAT and the helpers leave
- * it alone.
+ * nothing is lost. Only on connections that negotiated SACK.
+ *
+ * Once the sender's timer has sent a held message's start again, it
+ * sends nothing more until that start is acknowledged; then sipalg
+ * acknowledges it itself (take), as far as it holds it contiguously, and
+ * owns those bytes: split.c sends them on, joined with the rest of the
+ * message or as they are, and never drops them (sipalg_split_take()).
+ *
+ * The ACK is numbered as the sender sees the stream (the other way's
+ * sequence adjustment applied) and untracked: conntrack, NAT and the
+ * helpers leave it alone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,10 +69,12 @@ static bool sipalg_sack_numbers(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	bool ok;
 
 	spin_lock_bh(&ct->lock);
-	ok = (own->flags & peer->flags & IP_CT_TCP_FLAG_SACK_PERM) &&
-	     sack->ack_known &&
-	     /* (A block at or below the acknowledgment means nothing.) */
-	     before(sack->ack, first);
+	ok = sack->ack_known &&
+	     (own->flags & peer->flags & IP_CT_TCP_FLAG_SACK_PERM ?
+	      /* (A block at or below the acknowledgment means nothing.) */
+	      !sack->n || before(sack->ack, first) :
+	      /* No blocks without SACK: only an acknowledgment of its own. */
+	      sack->take && !sack->n);
 	if (ok) {
 		num->ack = sack->ack;
 		num->seq = peer->td_end +
@@ -85,7 +94,7 @@ static bool sipalg_sack_numbers(struct nf_conn *ct, enum ip_conntrack_dir dir,
 /* The TCP header's length with its SACK option (2 NOPs, kind, length). */
 static unsigned int sipalg_sack_tcp_len(const struct sipalg_sack *sack)
 {
-	return sizeof(struct tcphdr) + 4 + 8 * sack->n;
+	return sizeof(struct tcphdr) + (sack->n ? 4 + 8 * sack->n : 0);
 }
 
 /*
@@ -128,6 +137,8 @@ static struct tcphdr *sipalg_sack_tcp(struct sk_buff *skb,
 	th->doff = len / 4;
 	th->ack = 1;
 	th->window = htons(num->window);
+	if (!sack->n)
+		return th;
 	opt = (__be32 *)(th + 1);
 	*opt++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
 		       (TCPOPT_SACK << 8) | (TCPOLEN_SACK_BASE + 8 * sack->n));
@@ -222,9 +233,10 @@ static void sipalg_sack_send6(struct net *net,
 }
 
 /*
- * Tell the sender of dir's bytes that the receiver has sack's blocks. Not
- * under a lock of sipalg's: the ACK goes out through netfilter's hooks.
- * Returns whether it went (the connection negotiated SACK).
+ * Tell the sender of dir's bytes that the receiver has sack's blocks, or
+ * that sipalg has its bytes up to sack->ack (take). Not under a lock of
+ * sipalg's: the ACK goes out through netfilter's hooks. Returns whether
+ * it went (the connection negotiated SACK, or it takes without blocks).
  */
 bool sipalg_sack_send(struct net *net, struct nf_conn *ct,
 		      enum ip_conntrack_dir dir, const struct sipalg_sack *sack)
@@ -234,9 +246,9 @@ bool sipalg_sack_send(struct net *net, struct nf_conn *ct,
 	u32 first;
 	unsigned int i;
 
-	if (!sack->n)
+	if (!sack->n && !sack->take)
 		return false;
-	first = sack->start[0];
+	first = sack->n ? sack->start[0] : sack->ack + 1;
 	for (i = 1; i < sack->n; i++)
 		if (before(sack->start[i], first))
 			first = sack->start[i];

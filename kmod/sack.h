@@ -22,6 +22,12 @@ struct sipalg_sack {
 	 */
 	bool ack_known;
 	u32 ack;
+	/*
+	 * sipalg acknowledges up to ack itself: the start of a message it
+	 * holds, which it then owns (split.c, sipalg_split_take()). Sent
+	 * with or without SACK blocks, and on connections without SACK.
+	 */
+	bool take;
 };
 
 void sipalg_sack_add(struct sipalg_sack *sack, u32 start, u32 end);

@@ -106,6 +106,17 @@ MODULE_PARM_DESC(split_max_bytes,
  */
 #define SIPALG_SPLIT_DUP_WINDOW (HZ / 10)
 /*
+ * Then sipalg acknowledges the held bytes itself (sipalg_split_take()),
+ * this many times at most while they do not grow: a sender that sends
+ * them again after that did not take the ACKs, and they go on as they
+ * are. Bytes it
+ * acknowledged are dropped only when nothing at all came from the sender
+ * for this long: longer than Linux's longest retransmission timeout, so
+ * the sender is gone (sipalg_split_sweep()).
+ */
+#define SIPALG_SPLIT_TAKE_ACKS 2
+#define SIPALG_SPLIT_OWN_TIME (150 * HZ)
+/*
  * A joined message is kept this long at most for its retransmissions, and
  * this long after the peer acknowledged it (the sender may not have that
  * acknowledgment yet and send it again after its RTO).
@@ -181,6 +192,17 @@ struct sipalg_split_half {
 	bool passing;
 	/* The sender was told of a gap in this message (sipalg_split_ask()). */
 	bool asked;
+	/*
+	 * sipalg acknowledged the held bytes before owned_end to their
+	 * sender (take_acks times): they are sipalg's to send on, never to
+	 * drop (sipalg_split_take()). kept_back: a give-up found them owned,
+	 * and the segment at hand, which cannot go on before them, is
+	 * dropped instead (sipalg_split_known()).
+	 */
+	bool owned;
+	bool kept_back;
+	u8 take_acks;
+	u32 owned_end;
 	unsigned long pass_since;
 	u16 mss;			/* largest payload of the held segments */
 	/*
@@ -462,6 +484,10 @@ static void sipalg_split_keep_held(struct sipalg_split_half *h,
 	h->kept.need = 0;
 	h->kept.since = jiffies;
 	h->asked = false;
+	/* (Owned bytes may be left after them: a message's start.) */
+	h->owned = h->owned && after(h->owned_end, h->kept.seq + len);
+	if (!h->owned)
+		h->take_acks = 0;
 	sipalg_count(sn, SIPALG_CTR_SPLIT_JOINED);
 }
 
@@ -693,7 +719,11 @@ static void sipalg_split_ask(struct sipalg_split_half *h,
 	u32 from;
 
 	seg->sack.n = 0;
-	if (!run->data && !h->asked)
+	/*
+	 * Not while sipalg owns the held bytes: the sender has them
+	 * acknowledged, and what it has not sent again it will, from there.
+	 */
+	if (h->owned || (!run->data && !h->asked))
 		return;
 	if (dup) {
 		from = in_run ? run->seq : held->seq + 1;
@@ -779,6 +809,17 @@ static void sipalg_split_give_up(struct sipalg_split_half *h,
 	bool end_known = h->held.data && h->held.need &&
 			 !after(pass_before, msg_end);
 
+	/*
+	 * The held bytes are acknowledged to their sender, which will not
+	 * send them again: they stay, and what cannot go on behind them is
+	 * dropped (it comes again).
+	 */
+	if (h->owned && h->held.data) {
+		h->kept_back = true;
+		return;
+	}
+	h->owned = false;
+	h->take_acks = 0;
 	if (end_known)
 		pass_before = msg_end;
 	else
@@ -839,6 +880,7 @@ static bool sipalg_split_parse(struct sk_buff *skb,
 	seg->ct = ct;
 	seg->sack.n = 0;
 	seg->sack.ack_known = false;
+	seg->sack.take = false;
 	seg->dir = CTINFO2DIR(ctinfo);
 	seg->local = state->hook == NF_INET_LOCAL_IN;
 	seg->sn = sipalg_pernet(state->net);
@@ -1112,27 +1154,35 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
 		.a = held->data, .a_len = out_len, .seq = held->seq,
 		.mss = h->mss, .fin = fin,
 	};
+	int err = 0;
 
+	/*
+	 * The start of a next message stays held. Without room for it, it
+	 * is not sent: never acknowledged, it comes again; unless sipalg
+	 * acknowledged it, when nothing goes now (the segment comes again).
+	 */
+	if (rest_len) {
+		err = sipalg_split_buf_reserve(h, &rest, rest_len);
+		if (err && h->owned &&
+		    after(h->owned_end, held->seq + out_len)) {
+			sipalg_count(seg->sn, err);
+			h->kept_back = true;
+			return NF_ACCEPT;
+		}
+	}
 	if (sipalg_split_fill(skb, seg, &f)) {
+		sipalg_split_buf_free(h, &rest);
 		sipalg_split_give_up(h, seg->sn, SIPALG_CTR_SPLIT_GAVE_UP_NOMEM,
 				     seg->seq + seg->len);
 		return NF_ACCEPT;
 	}
 	sipalg_split_framed_end(fr, skb, seg, f.seq);
-	/*
-	 * The start of a next message stays held. Without room for it, it
-	 * is not sent: never acknowledged, it comes again.
-	 */
-	if (rest_len) {
-		int err = sipalg_split_buf_reserve(h, &rest, rest_len);
-
-		if (!err) {
-			memcpy(rest.data, held->data + out_len, rest_len);
-			sipalg_split_buf_begin(&rest, held->seq + out_len,
-					       rest_len, need);
-		} else {
-			sipalg_count(seg->sn, err);
-		}
+	if (rest.data) {
+		memcpy(rest.data, held->data + out_len, rest_len);
+		sipalg_split_buf_begin(&rest, held->seq + out_len, rest_len,
+				       need);
+	} else if (err) {
+		sipalg_count(seg->sn, err);
 	}
 	sipalg_split_keep_held(h, out_len, seg->sn);
 	*held = rest;
@@ -1143,7 +1193,8 @@ static int sipalg_split_send(struct sipalg_split_half *h, struct sk_buff *skb,
  * Give up a held message whose next bytes came: send what is held and the
  * segment's new bytes on together, unmodified (the helper sees it is not
  * whole), so that nothing waits for a retransmission. Without memory, drop
- * the held bytes instead: the sender sends them again.
+ * the held bytes instead: the sender sends them again; or, if sipalg
+ * acknowledged them, keep them and drop the segment (sipalg_split_take()).
  */
 static int sipalg_split_let_go(struct sipalg_split_half *h,
 			       struct sk_buff *skb,
@@ -1160,6 +1211,8 @@ static int sipalg_split_let_go(struct sipalg_split_half *h,
 
 	if (sipalg_split_fill(skb, seg, &f))
 		counter = SIPALG_CTR_SPLIT_GAVE_UP_NOMEM;
+	else
+		h->owned = false;	/* they went on in this packet */
 	sipalg_split_give_up(h, seg->sn, counter, end);
 	return NF_ACCEPT;
 }
@@ -1301,6 +1354,44 @@ static int sipalg_split_send_through(struct sipalg_split_half *h,
 	return NF_ACCEPT;
 }
 
+/*
+ * The sender sent held bytes again (seg: all of it held), well after they
+ * came: its retransmission timer, which sends the first segment not
+ * acknowledged and nothing new until it is (a loss it did not repair
+ * otherwise, a sender with room for one segment, a sender that paused
+ * mid-message). Giving the message up would let it pass unmodified. So
+ * sipalg acknowledges the held bytes itself, as the receiver would had
+ * it got them, and owns them from then on: the sender sends the rest of
+ * the message, which joins them as usual; every way out sends them on
+ * (joined and rewritten, or as they are in front of the next segment),
+ * none drops them (sipalg_split_give_up()), and a segment that cannot go
+ * on behind them is dropped instead: it comes again (tcp_split_kept_back).
+ * A sender that sends them again after SIPALG_SPLIT_TAKE_ACKS such ACKs
+ * did not take them (lost, or refused: they carry no timestamps): they
+ * go on as they are in place of its copy, and the rest of the message
+ * passes unmodified, as before (under the entry's lock).
+ */
+static int sipalg_split_take(struct sipalg_split_half *h, struct sk_buff *skb,
+			     struct sipalg_seg *seg)
+{
+	struct sipalg_split_buf *held = &h->held;
+
+	if (h->take_acks >= SIPALG_SPLIT_TAKE_ACKS)
+		return sipalg_split_let_go(h, skb, seg, seg->len,
+					   SIPALG_CTR_SPLIT_GAVE_UP_RESENT,
+					   false);
+	h->owned = true;
+	h->owned_end = held->seq + held->len;
+	h->take_acks++;
+	held->last = jiffies;
+	seg->sack.n = 0;
+	seg->sack.take = true;
+	seg->sack.ack_known = true;
+	seg->sack.ack = held->seq + held->len;
+	consume_skb(skb);
+	return NF_STOLEN;
+}
+
 /* The next segment of a held message (under the entry's lock). */
 static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 			     struct sipalg_seg *seg)
@@ -1336,14 +1427,13 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 		    msg_len)
 			return sipalg_split_send(h, skb, seg, msg_len, need,
 						 false, fr);
-		if (time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW)) {
+		if (!h->owned &&
+		    time_before(jiffies, held->last + SIPALG_SPLIT_DUP_WINDOW)) {
 			sipalg_split_ask(h, seg, true);
 			return sipalg_split_duplicate(skb, seg,
 						      SIPALG_CTR_SPLIT_DUPLICATES);
 		}
-		sipalg_split_give_up(h, seg->sn,
-				     SIPALG_CTR_SPLIT_GAVE_UP_RESENT, held_end);
-		return NF_ACCEPT;
+		return sipalg_split_take(h, skb, seg);
 	}
 	skip = held_end - seg->seq;
 	add = seg->len - skip;
@@ -1375,6 +1465,8 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 	}
 	held->len += take;
 	held->last = jiffies;
+	/* (New bytes: a sender that took sipalg's ACK, and goes on.) */
+	h->take_acks = 0;
 	h->mss = max_t(unsigned int, h->mss, seg->len);
 	if (take < add) {
 		/*
@@ -1812,6 +1904,8 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 				     SIPALG_CTR_SPLIT_GAVE_UP_NO_GAP,
 				     other->ooo.seq + other->ooo.len);
 	if (seg->th.rst) {
+		/* (The sender ends the stream: nothing is to go on.) */
+		h->owned = false;
 		if (h->held.data || h->ooo.data)
 			sipalg_split_give_up(h, seg->sn,
 					     SIPALG_CTR_SPLIT_GAVE_UP_CLOSED,
@@ -1874,6 +1968,14 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 		verdict = sipalg_split_while_held(h, skb, seg);
 	}
 out:
+	if (h->kept_back) {
+		h->kept_back = false;
+		if (verdict == NF_ACCEPT || verdict == SIPALG_SPLIT_GO_ON) {
+			sipalg_count(seg->sn, SIPALG_CTR_SPLIT_KEPT_BACK);
+			verdict = NF_DROP;
+		}
+	}
+	other->kept_back = false;
 	spin_unlock_bh(&e->lock);
 	return verdict;
 }
@@ -2219,21 +2321,29 @@ pass:
  * is given up, as when the stream closes, and the stream is inside a
  * message until a segment begins one.
  */
-static void sipalg_split_pass_too_long(struct sipalg_seg *seg,
-				       struct sipalg_split *e)
+static unsigned int sipalg_split_pass_too_long(struct sipalg_seg *seg,
+					       struct sipalg_split *e)
 {
+	unsigned int verdict = NF_ACCEPT;
 	struct sipalg_split_half *h;
 
 	sipalg_split_set_aligned(seg->ct, seg->dir, false);
 	if (!e)
-		return;
+		return verdict;
 	spin_lock_bh(&e->lock);
 	h = &e->half[seg->dir];
 	if (!e->dead && (h->held.data || h->ooo.data))
 		sipalg_split_give_up(h, seg->sn,
 				     SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG,
 				     seg->last);
+	/* (Held bytes sipalg acknowledged go first: it comes again.) */
+	if (h->kept_back) {
+		h->kept_back = false;
+		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_KEPT_BACK);
+		verdict = NF_DROP;
+	}
 	spin_unlock_bh(&e->lock);
+	return verdict;
 }
 
 static unsigned int sipalg_split_help(struct sk_buff *skb,
@@ -2265,12 +2375,18 @@ static unsigned int sipalg_split_help(struct sk_buff *skb,
 		return NF_ACCEPT;
 	e = shim & SIPALG_SHIM_SPLIT ? sipalg_split_find(ct) : NULL;
 	verdict = SIPALG_SPLIT_GO_ON;
-	/* (Disabled, it still records what goes on, for when it is not.) */
+	/*
+	 * (Disabled, it still records what goes on, for when it is not, and
+	 * sends on held bytes it acknowledged: the sender will not.)
+	 */
 	if (rcu_dereference(sipalg_pernet(state->net)->config)->disabled) {
 		verdict = NF_ACCEPT;
+		if (e && READ_ONCE(e->half[seg.dir].owned))
+			verdict = sipalg_split_known(e, skb, &seg);
+		if (verdict == SIPALG_SPLIT_GO_ON)
+			verdict = NF_ACCEPT;
 	} else if (unlikely(sipalg_packet_too_long(skb, seg.l3num))) {
-		sipalg_split_pass_too_long(&seg, e);
-		verdict = NF_ACCEPT;
+		verdict = sipalg_split_pass_too_long(&seg, e);
 	} else if (e) {
 		verdict = sipalg_split_known(e, skb, &seg);
 	}
@@ -2293,8 +2409,10 @@ static unsigned int sipalg_split_help(struct sk_buff *skb,
 	 * (The conntrack outlives the hook even if the skb was consumed: the
 	 * entry's reference goes only after the readers, and this is one.)
 	 */
-	if (seg.sack.n && sipalg_sack_send(state->net, ct, seg.dir, &seg.sack))
-		sipalg_count(seg.sn, SIPALG_CTR_SPLIT_ASKED);
+	if ((seg.sack.n || seg.sack.take) &&
+	    sipalg_sack_send(state->net, ct, seg.dir, &seg.sack))
+		sipalg_count(seg.sn, seg.sack.take ? SIPALG_CTR_SPLIT_ACKED :
+				     SIPALG_CTR_SPLIT_ASKED);
 	return verdict;
 }
 
@@ -2393,12 +2511,18 @@ static void sipalg_split_sweep(struct work_struct *work)
 		for (i = 0; i < IP_CT_DIR_MAX; i++) {
 			struct sipalg_split_half *h = &e->half[i];
 
-			if ((h->held.data &&
-			     time_after(now, h->held.since +
-					     SIPALG_SPLIT_HOLD_TIME)) ||
-			    (h->ooo.data &&
-			     time_after(now, h->ooo.since +
-					     SIPALG_SPLIT_HOLD_TIME)))
+			/* Bytes it acknowledged wait for their sender. */
+			if (h->owned && h->held.data &&
+			    time_after(now, h->held.last +
+					    SIPALG_SPLIT_OWN_TIME))
+				h->owned = false;
+			if (!h->owned &&
+			    ((h->held.data &&
+			      time_after(now, h->held.since +
+					      SIPALG_SPLIT_HOLD_TIME)) ||
+			     (h->ooo.data &&
+			      time_after(now, h->ooo.since +
+					      SIPALG_SPLIT_HOLD_TIME))))
 				sipalg_split_give_up(h,
 						     sipalg_pernet(nf_ct_net(ct)),
 						     SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT,

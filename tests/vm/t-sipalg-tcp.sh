@@ -6,8 +6,8 @@
 # replies get back). A message split across two segments is joined and
 # rewritten as a whole, and the stream stays usable (t-sipalg-tcp-split
 # shows splits in depth); one whose sender pauses mid-way longer than its
-# RTO passes unmodified, byte for byte. The kernel helper runs the same
-# scenario.
+# RTO has its start acknowledged by the router and is rewritten too. The
+# kernel helper runs the same scenario.
 . "$(dirname "$0")/lib.sh"
 
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
@@ -15,9 +15,7 @@ tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
 # scenario DIR: one connection with 2 messages in one segment and one in
 # the next, then a second connection whose INVITE is split in two
 # segments, 50 ms apart: well within the phone's retransmission timeout
-# (at least 200 ms), which a longer pause would pass: the phone would send
-# the first segment again and sipalg give up on joining (counted as
-# tcp_split_gave_up_resent; the INVITE then passes unmodified).
+# (at least 200 ms); a longer pause is below.
 scenario() {
 	local dir=$1
 	mkdir -p "$dir"
@@ -61,29 +59,75 @@ content_length_exact "$WORK/sipalg/wan2/000.sip" || fail "split INVITE: Content-
 say "ok: split INVITE: Content-Length exact"
 
 # A phone that stops mid-message for longer than its retransmission
-# timeout sends the held first segment again: sipalg lets it pass (the
-# phone sends nothing new until it is acknowledged), so the INVITE arrives
-# byte for byte as sent and the connection goes on.
-serve_in_wan "$WORK/sipalg/server3.log" --tcp --bind $SERVER:5060 --count 1 \
-	--save-dir "$WORK/sipalg/wan3" --answer-sdp "$VM_DIR/msgs/answer.sdp" "${tcp_values[@]}"
-in_lan $SIPUA send --tcp --split 200 --split-pause 1.5 --bind $PHONE:5072 --to $SERVER:5060 \
-	--save "$WORK/sipalg/lan3.sip" "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" \
-	>/dev/null || fail "TCP: no reply to the INVITE that paused mid-way"
+# timeout sends the held first segment again, and sends nothing new until
+# it is acknowledged: the router acknowledges it itself (tcp_split_acked)
+# and owns those bytes, so the rest, sent after the pause, joins them and
+# the INVITE arrives rewritten. (Before: given up, tcp_split_gave_up_resent,
+# and the INVITE passed byte for byte as sent, the phone's address in it.)
+# pause_invite NAME PORT PAUSE: the INVITE in two segments PAUSE s apart.
+pause_invite() {
+	serve_in_wan "$WORK/sipalg/$1-server.log" --tcp --bind $SERVER:5060 --count 1 \
+		--save-dir "$WORK/sipalg/$1" --answer-sdp "$VM_DIR/msgs/answer.sdp" "${tcp_values[@]}"
+	in_lan $SIPUA send --tcp --split 200 --split-pause "$3" --bind $PHONE:"$2" --to $SERVER:5060 \
+		--save "$WORK/sipalg/$1.sip" "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" \
+		>/dev/null || fail "TCP: no reply to the INVITE that paused mid-way ($1)"
+	wait
+}
+read -r acked0 resent0 < <(sipalg_stat rtr tcp_split_acked tcp_split_gave_up_resent)
+pause_invite paused 5072 1.5
+expect_in "$WORK/sipalg/paused/000.sip" "c=IN IP4 $ROUTER_WAN" "the INVITE that paused mid-way: joined and rewritten"
+expect_not_in "$WORK/sipalg/paused/000.sip" "$PHONE:" "the INVITE that paused mid-way: no private address:port left"
+content_length_exact "$WORK/sipalg/paused/000.sip" || fail "the INVITE that paused mid-way: Content-Length wrong"
+read -r acked1 resent1 < <(sipalg_stat rtr tcp_split_acked tcp_split_gave_up_resent)
+[ "$acked1" -gt "$acked0" ] && [ "$resent1" -eq "$resent0" ] ||
+	fail "the INVITE that paused mid-way: tcp_split_acked $acked0 -> $acked1, gave_up_resent $resent0 -> $resent1 (want: acked, not given up)"
+say "ok: an INVITE paused mid-way longer than the phone's RTO: its start acknowledged by the router (tcp_split_acked +$((acked1 - acked0))), joined, rewritten"
+
+# The same with the router's own packets to the phone dropped (its output
+# chain drops untracked TCP: sipalg's ACKs): the phone, never told, sends
+# its first segment a third time, and the held bytes go on as they are in
+# its place; the INVITE arrives byte for byte as sent (gave_up_resent),
+# as before, and the connection goes on.
+in_rtr nft -f - <<-'NFT' || fail "nft: the output drop"
+	table inet no_own_acks {
+		chain out { type filter hook output priority 0; ct state untracked meta l4proto tcp drop; }
+	}
+	NFT
+pause_invite unacked 5074 3
+in_rtr nft delete table inet no_own_acks
+cmp -s "$WORK/sipalg/unacked.sip" "$WORK/sipalg/unacked/000.sip" ||
+	fail "the INVITE whose router ACKs were dropped was changed"
+read -r acked2 resent2 < <(sipalg_stat rtr tcp_split_acked tcp_split_gave_up_resent)
+[ "$resent2" -eq $((resent1 + 1)) ] && [ "$acked2" -eq $((acked1 + 2)) ] ||
+	fail "the INVITE whose router ACKs were dropped: tcp_split_acked $acked1 -> $acked2, gave_up_resent $resent1 -> $resent2 (want: +2, +1)"
+say "ok: a phone that never gets the router's ACKs: after 2 its INVITE passes byte for byte as sent (gave_up_resent +1)"
+
+# Owned bytes go on even when sipalg is disabled meanwhile: the start of an
+# INVITE acknowledged by the router, then `sipalg set disabled=yes`, then
+# the rest: it goes on behind the held start, unmodified, and the server
+# gets the INVITE byte for byte (dropped, the server would get its end
+# only: the phone will not send its start again).
+pause_invite owned_disabled 5075 3 &
+for _ in $(seq 50); do
+	[ "$(sipalg_stat rtr tcp_split_acked)" -gt "$acked2" ] && break
+	sleep 0.1
+done
+[ "$(sipalg_stat rtr tcp_split_acked)" -gt "$acked2" ] || fail "the router did not acknowledge the paused INVITE's start"
+in_rtr "$TOP/cli/sipalg" set disabled=yes || fail "set disabled=yes"
 wait
-cmp -s "$WORK/sipalg/lan3.sip" "$WORK/sipalg/wan3/000.sip" ||
-	fail "the INVITE that paused mid-way was changed"
-resent=$(sipalg_stat rtr tcp_split_gave_up_resent)
-[ "$resent" -ge 1 ] || fail "tcp_split_gave_up_resent is $resent"
-say "ok: an INVITE paused mid-way longer than the phone's RTO arrives byte for byte as sent (gave_up_resent $resent)"
+in_rtr "$TOP/cli/sipalg" set disabled=no || fail "set disabled=no"
+cmp -s "$WORK/sipalg/owned_disabled.sip" "$WORK/sipalg/owned_disabled/000.sip" ||
+	fail "the INVITE whose start the router owned when it was disabled did not arrive as sent"
+say "ok: the start of an INVITE acknowledged by the router, then sipalg disabled: the INVITE arrives whole, byte for byte as sent"
 
 # A message whose headers say it is longer than sipalg holds (Content-Length
 # 40000; split_max_message is 16384) is not held at all: it passes as it
 # comes, counted as tcp_split_gave_up_too_big, and the phone sends nothing
 # twice. (Held, it would wait for the phone's retransmission timeout: the
-# phone, never acknowledged, sends its start again and sipalg gives up.)
+# phone, never acknowledged, sends its start again.)
 # The phone writes it in two pieces 50 ms apart, then waits 0.6 s (longer
 # than its RTO) before it closes the connection; a plain sink takes it.
-read -r held0 big0 resent0 < <(sipalg_stat rtr tcp_split_held tcp_split_gave_up_too_big tcp_split_gave_up_resent)
+read -r held0 big0 took0 < <(sipalg_stat rtr tcp_split_held tcp_split_gave_up_too_big tcp_split_acked)
 retrans() { in_lan awk '/^Tcp:/ { if (!n++) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i } else print $c }' /proc/net/snmp; }
 retrans0=$(retrans)
 in_wan $PY - $SERVER "$WORK/sipalg/big-wan.bin" >"$WORK/sipalg/big-sink.log" 2>&1 <<-'PY' &
@@ -123,10 +167,10 @@ in_lan $PY - $PHONE $SERVER "$WORK/sipalg/big-lan.bin" <<-'PY' || fail "the phon
 wait
 cmp -s "$WORK/sipalg/big-lan.bin" "$WORK/sipalg/big-wan.bin" ||
 	fail "the message said to be 40000 bytes long did not arrive as sent"
-read -r held1 big1 resent1 < <(sipalg_stat rtr tcp_split_held tcp_split_gave_up_too_big tcp_split_gave_up_resent)
+read -r held1 big1 took1 < <(sipalg_stat rtr tcp_split_held tcp_split_gave_up_too_big tcp_split_acked)
 retrans1=$(retrans)
-[ "$big1" -eq $((big0 + 1)) ] && [ "$held1" -eq "$held0" ] && [ "$resent1" -eq "$resent0" ] ||
-	fail "a message said to be 40000 bytes long: held $held0 -> $held1, gave_up_too_big $big0 -> $big1, gave_up_resent $resent0 -> $resent1 (want: not held, too_big + 1)"
+[ "$big1" -eq $((big0 + 1)) ] && [ "$held1" -eq "$held0" ] && [ "$took1" -eq "$took0" ] ||
+	fail "a message said to be 40000 bytes long: held $held0 -> $held1, gave_up_too_big $big0 -> $big1, acked $took0 -> $took1 (want: not held, too_big + 1)"
 [ "$retrans1" -eq "$retrans0" ] ||
 	fail "the phone sent $((retrans1 - retrans0)) segments again for the message said to be 40000 bytes long"
 say "ok: a message whose Content-Length says 40000 bytes is not held: it passes as sent (gave_up_too_big +1), the phone sends nothing again"
