@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Ask a TCP sender for a segment lost before the router.
+ * Ask a TCP sender for a segment lost before the router, or acknowledge
+ * bytes that split.c holds to it.
  *
  * split.c holds the bytes of a message that came after a gap, and the
  * start of that message. The receiver has none of them, so it sends no
@@ -91,7 +92,7 @@ static bool sipalg_sack_numbers(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	return ok;
 }
 
-/* The TCP header's length with its SACK option (2 NOPs, kind, length). */
+/* The TCP header's length, with its SACK option if any (2 NOPs, kind, length). */
 static unsigned int sipalg_sack_tcp_len(const struct sipalg_sack *sack)
 {
 	return sizeof(struct tcphdr) + (sack->n ? 4 + 8 * sack->n : 0);
