@@ -109,10 +109,9 @@ MODULE_PARM_DESC(split_max_bytes,
  * Then sipalg acknowledges the held bytes itself (sipalg_split_take()),
  * this many times at most while they do not grow: a sender that sends
  * them again after that did not take the ACKs, and they go on as they
- * are. Bytes it
- * acknowledged are dropped only when nothing at all came from the sender
- * for this long: longer than Linux's longest retransmission timeout, so
- * the sender is gone (sipalg_split_sweep()).
+ * are. Bytes it acknowledged are dropped only when nothing at all came
+ * from the sender for this long: longer than Linux's longest
+ * retransmission timeout, so the sender is gone (sipalg_split_sweep()).
  */
 #define SIPALG_SPLIT_TAKE_ACKS 2
 #define SIPALG_SPLIT_OWN_TIME (150 * HZ)
@@ -1355,6 +1354,22 @@ static int sipalg_split_send_through(struct sipalg_split_half *h,
 }
 
 /*
+ * A give-up found h's held bytes owned (under the entry's lock): the
+ * segment that would have gone on without them is dropped instead.
+ */
+static int sipalg_split_keep_back(struct sipalg_split_half *h,
+				  const struct sipalg_seg *seg, int verdict)
+{
+	if (!h->kept_back)
+		return verdict;
+	h->kept_back = false;
+	if (verdict != NF_ACCEPT && verdict != SIPALG_SPLIT_GO_ON)
+		return verdict;
+	sipalg_count(seg->sn, SIPALG_CTR_SPLIT_KEPT_BACK);
+	return NF_DROP;
+}
+
+/*
  * The sender sent held bytes again (seg: all of it held), well after they
  * came: its retransmission timer, which sends the first segment not
  * acknowledged and nothing new until it is (a loss it did not repair
@@ -1387,7 +1402,7 @@ static int sipalg_split_take(struct sipalg_split_half *h, struct sk_buff *skb,
 	seg->sack.n = 0;
 	seg->sack.take = true;
 	seg->sack.ack_known = true;
-	seg->sack.ack = held->seq + held->len;
+	seg->sack.ack = h->owned_end;
 	consume_skb(skb);
 	return NF_STOLEN;
 }
@@ -1968,13 +1983,7 @@ static int sipalg_split_known(struct sipalg_split *e, struct sk_buff *skb,
 		verdict = sipalg_split_while_held(h, skb, seg);
 	}
 out:
-	if (h->kept_back) {
-		h->kept_back = false;
-		if (verdict == NF_ACCEPT || verdict == SIPALG_SPLIT_GO_ON) {
-			sipalg_count(seg->sn, SIPALG_CTR_SPLIT_KEPT_BACK);
-			verdict = NF_DROP;
-		}
-	}
+	verdict = sipalg_split_keep_back(h, seg, verdict);
 	other->kept_back = false;
 	spin_unlock_bh(&e->lock);
 	return verdict;
@@ -2337,11 +2346,7 @@ static unsigned int sipalg_split_pass_too_long(struct sipalg_seg *seg,
 				     SIPALG_CTR_SPLIT_GAVE_UP_TOO_BIG,
 				     seg->last);
 	/* (Held bytes sipalg acknowledged go first: it comes again.) */
-	if (h->kept_back) {
-		h->kept_back = false;
-		sipalg_count(seg->sn, SIPALG_CTR_SPLIT_KEPT_BACK);
-		verdict = NF_DROP;
-	}
+	verdict = sipalg_split_keep_back(h, seg, verdict);
 	spin_unlock_bh(&e->lock);
 	return verdict;
 }

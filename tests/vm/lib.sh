@@ -373,6 +373,21 @@ sipalg_stat() {
 		"import json, sys; d = json.load(sys.stdin); print(' '.join(str(d[k]) for k in sys.argv[1:]))" "$@"
 }
 
+# router_own_tcp on|off: the router's output chain drops untracked TCP
+# (off), as a path that loses them or a sender that refuses them would:
+# the ACKs that sipalg sends itself (kmod/sack.c); on: no more.
+router_own_tcp() {
+	if [ "$1" = off ]; then
+		in_rtr nft -f - <<-'NFT' || fail "nft: the router's own TCP dropped"
+			table inet no_own_tcp {
+				chain out { type filter hook output priority 0; ct state untracked meta l4proto tcp drop; }
+			}
+			NFT
+	else
+		in_rtr nft delete table inet no_own_tcp
+	fi
+}
+
 # The router's split counters that are not 0, and passed_tcp_split.
 split_counters() {
 	in_rtr "$TOP/cli/sipalg" stats -j | $PY -c '

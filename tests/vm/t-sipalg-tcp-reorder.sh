@@ -974,13 +974,9 @@ given_up_then_register() {
 	local name=$1 port=$2 what=$3 resent got
 	resent=$(counter tcp_split_gave_up_resent)
 	hold_back rtr-lan "ip late $TO_5060 match u32 0x52454749 0xffffffff at 52" # "REGI"
-	in_rtr nft -f - <<-'NFT' || fail "nft: the output drop"
-		table inet no_own_acks {
-			chain out { type filter hook output priority 0; ct state untracked meta l4proto tcp drop; }
-		}
-		NFT
+	router_own_tcp off
 	two_messages "$WORK/$name" "$port" 300 3
-	in_rtr nft delete table inet no_own_acks
+	router_own_tcp on
 	hold_back rtr-lan
 	[ "$(counter tcp_split_gave_up_resent)" -gt "$resent" ] ||
 		fail "$what: the INVITE was not given up (resent)"

@@ -88,13 +88,9 @@ say "ok: an INVITE paused mid-way longer than the phone's RTO: its start acknowl
 # its first segment a third time, and the held bytes go on as they are in
 # its place; the INVITE arrives byte for byte as sent (gave_up_resent),
 # as before, and the connection goes on.
-in_rtr nft -f - <<-'NFT' || fail "nft: the output drop"
-	table inet no_own_acks {
-		chain out { type filter hook output priority 0; ct state untracked meta l4proto tcp drop; }
-	}
-	NFT
+router_own_tcp off
 pause_invite unacked 5074 3
-in_rtr nft delete table inet no_own_acks
+router_own_tcp on
 cmp -s "$WORK/sipalg/unacked.sip" "$WORK/sipalg/unacked/000.sip" ||
 	fail "the INVITE whose router ACKs were dropped was changed"
 read -r acked2 resent2 < <(sipalg_stat rtr tcp_split_acked tcp_split_gave_up_resent)
