@@ -32,6 +32,7 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_REGISTRATIONS_ON_FLOW] = "registrations_on_flow",
 	[SIPALG_CTR_TRACE_SENT] = "trace_sent",
 	[SIPALG_CTR_TRACE_LOST] = "trace_lost",
+	[SIPALG_CTR_TCP_FIN_MOVED] = "tcp_fin_moved",
 	[SIPALG_CTR_SPLIT_HELD] = "tcp_split_held",
 	[SIPALG_CTR_SPLIT_JOINED] = "tcp_split_joined",
 	[SIPALG_CTR_SPLIT_CUT] = "tcp_split_cut",

@@ -39,6 +39,7 @@ enum sipalg_counter {
 	SIPALG_CTR_REGISTRATIONS_ON_FLOW, /* bindings left to their own flow */
 	SIPALG_CTR_TRACE_SENT,		/* trace records sent (each group's copy) */
 	SIPALG_CTR_TRACE_LOST,		/* ... not built (memory) or not delivered */
+	SIPALG_CTR_TCP_FIN_MOVED,	/* FINs that overtook a message: sent at its end */
 	/* TCP messages split across segments (split.c): */
 	SIPALG_CTR_SPLIT_HELD,		/* ... whose start was held for the rest */
 	SIPALG_CTR_SPLIT_JOINED,	/* ... sent on whole, in one packet */

@@ -41,6 +41,23 @@ spinlock_t *sipalg_order_lock(const struct nf_conn *ct)
 }
 
 /*
+ * Did conntrack see dir's FIN (under ct->lock)? The first FIN of a
+ * connection marks its direction; the second moves the state on to
+ * LAST_ACK and later, and is the other direction's.
+ */
+static bool sipalg_order_fin_seen(const struct nf_conn *ct,
+				  enum ip_conntrack_dir dir)
+{
+	const struct ip_ct_tcp *tcp = &ct->proto.tcp;
+
+	if (tcp->seen[dir].flags & IP_CT_TCP_FLAG_CLOSE_INIT)
+		return true;
+	return (tcp->seen[!dir].flags & IP_CT_TCP_FLAG_CLOSE_INIT) &&
+	       (tcp->state == TCP_CONNTRACK_LAST_ACK ||
+		tcp->state == TCP_CONNTRACK_TIME_WAIT);
+}
+
+/*
  * Must the packet at seq (its sender's number; end: of its payload and FIN)
  * keep its length? A length change moves every byte after the packet, so
  * it is only right while none of them went on yet, or when it is the
@@ -68,6 +85,20 @@ spinlock_t *sipalg_order_lock(const struct nf_conn *ct)
  * or on their way from conntrack to here on another CPU) count as gone:
  * the packet keeps its length when it need not, a leak of its message,
  * never a misnumbered stream.
+ * One exception: the sender's FIN went on ahead of the packet, which ends
+ * where the FIN is (a reply and the close after it, reordered before the
+ * router: went is end + 1, and conntrack saw the direction's FIN). The
+ * receiver has no byte after the packet, only the FIN, which it keeps
+ * out of order until the packet comes: the packet may change its length
+ * if it grows and carries the FIN again, at its new end (*fin_moves).
+ * The receiver then takes the FIN there and drops the one it held, which
+ * the packet's bytes now cover; its acknowledgment of the new FIN is the
+ * sender's FIN acknowledged, through the adjustment. Not if it shrinks:
+ * the FIN it held would then be past the new end, and a receiver that
+ * still reports it (a SACK block, which Linux sends once when it had
+ * closed first) would name bytes the sender never sent, an acknowledgment
+ * conntrack takes for invalid: it is not translated, and the router's own
+ * stack answers it with a reset.
  * *point_change: for a packet at the correction point, the change the
  * point recorded, else 0. nf_ct_seqadj_set() drops any other change at
  * that point, so such a packet may change its length by that much in all
@@ -79,11 +110,12 @@ spinlock_t *sipalg_order_lock(const struct nf_conn *ct)
  */
 bool sipalg_order_keeps_length(struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo, u32 seq,
-			       u32 msg_seq, u32 end, s32 *point_change)
+			       u32 msg_seq, u32 end, s32 *point_change,
+			       bool *fin_moves)
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-	bool moved = false, behind = false, at_point = false, acked;
+	bool moved = false, behind = false, at_point = false, acked, fin;
 	s32 recorded = 0;
 	u32 went, ack;
 
@@ -97,6 +129,7 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 		recorded = way->offset_after - way->offset_before;
 	}
 	went = ct->proto.tcp.seen[dir].td_end;
+	fin = sipalg_order_fin_seen(ct, dir);
 	/*
 	 * (Conntrack's number, corrected as the adjustment numbers it; where
 	 * that is ambiguous, the higher: the packet keeps its length, a leak,
@@ -106,11 +139,16 @@ bool sipalg_order_keeps_length(struct nf_conn *ct,
 		after(ack, msg_seq);
 	spin_unlock_bh(&ct->lock);
 	*point_change = at_point ? recorded : 0;
+	*fin_moves = false;
 	if (behind || at_point)
 		return behind;
 	if (acked)
 		return true;
 	if (sipalg_split_holds(ct, dir))
 		return false;
+	if (fin && went == end + 1) {
+		*fin_moves = true;
+		return false;
+	}
 	return after(went, end);
 }

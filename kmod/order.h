@@ -8,6 +8,7 @@
 spinlock_t *sipalg_order_lock(const struct nf_conn *ct);
 bool sipalg_order_keeps_length(struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo, u32 seq,
-			       u32 msg_seq, u32 end, s32 *point_change);
+			       u32 msg_seq, u32 end, s32 *point_change,
+			       bool *fin_moves);
 
 #endif

@@ -565,7 +565,7 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 	const unsigned int *framed = NULL;
 	struct sipalg_trace_pos pos = { 0 };
 	bool nat, changed = false, writable = false, cut_failed = false;
-	bool keep_len = false, keep_len_asked = false;
+	bool keep_len = false, keep_len_asked = false, fin_moves = false;
 	s32 point_change = 0;
 	struct sipalg_scratch *s;
 	unsigned int want;
@@ -708,7 +708,8 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 								     ntohl(seq),
 								     msg_seq,
 								     end,
-								     &point_change);
+								     &point_change,
+								     &fin_moves);
 				keep_len_asked = true;
 			}
 			if (moves && !nfct_seqadj(ct))
@@ -717,6 +718,11 @@ static void sipalg_process(struct sk_buff *skb, unsigned int protoff,
 				reason = SIPALG_PASS_TCP_REORDERED;
 			/* At the point: what it recorded, no more (order.c). */
 			else if (moves && point_change && delta == point_change)
+				reason = SIPALG_PASS_TCP_REORDERED;
+			/* Behind the FIN: grown, or as long (order.c). */
+			else if (moves && fin_moves &&
+				 delta + (int)s->plan.new_len <
+				 (int)s->plan.old_len)
 				reason = SIPALG_PASS_TCP_REORDERED;
 			else if (!writable &&
 				 skb_ensure_writable(skb, skb->len))
@@ -776,6 +782,11 @@ next:
 	/* Free bytes are left after a change (or a grow that then failed). */
 	sipalg_close_gap(skb, out);
 	if (changed) {
+		/* The FIN that went on ahead, at the new end (order.c). */
+		if (fin_moves && delta) {
+			((struct tcphdr *)(skb->data + protoff))->fin = 1;
+			sipalg_count(sn, SIPALG_CTR_TCP_FIN_MOVED);
+		}
 		/* Segments of the sender's size, as it sent this one. */
 		if (skb->len > mtu)
 			sipalg_packet_gso(skb, dataoff, nf_ct_l3num(ct), mtu,

@@ -297,9 +297,10 @@ second_segment() { echo "match u32 $(segment_first "$1" 3 2) 0xffffffff at 52"; 
 # two_messages() sends (its MSS 300 cuts it into segments of 288 bytes).
 invite_at() { bytes_at <($SIPUA fill "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip") "$1"; }
 
-# stream_server DIR: the server takes one connection (in the background:
-# wait for it) and saves what it got until the phone closed (or 5 s of
-# silence) in DIR/got.
+# stream_server DIR [close]: the server takes one connection (in the
+# background: wait for it) and saves what it got until the phone closed
+# (or 5 s of silence) in DIR/got; with close, it closes its side of the
+# connection first, as soon as it is made.
 stream_server() {
 	local dir=$1
 	in_wan $PY -c '
@@ -307,6 +308,8 @@ import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], 5060)); s.listen(1); print("ready", flush=True)
 s.settimeout(10); c, _ = s.accept(); c.settimeout(5)
+if len(sys.argv) > 3:
+    c.shutdown(socket.SHUT_WR)
 got = b""
 try:
     while True:
@@ -316,7 +319,7 @@ try:
         got += b
 except socket.timeout:
     pass
-open(sys.argv[2], "wb").write(got)' "$SERVER" "$dir/got" >"$dir/server.log" 2>&1 &
+open(sys.argv[2], "wb").write(got)' "$SERVER" "$dir/got" "${@:2}" >"$dir/server.log" 2>&1 &
 	wait_ready "$dir/server.log"
 }
 
@@ -949,6 +952,53 @@ got=$(PHONE=$SHORT_PHONE messages_in "$dir/got-messages" | xargs)
 [ "$(counter passed_tcp_reordered)" -ge $((reordered + 2)) ] ||
 	fail "passed_tcp_reordered grew by $(($(counter passed_tcp_reordered) - reordered)), not 2: the INVITE sent again at the correction point did not keep its length"
 say "ok: a packet sent again at the correction point changes its length by what the point recorded; the INVITE in it, which went on unchanged, keeps its length, the stream whole"
+
+# 8f. The phone's FIN overtakes its last message: an INVITE written whole,
+# the phone's close 20 ms later, the INVITE held back 40 ms. The FIN went
+# on first, and the receiver keeps it out of order. From 10.0.0.5 the
+# INVITE grows: it ends where the FIN is, so it is rewritten and carries
+# the FIN again at its new end (tcp_fin_moved), and the server gets the
+# INVITE rewritten, then the close; the same to a server that closed
+# first (its FIN seen before the phone's, which then marks no direction
+# but moves conntrack's state on to LAST_ACK). (Before: later bytes had
+# gone on, so the INVITE kept its length, passed_tcp_reordered, and
+# reached the server as sent. In the loss test the same happened to the
+# server's last 200 OK, its close reordered before it.) From
+# 192.168.0.10 it shrinks: it keeps its length (passed_tcp_reordered), as
+# the FIN held past its new end may still be reported (kmod/order.c).
+# fin_first DIR PHONE PORT moved|kept [close]
+fin_first() {
+	local dir=$1 phone=$2 port=$3 expect=$4 moved reordered want
+	shift 4
+	mkdir -p "$dir"
+	$SIPUA fill "${tcp_values[@]}" --set phone="$phone" "$VM_DIR/msgs/invite.sip" >"$dir/invite.sip"
+	read -r moved reordered < <(counter tcp_fin_moved passed_tcp_reordered)
+	hold_back rtr-lan "ip late $INVITE_FIRST"
+	stream_server "$dir" "$@"
+	phone_writes "$phone" "$port" 0 0 0.02 "$dir/invite.sip" || fail "$dir: the phone could not send"
+	wait || fail "$dir: the server failed: $(cat "$dir/server.log")"
+	hold_back rtr-lan
+	got=$(PHONE=$phone messages_in "$dir/got" | xargs)
+	if [ "$expect" = moved ]; then
+		want="INVITE public"
+		[ "$(counter tcp_fin_moved)" = $((moved + 1)) ] ||
+			fail "$dir: tcp_fin_moved grew by $(($(counter tcp_fin_moved) - moved)), not 1"
+	else
+		want="INVITE private"
+		[ "$(counter passed_tcp_reordered)" -gt "$reordered" ] ||
+			fail "$dir: the INVITE did not keep its length (passed_tcp_reordered)"
+		[ "$(counter tcp_fin_moved)" = "$moved" ] || fail "$dir: tcp_fin_moved grew"
+	fi
+	[ "$got" = "$want" ] ||
+		fail "an INVITE from $phone overtaken by the phone's FIN: the server got '$got', not '$want'"
+}
+fin_first "$WORK/fin-first" $SHORT_PHONE 5095 moved
+fin_first "$WORK/fin-first-closed" $SHORT_PHONE 5098 moved close
+rewritten "$WORK/fin-first/got" "$SHORT_PHONE:" "IN IP4 $SHORT_PHONE" "INVITE from $SHORT_PHONE, its FIN first"
+rewritten "$WORK/fin-first-closed/got" "$SHORT_PHONE:" "IN IP4 $SHORT_PHONE" \
+	"INVITE from $SHORT_PHONE, its FIN first, the server closed first"
+fin_first "$WORK/fin-first-shrinks" "$PHONE" 5099 kept
+say "ok: an INVITE overtaken by its phone's FIN: growing, rewritten with the FIN at its new end (tcp_fin_moved), also after the server's close; shrinking, as sent (passed_tcp_reordered), the stream whole"
 
 # 6. Counters.
 say "split counters: $(split_counters)"
