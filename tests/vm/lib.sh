@@ -388,13 +388,16 @@ router_own_tcp() {
 	fi
 }
 
-# The router's split counters that are not 0, and passed_tcp_split.
+# The router's split counters that are not 0, tcp_fin_moved if not 0,
+# passed_tcp_split and passed_tcp_reordered.
 split_counters() {
 	in_rtr "$TOP/cli/sipalg" stats -j | $PY -c '
 import json, sys
 st = json.load(sys.stdin)
 print(", ".join(f"{k[10:]} {v}" for k, v in st.items() if k.startswith("tcp_split_") and v)
-      + "; passed tcp_split " + str(st["passed_tcp_split"]))'
+      + ("; fin_moved " + str(st["tcp_fin_moved"]) if st["tcp_fin_moved"] else "")
+      + "; passed tcp_split " + str(st["passed_tcp_split"])
+      + ", tcp_reordered " + str(st["passed_tcp_reordered"]))'
 }
 
 # The router's expectations (pinholes), one per line. The source port of a
