@@ -45,6 +45,7 @@ static const char *const sipalg_counter_names[SIPALG_CTR_MAX] = {
 	[SIPALG_CTR_SPLIT_END_FOUND] = "tcp_split_end_found",
 	[SIPALG_CTR_SPLIT_ACKED] = "tcp_split_acked",
 	[SIPALG_CTR_SPLIT_KEPT_BACK] = "tcp_split_kept_back",
+	[SIPALG_CTR_SPLIT_SENT_ON] = "tcp_split_sent_on",
 	[SIPALG_CTR_SPLIT_GAVE_UP_GAP] = "tcp_split_gave_up_gap",
 	[SIPALG_CTR_SPLIT_GAVE_UP_NO_GAP] = "tcp_split_gave_up_no_gap",
 	[SIPALG_CTR_SPLIT_GAVE_UP_RESENT] = "tcp_split_gave_up_resent",

@@ -53,6 +53,7 @@ enum sipalg_counter {
 	SIPALG_CTR_SPLIT_END_FOUND,	/* ends of messages given up, as they passed */
 	SIPALG_CTR_SPLIT_ACKED,		/* ACKs of held bytes, sent by sipalg itself */
 	SIPALG_CTR_SPLIT_KEPT_BACK,	/* segments dropped: held bytes it ACKed go first */
+	SIPALG_CTR_SPLIT_SENT_ON,	/* held bytes it ACKed, sent on by sipalg itself */
 	/* Held messages given up (their bytes pass when sent again): */
 	SIPALG_CTR_SPLIT_GAVE_UP_GAP,	/* ... data after a second gap came */
 	SIPALG_CTR_SPLIT_GAVE_UP_NO_GAP, /* ... the receiver had what they waited for */

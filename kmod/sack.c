@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Ask a TCP sender for a segment lost before the router, or acknowledge
- * bytes that split.c holds to it.
+ * Ask a TCP sender for a segment lost before the router, acknowledge
+ * bytes that split.c holds to it, or send those on to their receiver.
  *
  * split.c holds the bytes of a message that came after a gap, and the
  * start of that message. The receiver has none of them, so it sends no
@@ -28,6 +28,11 @@
  * The ACK is numbered as the sender sees the stream (the other way's
  * sequence adjustment applied) and untracked: conntrack, NAT and the
  * helpers leave it alone.
+ *
+ * When the rest of a message it acknowledged does not come in time,
+ * sipalg sends those bytes on to the receiver itself, as they are
+ * (sipalg_sack_deliver()): untracked too, numbered as the receiver sees
+ * the stream, from the sender's address as the receiver knows it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -61,6 +66,16 @@ struct sipalg_sack_numbers {
 	u16 window;
 };
 
+/* A packet sipalg builds: an ACK with SACK blocks, or data sent on. */
+struct sipalg_sack_packet {
+	struct sipalg_sack_numbers num;
+	const struct sipalg_sack *sack;	/* its blocks, if any */
+	bool ts;			/* a timestamps option: */
+	u32 tsval, tsecr;
+	const unsigned char *data;	/* payload */
+	unsigned int len;
+};
+
 static bool sipalg_sack_numbers(struct nf_conn *ct, enum ip_conntrack_dir dir,
 				const struct sipalg_sack *sack, u32 first,
 				struct sipalg_sack_numbers *num)
@@ -92,10 +107,16 @@ static bool sipalg_sack_numbers(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	return ok;
 }
 
-/* The TCP header's length, with its SACK option if any (2 NOPs, kind, length). */
-static unsigned int sipalg_sack_tcp_len(const struct sipalg_sack *sack)
+/*
+ * The TCP header's length, with its options if any (2 NOPs before each:
+ * the SACK option's kind, length and blocks; the timestamps' 10 bytes).
+ */
+static unsigned int sipalg_sack_tcp_len(const struct sipalg_sack_packet *p)
 {
-	return sizeof(struct tcphdr) + (sack->n ? 4 + 8 * sack->n : 0);
+	unsigned int n = p->sack ? p->sack->n : 0;
+
+	return sizeof(struct tcphdr) + (n ? 4 + 8 * n : 0) +
+	       (p->ts ? TCPOLEN_TSTAMP_ALIGNED : 0);
 }
 
 /*
@@ -118,53 +139,61 @@ static struct sk_buff *sipalg_sack_skb(struct dst_entry *dst, __be16 proto,
 	return skb;
 }
 
-/* The TCP header and its SACK option, after the IP header. */
+/* The TCP header, its options and payload, after the IP header. */
 static struct tcphdr *sipalg_sack_tcp(struct sk_buff *skb,
 				      const struct nf_conntrack_tuple *t,
-				      const struct sipalg_sack_numbers *num,
-				      const struct sipalg_sack *sack)
+				      const struct sipalg_sack_packet *p)
 {
-	unsigned int len = sipalg_sack_tcp_len(sack), i;
+	unsigned int len = sipalg_sack_tcp_len(p), n, i;
 	struct tcphdr *th;
 	__be32 *opt;
 
 	skb_reset_transport_header(skb);
 	th = skb_put_zero(skb, len);
-	/* From the receiver (the tuple's destination) to the sender. */
+	/* From the tuple's destination to its source. */
 	th->source = t->dst.u.tcp.port;
 	th->dest = t->src.u.tcp.port;
-	th->seq = htonl(num->seq);
-	th->ack_seq = htonl(num->ack);
+	th->seq = htonl(p->num.seq);
+	th->ack_seq = htonl(p->num.ack);
 	th->doff = len / 4;
 	th->ack = 1;
-	th->window = htons(num->window);
-	if (!sack->n)
-		return th;
+	th->psh = !!p->len;
+	th->window = htons(p->num.window);
 	opt = (__be32 *)(th + 1);
-	*opt++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
-		       (TCPOPT_SACK << 8) | (TCPOLEN_SACK_BASE + 8 * sack->n));
-	for (i = 0; i < sack->n; i++) {
-		*opt++ = htonl(sack->start[i]);
-		*opt++ = htonl(sack->end[i]);
+	if (p->ts) {
+		*opt++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP);
+		*opt++ = htonl(p->tsval);
+		*opt++ = htonl(p->tsecr);
 	}
+	n = p->sack ? p->sack->n : 0;
+	if (n)
+		*opt++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_SACK << 8) | (TCPOLEN_SACK_BASE + 8 * n));
+	for (i = 0; i < n; i++) {
+		*opt++ = htonl(p->sack->start[i]);
+		*opt++ = htonl(p->sack->end[i]);
+	}
+	if (p->len)
+		skb_put_data(skb, p->data, p->len);
 	return th;
 }
 
 static void sipalg_sack_send4(struct net *net,
 			      const struct nf_conntrack_tuple *t,
-			      const struct sipalg_sack_numbers *num,
-			      const struct sipalg_sack *sack)
+			      const struct sipalg_sack_packet *p)
 {
 	struct flowi4 fl4 = {
 		.daddr = t->src.u3.ip,
 		.saddr = t->dst.u3.ip,
 		.flowi4_proto = IPPROTO_TCP,
-		/* The receiver's address, not the router's. */
+		/* The far end's address, not the router's. */
 		.flowi4_flags = FLOWI_FLAG_ANYSRC,
 		.fl4_sport = t->dst.u.tcp.port,
 		.fl4_dport = t->src.u.tcp.port,
 	};
-	unsigned int len = sizeof(struct iphdr) + sipalg_sack_tcp_len(sack);
+	unsigned int tcp_len = sipalg_sack_tcp_len(p);
+	unsigned int len = sizeof(struct iphdr) + tcp_len + p->len;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 	struct iphdr *iph;
@@ -186,7 +215,7 @@ static void sipalg_sack_send4(struct net *net,
 	iph->saddr = fl4.saddr;
 	iph->daddr = fl4.daddr;
 	ip_send_check(iph);
-	th = sipalg_sack_tcp(skb, t, num, sack);
+	th = sipalg_sack_tcp(skb, t, p);
 	th->check = tcp_v4_check(len - sizeof(*iph), iph->saddr, iph->daddr,
 				 csum_partial(th, len - sizeof(*iph), 0));
 	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
@@ -195,8 +224,7 @@ static void sipalg_sack_send4(struct net *net,
 
 static void sipalg_sack_send6(struct net *net,
 			      const struct nf_conntrack_tuple *t,
-			      const struct sipalg_sack_numbers *num,
-			      const struct sipalg_sack *sack)
+			      const struct sipalg_sack_packet *p)
 {
 	struct flowi6 fl6 = {
 		.daddr = t->src.u3.in6,
@@ -205,7 +233,7 @@ static void sipalg_sack_send6(struct net *net,
 		.fl6_sport = t->dst.u.tcp.port,
 		.fl6_dport = t->src.u.tcp.port,
 	};
-	unsigned int tcp_len = sipalg_sack_tcp_len(sack);
+	unsigned int tcp_len = sipalg_sack_tcp_len(p) + p->len;
 	struct dst_entry *dst;
 	struct ipv6hdr *ip6h;
 	struct sk_buff *skb;
@@ -226,7 +254,7 @@ static void sipalg_sack_send6(struct net *net,
 	ip6h->hop_limit = ip6_dst_hoplimit(dst);
 	ip6h->saddr = fl6.saddr;
 	ip6h->daddr = fl6.daddr;
-	th = sipalg_sack_tcp(skb, t, num, sack);
+	th = sipalg_sack_tcp(skb, t, p);
 	th->check = csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr, tcp_len,
 				    IPPROTO_TCP, csum_partial(th, tcp_len, 0));
 	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
@@ -239,11 +267,20 @@ static void sipalg_sack_send6(struct net *net,
  * sipalg's: the ACK goes out through netfilter's hooks. Returns whether
  * it went (the connection negotiated SACK, or it takes without blocks).
  */
+static void sipalg_sack_out(struct net *net, const struct nf_conn *ct,
+			    const struct nf_conntrack_tuple *t,
+			    const struct sipalg_sack_packet *p)
+{
+	if (nf_ct_l3num(ct) == NFPROTO_IPV4)
+		sipalg_sack_send4(net, t, p);
+	else
+		sipalg_sack_send6(net, t, p);
+}
+
 bool sipalg_sack_send(struct net *net, struct nf_conn *ct,
 		      enum ip_conntrack_dir dir, const struct sipalg_sack *sack)
 {
-	const struct nf_conntrack_tuple *t = &ct->tuplehash[dir].tuple;
-	struct sipalg_sack_numbers num;
+	struct sipalg_sack_packet p = { .sack = sack };
 	u32 first;
 	unsigned int i;
 
@@ -253,11 +290,57 @@ bool sipalg_sack_send(struct net *net, struct nf_conn *ct,
 	for (i = 1; i < sack->n; i++)
 		if (before(sack->start[i], first))
 			first = sack->start[i];
-	if (!sipalg_sack_numbers(ct, dir, sack, first, &num))
+	if (!sipalg_sack_numbers(ct, dir, sack, first, &p.num))
 		return false;
-	if (nf_ct_l3num(ct) == NFPROTO_IPV4)
-		sipalg_sack_send4(net, t, &num, sack);
-	else
-		sipalg_sack_send6(net, t, &num, sack);
+	/* From the receiver (the tuple's destination) to the sender. */
+	sipalg_sack_out(net, ct, &ct->tuplehash[dir].tuple, &p);
 	return true;
+}
+
+/*
+ * The sender's side of data sent on, as the receiver of dir's bytes sees
+ * it: seq (the sender's number) moved as the sequence adjustment moves a
+ * packet that begins there, the sender's highest acknowledgment and
+ * largest window (conntrack's, numbered as the receiver numbers). False
+ * while conntrack saw no acknowledgment from the sender.
+ */
+static bool sipalg_sack_data_numbers(struct nf_conn *ct,
+				     enum ip_conntrack_dir dir, u32 seq,
+				     struct sipalg_sack_numbers *num)
+{
+	const struct ip_ct_tcp_state *own = &ct->proto.tcp.seen[dir];
+	bool ok;
+
+	spin_lock_bh(&ct->lock);
+	ok = own->flags & IP_CT_TCP_FLAG_MAXACK_SET;
+	if (ok) {
+		num->seq = seq + nf_ct_seq_offset(ct, dir, seq);
+		num->ack = own->td_maxack;
+		num->window = min_t(u32, max_t(u32, own->td_maxwin >>
+						     own->td_scale, 1),
+				    0xffff);
+	}
+	spin_unlock_bh(&ct->lock);
+	return ok;
+}
+
+unsigned int sipalg_sack_deliver(struct net *net, struct nf_conn *ct,
+				 enum ip_conntrack_dir dir,
+				 const struct sipalg_sack_data *d)
+{
+	struct sipalg_sack_packet p = {
+		.ts = d->ts, .tsval = d->tsval, .tsecr = d->tsecr,
+	};
+	unsigned int off, n = 0;
+
+	if (!d->mss || !sipalg_sack_data_numbers(ct, dir, d->seq, &p.num))
+		return 0;
+	for (off = 0; off < d->len; off += p.len, n++) {
+		p.data = d->data + off;
+		p.len = min(d->len - off, d->mss);
+		/* From the sender (the reply tuple's destination). */
+		sipalg_sack_out(net, ct, &ct->tuplehash[!dir].tuple, &p);
+		p.num.seq += p.len;
+	}
+	return n;
 }

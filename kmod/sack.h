@@ -30,8 +30,29 @@ struct sipalg_sack {
 	bool take;
 };
 
+/*
+ * Held bytes sipalg acknowledged, to send on as they are: numbered as
+ * their sender numbers them, in packets of mss bytes at most, with the
+ * timestamps of the sender's last segment when it sends them.
+ */
+struct sipalg_sack_data {
+	u32 seq;
+	const unsigned char *data;
+	unsigned int len;
+	unsigned int mss;
+	bool ts;
+	u32 tsval, tsecr;
+};
+
 void sipalg_sack_add(struct sipalg_sack *sack, u32 start, u32 end);
 bool sipalg_sack_send(struct net *net, struct nf_conn *ct,
 		      enum ip_conntrack_dir dir, const struct sipalg_sack *sack);
+/*
+ * Send d's bytes of dir on to their receiver; not under a lock of
+ * sipalg's. Returns the packets sent: 0 while the numbers are not known.
+ */
+unsigned int sipalg_sack_deliver(struct net *net, struct nf_conn *ct,
+				 enum ip_conntrack_dir dir,
+				 const struct sipalg_sack_data *d);
 
 #endif

@@ -109,12 +109,14 @@ MODULE_PARM_DESC(split_max_bytes,
  * Then sipalg acknowledges the held bytes itself (sipalg_split_take()),
  * this many times at most while they do not grow: a sender that sends
  * them again after that did not take the ACKs, and they go on as they
- * are. Bytes it acknowledged are dropped only when nothing at all came
- * from the sender for this long: longer than Linux's longest
- * retransmission timeout, so the sender is gone (sipalg_split_sweep()).
+ * are. Bytes it acknowledged whose rest does not come within the hold
+ * (from when they were acknowledged or last grew) sipalg sends on to the
+ * receiver itself, as they are (sipalg_split_sweep()): the sender will
+ * not.
  */
 #define SIPALG_SPLIT_TAKE_ACKS 2
-#define SIPALG_SPLIT_OWN_TIME (150 * HZ)
+/* Sent on by one sweep at most; the others by the next. */
+#define SIPALG_SPLIT_HANDOVERS 8
 /*
  * A joined message is kept this long at most for its retransmissions, and
  * this long after the peer acknowledged it (the sender may not have that
@@ -202,6 +204,9 @@ struct sipalg_split_half {
 	bool kept_back;
 	u8 take_acks;
 	u32 owned_end;
+	/* The timestamps of the copy that was acknowledged, if any. */
+	bool owned_ts;
+	u32 owned_tsval, owned_tsecr;
 	unsigned long pass_since;
 	u16 mss;			/* largest payload of the held segments */
 	/*
@@ -540,9 +545,10 @@ static u8 *sipalg_split_option(const struct sk_buff *skb,
 	return NULL;
 }
 
-/* Its timestamp value (TSval, RFC 7323), if it carries one. */
-static bool sipalg_split_tsval(const struct sk_buff *skb,
-			       const struct sipalg_seg *seg, u32 *tsval)
+/* Its timestamps (TSval and TSecr, RFC 7323), if it carries them. */
+static bool sipalg_split_ts(const struct sk_buff *skb,
+			    const struct sipalg_seg *seg, u32 *tsval,
+			    u32 *tsecr)
 {
 	u8 opts[MAX_TCP_OPTION_SPACE], *ts;
 
@@ -550,7 +556,16 @@ static bool sipalg_split_tsval(const struct sk_buff *skb,
 	if (!ts || ts[1] != TCPOLEN_TIMESTAMP)
 		return false;
 	*tsval = sipalg_split_edge(ts + 2);
+	*tsecr = sipalg_split_edge(ts + 6);
 	return true;
+}
+
+static bool sipalg_split_tsval(const struct sk_buff *skb,
+			       const struct sipalg_seg *seg, u32 *tsval)
+{
+	u32 tsecr;
+
+	return sipalg_split_ts(skb, seg, tsval, &tsecr);
 }
 
 /*
@@ -1397,6 +1412,9 @@ static int sipalg_split_take(struct sipalg_split_half *h, struct sk_buff *skb,
 					   false);
 	h->owned = true;
 	h->owned_end = held->seq + held->len;
+	/* What sends them on carries these (the receiver's PAWS). */
+	h->owned_ts = sipalg_split_ts(skb, seg, &h->owned_tsval,
+				      &h->owned_tsecr);
 	h->take_acks++;
 	held->last = jiffies;
 	seg->sack.n = 0;
@@ -2488,18 +2506,102 @@ unsigned long sipalg_split_bytes_max(void)
 	return split_max_bytes;
 }
 
+/* Held bytes sipalg acknowledged, sent on after the sweep's locks. */
+struct sipalg_split_handover {
+	struct nf_conn *ct;		/* a reference of its own */
+	enum ip_conntrack_dir dir;
+	atomic_long_t *host;
+	struct sipalg_split_buf buf;
+	struct sipalg_sack_data d;
+};
+
+/*
+ * The rest of h's message did not come: its bytes sipalg acknowledged go
+ * to o, to be sent on as they are, and the message is given up (the rest
+ * passes as it comes again). Under the entry's lock.
+ */
+static void sipalg_split_hand_over(struct sipalg_split_half *h,
+				   struct nf_conn *ct,
+				   struct sipalg_split_handover *o)
+{
+	struct sipalg_split_buf *held = &h->held;
+
+	nf_conntrack_get(&ct->ct_general);
+	o->ct = ct;
+	o->dir = h->dir;
+	o->host = h->host;
+	o->buf = *held;
+	o->d = (struct sipalg_sack_data){
+		.seq = held->seq, .data = held->data,
+		.len = h->owned_end - held->seq, .mss = h->mss,
+		.ts = h->owned_ts, .tsval = h->owned_tsval,
+		.tsecr = h->owned_tsecr,
+	};
+	memset(held, 0, sizeof(*held));
+	h->owned = false;
+	sipalg_split_give_up(h, sipalg_pernet(nf_ct_net(ct)),
+			     SIPALG_CTR_SPLIT_GAVE_UP_TIMEOUT,
+			     o->buf.seq + o->buf.len);
+}
+
+/* Not under a lock of sipalg's: the packets go through the hooks. */
+static void sipalg_split_send_on(struct sipalg_split_handover *o)
+{
+	struct net *net = nf_ct_net(o->ct);
+
+	local_bh_disable();
+	if (sipalg_sack_deliver(net, o->ct, o->dir, &o->d))
+		sipalg_count(sipalg_pernet(net), SIPALG_CTR_SPLIT_SENT_ON);
+	local_bh_enable();
+	kfree(o->buf.data);
+	sipalg_split_uncharge(o->host, o->buf.size);
+	nf_ct_put(o->ct);
+}
+
+/*
+ * Every half of e whose bytes sipalg acknowledged hands them over to
+ * out[*n..], while there is room: false if one could not (under the
+ * table's lock; e's own is taken here). Unloading: the conntracks stay.
+ */
+static bool sipalg_split_hand_over_all(struct sipalg_split *e,
+				       struct sipalg_split_handover *out,
+				       unsigned int *n)
+{
+	bool all = true;
+	unsigned int i;
+
+	spin_lock(&e->lock);
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		struct sipalg_split_half *h = &e->half[i];
+
+		if (e->dead || !h->owned || !h->held.data)
+			continue;
+		if (*n < SIPALG_SPLIT_HANDOVERS)
+			sipalg_split_hand_over(h, (struct nf_conn *)e->ct,
+					       &out[(*n)++]);
+		else
+			all = false;
+	}
+	spin_unlock(&e->lock);
+	return all;
+}
+
 /*
  * Age what is held and kept; entries with nothing left go, and those of a
  * conntrack that is dying (deleted, timed out: its last reference may be
- * the entry's), with all they hold.
+ * the entry's), with all they hold. (Bytes sipalg acknowledged go too:
+ * sent on, the receiver's acknowledgment of them would find no conntrack
+ * to translate it, and the router's own stack would reset the
+ * connection.)
  */
 static void sipalg_split_sweep(struct work_struct *work)
 {
+	struct sipalg_split_handover out[SIPALG_SPLIT_HANDOVERS];
+	unsigned int i, n_out = 0;
 	unsigned long now = jiffies;
 	struct sipalg_split *e;
 	struct hlist_node *tmp;
 	bool again = false;
-	unsigned int i;
 	int bkt;
 
 	spin_lock_bh(&sipalg_splits_lock);
@@ -2516,11 +2618,15 @@ static void sipalg_split_sweep(struct work_struct *work)
 		for (i = 0; i < IP_CT_DIR_MAX; i++) {
 			struct sipalg_split_half *h = &e->half[i];
 
-			/* Bytes it acknowledged wait for their sender. */
+			/*
+			 * Bytes it acknowledged wait for the rest from when
+			 * they were, then sipalg sends them on.
+			 */
 			if (h->owned && h->held.data &&
 			    time_after(now, h->held.last +
-					    SIPALG_SPLIT_OWN_TIME))
-				h->owned = false;
+					    SIPALG_SPLIT_HOLD_TIME) &&
+			    n_out < ARRAY_SIZE(out))
+				sipalg_split_hand_over(h, ct, &out[n_out++]);
 			if (!h->owned &&
 			    ((h->held.data &&
 			      time_after(now, h->held.since +
@@ -2572,9 +2678,34 @@ static void sipalg_split_sweep(struct work_struct *work)
 		sipalg_split_remove(e);
 	}
 	spin_unlock_bh(&sipalg_splits_lock);
+	for (i = 0; i < n_out; i++)
+		sipalg_split_send_on(&out[i]);
 	if (again)
 		queue_delayed_work(system_wq, &sipalg_split_sweeper,
 				   SIPALG_SPLIT_SWEEP_EVERY);
+}
+
+/* The bytes sipalg acknowledged on net's connections are sent on. */
+static void sipalg_split_send_on_all(const struct net *net)
+{
+	struct sipalg_split_handover out[SIPALG_SPLIT_HANDOVERS];
+	unsigned int i, n_out;
+	struct sipalg_split *e;
+	bool more;
+	int bkt;
+
+	do {
+		n_out = 0;
+		more = false;
+		spin_lock_bh(&sipalg_splits_lock);
+		hash_for_each(sipalg_splits, bkt, e, node)
+			if (net_eq(nf_ct_net(e->ct), net))
+				more |= !sipalg_split_hand_over_all(e, out,
+								    &n_out);
+		spin_unlock_bh(&sipalg_splits_lock);
+		for (i = 0; i < n_out; i++)
+			sipalg_split_send_on(&out[i]);
+	} while (more);
 }
 
 static unsigned int sipalg_split_hook(void *priv, struct sk_buff *skb,
@@ -2627,6 +2758,12 @@ static void __net_exit sipalg_split_net_exit(struct net *net)
 {
 	nf_unregister_net_hooks(net, sipalg_split_ops,
 				ARRAY_SIZE(sipalg_split_ops));
+	/*
+	 * Unloading (the namespace lives on): the bytes sipalg acknowledged
+	 * go on first. A namespace that goes has no one to send them to.
+	 */
+	if (check_net(net))
+		sipalg_split_send_on_all(net);
 	sipalg_split_remove_all(net);
 }
 

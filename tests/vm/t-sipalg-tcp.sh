@@ -6,8 +6,9 @@
 # replies get back). A message split across two segments is joined and
 # rewritten as a whole, and the stream stays usable (t-sipalg-tcp-split
 # shows splits in depth); one whose sender pauses mid-way longer than its
-# RTO has its start acknowledged by the router and is rewritten too. The
-# kernel helper runs the same scenario.
+# RTO has its start acknowledged by the router and is rewritten too, and
+# one that stops for longer than the router's hold after that is sent on
+# by the router, whole. The kernel helper runs the same scenario.
 . "$(dirname "$0")/lib.sh"
 
 tcp_values=("${CALL_VALUES[@]}" --set transport=TCP)
@@ -64,12 +65,14 @@ say "ok: split INVITE: Content-Length exact"
 # and owns those bytes, so the rest, sent after the pause, joins them and
 # the INVITE arrives rewritten. (Before: given up, tcp_split_gave_up_resent,
 # and the INVITE passed byte for byte as sent, the phone's address in it.)
-# pause_invite NAME PORT PAUSE: the INVITE in two segments PAUSE s apart.
+# pause_invite NAME PORT PAUSE [OPTION...]: the INVITE in two segments
+# PAUSE s apart (the options to both the phone and the server).
 pause_invite() {
 	serve_in_wan "$WORK/sipalg/$1-server.log" --tcp --bind $SERVER:5060 --count 1 \
-		--save-dir "$WORK/sipalg/$1" --answer-sdp "$VM_DIR/msgs/answer.sdp" "${tcp_values[@]}"
+		--save-dir "$WORK/sipalg/$1" --answer-sdp "$VM_DIR/msgs/answer.sdp" "${tcp_values[@]}" \
+		"${@:4}"
 	in_lan $SIPUA send --tcp --split 200 --split-pause "$3" --bind $PHONE:"$2" --to $SERVER:5060 \
-		--save "$WORK/sipalg/$1.sip" "${tcp_values[@]}" "$VM_DIR/msgs/invite.sip" \
+		--save "$WORK/sipalg/$1.sip" "${tcp_values[@]}" "${@:4}" "$VM_DIR/msgs/invite.sip" \
 		>/dev/null || fail "TCP: no reply to the INVITE that paused mid-way ($1)"
 	wait
 }
@@ -115,6 +118,43 @@ in_rtr "$TOP/cli/sipalg" set disabled=no || fail "set disabled=no"
 cmp -s "$WORK/sipalg/owned_disabled.sip" "$WORK/sipalg/owned_disabled/000.sip" ||
 	fail "the INVITE whose start the router owned when it was disabled did not arrive as sent"
 say "ok: the start of an INVITE acknowledged by the router, then sipalg disabled: the INVITE arrives whole, byte for byte as sent"
+
+# A phone that stops for longer than the hold after the router
+# acknowledged its INVITE's start (6 s): when the 4 s hold ends, the
+# router sends those bytes on itself, as they are (tcp_split_sent_on),
+# and the rest passes as it comes: the server gets the INVITE whole, byte
+# for byte. (Before: they were kept for 150 s, and lost if the phone
+# stopped for longer: it never sends them again.)
+read -r sent0 timeout0 < <(sipalg_stat rtr tcp_split_sent_on tcp_split_gave_up_timeout)
+pause_invite owned_hold_ended 5076 6 --timeout 15
+cmp -s "$WORK/sipalg/owned_hold_ended.sip" "$WORK/sipalg/owned_hold_ended/000.sip" ||
+	fail "the INVITE whose acknowledged start outlived the hold did not arrive as sent"
+read -r sent1 timeout1 < <(sipalg_stat rtr tcp_split_sent_on tcp_split_gave_up_timeout)
+[ "$sent1" -eq $((sent0 + 1)) ] && [ "$timeout1" -eq $((timeout0 + 1)) ] ||
+	fail "the INVITE whose acknowledged start outlived the hold: tcp_split_sent_on $sent0 -> $sent1, gave_up_timeout $timeout0 -> $timeout1 (want: +1, +1)"
+say "ok: a phone that stops longer than the hold after the router acknowledged its INVITE's start: the router sends it on (tcp_split_sent_on), the INVITE arrives whole, byte for byte as sent"
+
+# owned_then NAME PORT COMMAND...: the INVITE paused 3 s mid-way, COMMAND
+# run in the router once the router acknowledged its start (it owns those
+# bytes), then the rest: the server must get the INVITE whole, byte for
+# byte as sent (dropped, it would get its end only: the phone will not
+# send its start again).
+owned_then() {
+	local name=$1 port=$2 acked
+	shift 2
+	acked=$(sipalg_stat rtr tcp_split_acked)
+	pause_invite "$name" "$port" 3 &
+	for _ in $(seq 50); do
+		[ "$(sipalg_stat rtr tcp_split_acked)" -gt "$acked" ] && break
+		sleep 0.1
+	done
+	[ "$(sipalg_stat rtr tcp_split_acked)" -gt "$acked" ] ||
+		fail "$name: the router did not acknowledge the paused INVITE's start"
+	in_rtr "$@" >/dev/null 2>&1 || fail "$name: $* failed"
+	wait
+	cmp -s "$WORK/sipalg/$name.sip" "$WORK/sipalg/$name/000.sip" ||
+		fail "$name: the INVITE whose start the router owned did not arrive as sent"
+}
 
 # A message whose headers say it is longer than sipalg holds (Content-Length
 # 40000; split_max_message is 16384) is not held at all: it passes as it
@@ -177,3 +217,8 @@ for m in 000 001 002; do
 		say "kernel helper: TCP message $m keeps a private address:port"
 	fi
 done
+
+# sipalg unloaded while the router owns an INVITE's start: it sends those
+# bytes on as it goes, and the rest passes through the plain NAT.
+owned_then owned_unloaded 5078 rmmod sipalg
+say "ok: sipalg unloaded while the router owned an INVITE's start: it sends it on, the INVITE arrives whole, byte for byte as sent"
