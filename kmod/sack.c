@@ -66,6 +66,9 @@ struct sipalg_sack_numbers {
 	u16 window;
 };
 
+/* Payload bytes of a packet of data sipalg sends on, at most. */
+#define SIPALG_SACK_DATA_MAX 1200u
+
 /* A packet sipalg builds: an ACK with SACK blocks, or data sent on. */
 struct sipalg_sack_packet {
 	struct sipalg_sack_numbers num;
@@ -331,13 +334,17 @@ unsigned int sipalg_sack_deliver(struct net *net, struct nf_conn *ct,
 	struct sipalg_sack_packet p = {
 		.ts = d->ts, .tsval = d->tsval, .tsecr = d->tsecr,
 	};
-	unsigned int off, n = 0;
+	/*
+	 * (Held segments may have been merged on the way in, GRO: no more
+	 * than fits any IPv6 path, 1280 bytes, with the headers.)
+	 */
+	unsigned int off, n = 0, mss = min(d->mss, SIPALG_SACK_DATA_MAX);
 
-	if (!d->mss || !sipalg_sack_data_numbers(ct, dir, d->seq, &p.num))
+	if (!mss || !sipalg_sack_data_numbers(ct, dir, d->seq, &p.num))
 		return 0;
 	for (off = 0; off < d->len; off += p.len, n++) {
 		p.data = d->data + off;
-		p.len = min(d->len - off, d->mss);
+		p.len = min(d->len - off, mss);
 		/* From the sender (the reply tuple's destination). */
 		sipalg_sack_out(net, ct, &ct->tuplehash[!dir].tuple, &p);
 		p.num.seq += p.len;

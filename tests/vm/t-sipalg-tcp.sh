@@ -91,48 +91,20 @@ say "ok: an INVITE paused mid-way longer than the phone's RTO: its start acknowl
 # its first segment a third time, and the held bytes go on as they are in
 # its place; the INVITE arrives byte for byte as sent (gave_up_resent),
 # as before, and the connection goes on.
+# paused_as_sent NAME PORT PAUSE WHAT [OPTION...]: pause_invite, and the
+# server must get the INVITE byte for byte as the phone sent it.
+paused_as_sent() {
+	pause_invite "$1" "$2" "$3" "${@:5}"
+	cmp -s "$WORK/sipalg/$1.sip" "$WORK/sipalg/$1/000.sip" ||
+		fail "$4 did not arrive byte for byte as sent"
+}
 router_own_tcp off
-pause_invite unacked 5074 3
+paused_as_sent unacked 5074 3 "the INVITE whose router ACKs were dropped"
 router_own_tcp on
-cmp -s "$WORK/sipalg/unacked.sip" "$WORK/sipalg/unacked/000.sip" ||
-	fail "the INVITE whose router ACKs were dropped was changed"
 read -r acked2 resent2 < <(sipalg_stat rtr tcp_split_acked tcp_split_gave_up_resent)
 [ "$resent2" -eq $((resent1 + 1)) ] && [ "$acked2" -eq $((acked1 + 2)) ] ||
 	fail "the INVITE whose router ACKs were dropped: tcp_split_acked $acked1 -> $acked2, gave_up_resent $resent1 -> $resent2 (want: +2, +1)"
 say "ok: a phone that never gets the router's ACKs: after 2 its INVITE passes byte for byte as sent (gave_up_resent +1)"
-
-# Owned bytes go on even when sipalg is disabled meanwhile: the start of an
-# INVITE acknowledged by the router, then `sipalg set disabled=yes`, then
-# the rest: it goes on behind the held start, unmodified, and the server
-# gets the INVITE byte for byte (dropped, the server would get its end
-# only: the phone will not send its start again).
-pause_invite owned_disabled 5075 3 &
-for _ in $(seq 50); do
-	[ "$(sipalg_stat rtr tcp_split_acked)" -gt "$acked2" ] && break
-	sleep 0.1
-done
-[ "$(sipalg_stat rtr tcp_split_acked)" -gt "$acked2" ] || fail "the router did not acknowledge the paused INVITE's start"
-in_rtr "$TOP/cli/sipalg" set disabled=yes || fail "set disabled=yes"
-wait
-in_rtr "$TOP/cli/sipalg" set disabled=no || fail "set disabled=no"
-cmp -s "$WORK/sipalg/owned_disabled.sip" "$WORK/sipalg/owned_disabled/000.sip" ||
-	fail "the INVITE whose start the router owned when it was disabled did not arrive as sent"
-say "ok: the start of an INVITE acknowledged by the router, then sipalg disabled: the INVITE arrives whole, byte for byte as sent"
-
-# A phone that stops for longer than the hold after the router
-# acknowledged its INVITE's start (6 s): when the 4 s hold ends, the
-# router sends those bytes on itself, as they are (tcp_split_sent_on),
-# and the rest passes as it comes: the server gets the INVITE whole, byte
-# for byte. (Before: they were kept for 150 s, and lost if the phone
-# stopped for longer: it never sends them again.)
-read -r sent0 timeout0 < <(sipalg_stat rtr tcp_split_sent_on tcp_split_gave_up_timeout)
-pause_invite owned_hold_ended 5076 6 --timeout 15
-cmp -s "$WORK/sipalg/owned_hold_ended.sip" "$WORK/sipalg/owned_hold_ended/000.sip" ||
-	fail "the INVITE whose acknowledged start outlived the hold did not arrive as sent"
-read -r sent1 timeout1 < <(sipalg_stat rtr tcp_split_sent_on tcp_split_gave_up_timeout)
-[ "$sent1" -eq $((sent0 + 1)) ] && [ "$timeout1" -eq $((timeout0 + 1)) ] ||
-	fail "the INVITE whose acknowledged start outlived the hold: tcp_split_sent_on $sent0 -> $sent1, gave_up_timeout $timeout0 -> $timeout1 (want: +1, +1)"
-say "ok: a phone that stops longer than the hold after the router acknowledged its INVITE's start: the router sends it on (tcp_split_sent_on), the INVITE arrives whole, byte for byte as sent"
 
 # owned_then NAME PORT COMMAND...: the INVITE paused 3 s mid-way, COMMAND
 # run in the router once the router acknowledged its start (it owns those
@@ -155,6 +127,27 @@ owned_then() {
 	cmp -s "$WORK/sipalg/$name.sip" "$WORK/sipalg/$name/000.sip" ||
 		fail "$name: the INVITE whose start the router owned did not arrive as sent"
 }
+
+# Owned bytes go on even when sipalg is disabled meanwhile: the start of an
+# INVITE acknowledged by the router, then `sipalg set disabled=yes`, then
+# the rest: it goes on behind the held start, unmodified.
+owned_then owned_disabled 5075 "$TOP/cli/sipalg" set disabled=yes
+in_rtr "$TOP/cli/sipalg" set disabled=no || fail "set disabled=no"
+say "ok: the start of an INVITE acknowledged by the router, then sipalg disabled: the INVITE arrives whole, byte for byte as sent"
+
+# A phone that stops for longer than the hold after the router
+# acknowledged its INVITE's start (6 s): when the 4 s hold ends, the
+# router sends those bytes on itself, as they are (tcp_split_sent_on),
+# and the rest passes as it comes: the server gets the INVITE whole, byte
+# for byte. (Before: they were kept for 150 s, and lost if the phone
+# stopped for longer: it never sends them again.)
+read -r sent0 timeout0 < <(sipalg_stat rtr tcp_split_sent_on tcp_split_gave_up_timeout)
+paused_as_sent owned_hold_ended 5076 6 "the INVITE whose acknowledged start outlived the hold" \
+	--timeout 15
+read -r sent1 timeout1 < <(sipalg_stat rtr tcp_split_sent_on tcp_split_gave_up_timeout)
+[ "$sent1" -eq $((sent0 + 1)) ] && [ "$timeout1" -eq $((timeout0 + 1)) ] ||
+	fail "the INVITE whose acknowledged start outlived the hold: tcp_split_sent_on $sent0 -> $sent1, gave_up_timeout $timeout0 -> $timeout1 (want: +1, +1)"
+say "ok: a phone that stops longer than the hold after the router acknowledged its INVITE's start: the router sends it on (tcp_split_sent_on), the INVITE arrives whole, byte for byte as sent"
 
 # A message whose headers say it is longer than sipalg holds (Content-Length
 # 40000; split_max_message is 16384) is not held at all: it passes as it
