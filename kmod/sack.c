@@ -195,8 +195,8 @@ static void sipalg_sack_send4(struct net *net,
 		.fl4_sport = t->dst.u.tcp.port,
 		.fl4_dport = t->src.u.tcp.port,
 	};
-	unsigned int tcp_len = sipalg_sack_tcp_len(p);
-	unsigned int len = sizeof(struct iphdr) + tcp_len + p->len;
+	unsigned int len = sizeof(struct iphdr) + sipalg_sack_tcp_len(p) +
+			   p->len;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 	struct iphdr *iph;
