@@ -149,7 +149,7 @@ int plan_uri_ref(Builder &bd, const sipalg_map *m, bool exact_only, const sipalg
     bool exact = r.port == m->from_port;
     if (exact_only && !exact)
         return SIPALG_OK;
-    u8 text[kPiece];
+    u8 text[kPiece] SIPALG_UNINIT;
     u32 n = put_to_addr(bd, m, m->to.family == 6, text);
     u32 len = r.host_len;
     if (exact && (m->flags & SIPALG_MAP_PORT) && m->to_port != r.port) {
@@ -168,7 +168,7 @@ int plan_uri_ref(Builder &bd, const sipalg_map *m, bool exact_only, const sipalg
 int plan_addr_ref(Builder &bd, const sipalg_map *m, const sipalg_ref &r) {
     if (!match_addr(m, r.addr))
         return SIPALG_OK;
-    u8 text[kPiece];
+    u8 text[kPiece] SIPALG_UNINIT;
     bool brackets;
     if (r.kind == SIPALG_REF_VIA_MADDR)
         brackets = m->to.family == 6; // maddr is a URI host
@@ -184,7 +184,7 @@ int plan_addr_ref(Builder &bd, const sipalg_map *m, const sipalg_ref &r) {
 }
 
 int plan_port(Builder &bd, u32 off, u32 len, u16 port) {
-    u8 text[5];
+    u8 text[5] SIPALG_UNINIT;
     return add_edit(bd, off, len, text, format_port(port, text));
 }
 
@@ -261,7 +261,7 @@ int plan_all(Builder &bd, const sipalg_msg *msg, const sipalg_xlat *x,
         long cl = (long)msg->body_len + body_delta;
         if (cl < 0 || cl > (long)SIPALG_MAX_MSG_LEN)
             return SIPALG_R_TOO_LONG;
-        u8 text[5];
+        u8 text[5] SIPALG_UNINIT;
         u32 n = format_port((u16)cl, text);
         u32 before = p->n_edits;
         rc = add_edit(bd, msg->cl_off, msg->cl_len, text, n);
@@ -308,7 +308,7 @@ extern "C" int sipalg_make_plan(const unsigned char *buf, const sipalg_msg *msg,
         return SIPALG_OK;
     if (msg->kind != SIPALG_KIND_REQUEST && msg->kind != SIPALG_KIND_RESPONSE)
         return SIPALG_R_BAD_ARG;
-    Builder bd;
+    Builder bd SIPALG_UNINIT; // to_text[] is formatted on first use
     bd.b = buf;
     bd.p = plan;
     bd.x = xlat;

@@ -76,7 +76,7 @@ __attribute__((always_inline)) inline int parse_conn(const u8 *b, u32 i, u32 le,
                  : SIPALG_IEQ(b + ts, te - ts, "ip6") ? 6
                                                       : 0;
     }
-    sipalg_addr a;
+    sipalg_addr a SIPALG_UNINIT;
     __builtin_memset(&a, 0, sizeof(a));
     if (family == 4 && parse_ipv4(b + as, e - as, a.a))
         a.family = 4;

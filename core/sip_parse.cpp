@@ -239,7 +239,7 @@ struct State {
 // when it is an IP literal, record a ref. *idx = ref index or -1.
 __attribute__((always_inline)) inline int host_ref(State &st, u8 kind, u32 hs, u32 he, int *idx) {
     const u8 *b = st.b;
-    sipalg_addr a;
+    sipalg_addr a SIPALG_UNINIT;
     __builtin_memset(&a, 0, sizeof(a));
     u8 flags = 0;
     *idx = -1;
@@ -470,7 +470,7 @@ int parse_via(State &st, u32 i, u32 end) {
             i = skip_ws(b, i, end);
             if (i >= end || b[i] != ';')
                 break;
-            Param p;
+            Param p SIPALG_UNINIT; // parse_param() fills it
             i = parse_param(b, i, end, &p);
             if (i > end)
                 return SIPALG_R_BAD_HEADER;
@@ -594,7 +594,7 @@ __attribute__((always_inline)) inline u32 parse_addr_value(const u8 *b, u32 i, u
         k = skip_ws(b, k, end);
         if (k >= end || b[k] != ';')
             break;
-        Param p;
+        Param p SIPALG_UNINIT; // parse_param() fills it
         k = parse_param(b, k, end, &p);
         if (k > end)
             return end + 1;
@@ -614,7 +614,7 @@ __attribute__((always_inline)) inline u32 parse_addr_value(const u8 *b, u32 i, u
 int parse_contact(State &st, u32 i, u32 end) {
     sipalg_msg *m = st.m;
     for (;;) {
-        AddrValue v;
+        AddrValue v SIPALG_UNINIT; // read only when parse_addr_value() succeeds
         i = parse_addr_value(st.b, i, end, true, &v);
         if (i > end)
             return SIPALG_R_BAD_HEADER;
@@ -644,7 +644,7 @@ int parse_contact(State &st, u32 i, u32 end) {
 }
 
 int parse_from_to(State &st, u8 kind, u32 i, u32 end) {
-    AddrValue v;
+    AddrValue v SIPALG_UNINIT; // read only when parse_addr_value() succeeds
     i = parse_addr_value(st.b, i, end, false, &v);
     if (i != end)
         return SIPALG_R_BAD_HEADER;
@@ -866,7 +866,7 @@ extern "C" int sipalg_parse(const unsigned char *buf, unsigned int len, int tran
     if (!is_token(buf[0]))
         return fail_at(msg, 0, SIPALG_R_NOT_SIP);
 
-    State st;
+    State st SIPALG_UNINIT;
     __builtin_memset(&st, 0, sizeof(st));
     st.b = buf;
     st.m = msg;

@@ -130,7 +130,7 @@ bench-core-profile: $(CORE_BUILD)/bench/bench_core $(CORE_BUILD)/bench/bench_cor
 
 # The core as the module compiles it (no jump tables, no SSE, no red zone),
 # linked into the userspace benchmark: the instruction counts the kernel runs.
-CORE_KCODE_FLAGS := -std=gnu++20 -O2 -ffreestanding -fno-exceptions -fno-rtti \
+CORE_KCODE_FLAGS := -std=gnu++20 -O2 -ftrivial-auto-var-init=zero -ffreestanding -fno-exceptions -fno-rtti \
 	-fno-threadsafe-statics -mno-red-zone -mgeneral-regs-only -mno-sse -fno-jump-tables \
 	-fno-stack-protector -fno-strict-aliasing -Wall -Wextra -Werror -Wno-sign-compare -Iinclude
 CORE_KCODE_OBJS := $(patsubst core/%.cpp,$(CORE_BUILD)/kcode/%.o,$(CORE_SRCS))

@@ -7,6 +7,21 @@
 
 #include <sipalg/core.h>
 
+// A local the code fills before it reads it. The kernel zeroes every
+// local at function entry (-ftrivial-auto-var-init=zero in Debian's
+// kernels, and the module's C++ is built with the kernel's flags), which
+// for the parser's and planner's structs and text buffers is work done on
+// every message for nothing; this opts them out, as the kernel's own
+// __uninitialized does. Only for a local no path reads before writing.
+#ifdef __has_attribute
+#if __has_attribute(uninitialized)
+#define SIPALG_UNINIT __attribute__((uninitialized))
+#endif
+#endif
+#ifndef SIPALG_UNINIT
+#define SIPALG_UNINIT
+#endif
+
 namespace sipalg::core {
 
 using u8 = unsigned char;
