@@ -7,15 +7,19 @@
  * hands it over once registered and takes it back before unregistering:
  * the packet path never calls into the control plane.
  */
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <net/genetlink.h>
 
 #include "events.h"
 #include "nlattr.h"
+#include "quiet.h"
 #include "trace.h"
 
 static const struct genl_family __rcu *sipalg_events_family;
 static unsigned int sipalg_events_group;
+/* Nobody listened on this CPU a moment ago (quiet.h). */
+static DEFINE_PER_CPU(struct sipalg_quiet, sipalg_events_quiet);
 
 void sipalg_events_start(const struct genl_family *family, unsigned int group)
 {
@@ -37,15 +41,24 @@ static void sipalg_event_send(struct nf_conn *ct, enum sipalg_event type,
 {
 	const struct genl_family *family;
 	struct net *net = nf_ct_net(ct);
+	struct sipalg_quiet *quiet;
 	struct nlattr *conn;
 	struct sk_buff *msg;
-	char id[129];
+	char id[129] __uninitialized;	/* filled before use, if ever */
+	bool heard;
 	void *hdr;
 
+	quiet = get_cpu_ptr(&sipalg_events_quiet);
+	if (sipalg_quiet_recently(quiet, net)) {
+		put_cpu_ptr(&sipalg_events_quiet);
+		return;
+	}
 	rcu_read_lock();
 	family = rcu_dereference(sipalg_events_family);
-	if (!family ||
-	    !genl_has_listeners(family, net, sipalg_events_group))
+	heard = family && genl_has_listeners(family, net, sipalg_events_group);
+	sipalg_quiet_note(quiet, net, !heard);
+	put_cpu_ptr(&sipalg_events_quiet);
+	if (!heard)
 		goto out;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
 	if (!msg)

@@ -595,7 +595,8 @@ static unsigned int sipalg_expect_remove_victims(struct nf_conn *ct,
 						 unsigned int class,
 						 const struct sipalg_expect_victims *v)
 {
-	struct nf_conntrack_expect *found[2 * SIPALG_MEDIA_EXPECT_MAX];
+	/* (Read only up to n: not worth the kernel's zeroing per packet.) */
+	struct nf_conntrack_expect *found[2 * SIPALG_MEDIA_EXPECT_MAX] __uninitialized;
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
 	struct hlist_node *next;

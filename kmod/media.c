@@ -283,15 +283,16 @@ static bool sipalg_group_admits(const struct sipalg_expect_info *list,
 void sipalg_media_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			     const struct sipalg_decision *dec,
 			     const struct sipalg_sources *srcs,
+			     struct sipalg_expect_info *list,
 			     struct sipalg_net *sn)
 {
-	struct sipalg_expect_info list[SIPALG_MEDIA_EXPECT_MAX];
 	unsigned int class = sipalg_media_class(dec->slot);
 	/* The sender's own pinholes lead to it; the others' elsewhere. */
 	const union nf_inet_addr *own = &ct->tuplehash[dir].tuple.src.u3;
 	unsigned int n, i, j, k;
 
-	n = sipalg_expect_list_others(ct, class, own, list, ARRAY_SIZE(list));
+	n = sipalg_expect_list_others(ct, class, own, list,
+				      SIPALG_MEDIA_EXPECT_MAX);
 	for (i = 0; i < n; i++) {
 		struct sipalg_pinhole p = {
 			.class = class,

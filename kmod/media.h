@@ -14,6 +14,8 @@
 #include "config.h"
 #include "counters.h"
 
+struct sipalg_expect_info;
+
 /* Who may send into a pinhole: n addresses, or anyone when n is 0. */
 struct sipalg_sources {
 	unsigned int n;
@@ -33,10 +35,15 @@ void sipalg_media_open(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		       struct sipalg_media_override *ov,
 		       struct sipalg_media_opened *opened,
 		       struct sipalg_net *sn);
-/* The other side's pinholes of the call admit srcs from now on. */
+/*
+ * The other side's pinholes of the call admit srcs from now on. list: room
+ * for SIPALG_MEDIA_EXPECT_MAX of them (the caller's per-CPU scratch: 1.8
+ * KB that neither the kernel stack nor its zeroing of locals need pay).
+ */
 void sipalg_media_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			     const struct sipalg_decision *dec,
 			     const struct sipalg_sources *srcs,
+			     struct sipalg_expect_info *list,
 			     struct sipalg_net *sn);
 void sipalg_media_undo(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		       const struct sipalg_decision *dec,

@@ -59,6 +59,7 @@ struct sipalg_scratch {
 	struct sipalg_media_opened opened;
 	struct sipalg_sources srcs;
 	struct sipalg_media_override ov[SIPALG_MAX_MEDIA];
+	struct sipalg_expect_info others[SIPALG_MEDIA_EXPECT_MAX];
 };
 
 static struct sipalg_scratch __percpu *sipalg_scratch;
@@ -363,7 +364,7 @@ static void sipalg_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			    !nf_inet_addr_cmp(&a, &srcs.addr[0]))
 				srcs.addr[srcs.n++] = a;
 	}
-	sipalg_media_set_others(ct, dir, dec, &srcs, sn);
+	sipalg_media_set_others(ct, dir, dec, &srcs, s->others, sn);
 }
 
 /*
@@ -380,7 +381,8 @@ static unsigned int sipalg_act_before(struct nf_conn *ct,
 				      struct sipalg_net *sn)
 {
 	const struct sipalg_decision *dec = &s->dec;
-	union nf_inet_addr named[SIPALG_MAX_NAMED];
+	/* (Read only up to what sessions.c fills in.) */
+	union nf_inet_addr named[SIPALG_MAX_NAMED] __uninitialized;
 	unsigned int n_ov = 0;
 	int n_named;
 

@@ -20,6 +20,7 @@
 
 #include "counters.h"
 #include "nlattr.h"
+#include "quiet.h"
 #include "trace.h"
 
 /* Pinholes one record lists; more are only counted (a storm of offers). */
@@ -104,6 +105,9 @@ void sipalg_trace_stop(void)
 	synchronize_net();	/* no sender still holds it */
 }
 
+/* Nobody traced on this CPU a moment ago (quiet.h). */
+static DEFINE_PER_CPU(struct sipalg_quiet, sipalg_trace_quiet);
+
 /*
  * Listeners are counted per family and group, not per namespace: a trace
  * in one namespace makes every namespace build records that are then
@@ -111,9 +115,12 @@ void sipalg_trace_stop(void)
  */
 unsigned int sipalg_trace_want(struct net *net)
 {
+	struct sipalg_quiet *quiet = this_cpu_ptr(&sipalg_trace_quiet);
 	const struct genl_family *family;
 	unsigned int want = 0;
 
+	if (sipalg_quiet_recently(quiet, net))
+		return 0;
 	rcu_read_lock();
 	family = rcu_dereference(sipalg_trace_family);
 	if (family) {
@@ -125,6 +132,7 @@ unsigned int sipalg_trace_want(struct net *net)
 			want |= SIPALG_TRACE_WANT_FULL;
 	}
 	rcu_read_unlock();
+	sipalg_quiet_note(quiet, net, !want);
 	return want;
 }
 

@@ -43,7 +43,11 @@ void sipalg_trace_start(const struct genl_family *family, unsigned int group,
 			unsigned int full_group);
 void sipalg_trace_stop(void);
 
-/* The groups with a listener in net (SIPALG_TRACE_WANT*), or 0. */
+/*
+ * The groups with a listener in net (SIPALG_TRACE_WANT*), or 0; with
+ * bottom halves disabled. A trace that just began may miss its first
+ * jiffy (quiet.h).
+ */
 unsigned int sipalg_trace_want(struct net *net);
 
 /*
