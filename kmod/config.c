@@ -61,15 +61,10 @@ static bool registration_pinholes = true;
 module_param(registration_pinholes, bool, 0444);
 MODULE_PARM_DESC(registration_pinholes, "a pinhole from the registrar for every registered binding (1, default), or only for those the registration's own flow does not reach (0)");
 
-static unsigned int sipalg_net_id __read_mostly;
+unsigned int sipalg_net_id __read_mostly;
 
 /* Serialises configuration changes; readers use RCU. */
 DEFINE_MUTEX(sipalg_config_mutex);
-
-struct sipalg_net *sipalg_pernet(const struct net *net)
-{
-	return net_generic(net, sipalg_net_id);
-}
 
 /* The messages name the CLI's keys; the limits come from uapi.h. */
 #define SIPALG_PORTS_RULE "1 to " __stringify(SIPALG_MAX_PORTS) \

@@ -16,8 +16,13 @@
 
 #include "xlat.h"
 
-void sipalg_addr_from(struct sipalg_addr *out, const union nf_inet_addr *in,
-		      u16 l3num)
+/*
+ * Inlined, as sipalg_map_set(): six calls a message otherwise (the helper's
+ * view and its NAT maps are made for every message).
+ */
+static __always_inline void sipalg_addr_from(struct sipalg_addr *out,
+					     const union nf_inet_addr *in,
+					     u16 l3num)
 {
 	memset(out, 0, sizeof(*out));
 	if (l3num == NFPROTO_IPV4) {
@@ -37,9 +42,11 @@ void sipalg_addr_from(struct sipalg_addr *out, const union nf_inet_addr *in,
  * A registrar's list of bindings matches on from_port exactly, so it is
  * needed also when NAT keeps the port.
  */
-static void sipalg_map_set(struct sipalg_map *map, u16 l3num,
-			   const union nf_inet_addr *from, __be16 from_port,
-			   const union nf_inet_addr *to, __be16 to_port)
+static __always_inline void sipalg_map_set(struct sipalg_map *map, u16 l3num,
+					   const union nf_inet_addr *from,
+					   __be16 from_port,
+					   const union nf_inet_addr *to,
+					   __be16 to_port)
 {
 	memset(map, 0, sizeof(*map));
 	if (nf_inet_addr_cmp(from, to) && from_port == to_port)

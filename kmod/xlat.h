@@ -17,8 +17,6 @@ void sipalg_view_for(struct sipalg_view *view, const struct nf_conn *ct,
 		     enum ip_conntrack_dir dir, bool direct_media);
 bool sipalg_from_inside(const struct nf_conn *ct, enum ip_conntrack_dir dir);
 
-void sipalg_addr_from(struct sipalg_addr *out, const union nf_inet_addr *in,
-		      u16 l3num);
 bool sipalg_addr_equals(const struct sipalg_addr *a,
 			const union nf_inet_addr *u, u16 l3num);
 /* false if a is not of the connection's family. */
