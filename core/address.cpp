@@ -118,23 +118,6 @@ bool parse_ipv6(const u8 *s, u32 n, u8 out[16]) {
     return true;
 }
 
-bool addr_equal(const sipalg_addr &a, const sipalg_addr &b) {
-    if (a.family != b.family || a.family == 0)
-        return false;
-    // Fixed-size loads instead of a memcmp call; IPv4 compares only a[0..3]
-    // (callers may leave the rest of the array uninitialised).
-    if (a.family == 4) {
-        unsigned int x, y;
-        __builtin_memcpy(&x, a.a, 4);
-        __builtin_memcpy(&y, b.a, 4);
-        return x == y;
-    }
-    unsigned long long x[2], y[2];
-    __builtin_memcpy(x, a.a, 16);
-    __builtin_memcpy(y, b.a, 16);
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-}
-
 u32 format_port(u16 port, u8 *out) {
     // The digit count first, then the digits straight into place from the
     // right: no reversal pass (media ports and Content-Length on every plan).

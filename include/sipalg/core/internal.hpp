@@ -30,7 +30,24 @@ int parse_sdp(const u8 *buf, u32 off, u32 len, sipalg_msg *msg);
 // Address text helpers (address.cpp).
 bool parse_ipv4(const u8 *s, u32 n, u8 out[4]);
 bool parse_ipv6(const u8 *s, u32 n, u8 out[16]);
-bool addr_equal(const sipalg_addr &a, const sipalg_addr &b);
+// Inline: the planner and the decisions compare a message's addresses
+// with the NAT's, several per message, and a call costs more than this.
+inline bool addr_equal(const sipalg_addr &a, const sipalg_addr &b) {
+    if (a.family != b.family || a.family == 0)
+        return false;
+    // Fixed-size loads instead of a memcmp call; IPv4 compares only a[0..3]
+    // (callers may leave the rest of the array uninitialised).
+    if (a.family == 4) {
+        unsigned int x, y;
+        __builtin_memcpy(&x, a.a, 4);
+        __builtin_memcpy(&y, b.a, 4);
+        return x == y;
+    }
+    unsigned long long x[2], y[2];
+    __builtin_memcpy(x, a.a, 16);
+    __builtin_memcpy(y, b.a, 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
 // Writes a's canonical text (IPv4 dotted, IPv6 per RFC 5952) to out, which
 // has room for 45 bytes; returns its length, 0 for no address. Without the
 // bounce buffer of sipalg_addr_format(), for the planner's deep call chain.
