@@ -23,7 +23,7 @@ struct sipalg_quiet {
 static inline bool sipalg_quiet_recently(const struct sipalg_quiet *q,
 					 const struct net *net)
 {
-	return q->net == net && q->at == jiffies;
+	return q->net == net && time_before_eq(jiffies, q->at);
 }
 
 /* The answer just asked: quiet or not. */

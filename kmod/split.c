@@ -2369,29 +2369,18 @@ static unsigned int sipalg_split_pass_too_long(struct sipalg_seg *seg,
 	return verdict;
 }
 
-static unsigned int sipalg_split_help(struct sk_buff *skb,
-				      const struct nf_hook_state *state)
+/* A segment of a NATed TCP connection sipalg helps. */
+static noinline unsigned int
+sipalg_split_segment(struct sk_buff *skb, const struct nf_hook_state *state,
+		     struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+		     struct nf_conn_help *help)
 {
-	struct sipalg_help_data *data;
-	enum ip_conntrack_info ctinfo;
-	struct nf_conn_help *help;
+	struct sipalg_help_data *data = (struct sipalg_help_data *)help->data;
+	u8 shim = READ_ONCE(data->dialogs.shim);
 	struct sipalg_split *e;
 	struct sipalg_seg seg;
-	struct nf_conn *ct;
 	int verdict;
-	u8 shim;
 
-	ct = nf_ct_get(skb, &ctinfo);
-	if (!ct || (ctinfo != IP_CT_ESTABLISHED &&
-		    ctinfo != IP_CT_ESTABLISHED_REPLY) ||
-	    nf_ct_protonum(ct) != IPPROTO_TCP ||
-	    !(ct->status & IPS_NAT_MASK))
-		return NF_ACCEPT;
-	help = nfct_help(ct);
-	if (!help || !sipalg_is_our_helper(rcu_dereference(help->helper)))
-		return NF_ACCEPT;
-	data = (struct sipalg_help_data *)help->data;
-	shim = READ_ONCE(data->dialogs.shim);
 	if (shim & SIPALG_SHIM_STREAM_TLS)
 		return NF_ACCEPT;
 	if (!sipalg_split_parse(skb, state, ct, ctinfo, &seg))
@@ -2437,6 +2426,30 @@ static unsigned int sipalg_split_help(struct sk_buff *skb,
 		sipalg_count(seg.sn, seg.sack.take ? SIPALG_CTR_SPLIT_ACKED :
 				     SIPALG_CTR_SPLIT_ASKED);
 	return verdict;
+}
+
+/*
+ * Every packet of every namespace comes here, twice on its way: those
+ * that are not TCP sipalg helps behind NAT leave before the segment's
+ * locals (which the kernel zeroes at entry) exist.
+ */
+static unsigned int sipalg_split_help(struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn_help *help;
+	struct nf_conn *ct;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || (ctinfo != IP_CT_ESTABLISHED &&
+		    ctinfo != IP_CT_ESTABLISHED_REPLY) ||
+	    nf_ct_protonum(ct) != IPPROTO_TCP ||
+	    !(ct->status & IPS_NAT_MASK))
+		return NF_ACCEPT;
+	help = nfct_help(ct);
+	if (!help || !sipalg_is_our_helper(rcu_dereference(help->helper)))
+		return NF_ACCEPT;
+	return sipalg_split_segment(skb, state, ct, ctinfo, help);
 }
 
 const unsigned int *sipalg_split_framed(const struct sk_buff *skb,
