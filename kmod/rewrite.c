@@ -353,10 +353,12 @@ static void sipalg_set_others(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			      struct sipalg_scratch *s, struct sipalg_net *sn)
 {
 	const struct sipalg_decision *dec = &s->dec;
-	struct sipalg_sources srcs = { .n = 0 };
+	/* (Read only up to n.) */
+	struct sipalg_sources srcs __uninitialized;
 	union nf_inet_addr a;
 	unsigned int i;
 
+	srcs.n = 0;
 	if (dec->n_named) {
 		srcs.addr[srcs.n++] = ct->tuplehash[dir].tuple.src.u3;
 		for (i = 0; i < dec->n_named; i++)

@@ -48,9 +48,11 @@ static __always_inline void sipalg_map_set(struct sipalg_map *map, u16 l3num,
 					   const union nf_inet_addr *to,
 					   __be16 to_port)
 {
-	memset(map, 0, sizeof(*map));
-	if (nf_inet_addr_cmp(from, to) && from_port == to_port)
+	if (nf_inet_addr_cmp(from, to) && from_port == to_port) {
+		memset(map, 0, sizeof(*map));
 		return;
+	}
+	/* Every field written: the addresses clear their own rest. */
 	sipalg_addr_from(&map->from, from, l3num);
 	sipalg_addr_from(&map->to, to, l3num);
 	map->from_port = ntohs(from_port);
@@ -114,9 +116,11 @@ void sipalg_view_for(struct sipalg_view *view, const struct nf_conn *ct,
 	const struct nf_conntrack_tuple *reply = &ct->tuplehash[!dir].tuple;
 	u16 l3num = nf_ct_l3num(ct);
 
-	memset(view, 0, sizeof(*view));
+	/* Every field written: the addresses clear their own rest. */
 	view->from_inside = sipalg_from_inside(ct, dir);
 	view->direct_media = direct_media;
+	view->pad[0] = 0;
+	view->pad[1] = 0;
 	view->now = (u32)jiffies;
 	sipalg_addr_from(&view->sender, &sent->src.u3, l3num);
 	sipalg_addr_from(&view->sender_public, &reply->dst.u3, l3num);
