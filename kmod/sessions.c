@@ -341,7 +341,8 @@ int sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	key = jhash(buf + id->off, id->len, kind);
 	sh = sipalg_shard_of(conn);
 
-	spin_lock_bh(&sh->lock);
+	/* (Bottom halves are off: the _bh pair would only add a call.) */
+	spin_lock(&sh->lock);
 	s = sipalg_session_find(sh, conn, kind, key);
 	if (!s && dec->session_create)
 		s = sipalg_session_new(sh, conn, kind, key, buf + id->off,
@@ -353,7 +354,7 @@ int sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	if (s && s->conn == conn && media)
 		n = sipalg_session_named(s, ct, dec, sipalg_from_inside(ct, dir),
 					 named);
-	spin_unlock_bh(&sh->lock);
+	spin_unlock(&sh->lock);
 	if (evicted)
 		sipalg_count(sn, SIPALG_CTR_SESSIONS_EVICTED);
 	return n;

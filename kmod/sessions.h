@@ -26,7 +26,8 @@ unsigned int sipalg_sessions_count(const struct net *net);
  * named[], with SIPALG_DO_SET_OTHERS) and, when its pinholes admit what
  * the other side named (SIPALG_ADMIT_PEER_NAMED), put that in named[]
  * (SIPALG_MAX_NAMED room): returns how many, or -1 if that side said
- * nothing yet (or the call is not in the table).
+ * nothing yet (or the call is not in the table). The packet path's, with
+ * bottom halves disabled.
  */
 int sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			   const unsigned char *buf,
