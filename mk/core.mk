@@ -128,7 +128,8 @@ bench-core-profile: $(CORE_BUILD)/bench/bench_core $(CORE_BUILD)/bench/bench_cor
 	scripts/core-profile.sh $(CORE_BUILD)/bench/bench_core_kcode $(CORE_PROFILE_RUNS) | \
 		grep -E 'runs|sipalg_(parse|make_plan|apply_in_place|frame|frame_tail)$$'
 
-# The core as the module compiles it (no jump tables, no SSE, no red zone),
+# The core as the module compiles it (no jump tables, no SSE, no red zone,
+# locals zeroed at entry as in Debian's kernels),
 # linked into the userspace benchmark: the instruction counts the kernel runs.
 CORE_KCODE_FLAGS := -std=gnu++20 -O2 -ftrivial-auto-var-init=zero -ffreestanding -fno-exceptions -fno-rtti \
 	-fno-threadsafe-statics -mno-red-zone -mgeneral-regs-only -mno-sse -fno-jump-tables \
