@@ -7,8 +7,9 @@
 
 /*
  * "Nobody listened a moment ago", remembered per CPU for one jiffy: asking
- * generic netlink whether a group has a listener costs ~100 instructions a
- * packet (RCU sections and calls), about 3% of what sipalg adds to a SIP
+ * generic netlink whether a group has a listener costs 100-150
+ * instructions a message (RCU sections and calls); the trace's and the
+ * events' question together were about 3% of what sipalg adds to a SIP
  * message, for an answer that is nearly always no. Only that answer is
  * kept: while someone listens every packet asks again, so a listener
  * misses at most the first jiffy after it joined (1-10 ms, the kernel's

@@ -2429,9 +2429,9 @@ sipalg_split_segment(struct sk_buff *skb, const struct nf_hook_state *state,
 }
 
 /*
- * Every packet of every namespace comes here, twice on its way: those
- * that are not TCP sipalg helps behind NAT leave before the segment's
- * locals (which the kernel zeroes at entry) exist.
+ * Every packet comes here once in each namespace it crosses (leaving or
+ * delivered): those that are not TCP sipalg helps behind NAT leave
+ * before the segment's locals (which the kernel zeroes at entry) exist.
  */
 static unsigned int sipalg_split_help(struct sk_buff *skb,
 				      const struct nf_hook_state *state)
