@@ -37,6 +37,16 @@ u32 naive_find2(const u8 *b, u32 i, u32 end, u8 c1, u8 c2) {
     return i;
 }
 
+bool naive_ruri_special(u8 c) {
+    return c < '!' || c == '<' || c == '>' || c == '@' || c == '?';
+}
+
+u32 naive_find_ruri_special(const u8 *b, u32 i, u32 end) {
+    while (i < end && !naive_ruri_special(b[i]))
+        i++;
+    return i;
+}
+
 u32 naive_skip_token(const u8 *b, u32 i, u32 end) {
     while (i < end && sipalg::core::is_token(b[i]))
         i++;
@@ -196,12 +206,34 @@ TEST_CASE("skip_token: a non-token byte at every position of the 4-byte steps", 
                 });
 }
 
+TEST_CASE("find_ruri_special: every byte value at every position", "[scan]") {
+    // Fillers next to the flagged bytes: '!' (one above the "below '!'"
+    // test, where a borrow from the byte before would flag it), the
+    // flagged bytes' near misses, and bytes at and above 0x80.
+    const u8 fillers[] = {'!', '=', '<' ^ 0x01, '@' ^ 0x01, 0x80, 0xa0, 0xff, 'a'};
+    for (u32 v = 0; v < 256; v++)
+        for (u32 pos = 0; pos < kMaxLen; pos += v % 3 + 1)
+            every_window(
+                [&](u8 *b, u32 len) {
+                    for (u32 k = 0; k < len; k++)
+                        b[k] = fillers[(k + v) % sizeof fillers];
+                    if (pos < len)
+                        b[pos] = (u8)v;
+                },
+                [&](const u8 *b, u32 i, u32 end) {
+                    INFO("v=" << v << " pos=" << pos << " i=" << i << " end=" << end);
+                    REQUIRE(sipalg::core::find_ruri_special(b, i, end) ==
+                            naive_find_ruri_special(b, i, end));
+                });
+}
+
 TEST_CASE("scanners: a start past the end stays put", "[scan]") {
     Buffer buf(0, 16);
     std::memset(buf.b, '\n', 16);
     CHECK(sipalg::core::find_byte(buf.b, 9, 8, '\n') == 9);
     CHECK(sipalg::core::find_byte2(buf.b, 9, 8, '\n', ' ') == 9);
     CHECK(sipalg::core::skip_token(buf.b, 9, 8) == 9);
+    CHECK(sipalg::core::find_ruri_special(buf.b, 9, 8) == 9);
 }
 
 TEST_CASE("SDP connection fields: the fast and the general path agree", "[scan][sdp]") {
