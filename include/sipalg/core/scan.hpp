@@ -161,20 +161,26 @@ inline u32 skip_ws(const u8 *b, u32 i, u32 end) {
 // (in_cls false) the class cls, or end. Unrolled by four with one bound
 // check per four bytes: header names, hosts and parameter values are 3-20
 // bytes, and a byte loop's bound check costs as much as its class lookup.
+// A pointer steps, not an index: with an index, GCC computed i + 1, i + 2
+// and i + 3 before each test (5 instructions a byte, now 3).
 template <bool in_cls> inline u32 skip_class(const u8 *b, u32 i, u32 end, u8 cls) {
     auto stops = [cls](u8 c) { return (bool)(kChars.v[c] & cls) != in_cls; };
     // One compare per step: i <= end - 4 (false when i > end).
     const u32 last4 = end >= 4 ? end - 4 : 0;
-    while (end >= 4 && i <= last4) {
-        if (stops(b[i]))
-            return i;
-        if (stops(b[i + 1]))
-            return i + 1;
-        if (stops(b[i + 2]))
-            return i + 2;
-        if (stops(b[i + 3]))
-            return i + 3;
-        i += 4;
+    if (end >= 4 && i <= last4) {
+        const u8 *p = b + i, *const last = b + last4;
+        do {
+            if (stops(p[0]))
+                return (u32)(p - b);
+            if (stops(p[1]))
+                return (u32)(p - b) + 1;
+            if (stops(p[2]))
+                return (u32)(p - b) + 2;
+            if (stops(p[3]))
+                return (u32)(p - b) + 3;
+            p += 4;
+        } while (p <= last);
+        i = (u32)(p - b);
     }
     while (i < end && !stops(b[i]))
         i++;
