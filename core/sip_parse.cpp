@@ -360,7 +360,7 @@ int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
 
 // A generic parameter value starting at i: quoted string, or a run up to
 // ';', ',' or white space. Returns its end, or end + 1 if a quote is open.
-u32 param_value_end(const u8 *b, u32 i, u32 end) {
+__attribute__((always_inline)) inline u32 param_value_end(const u8 *b, u32 i, u32 end) {
     if (i < end && b[i] == '"')
         return skip_quoted(b, i, end);
     return find_class(b, i, end, C_PARAM_STOP);
