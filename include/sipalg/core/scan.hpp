@@ -320,11 +320,17 @@ template <typename Flags>
 __attribute__((always_inline)) inline u32 find_first(const u8 *b, u32 i, u32 end, Flags flags) {
     if (i >= end)
         return i;
-    while (end - i >= 8) {
-        const u64 h = flags(load_word(b + i));
-        if (h)
-            return i + ((u32)__builtin_ctzll(h) >> 3);
-        i += 8;
+    if (end - i >= 8) {
+        // A pointer steps, against the last whole word's start: one
+        // compare a word, where end - i >= 8 took three.
+        const u8 *p = b + i, *const last = b + end - 8;
+        do {
+            const u64 h = flags(load_word(p));
+            if (h)
+                return (u32)(p - b) + ((u32)__builtin_ctzll(h) >> 3);
+            p += 8;
+        } while (p <= last);
+        i = (u32)(p - b);
     }
     if (i == end)
         return end;
