@@ -398,10 +398,7 @@ __attribute__((always_inline)) inline u32 parse_param(const u8 *b, u32 i, u32 en
 // One Via header value list. The first value of the first Via header is
 // the topmost Via, the only one the next hop may look at (RFC 3261 18.1.2,
 // 18.2.2): its refs are marked so the planner can tell it from the others.
-// Always inlined (its one caller): left to GCC, whether it inlines depends
-// on the size of everything else in sipalg_parse(), and a change elsewhere
-// made it a call that cost ~30 instructions an INVITE.
-__attribute__((always_inline)) inline int parse_via(State &st, u32 i, u32 end) {
+int parse_via(State &st, u32 i, u32 end) {
     const u8 *b = st.b;
     for (;;) {
         const u8 top = st.vias == 0 ? SIPALG_REFF_TOP_VIA : 0;
