@@ -312,7 +312,10 @@ int uri_scheme(const u8 *b, u32 us, u32 ue) {
 
 // Parse a URI [us, ue). sip:/sips: hosts that are IP literals become refs of
 // the given kind; other schemes are accepted and ignored. *idx = ref or -1.
-int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
+// Always inlined (four callers): with the module's flags a call costs an
+// ftrace entry, a return thunk and six saved registers, ~30 instructions
+// a URI; inlined, a REGISTER's parse takes ~120 fewer.
+__attribute__((always_inline)) inline int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
     const u8 *b = st.b;
     *idx = -1;
     int scheme = uri_scheme(b, us, ue);
