@@ -27,6 +27,34 @@ u8 call_state(u8 s) {
 
 constexpr u32 kKeyMask = (1u << SIPALG_CALL_KEY_BITS) - 1;
 
+// 32-bit FNV-1a of s[0..len): a call's key (folded) and the session_key
+// the shim's sessions table files a session under, so that it does not
+// hash the same bytes again.
+u32 fnv1a(const u8 *s, u32 len) {
+    u32 h = 2166136261u;
+    constexpr u32 kPrime = 16777619u;
+    // Four bytes a step: the same hash, a third of the loop's own work
+    // (every call message is hashed; a Call-ID is 30-60 bytes).
+    u32 i = 0;
+    for (; len - i >= 4; i += 4) {
+        h = (h ^ s[i]) * kPrime;
+        h = (h ^ s[i + 1]) * kPrime;
+        h = (h ^ s[i + 2]) * kPrime;
+        h = (h ^ s[i + 3]) * kPrime;
+    }
+    for (; i < len; i++)
+        h = (h ^ s[i]) * kPrime;
+    return h;
+}
+
+// The call key of a Call-ID's hash: folded to 24 bits (FNV's own advice
+// for short hashes; three calls of one connection still collide about
+// once in five million), never 0.
+u32 call_key_of(u32 h) {
+    h = (h >> SIPALG_CALL_KEY_BITS ^ h) & kKeyMask;
+    return h ? h : 1;
+}
+
 // A slot's state as this file leaves it: a call state, with any offer bits.
 bool known_state(u8 s) {
     switch (call_state(s)) {
@@ -295,10 +323,12 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
     u16 status = msg->status;
     if (!msg->call_id.len)
         return;
-    u32 key = sipalg_call_key(buf + msg->call_id.off, msg->call_id.len);
+    const u32 hash = fnv1a(buf + msg->call_id.off, msg->call_id.len);
+    u32 key = call_key_of(hash);
     int slot = slots.find(key);
     u8 st = slot >= 0 ? slots.d->state[slot] : 0;
     out->session_id = msg->call_id;
+    out->session_key = hash;
 
     // Endings first: they open nothing.
     if (request && m == SIPALG_M_BYE) {
@@ -398,9 +428,11 @@ void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slo
 
 // A REGISTER binding is the registering endpoint's own when it names the
 // address the message is sent from (request) or to (response).
-void registration(const sipalg_msg *msg, const sipalg_view *v, sipalg_decision *out) {
+void registration(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v,
+                  sipalg_decision *out) {
     bool request = msg->kind == SIPALG_KIND_REQUEST;
     out->session_id = msg->to_uri;
+    out->session_key = fnv1a(buf + msg->to_uri.off, msg->to_uri.len);
 
     if (request) {
         out->event = SIPALG_MEANS_REGISTER;
@@ -476,23 +508,7 @@ void registration(const sipalg_msg *msg, const sipalg_view *v, sipalg_decision *
 using namespace sipalg::core;
 
 extern "C" unsigned int sipalg_call_key(const unsigned char *call_id, unsigned int len) {
-    u32 h = 2166136261u; // FNV-1a
-    constexpr u32 kPrime = 16777619u;
-    // Four bytes a step: the same hash, a third of the loop's own work
-    // (every call message is hashed; a Call-ID is 30-60 bytes).
-    u32 i = 0;
-    for (; len - i >= 4; i += 4) {
-        h = (h ^ call_id[i]) * kPrime;
-        h = (h ^ call_id[i + 1]) * kPrime;
-        h = (h ^ call_id[i + 2]) * kPrime;
-        h = (h ^ call_id[i + 3]) * kPrime;
-    }
-    for (; i < len; i++)
-        h = (h ^ call_id[i]) * kPrime;
-    // Folded to 24 bits (FNV's own advice for short hashes): three calls
-    // of one connection still collide about once in five million.
-    h = (h >> SIPALG_CALL_KEY_BITS ^ h) & kKeyMask;
-    return h ? h : 1;
+    return call_key_of(fnv1a(call_id, len));
 }
 
 extern "C" void sipalg_dialogs_pack(const sipalg_dialogs *d,
@@ -545,7 +561,7 @@ extern "C" int sipalg_decide(const unsigned char *buf, const sipalg_msg *msg,
     if (msg->kind != SIPALG_KIND_REQUEST && msg->kind != SIPALG_KIND_RESPONSE)
         return SIPALG_OK; // keep-alive: nothing to do
     if (method_of(msg) == SIPALG_M_REGISTER) {
-        registration(msg, view, out);
+        registration(buf, msg, view, out);
         return SIPALG_OK;
     }
     Slots slots{dialogs, view->now};

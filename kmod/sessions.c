@@ -61,7 +61,7 @@ struct sipalg_session {
 	struct hlist_node by_conn;
 	struct list_head lru;		/* on its shard's lru when used */
 	u32 conn;			/* its connection's token; 0: free */
-	u32 key;			/* hash of the whole Call-ID or AOR */
+	u32 key;			/* the core's hash of the Call-ID or AOR */
 	u32 netns;			/* its namespace's inode number */
 	u8 kind;			/* enum sipalg_session_kind */
 	u8 state;			/* enum sipalg_session_state */
@@ -338,7 +338,7 @@ int sipalg_sessions_update(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	conn = sipalg_conn_token(ct, dec->session_create);
 	if (!conn)
 		return -1;
-	key = jhash(buf + id->off, id->len, kind);
+	key = dec->session_key;	/* the core hashed the id */
 	sh = sipalg_shard_of(conn);
 
 	/* (Bottom halves are off: the _bh pair would only add a call.) */

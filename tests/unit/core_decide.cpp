@@ -153,6 +153,14 @@ unsigned key(const std::string &call_id) {
     return sipalg_call_key(u(call_id), (unsigned)call_id.size());
 }
 
+// 32-bit FNV-1a, a byte a step: what a decision's session_key must be.
+unsigned fnv1a(const std::string &s) {
+    unsigned h = 2166136261u;
+    for (unsigned char c : s)
+        h = (h ^ c) * 16777619u;
+    return h;
+}
+
 // ---- expected decisions ----
 
 struct Stream {
@@ -571,8 +579,11 @@ TEST_CASE("decide: every method x response class x call context, with and withou
                     track(o);
                 }
                 check(o, want_of(toks[col], method, status));
-                if (o.session != SIPALG_SESS_NONE)
+                if (o.session != SIPALG_SESS_NONE) {
                     CHECK(span(status ? rs : rq, o.session_id) == (reg ? kAor : kCallId));
+                    // The sessions table's key: the id's bytes hashed.
+                    CHECK(o.session_key == fnv1a(reg ? kAor : kCallId));
+                }
                 if (reg) // registrations never touch the calls
                     CHECK(std::memcmp(&before, &c.d, sizeof before) == 0);
                 else
@@ -1506,9 +1517,7 @@ TEST_CASE("decide: sipalg_call_key is never 0 and depends on the Call-ID's bytes
     // that leave 1-3 bytes after the hash's four-byte steps.
     std::string id;
     for (unsigned n = 0; n <= 70; n++) {
-        uint32_t ref = 2166136261u;
-        for (unsigned char c : id)
-            ref = (ref ^ c) * 16777619u;
+        uint32_t ref = fnv1a(id);
         ref = (ref >> SIPALG_CALL_KEY_BITS ^ ref) & ((1u << SIPALG_CALL_KEY_BITS) - 1);
         CHECK(sipalg_call_key(u(id), n) == (ref ? ref : 1u));
         id += (char)('!' + (n * 37) % 90);
