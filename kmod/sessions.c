@@ -244,7 +244,9 @@ static void sipalg_session_set(struct sipalg_shard *sh,
 		s->state = state;
 		s->since = jiffies;
 	}
-	list_move_tail(&s->lru, &sh->lru);
+	/* Most recent already (a dialog's messages come in runs)? */
+	if (!list_is_last(&s->lru, &sh->lru))
+		list_move_tail(&s->lru, &sh->lru);
 }
 
 static unsigned long sipalg_deadline(u32 seconds)
