@@ -27,9 +27,9 @@ u8 call_state(u8 s) {
 
 constexpr u32 kKeyMask = (1u << SIPALG_CALL_KEY_BITS) - 1;
 
-// 32-bit FNV-1a of s[0..len): a call's key (folded) and the session_key
-// the shim's sessions table files a session under, so that it does not
-// hash the same bytes again.
+// 32-bit FNV-1a of s[0..len): a call's key (folded), and the call's
+// session_key, which the shim's sessions table files it under, so that
+// it does not hash the same bytes again.
 u32 fnv1a(const u8 *s, u32 len) {
     u32 h = 2166136261u;
     constexpr u32 kPrime = 16777619u;
@@ -42,6 +42,22 @@ u32 fnv1a(const u8 *s, u32 len) {
         h = (h ^ s[i + 2]) * kPrime;
         h = (h ^ s[i + 3]) * kPrime;
     }
+    for (; i < len; i++)
+        h = (h ^ s[i]) * kPrime;
+    return h;
+}
+
+// A registration's session_key, from its AOR: four bytes a multiply, as a
+// call's FNV-1a takes one (~30 instructions for a 28-byte AOR where the
+// byte loop took ~100). No call key comes from it. Each step is a
+// bijection of h, so AORs of one length that differ in one word never
+// share a key.
+u32 aor_hash(const u8 *s, u32 len) {
+    u32 h = 2166136261u;
+    constexpr u32 kPrime = 16777619u;
+    u32 i = 0;
+    for (; len - i >= 4; i += 4)
+        h = (h ^ load_word4(s + i)) * kPrime;
     for (; i < len; i++)
         h = (h ^ s[i]) * kPrime;
     return h;
@@ -432,7 +448,7 @@ void registration(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v,
                   sipalg_decision *out) {
     bool request = msg->kind == SIPALG_KIND_REQUEST;
     out->session_id = msg->to_uri;
-    out->session_key = fnv1a(buf + msg->to_uri.off, msg->to_uri.len);
+    out->session_key = aor_hash(buf + msg->to_uri.off, msg->to_uri.len);
 
     if (request) {
         out->event = SIPALG_MEANS_REGISTER;

@@ -230,7 +230,7 @@ struct sipalg_decision {
     unsigned int session_seconds;  /* SIPALG_SESS_REG_* */
     unsigned int media_seconds;    /* streams[]' lifetime; 0: SIPALG_MEDIA_SECONDS */
     struct sipalg_span session_id; /* the Call-ID, or the AOR (To URI) of a REGISTER */
-    unsigned int session_key;      /* session_id's bytes hashed (32-bit FNV-1a; 0: none) */
+    unsigned int session_key;      /* session_id's bytes hashed (a call: its key's FNV-1a) */
     struct sipalg_stream_pinhole streams[SIPALG_MAX_MEDIA];
     struct sipalg_reg_action regs[SIPALG_MAX_REG_ACTIONS];
     struct sipalg_addr named[SIPALG_MAX_NAMED]; /* this SDP's live media addresses */
