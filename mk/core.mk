@@ -138,9 +138,9 @@ bench-core-profile: $(CORE_BUILD)/bench/bench_core $(CORE_BUILD)/bench/bench_cor
 # no red zone) once ranked changes the wrong way round: callgrind on it
 # said better where the module ran 100-200 instructions a message more.
 # Userspace differences: the stack protector reads its guard from %fs
-# (the kernel's is in %gs), and bench/kernel_stubs.S gives the ftrace
-# entry and the thunks the one instruction each that the running kernel
-# patches them to (plus the call's own).
+# (the kernel's is in %gs), and bench/kernel_stubs.S stands in for the
+# ftrace entry and the thunks (so a call counts two instructions more
+# here than in the running kernel, which patches them at the call site).
 CORE_KCODE_FLAGS := -std=gnu++20 -O2 -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics \
 	-fno-use-cxa-atexit -fno-asynchronous-unwind-tables -fno-unwind-tables -mgeneral-regs-only \
 	-fno-strict-aliasing -fno-common -fshort-wchar -fno-PIE -mno-sse -mno-mmx -mno-sse2 -mno-3dnow \
