@@ -313,6 +313,11 @@ static void sipalg_decide_for(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	/* A BYE must find the call's pinholes in its class. */
 	if (READ_ONCE(data->dialogs.shim) & SIPALG_SHIM_SYNCED)
 		sipalg_expect_adopt(ct);
+	/* A registration: no call slot to lock, read or mirror. */
+	if (!sipalg_decide_uses_dialogs(&s->msg)) {
+		sipalg_decide(buf, &s->msg, &s->view, &data->dialogs, &s->dec);
+		return;
+	}
 	spin_lock(&ct->lock);
 	sipalg_sync_in(ct, &data->dialogs, s->view.now);
 	sipalg_decide(buf, &s->msg, &s->view, &data->dialogs, &s->dec);

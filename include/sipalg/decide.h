@@ -270,6 +270,13 @@ int sipalg_decide(const unsigned char *buf, const struct sipalg_msg *msg,
                   const struct sipalg_view *view, struct sipalg_dialogs *dialogs,
                   struct sipalg_decision *out);
 
+/*
+ * Whether sipalg_decide() reads or writes dialogs for msg. When it does
+ * not (a REGISTER or its response, a keep-alive), the caller needs no
+ * lock on them and has nothing to mirror to or from a standby.
+ */
+int sipalg_decide_uses_dialogs(const struct sipalg_msg *msg);
+
 /* How long a Contact of msg is registered for: expires=, Expires, 3600. */
 unsigned int sipalg_contact_expires(const struct sipalg_msg *msg, const struct sipalg_contact *c);
 

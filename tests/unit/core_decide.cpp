@@ -1308,6 +1308,24 @@ Want asks(int session, unsigned seconds, std::vector<Reg> regs = {}) {
 
 } // namespace
 
+TEST_CASE("decide: only registrations and keep-alives leave the dialogs unread",
+          "[decide][register]") {
+    // What the shim skips the lock and the standby's mirror on, and what
+    // sipalg_decide() does: a registration, asked or answered, never
+    // reads or writes the call slots (the REGISTER table test checks the
+    // slots byte for byte); every other message may.
+    CHECK_FALSE(sipalg_decide_uses_dialogs(nullptr));
+    CHECK_FALSE(sipalg_decide_uses_dialogs(parse_ok(request("REGISTER", "r@h")).msg.get()));
+    CHECK_FALSE(sipalg_decide_uses_dialogs(parse_ok(response(200, "REGISTER", "r@h")).msg.get()));
+    CHECK_FALSE(sipalg_decide_uses_dialogs(parse_ok("\r\n\r\n").msg.get()));
+    for (const char *m : {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "PRACK", "MESSAGE",
+                          "NOTIFY", "SUBSCRIBE", "INFO", "REFER", "PUBLISH"}) {
+        INFO(m);
+        CHECK(sipalg_decide_uses_dialogs(parse_ok(request(m, "c@h")).msg.get()));
+        CHECK(sipalg_decide_uses_dialogs(parse_ok(response(200, m, "c@h")).msg.get()));
+    }
+}
+
 TEST_CASE("decide: a registration's session_key hashes its AOR's bytes only",
           "[decide][register]") {
     // The REGISTER of request() with To naming aor, and extra headers.
