@@ -557,12 +557,6 @@ extern "C" int sipalg_dialogs_unpack(const unsigned int words[SIPALG_CALL_SLOTS]
     return changed;
 }
 
-extern "C" int sipalg_decide_uses_dialogs(const sipalg_msg *msg) {
-    // Registrations never touch the call slots; keep-alives touch nothing.
-    return msg && (msg->kind == SIPALG_KIND_REQUEST || msg->kind == SIPALG_KIND_RESPONSE) &&
-           method_of(msg) != SIPALG_M_REGISTER;
-}
-
 extern "C" unsigned int sipalg_contact_expires(const sipalg_msg *msg, const sipalg_contact *c) {
     if (c->flags & SIPALG_CONTACT_EXPIRES)
         return c->expires;
