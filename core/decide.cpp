@@ -27,23 +27,26 @@ u8 call_state(u8 s) {
 
 constexpr u32 kKeyMask = (1u << SIPALG_CALL_KEY_BITS) - 1;
 
+// 32-bit FNV-1a's offset basis and prime (aor_hash() takes them too).
+constexpr u32 kFnvBasis = 2166136261u;
+constexpr u32 kFnvPrime = 16777619u;
+
 // 32-bit FNV-1a of s[0..len): a call's key (folded), and the call's
 // session_key, which the shim's sessions table files it under, so that
 // it does not hash the same bytes again.
 u32 fnv1a(const u8 *s, u32 len) {
-    u32 h = 2166136261u;
-    constexpr u32 kPrime = 16777619u;
+    u32 h = kFnvBasis;
     // Four bytes a step: the same hash, a third of the loop's own work
     // (every call message is hashed; a Call-ID is 30-60 bytes).
     u32 i = 0;
     for (; len - i >= 4; i += 4) {
-        h = (h ^ s[i]) * kPrime;
-        h = (h ^ s[i + 1]) * kPrime;
-        h = (h ^ s[i + 2]) * kPrime;
-        h = (h ^ s[i + 3]) * kPrime;
+        h = (h ^ s[i]) * kFnvPrime;
+        h = (h ^ s[i + 1]) * kFnvPrime;
+        h = (h ^ s[i + 2]) * kFnvPrime;
+        h = (h ^ s[i + 3]) * kFnvPrime;
     }
     for (; i < len; i++)
-        h = (h ^ s[i]) * kPrime;
+        h = (h ^ s[i]) * kFnvPrime;
     return h;
 }
 
@@ -53,13 +56,12 @@ u32 fnv1a(const u8 *s, u32 len) {
 // bijection of h, so AORs of one length that differ in one word never
 // share a key.
 u32 aor_hash(const u8 *s, u32 len) {
-    u32 h = 2166136261u;
-    constexpr u32 kPrime = 16777619u;
+    u32 h = kFnvBasis;
     u32 i = 0;
     for (; len - i >= 4; i += 4)
-        h = (h ^ load_word4(s + i)) * kPrime;
+        h = (h ^ load_word4(s + i)) * kFnvPrime;
     for (; i < len; i++)
-        h = (h ^ s[i]) * kPrime;
+        h = (h ^ s[i]) * kFnvPrime;
     return h;
 }
 

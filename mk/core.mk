@@ -151,7 +151,7 @@ CORE_KCODE_FLAGS := -std=gnu++20 -O2 -ffreestanding -fno-exceptions -fno-rtti -f
 	-fno-delete-null-pointer-checks -fno-allow-store-data-races -fstack-protector-strong \
 	-mstack-protector-guard-reg=fs -ftrivial-auto-var-init=zero -fno-stack-clash-protection \
 	-pg -mrecord-mcount -mfentry -fno-strict-overflow -fno-stack-check -fconserve-stack \
-	-g1 -Wall -Wextra -Werror -Wno-sign-compare -Iinclude
+	-Wall -Wextra -Werror -Wno-sign-compare -Iinclude
 CORE_KCODE_OBJS := $(patsubst core/%.cpp,$(CORE_BUILD)/kcode/%.o,$(CORE_SRCS))
 
 $(CORE_BUILD)/kcode/%.o: core/%.cpp $(CORE_HDRS)

@@ -245,6 +245,14 @@ inline u32 load_word4(const u8 *p) {
     return w;
 }
 
+// The 1-7 bytes from b[i] to end as load_word() gives them (end - i < 8,
+// end >= 8, end no later than the buffer's end), never reading at or past
+// end: the buffer's last word [end - 8, end) shifted right past the bytes
+// before i, so zeros come in above end.
+__attribute__((always_inline)) inline u64 tail_word(const u8 *b, u32 i, u32 end) {
+    return load_word(b + end - 8) >> ((8 - (end - i)) * 8);
+}
+
 // The word load_word() returns for the bytes of s[0..n) (n <= 8; missing
 // bytes zero), at compile time: word constants built from text, so they
 // match load_word() on either byte order.
@@ -286,7 +294,7 @@ __attribute__((always_inline)) inline u32 find_first(const u8 *b, u32 i, u32 end
     const u32 left = end - i; // 1..7
     if (end >= 8) {
         const u64 real = (1ull << (left * 8)) - 1; // the low `left` bytes
-        const u64 h = flags(load_word(b + end - 8) >> ((8 - left) * 8)) & real;
+        const u64 h = flags(tail_word(b, i, end)) & real;
         return h ? i + ((u32)__builtin_ctzll(h) >> 3) : end;
     }
     // A buffer shorter than a word: byte by byte (the byte's own flag, in
@@ -350,12 +358,10 @@ __attribute__((always_inline)) inline u32 skip_quoted(const u8 *b, u32 i, u32 en
 __attribute__((always_inline)) inline u32 parse_u32(const u8 *b, u32 i, u32 end, u32 *v) {
     // A run of up to 7 digits (ports, lengths, CSeq numbers, expiries) from
     // one word: the digits found and their value without a loop, ~25
-    // instructions where the digit loop took ~10 a digit. The word is the
-    // 8 bytes at i, or the buffer's last 8 shifted right past the bytes
-    // before i (zeros come in above the end, and a zero is no digit).
+    // instructions where the digit loop took ~10 a digit. Near the end the
+    // word has zeros above it (tail_word()), and a zero is no digit.
     if (i < end && end >= 8) {
-        const u32 left = end - i;
-        const u64 w = left >= 8 ? load_word(b + i) : load_word(b + end - 8) >> ((8 - left) * 8);
+        const u64 w = end - i >= 8 ? load_word(b + i) : tail_word(b, i, end);
         // High bit of each byte outside '0'..'9': at or above 0x80, at or
         // above ':' (+0x46 carries into the high bit), below '0' (-'0'
         // borrows). Only a flagged byte carries or borrows into the byte
