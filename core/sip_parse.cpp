@@ -10,71 +10,40 @@
 namespace sipalg::core {
 namespace {
 
-// p[0..n) against a literal of n = N - 1 bytes, 2 <= n <= 16, as two
-// overlapping pieces (the first and the last min(n, 8) bytes, 4 or 2 for
-// shorter ones) compared as words, not byte by byte. With fold_case the
-// 0x20 bit is set in every byte of p's pieces first (the literal is lower
-// case): exact for token characters, where it lowers the letters and
-// turns no other token character into a letter or '-'. Each piece is
-// loaded into an integer of exactly its size from both sides, so the
-// result is the same on either byte order.
-template <bool fold_case, u32 N> bool literal_at(const u8 *p, const char (&lit)[N]) {
-    constexpr u32 n = N - 1;
-    static_assert(n >= 2 && n <= 16, "literal_at compares 2..16 bytes");
-    constexpr u32 piece = n >= 8 ? 8 : n >= 4 ? 4 : 2;
-    using Word = decltype([] {
-        if constexpr (piece == 8)
-            return 0ull;
-        else if constexpr (piece == 4)
-            return 0u;
-        else
-            return (u16)0;
-    }());
-    static_assert(sizeof(Word) == piece);
-    auto at = [](const void *q) {
-        Word w;
-        __builtin_memcpy(&w, q, piece);
-        return w;
-    };
-    constexpr Word fold = fold_case ? (Word)0x2020202020202020ull : 0;
-    // Both pieces in one test, without a branch between them.
-    return (((at(p) | fold) ^ at(lit)) | ((at(p + n - piece) | fold) ^ at(lit + n - piece))) == 0;
-}
-
 // Method names are case-sensitive (RFC 3261 7.1). One switch on the
 // length, then whole-word comparisons of exactly n bytes: a method is
 // compared on every request and every CSeq.
-template <u32 N> bool bytes_are(const u8 *p, const char (&lit)[N]) {
-    return literal_at<false>(p, lit);
+template <Literal L> bool bytes_are(const u8 *p) {
+    return literal_at<L, false>(p);
 }
 
 u8 method_id(const u8 *p, u32 n) {
     switch (n) {
     case 3:
-        return bytes_are(p, "ACK")   ? SIPALG_M_ACK
-               : bytes_are(p, "BYE") ? SIPALG_M_BYE
+        return bytes_are<"ACK">(p)   ? SIPALG_M_ACK
+               : bytes_are<"BYE">(p) ? SIPALG_M_BYE
                                      : SIPALG_M_OTHER;
     case 4:
-        return bytes_are(p, "INFO") ? SIPALG_M_INFO : SIPALG_M_OTHER;
+        return bytes_are<"INFO">(p) ? SIPALG_M_INFO : SIPALG_M_OTHER;
     case 5:
-        return bytes_are(p, "PRACK")   ? SIPALG_M_PRACK
-               : bytes_are(p, "REFER") ? SIPALG_M_REFER
+        return bytes_are<"PRACK">(p)   ? SIPALG_M_PRACK
+               : bytes_are<"REFER">(p) ? SIPALG_M_REFER
                                        : SIPALG_M_OTHER;
     case 6:
-        return bytes_are(p, "INVITE")   ? SIPALG_M_INVITE
-               : bytes_are(p, "CANCEL") ? SIPALG_M_CANCEL
-               : bytes_are(p, "NOTIFY") ? SIPALG_M_NOTIFY
-               : bytes_are(p, "UPDATE") ? SIPALG_M_UPDATE
+        return bytes_are<"INVITE">(p)   ? SIPALG_M_INVITE
+               : bytes_are<"CANCEL">(p) ? SIPALG_M_CANCEL
+               : bytes_are<"NOTIFY">(p) ? SIPALG_M_NOTIFY
+               : bytes_are<"UPDATE">(p) ? SIPALG_M_UPDATE
                                         : SIPALG_M_OTHER;
     case 7:
-        return bytes_are(p, "OPTIONS")   ? SIPALG_M_OPTIONS
-               : bytes_are(p, "PUBLISH") ? SIPALG_M_PUBLISH
-               : bytes_are(p, "MESSAGE") ? SIPALG_M_MESSAGE
+        return bytes_are<"OPTIONS">(p)   ? SIPALG_M_OPTIONS
+               : bytes_are<"PUBLISH">(p) ? SIPALG_M_PUBLISH
+               : bytes_are<"MESSAGE">(p) ? SIPALG_M_MESSAGE
                                          : SIPALG_M_OTHER;
     case 8:
-        return bytes_are(p, "REGISTER") ? SIPALG_M_REGISTER : SIPALG_M_OTHER;
+        return bytes_are<"REGISTER">(p) ? SIPALG_M_REGISTER : SIPALG_M_OTHER;
     case 9:
-        return bytes_are(p, "SUBSCRIBE") ? SIPALG_M_SUBSCRIBE : SIPALG_M_OTHER;
+        return bytes_are<"SUBSCRIBE">(p) ? SIPALG_M_SUBSCRIBE : SIPALG_M_OTHER;
     default:
         return SIPALG_M_OTHER;
     }
@@ -94,10 +63,10 @@ enum Hdr : u8 {
     H_EXPIRES,
 };
 
-// Case-insensitive comparison of a header name (token characters, checked
-// by the caller) with a lowercase literal of the same length.
-template <u32 N> bool name_is(const u8 *p, const char (&lit)[N]) {
-    return literal_at<true>(p, lit);
+// Case-insensitive comparison of a header name with a lowercase literal of
+// the same length (exact for any bytes: literal_at() folds only letters).
+template <Literal L> bool name_is(const u8 *p) {
+    return literal_at<L, true>(p);
 }
 
 // One switch on the length, then at most two comparisons: each header name
@@ -126,25 +95,25 @@ Hdr header_id(const u8 *p, u32 n) {
             return H_OTHER;
         }
     case 2:
-        return name_is(p, "to") ? H_TO : H_OTHER;
+        return name_is<"to">(p) ? H_TO : H_OTHER;
     case 3:
-        return name_is(p, "via") ? H_VIA : H_OTHER;
+        return name_is<"via">(p) ? H_VIA : H_OTHER;
     case 4:
         if (c == 'f')
-            return name_is(p, "from") ? H_FROM : H_OTHER;
-        return name_is(p, "cseq") ? H_CSEQ : H_OTHER;
+            return name_is<"from">(p) ? H_FROM : H_OTHER;
+        return name_is<"cseq">(p) ? H_CSEQ : H_OTHER;
     case 7:
         if (c == 'e')
-            return name_is(p, "expires") ? H_EXPIRES : H_OTHER;
+            return name_is<"expires">(p) ? H_EXPIRES : H_OTHER;
         if (c != 'c')
             return H_OTHER;
         if ((p[1] | 0x20) == 'a')
-            return name_is(p, "call-id") ? H_CALL_ID : H_OTHER;
-        return name_is(p, "contact") ? H_CONTACT : H_OTHER;
+            return name_is<"call-id">(p) ? H_CALL_ID : H_OTHER;
+        return name_is<"contact">(p) ? H_CONTACT : H_OTHER;
     case 12:
-        return name_is(p, "content-type") ? H_CONTENT_TYPE : H_OTHER;
+        return name_is<"content-type">(p) ? H_CONTENT_TYPE : H_OTHER;
     case 14:
-        return name_is(p, "content-length") ? H_CONTENT_LENGTH : H_OTHER;
+        return name_is<"content-length">(p) ? H_CONTENT_LENGTH : H_OTHER;
     default:
         return H_OTHER;
     }
@@ -152,9 +121,8 @@ Hdr header_id(const u8 *p, u32 n) {
 
 // The usual header names with their colon, compared as whole words: such a
 // line needs no byte-by-byte token scan of its name. name_is() folds the
-// case of every byte, which is exact for letters but would also take 0x0d
-// for '-' and 0x1a for ':' in a name not yet known to be made of tokens, so
-// those positions are compared exactly. Returns the colon's offset, or 0:
+// case of the letters only, so the '-' and the ':' of a name not yet known
+// to be made of tokens are compared exactly. Returns the colon's offset, or 0:
 // not one of these names, or near the buffer's end (the byte scan decides).
 // The names nobody parses (Max-Forwards, Allow, ...) are here because every
 // request carries some of them.
@@ -168,35 +136,35 @@ __attribute__((always_inline)) inline u32 known_name(const u8 *p, u32 avail, Hdr
         return 0;
     switch (p[0] | 0x20) {
     case 'v':
-        if (name_is(p, "via:") && p[3] == ':')
+        if (name_is<"via:">(p))
             return *h = H_VIA, 3;
         return 0;
     case 'f':
-        if (name_is(p, "from:") && p[4] == ':')
+        if (name_is<"from:">(p))
             return *h = H_FROM, 4;
         return 0;
     case 't':
-        if (name_is(p, "to:") && p[2] == ':')
+        if (name_is<"to:">(p))
             return *h = H_TO, 2;
         return 0;
     case 'e':
-        if (name_is(p, "expires:") && p[7] == ':')
+        if (name_is<"expires:">(p))
             return *h = H_EXPIRES, 7;
         return 0;
     case 'a':
-        if (name_is(p, "allow:") && p[5] == ':')
+        if (name_is<"allow:">(p))
             return *h = H_OTHER, 5;
         return 0;
     case 's':
-        if (name_is(p, "supported:") && p[9] == ':')
+        if (name_is<"supported:">(p))
             return *h = H_OTHER, 9;
         return 0;
     case 'u':
-        if (name_is(p, "user-agent:") && p[4] == '-' && p[10] == ':')
+        if (name_is<"user-agent:">(p))
             return *h = H_OTHER, 10;
         return 0;
     case 'm':
-        if (name_is(p, "max-forwards:") && p[3] == '-' && p[12] == ':')
+        if (name_is<"max-forwards:">(p))
             return *h = H_OTHER, 12;
         return 0;
     case 'c':
@@ -207,19 +175,19 @@ __attribute__((always_inline)) inline u32 known_name(const u8 *p, u32 avail, Hdr
     // The five names that begin with 'c', told apart by their second byte.
     switch (p[1] | 0x20) {
     case 'a':
-        if (name_is(p, "call-id:") && p[4] == '-' && p[7] == ':')
+        if (name_is<"call-id:">(p))
             return *h = H_CALL_ID, 7;
         return 0;
     case 's':
-        if (name_is(p, "cseq:") && p[4] == ':')
+        if (name_is<"cseq:">(p))
             return *h = H_CSEQ, 4;
         return 0;
     case 'o':
-        if (name_is(p, "contact:") && p[7] == ':')
+        if (name_is<"contact:">(p))
             return *h = H_CONTACT, 7;
-        if (name_is(p, "content-length:") && p[7] == '-' && p[14] == ':')
+        if (name_is<"content-length:">(p))
             return *h = H_CONTENT_LENGTH, 14;
-        if (name_is(p, "content-type:") && p[7] == '-' && p[12] == ':')
+        if (name_is<"content-type:">(p))
             return *h = H_CONTENT_TYPE, 12;
         return 0;
     default:
@@ -411,7 +379,7 @@ int parse_via(State &st, u32 i, u32 end) {
         // The usual "SIP/2.0/" as one word: the transport's scan is the
         // only one left (the loop would find the same two tokens).
         int k = 0;
-        if (end - i > 8 && bytes_are(b + i, "SIP/2.0/")) {
+        if (end - i > 8 && bytes_are<"SIP/2.0/">(b + i)) {
             i = skip_ws(b, i + 8, end);
             k = 2;
         }

@@ -395,3 +395,72 @@ TEST_CASE("load_word: the first byte is the lowest on either byte order", "[scan
         CHECK(load_word4(b4.b) == (u32)word_of("rtcp", 4));
     }
 }
+
+// literal_at<L, fold>(p) against a byte loop: lower() of each byte equal to
+// the literal's (fold) or each byte equal (no fold), with each byte value at
+// each position of a copy of the literal in lower, upper and mixed case, at
+// every alignment, in a block that ends where the literal does.
+template <sipalg::core::Literal L> void check_literal() {
+    using namespace sipalg::core;
+    constexpr u32 n = L.len();
+    auto naive = [](const u8 *p, bool fold) {
+        for (u32 k = 0; k < n; k++)
+            if ((fold ? lower(p[k]) : p[k]) != (u8)L.text[k])
+                return false;
+        return true;
+    };
+    for (u32 align = 0; align < 8; align++)
+        for (int variant = 0; variant < 3; variant++) {
+            Buffer buf(align, n);
+            for (u32 k = 0; k < n; k++) {
+                const u8 c = (u8)L.text[k];
+                const bool up = variant == 1 || (variant == 2 && k % 2);
+                buf.b[k] = up && c >= 'a' && c <= 'z' ? (u8)(c - 32) : c;
+            }
+            for (u32 pos = 0; pos < n; pos++) {
+                const u8 keep = buf.b[pos];
+                for (u32 v = 0; v < 256; v++) {
+                    buf.b[pos] = (u8)v;
+                    INFO("literal=" << L.text << " align=" << align << " pos=" << pos
+                                    << " v=" << v);
+                    REQUIRE(literal_at<L, false>(buf.b) == naive(buf.b, false));
+                    if constexpr (!L.has_upper()) { // case-insensitive: lowercase only
+                        REQUIRE(literal_at<L, true>(buf.b) == naive(buf.b, true));
+                        REQUIRE(ieq_literal<L>(buf.b, n) == naive(buf.b, true));
+                    }
+                }
+                buf.b[pos] = keep;
+            }
+            REQUIRE(literal_at<L, false>(buf.b) == naive(buf.b, false));
+            if constexpr (!L.has_upper()) {
+                REQUIRE(ieq_literal<L>(buf.b, n));
+                // Another length never matches, whatever the bytes.
+                REQUIRE_FALSE(ieq_literal<L>(buf.b, n - 1));
+                REQUIRE_FALSE(ieq_literal<L>(buf.b, n + 1));
+            }
+        }
+}
+
+TEST_CASE("literal_at: letters in either case, every other byte exactly", "[scan]") {
+    // Lengths 2..16 (pieces of 2, 4 and 8 bytes, overlapping or not), with
+    // non-letters whose byte without 0x20 is a control byte ('-' 0x0d,
+    // ':' 0x1a, '/' 0x0f, '.', digits), and a case-sensitive literal with
+    // capitals (the method and "SIP/2.0/" comparisons).
+    check_literal<"in">();
+    check_literal<"ip4">();
+    check_literal<"to:">();
+    check_literal<"sip/">();
+    check_literal<"rport">();
+    check_literal<"udp/tls/">();
+    check_literal<"expires">();
+    check_literal<"received">();
+    check_literal<"sip/2.0">();
+    check_literal<"SIP/2.0/">();
+    check_literal<"call-id:">();
+    check_literal<"supported:">();
+    check_literal<"max-forwards:">();
+    check_literal<"content-length">();
+    check_literal<"application/sdp">();
+    check_literal<"content-length:">();
+    check_literal<"a1b2-c3d4:e5f6.g">();
+}

@@ -128,7 +128,8 @@ template <u32 N> constexpr u32 lit_len(const char (&)[N]) {
     return N - 1;
 }
 
-// Case-insensitive comparison of p[0..n) with a lowercase literal.
+// Case-insensitive comparison of p[0..n) with a lowercase string of n
+// bytes known only at run time (SIPALG_IEQ below is for literals).
 inline bool ieq(const u8 *p, u32 n, const char *lit, u32 lit_n) {
     if (n != lit_n)
         return false;
@@ -137,7 +138,6 @@ inline bool ieq(const u8 *p, u32 n, const char *lit, u32 lit_n) {
             return false;
     return true;
 }
-#define SIPALG_IEQ(p, n, lit) ::sipalg::core::ieq((p), (n), lit, sizeof(lit) - 1)
 
 // Byte comparison without a library call (these strings are a few bytes
 // long; a memcmp call costs more than the comparison).
@@ -262,6 +262,68 @@ constexpr u64 word_of(const char *s, u32 n) {
         w |= (u64)(u8)s[k] << (8 * k);
     return w;
 }
+
+// A string literal as a template argument (literal_at<"via:">), with the
+// bits a case-insensitive comparison ignores in it, 0x20 at each lowercase
+// letter, both fixed at compile time.
+template <u32 N> struct Literal {
+    char text[N];
+    char fold[N];
+    consteval Literal(const char (&s)[N]) : text{}, fold{} {
+        for (u32 k = 0; k < N; k++) {
+            text[k] = s[k];
+            fold[k] = (s[k] >= 'a' && s[k] <= 'z') ? 0x20 : 0;
+        }
+    }
+    consteval u32 len() const { return N - 1; }
+    consteval bool has_upper() const {
+        for (u32 k = 0; k < N; k++)
+            if (text[k] >= 'A' && text[k] <= 'Z')
+                return true;
+        return false;
+    }
+};
+
+// p[0..n) against the literal L of n bytes, 2 <= n <= 16, as two
+// overlapping pieces (its first and its last min(n, 8) bytes, 4 or 2 for
+// shorter ones) compared as words, not byte by byte. With fold_case (L
+// lower case) the 0x20 bit is set in p's bytes where L has a letter, so
+// each letter matches in either case and every other byte exactly: the
+// same answer as comparing lower() of each byte, for any input. Each
+// piece is loaded into an integer of exactly its size from both sides,
+// so the answer is the same on either byte order. Reads p[0..n) only.
+template <Literal L, bool fold_case>
+__attribute__((always_inline)) inline bool literal_at(const u8 *p) {
+    constexpr u32 n = L.len();
+    static_assert(n >= 2 && n <= 16, "literal_at compares 2..16 bytes");
+    static_assert(!fold_case || !L.has_upper(), "a case-insensitive literal is lower case");
+    constexpr u32 piece = n >= 8 ? 8 : n >= 4 ? 4 : 2;
+    using Word = decltype([] {
+        if constexpr (piece == 8)
+            return 0ull;
+        else if constexpr (piece == 4)
+            return 0u;
+        else
+            return (u16)0;
+    }());
+    static_assert(sizeof(Word) == piece);
+    auto at = [](const void *q) {
+        Word w;
+        __builtin_memcpy(&w, q, piece);
+        return w;
+    };
+    const Word fold_first = fold_case ? at(L.fold) : 0;
+    const Word fold_last = fold_case ? at(L.fold + n - piece) : 0;
+    // Both pieces in one test, without a branch between them.
+    return (((at(p) | fold_first) ^ at(L.text)) |
+            ((at(p + n - piece) | fold_last) ^ at(L.text + n - piece))) == 0;
+}
+
+// Case-insensitive: is p[0..n) the lowercase literal L?
+template <Literal L> __attribute__((always_inline)) inline bool ieq_literal(const u8 *p, u32 n) {
+    return n == L.len() && literal_at<L, true>(p);
+}
+#define SIPALG_IEQ(p, n, lit) ::sipalg::core::ieq_literal<lit>((p), (n))
 
 // Index of the first byte in [i, end) that flags(word) flags, or end.
 // flags(w) sets the high bit of bytes of w that match; its lowest flag must
