@@ -131,26 +131,42 @@ u32 format_port(u16 port, u8 *out) {
     return n;
 }
 
-static u32 format_dec8(u8 v, u8 *out) {
-    u32 n = 0;
-    if (v >= 100) {
-        out[n++] = (u8)('0' + v / 100);
-        v %= 100;
-        out[n++] = (u8)('0' + v / 10);
-    } else if (v >= 10) {
-        out[n++] = (u8)('0' + v / 10);
+// "0." to "255.": each byte value's decimal digits and a dot, as four
+// bytes to copy at once, and how many of them count. A part of a dotted
+// quad is then one 4-byte move and an add, where dividing by 100 and 10
+// took ~30 instructions (an address is printed on every plan that
+// rewrites one).
+struct DecimalDot {
+    u8 text[256][4];
+    u8 len[256];
+};
+
+constexpr DecimalDot make_decimal_dot() {
+    DecimalDot t{};
+    for (u32 v = 0; v < 256; v++) {
+        u32 n = 0;
+        if (v >= 100)
+            t.text[v][n++] = (u8)('0' + v / 100);
+        if (v >= 10)
+            t.text[v][n++] = (u8)('0' + v / 10 % 10);
+        t.text[v][n++] = (u8)('0' + v % 10);
+        t.text[v][n++] = '.';
+        t.len[v] = (u8)n;
     }
-    out[n++] = (u8)('0' + v % 10);
-    return n;
+    return t;
 }
 
+constexpr DecimalDot kDecimalDot = make_decimal_dot();
+
+// Writes up to 16 bytes at out (each part's four, the last one's past the
+// text's end), and returns the text's length, at most 15.
 static u32 format_ipv4(const u8 *a, u8 *out) {
-    u32 n = format_dec8(a[0], out);
-    for (int i = 1; i < 4; i++) {
-        out[n++] = '.';
-        n += format_dec8(a[i], out + n);
+    u32 n = 0;
+    for (int i = 0; i < 4; i++) {
+        __builtin_memcpy(out + n, kDecimalDot.text[a[i]], 4);
+        n += kDecimalDot.len[a[i]];
     }
-    return n;
+    return n - 1; // the last part's dot is not the address's
 }
 
 static u32 format_ipv6(const u8 *a, u8 *out) {
