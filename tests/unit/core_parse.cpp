@@ -321,3 +321,49 @@ TEST_CASE("Via needs LWS between transport and sent-by (fuzzer finding)", "[pars
                           "From: <sip:a@b>;tag=1\nTo: <sip:a@b>\nCall-ID: x\nCSeq: 1 OPTIONS\n\n");
     CHECK(parse(in).rc == SIPALG_R_BAD_HEADER);
 }
+
+TEST_CASE("URI schemes: sip and sips in any case, others kept, malformed refused", "[parse]") {
+    // The Contact's URI replaced by each case: lowercase "sip:" takes the
+    // inline test, every other spelling the general scheme scan.
+    const std::string ok = kFanvilRegister;
+    const std::string uri = "sip:011@192.168.0.31:5010";
+    struct Case {
+        const char *contact_uri;
+        int rc;
+        bool ref;  // the host became a Contact ref
+        bool sips; // ... with the sips flag (default port 5061)
+    };
+    const Case cases[] = {
+        {"sip:011@192.168.0.31:5010", SIPALG_OK, true, false},
+        {"SIP:011@192.168.0.31:5010", SIPALG_OK, true, false},
+        {"sIp:192.168.0.31", SIPALG_OK, true, false},
+        {"sips:011@192.168.0.31", SIPALG_OK, true, true},
+        {"SIPS:192.168.0.31", SIPALG_OK, true, true},
+        {"tel:+15551234", SIPALG_OK, false, false},
+        {"sipx:192.168.0.31", SIPALG_OK, false, false},
+        {"urn:a.b-c+d:x", SIPALG_OK, false, false},
+        {"sip:", SIPALG_R_BAD_HEADER, false, false},
+        {"sip:a", SIPALG_OK, false, false},
+        {"1sip:192.168.0.31", SIPALG_R_BAD_HEADER, false, false},
+        {"sip 192.168.0.31", SIPALG_R_BAD_HEADER, false, false},
+        {"si_p:192.168.0.31", SIPALG_R_BAD_HEADER, false, false},
+    };
+    for (const Case &c : cases) {
+        std::string in = ok;
+        in.replace(in.find(uri), uri.size(), c.contact_uri);
+        INFO(c.contact_uri);
+        auto p = parse(in);
+        REQUIRE(p.rc == c.rc);
+        if (c.rc != SIPALG_OK)
+            continue;
+        REQUIRE(p.msg->n_contacts == 1);
+        const int r = p.msg->contacts[0].ref;
+        CHECK((r >= 0) == c.ref);
+        if (r >= 0) {
+            CHECK(p.msg->refs[r].kind == SIPALG_REF_CONTACT);
+            CHECK(!!(p.msg->refs[r].flags & SIPALG_REFF_SIPS) == c.sips);
+            if (!(p.msg->refs[r].flags & SIPALG_REFF_PORT))
+                CHECK(p.msg->refs[r].port == (c.sips ? 5061 : 5060));
+        }
+    }
+}
