@@ -1361,6 +1361,22 @@ TEST_CASE("decide: a registration's session_key hashes its AOR's bytes only",
     }
 }
 
+TEST_CASE("decide: a call's session_key is the FNV-1a of its Call-ID, at every length",
+          "[decide]") {
+    // Call-IDs of 1 to 40 bytes: the hash's four-byte steps and every
+    // tail, against the byte-at-a-time reference; the key comes from it.
+    std::string id;
+    for (unsigned n = 1; n <= 40; n++) {
+        id += (char)('0' + n % 10);
+        Conn c;
+        sipalg_decision o = c.in(request("INVITE", id, sdp(kIn, 4000), "", true, false));
+        INFO(id);
+        REQUIRE(o.session == SIPALG_SESS_CALL);
+        CHECK(o.session_key == fnv1a(id));
+        CHECK(c.d.key[o.slot] == key(id));
+    }
+}
+
 TEST_CASE("decide: REGISTER requests ask, or remove at once", "[decide][register]") {
     const int kAsk = SIPALG_SESS_REG_ASK, kEnd = SIPALG_SESS_REG_END;
     const int kRemove = SIPALG_REG_REMOVE, kAll = SIPALG_REG_REMOVE_ALL;
