@@ -725,12 +725,15 @@ int parse_start_line(State &st, u32 le) {
     const u8 *b = st.b;
     sipalg_msg *m = st.m;
     if (le >= 4 && SIPALG_IEQ(b, 4, "sip/")) {
-        u32 sp = 0;
-        while (sp < le && b[sp] != ' ')
-            sp++;
-        int rc = check_version(b, 0, sp);
-        if (rc != SIPALG_OK)
-            return rc;
+        u32 sp = 7; // the usual "SIP/2.0 ": no scan, no version check
+        if (le < 8 || !literal_at<"sip/2.0 ", true>(b)) {
+            sp = 0;
+            while (sp < le && b[sp] != ' ')
+                sp++;
+            int rc = check_version(b, 0, sp);
+            if (rc != SIPALG_OK)
+                return rc;
+        }
         u32 cs = sp + 1, ce = cs;
         while (ce < le && is_digit(b[ce]))
             ce++;
@@ -747,17 +750,21 @@ int parse_start_line(State &st, u32 le) {
     if (me == 0 || me >= le || b[me] != ' ')
         return SIPALG_R_NOT_SIP;
     // The version is the last field; everything between the first and the
-    // last SP is the Request-URI, so stray spaces show up inside it.
-    u32 vs = le;
-    while (vs > me + 1 && b[vs - 1] != ' ')
-        vs--;
-    if (vs == me + 1)
-        return SIPALG_R_NOT_SIP;
-    if (vs == le)
-        return SIPALG_R_BAD_START_LINE; // trailing SP
-    int rc = check_version(b, vs, le);
-    if (rc != SIPALG_OK)
-        return rc;
+    // last SP is the Request-URI, so stray spaces show up inside it. The
+    // usual line ends " SIP/2.0" after the Request-URI: no scan back.
+    u32 vs = le - 7;
+    if (le <= me + 8 || b[le - 8] != ' ' || !literal_at<"sip/2.0", true>(b + le - 7)) {
+        vs = le;
+        while (vs > me + 1 && b[vs - 1] != ' ')
+            vs--;
+        if (vs == me + 1)
+            return SIPALG_R_NOT_SIP;
+        if (vs == le)
+            return SIPALG_R_BAD_START_LINE; // trailing SP
+        int rc = check_version(b, vs, le);
+        if (rc != SIPALG_OK)
+            return rc;
+    }
     u32 us = me + 1, ue = vs - 1;
     if (ue == us)
         return SIPALG_R_BAD_START_LINE;
@@ -784,7 +791,7 @@ int parse_start_line(State &st, u32 le) {
     m->ruri.off = us;
     m->ruri.len = ue - us;
     int idx;
-    rc = parse_uri(st, SIPALG_REF_RURI, us, ue, &idx);
+    int rc = parse_uri(st, SIPALG_REF_RURI, us, ue, &idx);
     return rc == SIPALG_R_BAD_HEADER ? SIPALG_R_BAD_START_LINE : rc;
 }
 

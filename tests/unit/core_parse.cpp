@@ -367,3 +367,52 @@ TEST_CASE("URI schemes: sip and sips in any case, others kept, malformed refused
         }
     }
 }
+
+TEST_CASE("start lines: the usual version found at once, every other by the scan", "[parse]") {
+    // The REGISTER's start line replaced by each case. A request ending
+    // " SIP/2.0" (any case of the letters) and a response beginning
+    // "SIP/2.0 " take the fast test; the rest the scan and version check.
+    const std::string ok = kFanvilRegister;
+    const size_t eol = ok.find("\r\n");
+    struct Case {
+        const char *line;
+        int rc;
+    };
+    const Case cases[] = {
+        {"REGISTER sip:example.com SIP/2.0", SIPALG_OK},
+        {"REGISTER sip:example.com sip/2.0", SIPALG_OK},
+        {"REGISTER sip:example.com sIP/2.0", SIPALG_OK},
+        {"REGISTER sip:example.com SIP/2.0 ", SIPALG_R_BAD_START_LINE},
+        {"REGISTER sip:example.com SIP/2.1", SIPALG_R_BAD_VERSION},
+        {"REGISTER sip:example.com SIP/2.00", SIPALG_R_BAD_VERSION},
+        {"REGISTER sip:example.com SIP-2.0", SIPALG_R_NOT_SIP},
+        {"REGISTER sip:example.com\tSIP/2.0", SIPALG_R_NOT_SIP},
+        {"REGISTER sip:example.com  SIP/2.0", SIPALG_R_BAD_START_LINE},
+        {"REGISTER SIP/2.0", SIPALG_R_NOT_SIP},
+        {"REGISTER  SIP/2.0", SIPALG_R_BAD_START_LINE},
+        {"REGISTER sip:a SIP/2.0", SIPALG_OK},
+        {"REGISTER x SIP/2.0", SIPALG_R_BAD_START_LINE},
+        {"REGISTER sip:<a> SIP/2.0", SIPALG_R_BAD_START_LINE},
+        {"SIP/2.0 200 OK", SIPALG_OK},
+        {"sip/2.0 200 OK", SIPALG_OK},
+        {"SIP/2.0 200", SIPALG_OK},
+        {"SIP/2.0 20 OK", SIPALG_R_BAD_START_LINE},
+        {"SIP/2.0  200 OK", SIPALG_R_BAD_START_LINE},
+        {"SIP/2.0", SIPALG_R_BAD_START_LINE},
+        {"SIP/2.1 200 OK", SIPALG_R_BAD_VERSION},
+        {"SIP/2.00 200 OK", SIPALG_R_BAD_VERSION},
+        {"SIP/2.0\t200 OK", SIPALG_R_BAD_VERSION},
+    };
+    for (const Case &c : cases) {
+        std::string in = std::string(c.line) + ok.substr(eol);
+        INFO(c.line);
+        auto p = parse(in);
+        CHECK(p.rc == c.rc);
+        if (c.rc == SIPALG_OK && in[0] == 'R')
+            CHECK(p.msg->kind == SIPALG_KIND_REQUEST);
+        if (c.rc == SIPALG_OK && in[0] != 'R') {
+            CHECK(p.msg->kind == SIPALG_KIND_RESPONSE);
+            CHECK(p.msg->status == 200);
+        }
+    }
+}
