@@ -253,10 +253,10 @@ __attribute__((always_inline)) inline u32 host_end(const u8 *b, u32 h, u32 end) 
 
 enum Scheme : int { kOtherScheme, kSip, kSips };
 
-// The scheme of the URI [us, ue) when it is not a lowercase "sip:" or
-// "sips:" (uri_scheme() tests those inline): kSip, kSips, kOtherScheme, or
-// -1 when it is malformed (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" /
-// "." ) ":").
+// The scheme of the URI [us, ue), for every URI but those uri_scheme()
+// finds starting with a lowercase "sip:": kSip, kSips, kOtherScheme, or -1
+// when it is malformed (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+// ":").
 int uri_scheme_slow(const u8 *b, u32 us, u32 ue) {
     u32 i = us;
     while (i < ue &&

@@ -50,8 +50,8 @@ inline bool addr_equal(const sipalg_addr &a, const sipalg_addr &b) {
 }
 // Writes a's canonical text (IPv4 dotted, IPv6 per RFC 5952) to out, which
 // has room for 45 bytes (it may write past the text, within them); returns
-// its length, 0 for no address. Without the
-// bounce buffer of sipalg_addr_format(), for the planner's deep call chain.
+// its length, 0 for no address. Without the bounce buffer of
+// sipalg_addr_format(), for the planner's deep call chain.
 u32 format_addr(const sipalg_addr &a, u8 *out);
 // Writes a port in decimal; returns the number of bytes (1..5).
 u32 format_port(u16 port, u8 *out);
