@@ -44,7 +44,7 @@ CORE_KERNEL_FLAGS := -std=gnu++20 -O2 -nostdinc -nostdinc++ -ffreestanding -fno-
 	-fstack-usage -DSIPALG_KERNEL -Iinclude
 CORE_ALLOWED_UNDEF := memcpy memmove memset memcmp
 
-.PHONY: unit unit-asan fuzz-smoke fuzz bench-core bench-core-profile core-freestanding core-clean \
+.PHONY: unit unit-asan fuzz-smoke fuzz bench-core bench-core-profile bench-core-lines core-freestanding core-clean \
 	core-be-check core-diff
 
 # ---- unit tests (g++) ----
@@ -162,6 +162,25 @@ $(CORE_BUILD)/kcode/%.o: core/%.cpp $(CORE_HDRS)
 $(CORE_BUILD)/bench/bench_core_kcode: bench/bench_core.cpp bench/kernel_stubs.S $(CORE_KCODE_OBJS)
 	@mkdir -p $(@D)
 	$(CORE_CXX) -std=c++20 -O2 -no-pie -Wall -Wextra -Werror -Iinclude $^ -o $@
+
+# Where one core function's instructions go, line by line: the kernel-flags
+# core again, with line tables (in a build of its own: with them callgrind
+# splits a function's inclusive count by source file, which
+# bench-core-profile's per-function figures must not be).
+CORE_LINES_CASE ?= register
+CORE_LINES_FN ?= ^sipalg_parse$$
+CORE_KCODE_G_OBJS := $(patsubst core/%.cpp,$(CORE_BUILD)/kcode-g/%.o,$(CORE_SRCS))
+
+$(CORE_BUILD)/kcode-g/%.o: core/%.cpp $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CORE_CXX) $(CORE_KCODE_FLAGS) -g -c $< -o $@
+
+$(CORE_BUILD)/bench/bench_core_kcode_g: bench/bench_core.cpp bench/kernel_stubs.S $(CORE_KCODE_G_OBJS)
+	@mkdir -p $(@D)
+	$(CORE_CXX) -std=c++20 -O2 -no-pie -Wall -Wextra -Werror -Iinclude $^ -o $@
+
+bench-core-lines: $(CORE_BUILD)/bench/bench_core_kcode_g
+	scripts/core-lines.sh $< $(CORE_LINES_CASE) '$(CORE_LINES_FN)' $(CORE_PROFILE_RUNS)
 
 # Speed work must not change what the core concludes: compare every field
 # it returns, input by input, with an older revision's core.
