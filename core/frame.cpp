@@ -59,7 +59,7 @@ bool starts_like_message(const u8 *b, u32 len) {
     if (nl >= len)
         return true;
     u32 le = (b[nl - 1] == '\r') ? nl - 1 : nl;
-    return le >= t + 8 && b[le - 8] == ' ' && SIPALG_IEQ(b + le - 7, 7, "sip/2.0");
+    return le >= t + 8 && ends_in_sip_version(b, le);
 }
 
 // sipalg_frame(), and on NEED_MORE *need: the message's whole length once

@@ -753,7 +753,7 @@ int parse_start_line(State &st, u32 le) {
     // last SP is the Request-URI, so stray spaces show up inside it. The
     // usual line ends " SIP/2.0" after the Request-URI: no scan back.
     u32 vs = le - 7;
-    if (le <= me + 8 || b[le - 8] != ' ' || !literal_at<"sip/2.0", true>(b + le - 7)) {
+    if (le <= me + 8 || !ends_in_sip_version(b, le)) {
         vs = le;
         while (vs > me + 1 && b[vs - 1] != ' ')
             vs--;
