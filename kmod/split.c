@@ -928,6 +928,54 @@ struct sipalg_split_payload {
 };
 
 /*
+ * Whether sipalg_split_fill_paged() may build the new payload: all of the
+ * old one is in pages (or a frag list) behind a head that ends where it
+ * begins, none of them a user's zero-copy pages.
+ */
+static bool sipalg_split_paged(struct sk_buff *skb,
+			       const struct sipalg_seg *seg)
+{
+	return skb_is_nonlinear(skb) && skb_headlen(skb) == seg->dataoff &&
+	       !skb_zcopy(skb);
+}
+
+/*
+ * The payload is in pages (a TCP sender's, shared with its retransmission
+ * queue, or a driver's): the head grows to the new payload's length once,
+ * the bytes are copied from the pages straight to where they go, and the
+ * pages are let go. Linearizing first would copy the segment's bytes into
+ * the head, only to move them again behind the held ones. Nothing changes
+ * unless all of it can be done: the head keeps what it had until the
+ * pages go, and the new bytes are past its end until then.
+ */
+static int sipalg_split_fill_paged(struct sk_buff *skb,
+				   const struct sipalg_seg *seg,
+				   const struct sipalg_split_payload *f,
+				   unsigned int new_len)
+{
+	unsigned int need = seg->dataoff + new_len;
+	unsigned int room = skb_headlen(skb) + skb_tailroom(skb);
+	unsigned char *payload;
+
+	if ((skb_cloned(skb) || room < need) &&
+	    pskb_expand_head(skb, 0, room < need ? need - room : 0,
+			     GFP_ATOMIC))
+		return -ENOMEM;
+	payload = skb->data + seg->dataoff;
+	if (skb_copy_bits(skb, seg->dataoff, payload, f->keep) ||
+	    skb_copy_bits(skb, seg->dataoff + f->b_off,
+			  payload + f->keep + f->a_len, f->b_len))
+		return -EFAULT;
+	if (f->a_len)
+		memcpy(payload + f->keep, f->a, f->a_len);
+	/* (Not cloned now: dropping the pages cannot fail.) */
+	if (pskb_trim(skb, seg->dataoff))
+		return -ENOMEM;
+	__skb_put(skb, new_len);
+	return 0;
+}
+
+/*
  * Make the segment's payload what f says. Nothing changes unless all of it
  * can be done.
  */
@@ -937,9 +985,16 @@ static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
 	unsigned int old_l4_len = skb->len - seg->protoff;
 	unsigned int new_len = f->keep + f->a_len + f->b_len;
 	unsigned char *payload;
+	int err;
 
 	if (seg->dataoff + new_len > 65535)
 		return -EMSGSIZE;
+	if (sipalg_split_paged(skb, seg)) {
+		err = sipalg_split_fill_paged(skb, seg, f, new_len);
+		if (err)
+			return err;
+		goto fix;
+	}
 	if (skb_linearize(skb) || skb_ensure_writable(skb, skb->len))
 		return -ENOMEM;
 	if (new_len > seg->len) {
@@ -957,6 +1012,7 @@ static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
 		memcpy(payload, f->a, f->a_len);
 	if (new_len < seg->len)
 		__skb_trim(skb, seg->dataoff + new_len);
+fix:
 	((struct tcphdr *)(skb->data + seg->protoff))->seq = htonl(f->seq);
 	if (f->fin)
 		((struct tcphdr *)(skb->data + seg->protoff))->fin = 1;
