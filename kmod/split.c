@@ -344,6 +344,27 @@ static int sipalg_split_frame_into(struct sipalg_framed_lens *fr,
 	return framed;
 }
 
+/*
+ * sipalg_split_frame_into() of the held bytes. Once they are as long as
+ * their complete header block said (held->need), they are that one whole
+ * message: the block, framed when it came, does not change as the body
+ * comes, so framing it again would find just that.
+ */
+static int sipalg_split_frame_held(struct sipalg_framed_lens *fr,
+				   const struct sipalg_split_buf *held,
+				   unsigned int *tail, unsigned int *need)
+{
+	if (held->need && held->len == held->need && !fr->closed &&
+	    fr->n < ARRAY_SIZE(fr->lens)) {
+		fr->lens[fr->n++] = held->len;
+		*tail = held->len;
+		if (need)
+			*need = 0;
+		return SIPALG_FRAME_COMPLETE;
+	}
+	return sipalg_split_frame_into(fr, held->data, held->len, tail, need);
+}
+
 /* The record is whole: skb's payload, its first byte the sender's seq. */
 static void sipalg_split_framed_end(struct sipalg_framed_lens *fr,
 				    const struct sk_buff *skb,
@@ -1307,7 +1328,7 @@ static int sipalg_split_held_grew(struct sipalg_split_half *h,
 		return NF_STOLEN;
 	}
 	fr = sipalg_split_framed_begin();
-	switch (sipalg_split_frame_into(fr, held->data, held->len, &tail, &need)) {
+	switch (sipalg_split_frame_held(fr, held, &tail, &need)) {
 	case SIPALG_FRAME_NEED_MORE:
 		if (fin)
 			break;
@@ -1564,8 +1585,7 @@ static int sipalg_split_join(struct sipalg_split_half *h, struct sk_buff *skb,
 		 * Bytes past that came from the segment: they go back.
 		 */
 		fr = sipalg_split_framed_begin();
-		switch (sipalg_split_frame_into(fr, held->data, held->len,
-						&msg_len, NULL)) {
+		switch (sipalg_split_frame_held(fr, held, &msg_len, NULL)) {
 		case SIPALG_FRAME_COMPLETE:
 		case SIPALG_FRAME_NEED_MORE:
 			if (msg_len && held->len - msg_len <= take) {
