@@ -115,15 +115,10 @@ bool sdp_holds(const sipalg_msg *msg) {
     return live > 0;
 }
 
-// The method of the transaction a message belongs to.
-u8 method_of(const sipalg_msg *msg) {
-    return msg->kind == SIPALG_KIND_REQUEST ? msg->method : msg->cseq_method;
-}
-
 // Can this message carry an offer or an answer (RFC 3261 13.2.1, RFC 3262,
 // RFC 3311)? Failure responses and 100 Trying cannot.
 bool carries_offer_answer(const sipalg_msg *msg) {
-    u8 m = method_of(msg);
+    u8 m = sipalg_msg_method(msg);
     if (msg->kind == SIPALG_KIND_REQUEST)
         return m == SIPALG_M_INVITE || m == SIPALG_M_ACK || m == SIPALG_M_UPDATE ||
                m == SIPALG_M_PRACK;
@@ -289,7 +284,7 @@ void media(const sipalg_msg *msg, const sipalg_view *v, Slots &slots, int slot,
     u8 mine = v->from_inside ? kOfferInside : kOfferOutside;
     u8 theirs = v->from_inside ? kOfferOutside : kOfferInside;
     bool request = msg->kind == SIPALG_KIND_REQUEST;
-    u8 m = method_of(msg);
+    u8 m = sipalg_msg_method(msg);
     bool answer;
 
     if (request && (m == SIPALG_M_INVITE || m == SIPALG_M_UPDATE))
@@ -338,7 +333,7 @@ void set_state(u8 &st, u8 state) {
 void call(const u8 *buf, const sipalg_msg *msg, const sipalg_view *v, Slots &slots,
           sipalg_decision *out) {
     bool request = msg->kind == SIPALG_KIND_REQUEST;
-    u8 m = method_of(msg);
+    u8 m = sipalg_msg_method(msg);
     u16 status = msg->status;
     if (!msg->call_id.len)
         return;

@@ -400,6 +400,12 @@ struct sipalg_msg {
     struct sipalg_media media[SIPALG_MAX_MEDIA];
 };
 
+/* The method of the transaction a message belongs to: a request's own, a
+ * response's CSeq method. */
+static inline unsigned char sipalg_msg_method(const struct sipalg_msg *msg) {
+    return msg->kind == SIPALG_KIND_REQUEST ? msg->method : msg->cseq_method;
+}
+
 /*
  * Parse one message buf[0..len). transport: SIPALG_UDP or SIPALG_TCP (for TCP,
  * pass exactly one framed message). Content-Length, when present, must equal

@@ -280,7 +280,7 @@ static inline int sipalg_decide_uses_dialogs(const struct sipalg_msg *msg) {
     if (!msg || (msg->kind != SIPALG_KIND_REQUEST && msg->kind != SIPALG_KIND_RESPONSE))
         return 0;
     /* Registrations never touch the call slots. */
-    return (msg->kind == SIPALG_KIND_REQUEST ? msg->method : msg->cseq_method) != SIPALG_M_REGISTER;
+    return sipalg_msg_method(msg) != SIPALG_M_REGISTER;
 }
 
 /* How long a Contact of msg is registered for: expires=, Expires, 3600. */
