@@ -997,25 +997,17 @@ static int sipalg_split_fill_paged(struct sk_buff *skb,
 }
 
 /*
- * Make the segment's payload what f says. Nothing changes unless all of it
- * can be done.
+ * Any other payload (in the head already, partly in it, or in a user's
+ * zero-copy pages) is linearized in place first: the segment's bytes from
+ * b_off then move behind the held ones.
  */
-static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
-			     const struct sipalg_split_payload *f)
+static int sipalg_split_fill_linear(struct sk_buff *skb,
+				    const struct sipalg_seg *seg,
+				    const struct sipalg_split_payload *f,
+				    unsigned int new_len)
 {
-	unsigned int old_l4_len = skb->len - seg->protoff;
-	unsigned int new_len = f->keep + f->a_len + f->b_len;
 	unsigned char *payload;
-	int err;
 
-	if (seg->dataoff + new_len > 65535)
-		return -EMSGSIZE;
-	if (sipalg_split_paged(skb, seg)) {
-		err = sipalg_split_fill_paged(skb, seg, f, new_len);
-		if (err)
-			return err;
-		goto fix;
-	}
 	if (skb_linearize(skb) || skb_ensure_writable(skb, skb->len))
 		return -ENOMEM;
 	if (new_len > seg->len) {
@@ -1033,7 +1025,28 @@ static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
 		memcpy(payload, f->a, f->a_len);
 	if (new_len < seg->len)
 		__skb_trim(skb, seg->dataoff + new_len);
-fix:
+	return 0;
+}
+
+/*
+ * Make the segment's payload what f says. Nothing changes unless all of it
+ * can be done.
+ */
+static int sipalg_split_fill(struct sk_buff *skb, const struct sipalg_seg *seg,
+			     const struct sipalg_split_payload *f)
+{
+	unsigned int old_l4_len = skb->len - seg->protoff;
+	unsigned int new_len = f->keep + f->a_len + f->b_len;
+	int err;
+
+	if (seg->dataoff + new_len > 65535)
+		return -EMSGSIZE;
+	if (sipalg_split_paged(skb, seg))
+		err = sipalg_split_fill_paged(skb, seg, f, new_len);
+	else
+		err = sipalg_split_fill_linear(skb, seg, f, new_len);
+	if (err)
+		return err;
 	((struct tcphdr *)(skb->data + seg->protoff))->seq = htonl(f->seq);
 	if (f->fin)
 		((struct tcphdr *)(skb->data + seg->protoff))->fin = 1;
