@@ -32,8 +32,7 @@ constexpr u32 kPiece = 56;
 static_assert(1 + kAddrText <= kPiece, "put_to_addr copies whole AddrText words");
 
 // Always inlined (as put_to_addr()): the edit is built in registers.
-__attribute__((always_inline)) inline int add_edit(Builder &bd, u32 off, u32 len, const u8 *text,
-                                                   u32 tlen) {
+SIPALG_ALWAYS_INLINE inline int add_edit(Builder &bd, u32 off, u32 len, const u8 *text, u32 tlen) {
     if (tlen == len && same_bytes(bd.b + off, (const char *)text, len))
         return SIPALG_OK; // nothing changes: no edit
     sipalg_plan *p = bd.p;
@@ -116,15 +115,15 @@ const sipalg_map *owner_map(const sipalg_xlat *x, Owner o) {
 
 // Does the address match the mapping's from side? Hold addresses never do.
 // Always inlined: five calls a REGISTER, more for SDP.
-__attribute__((always_inline)) inline bool match_addr(const sipalg_map *m, const sipalg_addr &a) {
+SIPALG_ALWAYS_INLINE inline bool match_addr(const sipalg_map *m, const sipalg_addr &a) {
     if (!m || !(m->flags & SIPALG_MAP_ACTIVE) || a.family == 0 || unspecified(a))
         return false;
     return addr_equal(m->from, a);
 }
 
 // Writes m->to (m is one of bd.x->map), in brackets if asked.
-__attribute__((always_inline)) inline u32 put_to_addr(Builder &bd, const sipalg_map *m,
-                                                      bool brackets, u8 *out) {
+SIPALG_ALWAYS_INLINE inline u32 put_to_addr(Builder &bd, const sipalg_map *m, bool brackets,
+                                            u8 *out) {
     AddrText &t = bd.to_text[m == &bd.x->map[0] ? 0 : 1];
     if (t.len == 0)
         t.len = (u8)format_addr(m->to, t.text);

@@ -11,8 +11,7 @@ constexpr u8 kDirUnset = 0xff;
 
 // Next SP-separated field in [*i, le). False when there is none.
 // Always inlined (as parse_conn()): its four results then stay in registers.
-__attribute__((always_inline)) inline bool next_field(const u8 *b, u32 *i, u32 le, u32 *fs,
-                                                      u32 *fe) {
+SIPALG_ALWAYS_INLINE inline bool next_field(const u8 *b, u32 *i, u32 le, u32 *fs, u32 *fe) {
     u32 k = *i;
     while (k < le && b[k] == ' ')
         k++;
@@ -48,8 +47,8 @@ u8 fast_in_ip(const u8 *b, u32 i, u32 le) {
 
 // "<nettype> <addrtype> <address>" starting at i. Records a ref when the
 // address is an IP literal of the announced family. *idx = ref or -1.
-__attribute__((always_inline)) inline int parse_conn(const u8 *b, u32 i, u32 le, u8 kind,
-                                                     sipalg_msg *m, int *idx) {
+SIPALG_ALWAYS_INLINE inline int parse_conn(const u8 *b, u32 i, u32 le, u8 kind, sipalg_msg *m,
+                                           int *idx) {
     u32 ts, as, e;
     u8 family;
     *idx = -1;

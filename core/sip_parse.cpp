@@ -126,7 +126,7 @@ Hdr header_id(const u8 *p, u32 n) {
 // not one of these names, or near the buffer's end (the byte scan decides).
 // The names nobody parses (Max-Forwards, Allow, ...) are here because every
 // request carries some of them.
-__attribute__((always_inline)) inline u32 known_name(const u8 *p, u32 avail, Hdr *h) {
+SIPALG_ALWAYS_INLINE inline u32 known_name(const u8 *p, u32 avail, Hdr *h) {
     // A line may begin with any byte but LWS: a name is checked here too.
     if (avail >= 2 && p[1] == ':' && is_token(p[0])) { // compact form (RFC 3261 7.3.3)
         *h = header_id(p, 1);
@@ -205,7 +205,7 @@ struct State {
 
 // Classify host text [hs, he) (brackets included for IPv6 references) and,
 // when it is an IP literal, record a ref. *idx = ref index or -1.
-__attribute__((always_inline)) inline int host_ref(State &st, u8 kind, u32 hs, u32 he, int *idx) {
+SIPALG_ALWAYS_INLINE inline int host_ref(State &st, u8 kind, u32 hs, u32 he, int *idx) {
     const u8 *b = st.b;
     sipalg_addr a SIPALG_UNINIT;
     __builtin_memset(&a, 0, sizeof(a));
@@ -241,7 +241,7 @@ __attribute__((always_inline)) inline int host_ref(State &st, u8 kind, u32 hs, u
 
 // End of host text starting at h: "[...]" or up to a delimiter.
 // Returns end + 1 on an unterminated '['.
-__attribute__((always_inline)) inline u32 host_end(const u8 *b, u32 h, u32 end) {
+SIPALG_ALWAYS_INLINE inline u32 host_end(const u8 *b, u32 h, u32 end) {
     if (h < end && b[h] == '[') {
         u32 j = h + 1;
         while (j < end && b[j] != ']' && b[j] != ',' && !is_ws(b[j]))
@@ -273,7 +273,7 @@ int uri_scheme_slow(const u8 *b, u32 us, u32 ue) {
 
 // The scheme of the URI [us, ue), as uri_scheme_slow(). Nearly every URI
 // starts "sip:", which one 4-byte comparison finds without a call.
-__attribute__((always_inline)) inline int uri_scheme(const u8 *b, u32 us, u32 ue) {
+SIPALG_ALWAYS_INLINE inline int uri_scheme(const u8 *b, u32 us, u32 ue) {
     if (ue - us >= 5 && literal_at<"sip:", false>(b + us))
         return kSip;
     return uri_scheme_slow(b, us, ue);
@@ -284,7 +284,7 @@ __attribute__((always_inline)) inline int uri_scheme(const u8 *b, u32 us, u32 ue
 // Always inlined (four callers): with the module's flags a call costs an
 // ftrace entry, a return thunk and six saved registers, ~30 instructions
 // a URI; inlined, a REGISTER's parse takes ~120 fewer.
-__attribute__((always_inline)) inline int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
+SIPALG_ALWAYS_INLINE inline int parse_uri(State &st, u8 kind, u32 us, u32 ue, int *idx) {
     const u8 *b = st.b;
     *idx = -1;
     int scheme = uri_scheme(b, us, ue);
@@ -332,7 +332,7 @@ __attribute__((always_inline)) inline int parse_uri(State &st, u8 kind, u32 us, 
 
 // A generic parameter value starting at i: quoted string, or a run up to
 // ';', ',' or white space. Returns its end, or end + 1 if a quote is open.
-__attribute__((always_inline)) inline u32 param_value_end(const u8 *b, u32 i, u32 end) {
+SIPALG_ALWAYS_INLINE inline u32 param_value_end(const u8 *b, u32 i, u32 end) {
     if (i < end && b[i] == '"')
         return skip_quoted(b, i, end);
     return find_class(b, i, end, C_PARAM_STOP);
@@ -347,7 +347,7 @@ struct Param {
 // end + 1 on malformed input.
 // Always inlined, as are host_ref() and host_end(): the results passed
 // through pointers then stay in registers (~5% of a REGISTER's parse).
-__attribute__((always_inline)) inline u32 parse_param(const u8 *b, u32 i, u32 end, Param *p) {
+SIPALG_ALWAYS_INLINE inline u32 parse_param(const u8 *b, u32 i, u32 end, Param *p) {
     i = skip_ws(b, i + 1, end);
     p->ns = i;
     i = skip_token(b, i, end);
@@ -509,8 +509,8 @@ struct AddrValue {
 // or end, or end + 1 on malformed input.
 // Always inlined (From, To, Contact), as check_version(): measured with
 // callgrind, the calls cost more than the code they would share.
-__attribute__((always_inline)) inline u32 parse_addr_value(const u8 *b, u32 i, u32 end,
-                                                           bool allow_star, AddrValue *v) {
+SIPALG_ALWAYS_INLINE inline u32 parse_addr_value(const u8 *b, u32 i, u32 end, bool allow_star,
+                                                 AddrValue *v) {
     v->star = false;
     v->has_expires = false;
     v->expires = 0;
@@ -713,7 +713,7 @@ int parse_header(State &st, Hdr h, u32 vs, u32 ve) {
 }
 
 // "SIP/2.0" check for the version field [s, e).
-__attribute__((always_inline)) inline int check_version(const u8 *b, u32 s, u32 e) {
+SIPALG_ALWAYS_INLINE inline int check_version(const u8 *b, u32 s, u32 e) {
     if (e - s < 4 || !SIPALG_IEQ(b + s, 4, "sip/"))
         return SIPALG_R_NOT_SIP;
     if (e - s == 7 && __builtin_memcmp(b + s + 4, "2.0", 3) == 0)

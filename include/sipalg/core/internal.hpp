@@ -26,7 +26,7 @@ inline int fail_at(sipalg_msg *msg, u32 line_off, int rc) {
 // Does a request line b[0, le) end in " SIP/2.0" (the letters in any
 // case, as RFC 3261 7.1 allows)? le >= 8. The framer's test of where a
 // message starts and the parser's fast path for the usual start line.
-__attribute__((always_inline)) inline bool ends_in_sip_version(const u8 *b, u32 le) {
+SIPALG_ALWAYS_INLINE inline bool ends_in_sip_version(const u8 *b, u32 le) {
     return b[le - 8] == ' ' && literal_at<"sip/2.0", true>(b + le - 7);
 }
 

@@ -26,6 +26,18 @@
 #define SIPALG_UNINIT
 #endif
 
+// Where the core forces a function inline: what the kernel's flags make of
+// a call (an ftrace entry, a return thunk, saved registers) was measured
+// to cost more than the body. The branch-coverage build of the unit tests
+// (make unit-coverage) defines SIPALG_COVERAGE and builds with -fno-inline,
+// so that each scanner is one function whose branches are counted together,
+// not one copy per call site.
+#ifdef SIPALG_COVERAGE
+#define SIPALG_ALWAYS_INLINE
+#else
+#define SIPALG_ALWAYS_INLINE __attribute__((always_inline))
+#endif
+
 namespace sipalg::core {
 
 using u8 = unsigned char;
@@ -155,7 +167,7 @@ inline bool eq(const u8 *p, u32 n, const char *lit, u32 lit_n) {
 #define SIPALG_EQ(p, n, lit) ::sipalg::core::eq((p), (n), lit, sizeof(lit) - 1)
 
 // Skip linear white space (SP, HT, CR, LF) in [i, end).
-__attribute__((always_inline)) inline u32 skip_ws(const u8 *b, u32 i, u32 end) {
+SIPALG_ALWAYS_INLINE inline u32 skip_ws(const u8 *b, u32 i, u32 end) {
     while (i < end && is_ws(b[i]))
         i++;
     return i;
@@ -168,7 +180,7 @@ __attribute__((always_inline)) inline u32 skip_ws(const u8 *b, u32 i, u32 end) {
 // A pointer steps, not an index: with an index, GCC computed i + 1, i + 2
 // and i + 3 before each test (5 instructions a byte, now 3).
 template <bool in_cls>
-__attribute__((always_inline)) inline u32 skip_class(const u8 *b, u32 i, u32 end, u8 cls) {
+SIPALG_ALWAYS_INLINE inline u32 skip_class(const u8 *b, u32 i, u32 end, u8 cls) {
     auto stops = [cls](u8 c) { return (bool)(kChars.v[c] & cls) != in_cls; };
     // One compare per step: i <= end - 4 (false when i > end).
     const u32 last4 = end >= 4 ? end - 4 : 0;
@@ -192,12 +204,12 @@ __attribute__((always_inline)) inline u32 skip_class(const u8 *b, u32 i, u32 end
     return i;
 }
 
-__attribute__((always_inline)) inline u32 skip_token(const u8 *b, u32 i, u32 end) {
+SIPALG_ALWAYS_INLINE inline u32 skip_token(const u8 *b, u32 i, u32 end) {
     return skip_class<true>(b, i, end, C_TOKEN);
 }
 
 // Index of the first byte of class cls in [i, end), or end.
-__attribute__((always_inline)) inline u32 find_class(const u8 *b, u32 i, u32 end, u8 cls) {
+SIPALG_ALWAYS_INLINE inline u32 find_class(const u8 *b, u32 i, u32 end, u8 cls) {
     return skip_class<false>(b, i, end, cls);
 }
 
@@ -249,7 +261,7 @@ inline u32 load_word4(const u8 *p) {
 // end >= 8, end no later than the buffer's end), never reading at or past
 // end: the buffer's last word [end - 8, end) shifted right past the bytes
 // before i, so zeros come in above end.
-__attribute__((always_inline)) inline u64 tail_word(const u8 *b, u32 i, u32 end) {
+SIPALG_ALWAYS_INLINE inline u64 tail_word(const u8 *b, u32 i, u32 end) {
     return load_word(b + end - 8) >> ((8 - (end - i)) * 8);
 }
 
@@ -292,8 +304,7 @@ template <u32 N> struct Literal {
 // same answer as comparing lower() of each byte, for any input. Each
 // piece is loaded into an integer of exactly its size from both sides,
 // so the answer is the same on either byte order. Reads p[0..n) only.
-template <Literal L, bool fold_case>
-__attribute__((always_inline)) inline bool literal_at(const u8 *p) {
+template <Literal L, bool fold_case> SIPALG_ALWAYS_INLINE inline bool literal_at(const u8 *p) {
     constexpr u32 n = L.len();
     static_assert(n >= 2 && n <= 16, "literal_at compares 2..16 bytes");
     static_assert(!fold_case || !L.has_upper(), "a case-insensitive literal is lower case");
@@ -320,7 +331,7 @@ __attribute__((always_inline)) inline bool literal_at(const u8 *p) {
 }
 
 // Case-insensitive: is p[0..n) the lowercase literal L?
-template <Literal L> __attribute__((always_inline)) inline bool ieq_literal(const u8 *p, u32 n) {
+template <Literal L> SIPALG_ALWAYS_INLINE inline bool ieq_literal(const u8 *p, u32 n) {
     return n == L.len() && literal_at<L, true>(p);
 }
 #define SIPALG_IEQ(p, n, lit) ::sipalg::core::ieq_literal<lit>((p), (n))
@@ -336,7 +347,7 @@ template <Literal L> __attribute__((always_inline)) inline bool ieq_literal(cons
 // low ones after the shift) count, and a false flag among them can only sit
 // above a true one.
 template <typename Flags>
-__attribute__((always_inline)) inline u32 find_first(const u8 *b, u32 i, u32 end, Flags flags) {
+SIPALG_ALWAYS_INLINE inline u32 find_first(const u8 *b, u32 i, u32 end, Flags flags) {
     if (i >= end)
         return i;
     if (end - i >= 8) {
@@ -367,7 +378,7 @@ __attribute__((always_inline)) inline u32 find_first(const u8 *b, u32 i, u32 end
 }
 
 // Index of the first byte equal to c in [i, end), or end.
-__attribute__((always_inline)) inline u32 find_byte(const u8 *b, u32 i, u32 end, u8 c) {
+SIPALG_ALWAYS_INLINE inline u32 find_byte(const u8 *b, u32 i, u32 end, u8 c) {
     const u64 pattern = kOnes * c;
     return find_first(b, i, end, [pattern](u64 w) { return zero_bytes(w ^ pattern); });
 }
@@ -375,7 +386,7 @@ __attribute__((always_inline)) inline u32 find_byte(const u8 *b, u32 i, u32 end,
 // Index of the first byte equal to c1 or c2 in [i, end), or end. Used where
 // a field ends at either of two bytes (an SDP address at ' ' or '/'). Each
 // mask's lowest flag is exact, so the lowest of both together is too.
-__attribute__((always_inline)) inline u32 find_byte2(const u8 *b, u32 i, u32 end, u8 c1, u8 c2) {
+SIPALG_ALWAYS_INLINE inline u32 find_byte2(const u8 *b, u32 i, u32 end, u8 c1, u8 c2) {
     const u64 p1 = kOnes * c1, p2 = kOnes * c2;
     return find_first(b, i, end,
                       [p1, p2](u64 w) { return zero_bytes(w ^ p1) | zero_bytes(w ^ p2); });
@@ -390,7 +401,7 @@ inline u32 find_lf(const u8 *b, u32 i, u32 end) {
 // Request-URI is 20-60 bytes, most with none of these but one '@'. Each
 // part's lowest flag is exact (the borrow of "below '!'" only runs upwards,
 // from a flagged byte, as in zero_bytes()), so the lowest of all is too.
-__attribute__((always_inline)) inline u32 find_ruri_special(const u8 *b, u32 i, u32 end) {
+SIPALG_ALWAYS_INLINE inline u32 find_ruri_special(const u8 *b, u32 i, u32 end) {
     return find_first(b, i, end, [](u64 w) {
         return ((w - kOnes * '!') & ~w & kHighs) | zero_bytes(w ^ (kOnes * '<')) |
                zero_bytes(w ^ (kOnes * '>')) | zero_bytes(w ^ (kOnes * '@')) |
@@ -401,7 +412,7 @@ __attribute__((always_inline)) inline u32 find_ruri_special(const u8 *b, u32 i, 
 // Skip a quoted string starting at b[i] == '"'. Returns the index after the
 // closing quote, or end + 1 when it is unterminated. Always inlined: a
 // display name's call cost ~15 of its ~50 instructions.
-__attribute__((always_inline)) inline u32 skip_quoted(const u8 *b, u32 i, u32 end) {
+SIPALG_ALWAYS_INLINE inline u32 skip_quoted(const u8 *b, u32 i, u32 end) {
     i++;
     for (;;) {
         // Word at a time to the next quote or escape (display names and
@@ -417,7 +428,7 @@ __attribute__((always_inline)) inline u32 skip_quoted(const u8 *b, u32 i, u32 en
 
 // Parse decimal digits [i, end) into *v, saturating at 0xffffffff. Returns the
 // index after the last digit (== i when there is no digit).
-__attribute__((always_inline)) inline u32 parse_u32(const u8 *b, u32 i, u32 end, u32 *v) {
+SIPALG_ALWAYS_INLINE inline u32 parse_u32(const u8 *b, u32 i, u32 end, u32 *v) {
     // A run of up to 7 digits (ports, lengths, CSeq numbers, expiries) from
     // one word: the digits found and their value without a loop, ~25
     // instructions where the digit loop took ~10 a digit. Near the end the
@@ -475,8 +486,8 @@ __attribute__((always_inline)) inline u32 parse_u32(const u8 *b, u32 i, u32 end,
 // Returns the index after the digits (*end_out), false when it is no port.
 // One pass over the digits, where scanning the run and then parse_port()
 // would take two.
-__attribute__((always_inline)) inline bool parse_port_run(const u8 *b, u32 i, u32 end, u16 *port,
-                                                          u32 *end_out) {
+SIPALG_ALWAYS_INLINE inline bool parse_port_run(const u8 *b, u32 i, u32 end, u16 *port,
+                                                u32 *end_out) {
     u32 v;
     const u32 e = parse_u32(b, i, end, &v);
     *end_out = e;
@@ -487,7 +498,7 @@ __attribute__((always_inline)) inline bool parse_port_run(const u8 *b, u32 i, u3
 }
 
 // A port: 1 to 5 digits, value <= 65535, exactly covering [i, end).
-__attribute__((always_inline)) inline bool parse_port(const u8 *b, u32 i, u32 end, u16 *port) {
+SIPALG_ALWAYS_INLINE inline bool parse_port(const u8 *b, u32 i, u32 end, u16 *port) {
     if (end <= i || end - i > 5)
         return false;
     u32 v = 0;
