@@ -1,6 +1,8 @@
 // Address text: strict parsing and canonical printing.
 #include "core_test_util.hpp"
 
+#include <sipalg/core/internal.hpp>
+
 #include <cstdio>
 #include <random>
 
@@ -166,4 +168,18 @@ TEST_CASE("IPv4 printing: every byte value in every part, as dotted decimal", "[
             const unsigned mn = sipalg_addr_format(&m, text, sizeof text);
             REQUIRE(std::string((const char *)text, mn) == std::string("::ffff:") + want);
         }
+}
+
+TEST_CASE("addr_equal: the same family and bytes; no address matches nothing", "[address]") {
+    using sipalg::core::addr_equal;
+    const sipalg_addr a = addr("192.0.2.7"), b = addr("192.0.2.8"), a6 = addr("2001:db8::7");
+    CHECK(addr_equal(a, addr("192.0.2.7")));
+    CHECK_FALSE(addr_equal(a, b));
+    CHECK(addr_equal(a6, addr("2001:db8::7")));
+    CHECK_FALSE(addr_equal(a6, addr("2001:db8::8")));
+    CHECK_FALSE(addr_equal(a, a6));
+    // Family 0 is a hostname or nothing: it never matches, not even itself,
+    // so a message's hostname is never taken for the NAT's address.
+    sipalg_addr none{};
+    CHECK_FALSE(addr_equal(none, none));
 }

@@ -8,6 +8,8 @@
 // as the kernel's skb data does, so under ASan any read past the end fails.
 #include "core_test_util.hpp"
 
+#include "core_scan_reference.hpp"
+
 #include <sipalg/core/scan.hpp>
 
 #include <random>
@@ -25,45 +27,11 @@ struct Buffer {
     Buffer(u32 align, u32 len) : block(new u8[align + len]), b(block.get() + align) {}
 };
 
-u32 naive_find(const u8 *b, u32 i, u32 end, u8 c) {
-    while (i < end && b[i] != c)
-        i++;
-    return i;
-}
-
-u32 naive_find2(const u8 *b, u32 i, u32 end, u8 c1, u8 c2) {
-    while (i < end && b[i] != c1 && b[i] != c2)
-        i++;
-    return i;
-}
-
-bool naive_ruri_special(u8 c) {
-    return c < '!' || c == '<' || c == '>' || c == '@' || c == '?';
-}
-
-u32 naive_find_ruri_special(const u8 *b, u32 i, u32 end) {
-    while (i < end && !naive_ruri_special(b[i]))
-        i++;
-    return i;
-}
-
-u32 naive_skip_token(const u8 *b, u32 i, u32 end) {
-    while (i < end && sipalg::core::is_token(b[i]))
-        i++;
-    return i;
-}
-
-u32 naive_find_class(const u8 *b, u32 i, u32 end, u8 cls) {
-    while (i < end && !sipalg::core::in_class(b[i], cls))
-        i++;
-    return i;
-}
-
 // find_class with every stop class the parser uses.
 void check_find_class(const u8 *b, u32 i, u32 end) {
     using namespace sipalg::core;
-    for (u8 cls : {(u8)C_HOST_STOP, (u8)C_PARAM_STOP, (u8)C_NAME_STOP, (u8)C_WS})
-        REQUIRE(find_class(b, i, end, cls) == naive_find_class(b, i, end, cls));
+    for (u8 cls : scanref::kStopClasses)
+        REQUIRE(find_class(b, i, end, cls) == scanref::find_class(b, i, end, cls));
 }
 
 constexpr u32 kMaxLen = 24;
@@ -85,13 +53,13 @@ template <typename Fill, typename Check> void every_window(Fill fill, Check chec
 void check_find(const u8 *b, u32 i, u32 end, u8 c, u8 c2) {
     using namespace sipalg::core;
     INFO("i=" << i << " end=" << end);
-    REQUIRE(find_byte(b, i, end, c) == naive_find(b, i, end, c));
-    REQUIRE(find_byte2(b, i, end, c, c2) == naive_find2(b, i, end, c, c2));
-    REQUIRE(find_byte2(b, i, end, c2, c) == naive_find2(b, i, end, c, c2));
-    REQUIRE(skip_token(b, i, end) == naive_skip_token(b, i, end));
+    REQUIRE(find_byte(b, i, end, c) == scanref::find(b, i, end, c));
+    REQUIRE(find_byte2(b, i, end, c, c2) == scanref::find2(b, i, end, c, c2));
+    REQUIRE(find_byte2(b, i, end, c2, c) == scanref::find2(b, i, end, c, c2));
+    REQUIRE(skip_token(b, i, end) == scanref::skip_token(b, i, end));
     check_find_class(b, i, end);
     if (c == '\n')
-        REQUIRE(find_lf(b, i, end) == naive_find(b, i, end, '\n'));
+        REQUIRE(find_lf(b, i, end) == scanref::find(b, i, end, '\n'));
 }
 
 } // namespace
@@ -223,7 +191,7 @@ TEST_CASE("find_ruri_special: every byte value at every position", "[scan]") {
                 [&](const u8 *b, u32 i, u32 end) {
                     INFO("v=" << v << " pos=" << pos << " i=" << i << " end=" << end);
                     REQUIRE(sipalg::core::find_ruri_special(b, i, end) ==
-                            naive_find_ruri_special(b, i, end));
+                            scanref::find_ruri_special(b, i, end));
                 });
 }
 
@@ -272,18 +240,6 @@ TEST_CASE("SDP connection fields: the fast and the general path agree", "[scan][
 }
 
 TEST_CASE("parse_u32: digits of every length, saturating, at buffer ends", "[scan]") {
-    // Reference: the digit loop with saturation on every digit.
-    auto naive = [](const u8 *b, u32 i, u32 end, u32 *v) {
-        unsigned long long acc = 0;
-        while (i < end && b[i] >= '0' && b[i] <= '9') {
-            acc = acc * 10 + (b[i] - '0');
-            if (acc > 0xffffffffull)
-                acc = 0x100000000ull;
-            i++;
-        }
-        *v = acc > 0xffffffffull ? 0xffffffffu : (u32)acc;
-        return i;
-    };
     std::mt19937 rng(777);
     const char digits[] = "0123456789";
     for (int round = 0; round < 400; round++)
@@ -304,7 +260,7 @@ TEST_CASE("parse_u32: digits of every length, saturating, at buffer ends", "[sca
             },
             [&](const u8 *b, u32 i, u32 end) {
                 u32 want = 0, got = 0;
-                const u32 want_end = naive(b, i, end, &want);
+                const u32 want_end = scanref::parse_u32(b, i, end, &want);
                 REQUIRE(sipalg::core::parse_u32(b, i, end, &got) == want_end);
                 REQUIRE(got == want);
             });
@@ -329,12 +285,9 @@ TEST_CASE("parse_port_run: the digit run scanned once, as scan-then-parse_port",
                     b[k] = (u8)alphabet[rng() % (round % 2 ? 10 : 13)];
             },
             [&](const u8 *b, u32 i, u32 end) {
-                u32 run = i;
-                while (run < end && b[run] >= '0' && b[run] <= '9')
-                    run++;
                 sipalg::core::u16 want = 0, got = 0;
-                const bool want_ok = sipalg::core::parse_port(b, i, run, &want);
-                u32 got_end = 0;
+                u32 run = 0, got_end = 0;
+                const bool want_ok = scanref::port_run(b, i, end, &want, &run);
                 REQUIRE(sipalg::core::parse_port_run(b, i, end, &got, &got_end) == want_ok);
                 REQUIRE(got_end == run);
                 if (want_ok)
@@ -343,19 +296,6 @@ TEST_CASE("parse_port_run: the digit run scanned once, as scan-then-parse_port",
 }
 
 TEST_CASE("skip_quoted: quotes and escapes at every position", "[scan]") {
-    auto naive = [](const u8 *b, u32 i, u32 end) {
-        i++;
-        while (i < end) {
-            if (b[i] == '\\') {
-                i += 2;
-                continue;
-            }
-            if (b[i] == '"')
-                return i + 1;
-            i++;
-        }
-        return end + 1;
-    };
     std::mt19937 rng(99);
     const u8 alphabet[] = {'"', '\\', 'a', ' ', '"' ^ 0x01, '\\' ^ 0x01, 0x80};
     for (int round = 0; round < 100; round++)
@@ -366,7 +306,8 @@ TEST_CASE("skip_quoted: quotes and escapes at every position", "[scan]") {
             },
             [&](const u8 *b, u32 i, u32 end) {
                 if (i < end) // the scan starts on the opening quote
-                    REQUIRE(sipalg::core::skip_quoted(b, i, end) == naive(b, i, end));
+                    REQUIRE(sipalg::core::skip_quoted(b, i, end) ==
+                            scanref::skip_quoted(b, i, end));
             });
 }
 
@@ -463,4 +404,15 @@ TEST_CASE("literal_at: letters in either case, every other byte exactly", "[scan
     check_literal<"application/sdp">();
     check_literal<"content-length:">();
     check_literal<"a1b2-c3d4:e5f6.g">();
+}
+
+TEST_CASE("ieq and eq: the length first, then every byte", "[scan]") {
+    using namespace sipalg::core;
+    const u8 text[] = "Sip/2.0 ";
+    CHECK(ieq(text, 8, "sip/2.0 ", 8));
+    CHECK_FALSE(ieq(text, 7, "sip/2.0 ", 8)); // a prefix is not the string
+    CHECK_FALSE(ieq(text, 8, "sip/2.1 ", 8));
+    CHECK_FALSE(eq(text, 8, "sip/2.0 ", 8)); // exact: the S differs
+    CHECK(eq(text, 3, "Sip", 3));
+    CHECK_FALSE(eq(text, 3, "Sip/", 4));
 }
