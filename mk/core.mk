@@ -77,7 +77,7 @@ unit-asan: $(CORE_BUILD)/asan/core_tests
 CORE_FUZZ_FLAGS := -std=c++20 -O1 -g -Wall -Wextra -Werror -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(CORE_BUILD)/fuzz/fuzz_core: tests/fuzz/fuzz_core.cpp tests/fuzz/xlats.hpp $(CORE_SRCS) $(CORE_HDRS)
+$(CORE_BUILD)/fuzz/fuzz_core: tests/fuzz/fuzz_core.cpp tests/fuzz/xlats.hpp tests/unit/core_scan_reference.hpp $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CORE_CLANGXX) $(CORE_FUZZ_FLAGS) tests/fuzz/fuzz_core.cpp $(CORE_SRCS) -o $@
 
