@@ -44,7 +44,7 @@ CORE_KERNEL_FLAGS := -std=gnu++20 -O2 -nostdinc -nostdinc++ -ffreestanding -fno-
 	-fstack-usage -DSIPALG_KERNEL -Iinclude
 CORE_ALLOWED_UNDEF := memcpy memmove memset memcmp
 
-.PHONY: unit unit-asan fuzz-smoke fuzz bench-core bench-core-profile bench-core-lines core-freestanding core-clean \
+.PHONY: unit unit-asan unit-coverage fuzz-smoke fuzz bench-core bench-core-profile bench-core-lines core-freestanding core-clean \
 	core-be-check core-diff
 
 # ---- unit tests (g++) ----
@@ -72,6 +72,27 @@ $(CORE_BUILD)/asan/core_tests: $(CORE_ASAN_OBJS)
 
 unit-asan: $(CORE_BUILD)/asan/core_tests
 	$(CORE_SAN_ENV) $(CORE_BUILD)/asan/core_tests
+
+# ---- branch coverage of the scanners (gcov) ----
+# The unit tests once more, built with gcov's counters and every function
+# out of line (SIPALG_COVERAGE: no forced inlining), so that a scanner's
+# branches are counted once, over all its callers; then every branch of
+# every function in scan.hpp must have been taken (scripts/unit-coverage.sh).
+CORE_COV_FLAGS := -std=c++20 -O1 -fno-inline -g --coverage -DSIPALG_COVERAGE -Wall -Wextra -Werror \
+	$(CORE_UNIT_DEFS)
+CORE_COV_OBJS := $(patsubst %.cpp,$(CORE_BUILD)/coverage/%.o,$(CORE_SRCS) $(CORE_UNIT_SRCS))
+
+$(CORE_BUILD)/coverage/%.o: %.cpp $(CORE_HDRS) $(CORE_UNIT_HDRS)
+	@mkdir -p $(@D)
+	$(CORE_CXX) $(CORE_COV_FLAGS) -c $< -o $@
+
+$(CORE_BUILD)/coverage/core_tests: $(CORE_COV_OBJS)
+	$(CORE_CXX) --coverage $^ -o $@ $(CORE_CATCH_LIBS)
+
+unit-coverage: $(CORE_BUILD)/coverage/core_tests
+	find $(CORE_BUILD)/coverage -name '*.gcda' -delete
+	$(CORE_BUILD)/coverage/core_tests
+	scripts/unit-coverage.sh $(CORE_BUILD)/coverage
 
 # ---- libFuzzer ----
 CORE_FUZZ_FLAGS := -std=c++20 -O1 -g -Wall -Wextra -Werror -Iinclude \

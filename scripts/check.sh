@@ -108,6 +108,7 @@ done
 single_step module-phases "$jobs" module-phases KVER="${kernels[0]}"
 catch2_step unit unit
 catch2_step unit-asan unit-asan
+single_step unit-coverage "$jobs" unit-coverage
 catch2_step cli-unit cli-unit
 catch2_step cli-unit-asan cli-unit-asan
 single_step core-freestanding "$jobs" core-freestanding
