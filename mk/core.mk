@@ -77,7 +77,8 @@ unit-asan: $(CORE_BUILD)/asan/core_tests
 # The unit tests once more, built with gcov's counters and every function
 # out of line (SIPALG_COVERAGE: no forced inlining), so that a scanner's
 # branches are counted once, over all its callers; then every branch of
-# every function in scan.hpp must have been taken (scripts/unit-coverage.sh).
+# every function in include/sipalg/core/*.hpp, and of the word compares in
+# core/*.cpp, must have been taken (scripts/unit-coverage.sh).
 CORE_COV_FLAGS := -std=c++20 -O1 -fno-inline -g --coverage -DSIPALG_COVERAGE -Wall -Wextra -Werror \
 	$(CORE_UNIT_DEFS)
 CORE_COV_OBJS := $(patsubst %.cpp,$(CORE_BUILD)/coverage/%.o,$(CORE_SRCS) $(CORE_UNIT_SRCS))

@@ -62,6 +62,22 @@ void check_find(const u8 *b, u32 i, u32 end, u8 c, u8 c2) {
         REQUIRE(find_lf(b, i, end) == scanref::find(b, i, end, '\n'));
 }
 
+// An INVITE whose SDP has the session-level connection line c_line.
+std::string invite_with_c_line(const char *c_line) {
+    using coretest::crlf;
+    const std::string body = crlf(std::string("v=0\no=- 1 1 IN IP4 192.0.2.7\ns=-\n") + c_line +
+                                  "\nt=0 0\nm=audio 4000 RTP/AVP 0\n");
+    return crlf("INVITE sip:b@192.0.2.9 SIP/2.0\n"
+                "Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1\n"
+                "From: <sip:a@192.0.2.7>;tag=1\n"
+                "To: <sip:b@192.0.2.9>\n"
+                "Call-ID: x\n"
+                "CSeq: 1 INVITE\n"
+                "Content-Type: application/sdp\n"
+                "Content-Length: ") +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 } // namespace
 
 TEST_CASE("scanners: no match at any alignment and length", "[scan]") {
@@ -205,7 +221,6 @@ TEST_CASE("scanners: a start past the end stays put", "[scan]") {
 }
 
 TEST_CASE("SDP connection fields: the fast and the general path agree", "[scan][sdp]") {
-    using namespace coretest;
     // Same address, written as the fast path takes it and in the shapes
     // that must fall back to the field scans.
     const char *lines[] = {
@@ -216,17 +231,7 @@ TEST_CASE("SDP connection fields: the fast and the general path agree", "[scan][
     };
     for (const char *c_line : lines) {
         INFO(c_line);
-        std::string body = crlf(std::string("v=0\no=- 1 1 IN IP4 192.0.2.7\ns=-\n") + c_line +
-                                "\nt=0 0\nm=audio 4000 RTP/AVP 0\n");
-        std::string msg = crlf("INVITE sip:b@192.0.2.9 SIP/2.0\n"
-                               "Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1\n"
-                               "From: <sip:a@192.0.2.7>;tag=1\n"
-                               "To: <sip:b@192.0.2.9>\n"
-                               "Call-ID: x\n"
-                               "CSeq: 1 INVITE\n"
-                               "Content-Type: application/sdp\n"
-                               "Content-Length: ") +
-                          std::to_string(body.size()) + "\r\n\r\n" + body;
+        const std::string msg = invite_with_c_line(c_line);
         auto m = std::make_unique<sipalg_msg>();
         REQUIRE(sipalg_parse(reinterpret_cast<const unsigned char *>(msg.data()),
                              (unsigned)msg.size(), SIPALG_UDP, m.get()) == SIPALG_OK);
@@ -236,6 +241,33 @@ TEST_CASE("SDP connection fields: the fast and the general path agree", "[scan][
         CHECK((host == "192.0.2.7" || host == "2001:db8::7" || host == "::ffff:192.0.2.7"));
         CHECK((msg.compare(r.atype_off, 3, "IP4") == 0 || msg.compare(r.atype_off, 3, "Ip4") == 0 ||
                msg.compare(r.atype_off, 3, "ip4") == 0 || msg.compare(r.atype_off, 3, "IP6") == 0));
+    }
+}
+
+TEST_CASE("SDP connection fields the fast path leaves to the general one", "[scan][sdp]") {
+    // Looks like "IN IP4 " for seven bytes and is another address type;
+    // another network type; too few fields.
+    struct Case {
+        const char *c_line;
+        int rc;
+        bool ref;
+    } cases[] = {
+        {"c=IN IP5 192.0.2.7", SIPALG_OK, false},
+        {"c=IN IP6 192.0.2.7", SIPALG_OK, false},
+        {"c=ATM NSAP 47.0005.80ffe1", SIPALG_OK, false},
+        {"c=TN RFC2543 +1-617-555-0000", SIPALG_OK, false},
+        {"c=IN IP4", SIPALG_R_BAD_SDP, false},
+        {"c=IN", SIPALG_R_BAD_SDP, false},
+        {"c=IN  IP4 192.0.2.7", SIPALG_OK, true},
+    };
+    for (const Case &k : cases) {
+        INFO(k.c_line);
+        const std::string msg = invite_with_c_line(k.c_line);
+        auto m = std::make_unique<sipalg_msg>();
+        REQUIRE(sipalg_parse(reinterpret_cast<const unsigned char *>(msg.data()),
+                             (unsigned)msg.size(), SIPALG_UDP, m.get()) == k.rc);
+        if (k.rc == SIPALG_OK)
+            CHECK((m->sdp_c_ref >= 0) == k.ref);
     }
 }
 
