@@ -20,8 +20,9 @@ trap 'rm -rf "$out"' EXIT
 objs=$(find "$dir" -name '*.gcda' | sed 's/\.gcda$/.o/')
 [ -n "$objs" ] || { echo "unit-coverage: no counters in $dir (did the tests run?)" >&2; exit 1; }
 top=$PWD
-# gcov writes one NAME.gcov.json.gz per object, in the current directory.
-(cd "$out" && for o in $objs; do gcov --json-format --branch-probabilities \
+# gcov writes one .gcov.json.gz per object, in the current directory,
+# named after the object's path (--preserve-paths: no two collide).
+(cd "$out" && for o in $objs; do gcov --json-format --branch-probabilities --preserve-paths \
 	--object-directory "$top/$(dirname "$o")" "$top/$o" >/dev/null 2>&1 || exit 1; done) ||
 	{ echo "unit-coverage: gcov failed" >&2; exit 1; }
 
@@ -84,6 +85,7 @@ for (name, _, _), n in in_cpp.items():
 for name, (n, t) in sorted(files.items()):
     print(f'{t:4}/{n:<4} {name} (all its functions; for the record)')
 print(f'unit-coverage: {hit} of {total} branches taken in {len(by_fn)} functions '
-      f'(include/sipalg/core/*.hpp and the word compares of core/*.cpp)' + (f'; {bad} functions with branches not taken' if bad else ''))
+      f'(include/sipalg/core/*.hpp and the word compares of core/*.cpp)' +
+      (f'; {bad} functions with branches not taken' if bad else ''))
 sys.exit(1 if bad or not total else 0)
 EOF
