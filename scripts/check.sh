@@ -1,9 +1,10 @@
 #!/bin/bash
 # make check: install what is missing, build, run the unit tests (plain and
-# under ASan+UBSan), the core's kernel-freestanding check and fuzz smoke
-# run, the packaging checks (staged install, DKMS builds, Debian packages
-# and lintian), then boot the VM and run the VM tests, once for each
-# kernel. Prints progress as it goes and ends with one
+# under ASan+UBSan, and their branch coverage of the core's scanners), the
+# core's kernel-freestanding check and fuzz smoke run, the packaging checks
+# (staged install, DKMS builds, Debian packages and lintian), then boot
+# the VM and run the VM tests, once for each kernel. Prints progress as it
+# goes and ends with one
 # "check: N passed, N failed" line.
 #
 # usage: check.sh [KERNEL_RELEASE...]   (default: scripts/kernels.sh all)

@@ -261,7 +261,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     // libFuzzer's copy of the input ends where the input does, so ASan
     // sees any word read past it. The unit tests take every window of
     // small buffers; this, whatever bytes the fuzzer finds.
-    const unsigned from = len - (len % 17 < len ? len % 17 : len);
+    const unsigned from = len - len % 17;
     if (const char *which = scanref::first_disagreeing(data, from, len)) {
         std::fprintf(stderr, "scanner %s disagrees with its byte loop on %u..%u\n", which, from,
                      len);
